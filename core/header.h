@@ -1,0 +1,36 @@
+/* Block header (FORMATS.md "Block header"). block_hash = H(header bytes). */
+#ifndef NT_HEADER_H
+#define NT_HEADER_H
+
+#include "core/err.h"
+#include "core/types.h"
+
+#define NT_HEADER_VERSION 1
+#define NT_CHAIN_ID_MAX 50
+#define NT_HEADER_MAX (1 + 1 + NT_CHAIN_ID_MAX + 8 + 8 + 32 + 32 + 32 + 4 + 32 + 8 + 32 + 32)
+
+typedef struct {
+	uint8_t version;
+	char chain_id[NT_CHAIN_ID_MAX + 1];
+	uint64_t height;
+	uint64_t time;
+	nt_hash prev_hash;
+	nt_hash last_commit_hash;
+	nt_hash records_root;
+	uint32_t record_count;
+	nt_hash log_root;
+	uint64_t log_size;
+	nt_hash validators_hash;
+	nt_pubkey proposer;
+} nt_header;
+
+/* True if s is 1..50 characters of [a-z0-9._-]. */
+bool nt_chain_id_valid(const char *s);
+
+nt_err nt_header_encode(const nt_header *h, uint8_t *out, size_t cap, size_t *len) NT_MUST_CHECK;
+/* Strict: version 1, valid chain_id, height >= 1, no trailing bytes. */
+nt_err nt_header_decode(const uint8_t *buf, size_t len, nt_header *out, nt_why *why) NT_MUST_CHECK;
+/* H(encoded header). Fails only if h cannot be encoded. */
+nt_err nt_header_hash(const nt_header *h, nt_hash *out) NT_MUST_CHECK;
+
+#endif

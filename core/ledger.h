@@ -1,0 +1,90 @@
+/* The ledger: chain rules and the stored chain, on top of nt_kv.
+ *
+ * Key layout (all integers big-endian so keys sort by height):
+ *   "T"                      -> tip: u64 height || 32 tip block_hash || merkle log
+ *   "h" u64 height           -> header bytes
+ *   "c" u64 height           -> commit bytes
+ *   "r" u64 height u32 index -> record bytes
+ *   "i" record_id            -> u64 height || u32 index
+ *   "d" u8 alg u8 len digest record_id -> "" (digest index, prefix scan)
+ *   "l" u64 log position     -> record_id  (the ledger-wide log, in order)
+ * One block with all its indexes and the new tip is one synced batch, so
+ * after a crash a block is either wholly there or wholly absent.
+ *
+ * Not thread-safe: one owner (the node's loop, a test, the simulator). */
+#ifndef NT_LEDGER_H
+#define NT_LEDGER_H
+
+#include "core/block.h"
+#include "core/commit.h"
+#include "core/err.h"
+#include "core/genesis.h"
+#include "core/kv.h"
+#include "core/merkle.h"
+
+typedef struct nt_ledger nt_ledger;
+
+/* Opens the ledger over kv (which it does NOT own; close kv after
+ * nt_ledger_free). An empty store starts at height 0. A store whose tip does
+ * not match g (another chain_id or validator set) or is unreadable is
+ * NT_ERR_CORRUPT with why saying so. */
+nt_err nt_ledger_open(nt_kv *kv, const nt_genesis *g, nt_ledger **out, nt_why *why) NT_MUST_CHECK;
+void nt_ledger_free(nt_ledger *l);
+
+const nt_genesis *nt_ledger_genesis(const nt_ledger *l);
+uint64_t nt_ledger_height(const nt_ledger *l);
+/* Header of the tip, or NULL at height 0. */
+const nt_header *nt_ledger_tip(const nt_ledger *l);
+/* block_hash of the tip (zeros at height 0). */
+const nt_hash *nt_ledger_tip_hash(const nt_ledger *l);
+const nt_merkle_log *nt_ledger_log(const nt_ledger *l);
+
+/* Builds the next block (height tip+1) from n records that are already
+ * decoded and verified: prev_hash, last_commit_hash, both roots, log_size
+ * and validators_hash are filled. time must exceed the tip's time
+ * (NT_ERR_CHAIN otherwise). */
+nt_err nt_ledger_propose(const nt_ledger *l, const uint8_t *const *recs, const size_t *lens,
+			 uint32_t n, uint64_t time, const nt_pubkey *proposer, nt_block **out) NT_MUST_CHECK;
+
+/* Returns true if the record with this id is known to carry a valid
+ * signature already (e.g. it sits in the mempool), so checking may skip it. */
+typedef bool (*nt_known_valid_fn)(void *arg, const nt_hash *record_id);
+
+/* valid(v): everything a verifier checks, plus the chain rules. The block
+ * is the next height; prev_hash / last_commit_hash / validators_hash /
+ * log_root / log_size follow from the tip; records decode and their
+ * signatures verify (unless known_valid says so); no record repeats one in
+ * the block or the ledger; records_root and record_count match; the
+ * proposer is a validator; time > previous time and time <= now + max_skew_ms
+ * (skip the clock bound with now == 0). why names the first failure. */
+nt_err nt_ledger_check_block(const nt_ledger *l, const nt_block *b, uint64_t now, uint64_t max_skew_ms,
+			     nt_known_valid_fn known_valid, void *arg, nt_why *why) NT_MUST_CHECK;
+
+/* Appends a checked block with its commit: verifies the commit (height,
+ * block_hash, quorum, signatures), then writes block, commit, indexes and the
+ * new tip in ONE synced batch. On any failure nothing changes. */
+nt_err nt_ledger_append(nt_ledger *l, const nt_block *b, const nt_commit *c, nt_why *why) NT_MUST_CHECK;
+
+/* Queries. NT_ERR_NOT_FOUND when absent. */
+nt_err nt_ledger_header(const nt_ledger *l, uint64_t height, nt_header *out) NT_MUST_CHECK;
+nt_err nt_ledger_commit(const nt_ledger *l, uint64_t height, nt_commit *out) NT_MUST_CHECK;
+nt_err nt_ledger_block(const nt_ledger *l, uint64_t height, nt_block **out) NT_MUST_CHECK;
+nt_err nt_ledger_locate(const nt_ledger *l, const nt_hash *record_id, uint64_t *height,
+			uint32_t *index) NT_MUST_CHECK;
+/* Up to cap record ids whose record has this digest, in ledger order. */
+nt_err nt_ledger_find_digest(const nt_ledger *l, int alg, const uint8_t *digest, size_t dlen,
+			     nt_hash *ids, size_t cap, size_t *n) NT_MUST_CHECK;
+/* Receipt JSON for a committed record (see core/receipt.h); *out malloc'd. */
+nt_err nt_ledger_receipt(const nt_ledger *l, const nt_hash *record_id, char **out) NT_MUST_CHECK;
+
+/* Re-checks the whole store from height 1: every header links and follows
+ * the chain rules, every commit verifies, every record decodes and its
+ * signature verifies, both Merkle roots, the log, every index entry (both
+ * directions) and the tip. progress (may be NULL) is called after each
+ * height. Returns the first inconsistency (NT_ERR_CORRUPT etc.) with why
+ * naming the height and what is wrong. */
+typedef void (*nt_audit_progress_fn)(void *arg, uint64_t height, uint64_t tip);
+nt_err nt_ledger_audit(const nt_ledger *l, nt_audit_progress_fn progress, void *arg,
+		       nt_why *why) NT_MUST_CHECK;
+
+#endif

@@ -1,0 +1,38 @@
+/* Records waiting for a block. Pure: no clock (times come in as
+ * arguments), no locking (the node's loop thread owns it).
+ *
+ * A record in the mempool has already been decoded and its signature
+ * verified once; block validation asks nt_mempool_contains() to skip a
+ * second verification. */
+#ifndef NT_MEMPOOL_H
+#define NT_MEMPOOL_H
+
+#include "core/err.h"
+#include "core/types.h"
+
+typedef struct nt_mempool nt_mempool;
+
+nt_err nt_mempool_new(size_t max_records, size_t max_bytes, nt_mempool **out) NT_MUST_CHECK;
+void nt_mempool_free(nt_mempool *mp);
+
+/* Copies the record in. NT_ERR_EXISTS if id is already pending,
+ * NT_ERR_FULL if either bound would be exceeded. `now` is remembered as the
+ * record's arrival time. */
+nt_err nt_mempool_add(nt_mempool *mp, const uint8_t *rec, size_t len, const nt_hash *id,
+		      uint64_t now) NT_MUST_CHECK;
+bool nt_mempool_contains(const nt_mempool *mp, const nt_hash *id);
+size_t nt_mempool_count(const nt_mempool *mp);
+size_t nt_mempool_bytes(const nt_mempool *mp);
+/* Arrival time of the oldest pending record; 0 when empty. */
+uint64_t nt_mempool_oldest(const nt_mempool *mp);
+
+/* Fills up to max_n entries, oldest first, stopping before max_bytes would be
+ * exceeded (at least one record if any is pending). Pointers stay valid until
+ * the record is removed. Returns the number filled. */
+size_t nt_mempool_peek(const nt_mempool *mp, size_t max_n, size_t max_bytes, const uint8_t **recs,
+		       size_t *lens, nt_hash *ids);
+
+/* Removes these ids if present (after their block is committed). */
+void nt_mempool_remove(nt_mempool *mp, const nt_hash *ids, size_t n);
+
+#endif

@@ -1,0 +1,25 @@
+/* Helpers shared by the unit tests (cmocka). */
+#ifndef NT_TESTUTIL_H
+#define NT_TESTUTIL_H
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+/* cmocka.h needs the includes above first */
+#include <cmocka.h>
+
+/* Directory of the independent test vectors (tests/vectors, or $NT_VECTORS). */
+const char *tu_vectors_dir(void);
+/* Reads a whole file (path relative to tu_vectors_dir() when rel is true);
+ * NUL-terminates; fails the test if unreadable. Caller frees. */
+char *tu_read(const char *path, int rel, size_t *len);
+/* Seeded PRNG: the seed comes from $NT_SEED or the clock and is printed,
+ * so a failure can be replayed with NT_SEED=... */
+uint64_t tu_seed(void);
+uint64_t tu_rand(void);
+/* A fresh temporary directory (removed by tu_rmdir). Caller frees. */
+char *tu_tmpdir(void);
+void tu_rmdir(const char *dir);
+
+#endif

@@ -1,0 +1,34 @@
+#!/bin/sh
+# Installs the Debian packages the build and tests need, if any is missing.
+# Run by `make` before the first build; safe to run again (does nothing then).
+set -eu
+
+PKGS="gcc make libc6-dev libssl-dev libleveldb-dev libsecp256k1-dev libnng-dev nng-utils \
+libjansson-dev libcmocka-dev python3"
+
+missing=""
+for p in $PKGS; do
+	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+		missing="$missing $p"
+	fi
+done
+
+if [ -z "$missing" ]; then
+	exit 0
+fi
+
+echo "install-deps: missing Debian packages:$missing"
+if [ "$(id -u)" -eq 0 ]; then
+	SUDO=""
+elif command -v sudo >/dev/null 2>&1; then
+	SUDO="sudo"
+else
+	echo "install-deps: not root and no sudo; please run as root: apt-get install$missing" >&2
+	exit 1
+fi
+echo "install-deps: running apt-get install (as root)"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+# shellcheck disable=SC2086
+$SUDO apt-get install -y -qq --no-install-recommends $missing
+echo "install-deps: done"
