@@ -39,4 +39,9 @@ bool nt_pubkey_valid(const nt_pubkey *pk);
 nt_err nt_keyfile_write(const char *path, const nt_seckey *k, nt_why *why) NT_MUST_CHECK;
 nt_err nt_keyfile_read(const char *path, nt_seckey **out, nt_why *why) NT_MUST_CHECK;
 
+/* Internal to crypto/ (keyfile.c writes the secret through it); nothing
+ * outside this folder may call it. Copies the 32 secret bytes to out; the
+ * caller wipes them with OPENSSL_cleanse as soon as it is done. */
+void nt_seckey_secret(const nt_seckey *k, uint8_t out[32]);
+
 #endif
