@@ -1,0 +1,313 @@
+/* Receipts: JSON carrying a record, its inclusion proof, the block header and
+ * the commit, checked offline against a genesis file (FORMATS.md "Receipt",
+ * "Verifying a receipt"). */
+#include "core/receipt.h"
+
+#include <jansson.h>
+#include <openssl/crypto.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/hex.h"
+#include "crypto/digest.h"
+
+/* ---- building ---- */
+
+static json_t *hex_json(const uint8_t *b, size_t n)
+{
+	char *s = malloc(2 * n + 1);
+	if (s == NULL)
+		return NULL;
+	nt_hex_encode(b, n, s);
+	json_t *j = json_string(s);
+	free(s);
+	return j;
+}
+
+nt_err nt_receipt_build(const uint8_t *record, size_t record_len, uint64_t leaf_index,
+			const nt_hash *proof, size_t proof_len, const nt_header *hdr,
+			const nt_commit *commit, const nt_valset *vals, char **out)
+{
+	if (record == NULL || hdr == NULL || commit == NULL || out == NULL ||
+	    (proof == NULL && proof_len > 0) || proof_len > NT_MERKLE_PROOF_MAX ||
+	    record_len > NT_RECORD_MAX || leaf_index > (uint64_t)INT64_MAX ||
+	    hdr->height > (uint64_t)INT64_MAX)
+		return NT_ERR_ARG;
+	uint8_t *hb = malloc(NT_HEADER_MAX + NT_COMMIT_MAX);
+	if (hb == NULL)
+		return NT_ERR_NOMEM;
+	uint8_t *cb = hb + NT_HEADER_MAX;
+	size_t hlen, clen;
+	nt_err e = nt_header_encode(hdr, hb, NT_HEADER_MAX, &hlen);
+	if (e == NT_OK)
+		e = nt_commit_encode(commit, cb, NT_COMMIT_MAX, &clen);
+	if (e != NT_OK) {
+		free(hb);
+		return e;
+	}
+	nt_hash id;
+	nt_record_id(record, record_len, &id);
+	char tbuf[32];
+	nt_time_format(nt_commit_time(commit), tbuf);
+
+	/* The member order is the one FORMATS.md shows; json_object_set_new
+	 * steals its value even on failure, so `ok` chains without leaks. */
+	json_t *root = json_object();
+	json_t *pj = json_array();
+	bool ok = root != NULL && pj != NULL;
+	ok = ok && json_object_set_new(root, "format", json_string(NT_RECEIPT_FORMAT)) == 0;
+	ok = ok && json_object_set_new(root, "chain_id", json_string(hdr->chain_id)) == 0;
+	ok = ok && json_object_set_new(root, "record", hex_json(record, record_len)) == 0;
+	ok = ok && json_object_set_new(root, "record_id", hex_json(id.b, NT_HASH_LEN)) == 0;
+	ok = ok && json_object_set_new(root, "height", json_integer((json_int_t)hdr->height)) == 0;
+	ok = ok &&
+	     json_object_set_new(root, "leaf_index", json_integer((json_int_t)leaf_index)) == 0;
+	for (size_t i = 0; ok && i < proof_len; i++)
+		ok = json_array_append_new(pj, hex_json(proof[i].b, NT_HASH_LEN)) == 0;
+	if (ok) {
+		ok = json_object_set_new(root, "proof", pj) == 0;
+		pj = NULL;
+	}
+	ok = ok && json_object_set_new(root, "header", hex_json(hb, hlen)) == 0;
+	ok = ok && json_object_set_new(root, "commit", hex_json(cb, clen)) == 0;
+	if (ok && vals != NULL) {
+		json_t *vj = json_array();
+		for (unsigned i = 0; vj != NULL && i < vals->n && i < NT_MAX_VALIDATORS; i++)
+			if (json_array_append_new(vj, hex_json(vals->keys[i].b, NT_PUBKEY_LEN)) !=
+			    0) {
+				json_decref(vj);
+				vj = NULL;
+			}
+		ok = json_object_set_new(root, "validators", vj) == 0;
+	}
+	ok = ok && json_object_set_new(root, "time", json_string(tbuf)) == 0;
+	char *text = ok ? json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
+	json_decref(pj);
+	json_decref(root);
+	free(hb);
+	if (text == NULL)
+		return NT_ERR_NOMEM;
+	size_t n = strlen(text);
+	char *res = malloc(n + 2);
+	if (res == NULL) {
+		free(text);
+		return NT_ERR_NOMEM;
+	}
+	memcpy(res, text, n);
+	res[n] = '\n';
+	res[n + 1] = '\0';
+	free(text);
+	*out = res;
+	return NT_OK;
+}
+
+/* ---- parsing ---- */
+
+static nt_err get_string(json_t *root, const char *key, const char **out, nt_why *why)
+{
+	json_t *v = json_object_get(root, key);
+	if (v == NULL)
+		return nt_fail(why, NT_ERR_JSON, "receipt has no \"%s\" member", key);
+	if (!json_is_string(v))
+		return nt_fail(why, NT_ERR_JSON, "receipt \"%s\" is not a string", key);
+	*out = json_string_value(v);
+	return NT_OK;
+}
+
+static nt_err get_hex(json_t *root, const char *key, uint8_t *buf, size_t cap, size_t *len,
+		      nt_why *why)
+{
+	const char *s;
+	nt_err e = get_string(root, key, &s, why);
+	if (e != NT_OK)
+		return e;
+	e = nt_hex_decode(s, buf, cap, len);
+	if (e == NT_ERR_RANGE)
+		return nt_fail(why, NT_ERR_RANGE, "receipt \"%s\" is longer than %zu bytes", key,
+			       cap);
+	if (e != NT_OK)
+		return nt_fail(why, NT_ERR_DECODE, "receipt \"%s\" is not hex", key);
+	return NT_OK;
+}
+
+static nt_err get_hash(json_t *v, const char *what, nt_hash *out, nt_why *why)
+{
+	if (!json_is_string(v) || json_string_length(v) != 2 * NT_HASH_LEN ||
+	    nt_hex_decode32(json_string_value(v), out->b) != NT_OK)
+		return nt_fail(why, NT_ERR_DECODE, "receipt %s is not 64 hex digits", what);
+	return NT_OK;
+}
+
+static nt_err get_uint(json_t *root, const char *key, uint64_t *out, nt_why *why)
+{
+	json_t *v = json_object_get(root, key);
+	if (v == NULL)
+		return nt_fail(why, NT_ERR_JSON, "receipt has no \"%s\" member", key);
+	if (!json_is_integer(v) || json_integer_value(v) < 0)
+		return nt_fail(why, NT_ERR_JSON, "receipt \"%s\" is not a non-negative integer",
+			       key);
+	*out = (uint64_t)json_integer_value(v);
+	return NT_OK;
+}
+
+static nt_err parse_members(json_t *root, nt_receipt *r, nt_why *why)
+{
+	const char *s;
+	nt_err e;
+	if (!json_is_object(root))
+		return nt_fail(why, NT_ERR_JSON, "receipt is not a JSON object");
+	if ((e = get_string(root, "format", &s, why)) != NT_OK)
+		return e;
+	if (strcmp(s, NT_RECEIPT_FORMAT) != 0)
+		return nt_fail(why, NT_ERR_RANGE, "receipt format is not \"%s\"",
+			       NT_RECEIPT_FORMAT);
+	if ((e = get_string(root, "chain_id", &s, why)) != NT_OK)
+		return e;
+	if (!nt_chain_id_valid(s) || strlen(s) > NT_CHAIN_ID_MAX)
+		return nt_fail(why, NT_ERR_RANGE, "receipt chain_id is not a valid chain id");
+	memcpy(r->chain_id, s, strlen(s) + 1);
+
+	if ((e = get_hex(root, "record", r->record_bytes, sizeof r->record_bytes, &r->record_len,
+			 why)) != NT_OK)
+		return e;
+	if ((e = nt_record_decode(r->record_bytes, r->record_len, &r->record, why)) != NT_OK)
+		return e;
+	if ((e = get_hash(json_object_get(root, "record_id"), "record_id", &r->record_id, why)) !=
+	    NT_OK)
+		return e;
+	if ((e = get_uint(root, "height", &r->height, why)) != NT_OK)
+		return e;
+	if ((e = get_uint(root, "leaf_index", &r->leaf_index, why)) != NT_OK)
+		return e;
+
+	json_t *proof = json_object_get(root, "proof");
+	if (!json_is_array(proof))
+		return nt_fail(why, NT_ERR_JSON, "receipt has no \"proof\" array");
+	if (json_array_size(proof) > NT_MERKLE_PROOF_MAX)
+		return nt_fail(why, NT_ERR_RANGE, "receipt proof has %zu hashes, more than %d",
+			       json_array_size(proof), NT_MERKLE_PROOF_MAX);
+	r->proof_len = json_array_size(proof);
+	for (size_t i = 0; i < r->proof_len; i++)
+		if ((e = get_hash(json_array_get(proof, i), "proof entry", &r->proof[i], why)) !=
+		    NT_OK)
+			return e;
+
+	if ((e = get_hex(root, "header", r->header_bytes, sizeof r->header_bytes, &r->header_len,
+			 why)) != NT_OK)
+		return e;
+	if ((e = nt_header_decode(r->header_bytes, r->header_len, &r->header, why)) != NT_OK)
+		return e;
+	if ((e = get_hex(root, "commit", r->commit_bytes, sizeof r->commit_bytes, &r->commit_len,
+			 why)) != NT_OK)
+		return e;
+	return nt_commit_decode(r->commit_bytes, r->commit_len, &r->commit, why);
+}
+
+nt_err nt_receipt_parse(const char *json, size_t len, nt_receipt **out, nt_why *why)
+{
+	if (json == NULL || out == NULL)
+		return NT_ERR_ARG;
+	if (len > NT_RECEIPT_TEXT_MAX)
+		return nt_fail(why, NT_ERR_RANGE, "receipt is %zu bytes, more than %d allowed", len,
+			       NT_RECEIPT_TEXT_MAX);
+	json_error_t jerr;
+	json_t *root = json_loadb(json, len, JSON_REJECT_DUPLICATES, &jerr);
+	if (root == NULL)
+		return nt_fail(why, NT_ERR_JSON, "receipt is not valid JSON (line %d: %s)",
+			       jerr.line, jerr.text);
+	nt_receipt *r = calloc(1, sizeof *r);
+	if (r == NULL) {
+		json_decref(root);
+		return NT_ERR_NOMEM;
+	}
+	nt_err e = parse_members(root, r, why);
+	json_decref(root);
+	if (e != NT_OK) {
+		free(r);
+		return e;
+	}
+	*out = r;
+	return NT_OK;
+}
+
+/* ---- verifying ---- */
+
+static bool hash_eq(const nt_hash *a, const nt_hash *b)
+{
+	return CRYPTO_memcmp(a->b, b->b, NT_HASH_LEN) == 0;
+}
+
+nt_err nt_receipt_verify(const nt_receipt *r, const nt_genesis *g, const uint8_t *file_digest,
+			 size_t file_digest_len, nt_why *why)
+{
+	if (r == NULL || g == NULL || r->record_len < NT_SIG_LEN ||
+	    r->record_len > sizeof r->record_bytes || r->header_len > sizeof r->header_bytes ||
+	    r->proof_len > NT_MERKLE_PROOF_MAX)
+		return nt_fail(why, NT_ERR_ARG, "receipt or genesis missing");
+	const nt_record *rec = &r->record;
+
+	/* 1. The submitter signed exactly these record bytes. */
+	nt_hash h;
+	nt_tagged_hash("notary/record", r->record_bytes, r->record_len - NT_SIG_LEN, &h);
+	if (!nt_verify(&rec->submitter, &h, &rec->sig))
+		return nt_fail(why, NT_ERR_SIGNATURE,
+			       "the submitter signature on the record is invalid");
+
+	/* 2. The file is the one the record names. */
+	if (file_digest != NULL) {
+		if (file_digest_len != rec->digest_len ||
+		    CRYPTO_memcmp(file_digest, rec->digest, rec->digest_len) != 0)
+			return nt_fail(why, NT_ERR_MISMATCH,
+				       "the file's %s digest does not match the record",
+				       nt_digest_name(rec->alg) ? nt_digest_name(rec->alg) : "?");
+	}
+
+	/* 3. The record is leaf leaf_index of this block's records_root. */
+	nt_hash id;
+	nt_record_id(r->record_bytes, r->record_len, &id);
+	if (!hash_eq(&id, &r->record_id))
+		return nt_fail(why, NT_ERR_MISMATCH, "record_id does not match the record");
+	if (r->height != r->header.height)
+		return nt_fail(why, NT_ERR_MISMATCH,
+			       "receipt height %llu differs from the header height %llu",
+			       (unsigned long long)r->height, (unsigned long long)r->header.height);
+	if (r->leaf_index >= r->header.record_count)
+		return nt_fail(why, NT_ERR_PROOF,
+			       "leaf_index %llu is outside the block's %u records",
+			       (unsigned long long)r->leaf_index, r->header.record_count);
+	nt_why mw = {{0}};
+	nt_err e = nt_merkle_inclusion_verify(&id, r->leaf_index, r->header.record_count, r->proof,
+					      r->proof_len, &r->header.records_root, &mw);
+	if (e != NT_OK)
+		return nt_fail(why, NT_ERR_PROOF,
+			       "%s (record as leaf %llu of the block's %u records)",
+			       mw.msg[0] ? mw.msg : "inclusion proof does not verify",
+			       (unsigned long long)r->leaf_index, r->header.record_count);
+
+	/* 4. The block belongs to the chain the genesis file anchors. */
+	if (strcmp(r->header.chain_id, g->chain_id) != 0)
+		return nt_fail(why, NT_ERR_MISMATCH,
+			       "header chain_id '%s' differs from the genesis chain_id '%s'",
+			       r->header.chain_id, g->chain_id);
+	if (strcmp(r->chain_id, g->chain_id) != 0)
+		return nt_fail(why, NT_ERR_MISMATCH,
+			       "receipt chain_id '%s' differs from the genesis chain_id '%s'",
+			       r->chain_id, g->chain_id);
+	nt_hash vh;
+	nt_valset_hash(&g->vals, &vh);
+	if (!hash_eq(&vh, &r->header.validators_hash))
+		return nt_fail(why, NT_ERR_MISMATCH,
+			       "header validators_hash differs from the genesis validators");
+
+	/* 5. The validators committed to exactly this header. */
+	nt_hash bh;
+	nt_sha256(r->header_bytes, r->header_len, &bh);
+	if (r->commit.height != r->header.height)
+		return nt_fail(
+		    why, NT_ERR_MISMATCH, "commit is for height %llu, the header is height %llu",
+		    (unsigned long long)r->commit.height, (unsigned long long)r->header.height);
+	if (!hash_eq(&bh, &r->commit.block_hash))
+		return nt_fail(why, NT_ERR_MISMATCH,
+			       "commit is for another block (its block_hash is not H(header))");
+	return nt_commit_verify(&r->commit, g->chain_id, &g->vals, why);
+}
