@@ -1,0 +1,360 @@
+/* nt_kv: one suite run against the memory store and the LevelDB store, so
+ * the two behave the same; plus LevelDB's durability and locking. */
+#include "tests/testutil.h"
+
+#include "core/kv.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct {
+	bool leveldb;
+	char *dir;
+	nt_kv *kv;
+} fix;
+
+static int setup_mem(void **state)
+{
+	fix *f = calloc(1, sizeof *f);
+	assert_non_null(f);
+	assert_int_equal(nt_kv_mem_new(&f->kv), NT_OK);
+	*state = f;
+	return 0;
+}
+
+static int setup_ldb(void **state)
+{
+	fix *f = calloc(1, sizeof *f);
+	assert_non_null(f);
+	f->leveldb = true;
+	f->dir = tu_tmpdir();
+	char path[512];
+	snprintf(path, sizeof path, "%s/db", f->dir);
+	nt_why why = {{0}};
+	assert_int_equal(nt_kv_leveldb_open(path, &f->kv, &why), NT_OK);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	fix *f = *state;
+	nt_kv_close(f->kv);
+	if (f->dir != NULL) {
+		tu_rmdir(f->dir);
+		free(f->dir);
+	}
+	free(f);
+	return 0;
+}
+
+static void put1(nt_kv *kv, const char *k, const char *v, bool sync)
+{
+	nt_kv_batch *b = NULL;
+	assert_int_equal(nt_kv_batch_new(&b), NT_OK);
+	assert_int_equal(nt_kv_batch_put(b, k, strlen(k), v, strlen(v)), NT_OK);
+	assert_int_equal(nt_kv_write(kv, b, sync), NT_OK);
+	nt_kv_batch_free(b);
+}
+
+static void del1(nt_kv *kv, const char *k)
+{
+	nt_kv_batch *b = NULL;
+	assert_int_equal(nt_kv_batch_new(&b), NT_OK);
+	assert_int_equal(nt_kv_batch_del(b, k, strlen(k)), NT_OK);
+	assert_int_equal(nt_kv_write(kv, b, false), NT_OK);
+	nt_kv_batch_free(b);
+}
+
+/* Asserts k maps to v (or is absent when v is NULL). */
+static void expect(nt_kv *kv, const char *k, const char *v)
+{
+	uint8_t *got = (uint8_t *)0x1;
+	size_t gl = 12345;
+	nt_err e = nt_kv_get(kv, k, strlen(k), &got, &gl);
+	if (v == NULL) {
+		assert_int_equal(e, NT_ERR_NOT_FOUND);
+		assert_ptr_equal(got, (uint8_t *)0x1); /* untouched on failure */
+		assert_int_equal(gl, 12345);
+		return;
+	}
+	assert_int_equal(e, NT_OK);
+	assert_int_equal(gl, strlen(v));
+	assert_memory_equal(got, v, gl);
+	free(got);
+}
+
+static void test_put_get_del(void **state)
+{
+	fix *f = *state;
+	expect(f->kv, "a", NULL);
+	put1(f->kv, "a", "1", false);
+	put1(f->kv, "b", "22", true);
+	expect(f->kv, "a", "1");
+	expect(f->kv, "b", "22");
+	put1(f->kv, "a", "overwritten", false);
+	expect(f->kv, "a", "overwritten");
+	del1(f->kv, "a");
+	expect(f->kv, "a", NULL);
+	expect(f->kv, "b", "22");
+	del1(f->kv, "never-there"); /* deleting an absent key is fine */
+	/* Empty value and binary keys with NULs. */
+	put1(f->kv, "empty", "", false);
+	expect(f->kv, "empty", "");
+	const uint8_t bk[3] = {0, 0xff, 0};
+	nt_kv_batch *b = NULL;
+	assert_int_equal(nt_kv_batch_new(&b), NT_OK);
+	assert_int_equal(nt_kv_batch_put(b, bk, 3, "x", 1), NT_OK);
+	assert_int_equal(nt_kv_write(f->kv, b, false), NT_OK);
+	nt_kv_batch_free(b);
+	uint8_t *v = NULL;
+	size_t vl = 0;
+	assert_int_equal(nt_kv_get(f->kv, bk, 2, &v, &vl), NT_ERR_NOT_FOUND);
+	assert_int_equal(nt_kv_get(f->kv, bk, 3, &v, &vl), NT_OK);
+	assert_int_equal(vl, 1);
+	free(v);
+}
+
+typedef struct {
+	char keys[64][32];
+	char vals[64][32];
+	int n;
+	int stop_after;
+} scan_acc;
+
+static int acc_fn(void *arg, const uint8_t *k, size_t kl, const uint8_t *v, size_t vl)
+{
+	scan_acc *a = arg;
+	assert_true(a->n < 64 && kl < 32 && vl < 32);
+	memcpy(a->keys[a->n], k, kl);
+	a->keys[a->n][kl] = '\0';
+	memcpy(a->vals[a->n], v, vl);
+	a->vals[a->n][vl] = '\0';
+	a->n++;
+	return a->stop_after > 0 && a->n >= a->stop_after;
+}
+
+static void test_scan(void **state)
+{
+	fix *f = *state;
+	/* Written out of order; scans come back in key order. */
+	const char *keys[] = {"p3", "q", "p1", "p", "p2", "o9", "p10", "pa"};
+	nt_kv_batch *b = NULL;
+	assert_int_equal(nt_kv_batch_new(&b), NT_OK);
+	for (size_t i = 0; i < sizeof keys / sizeof *keys; i++)
+		assert_int_equal(
+		    nt_kv_batch_put(b, keys[i], strlen(keys[i]), keys[i], strlen(keys[i])), NT_OK);
+	assert_int_equal(nt_kv_write(f->kv, b, false), NT_OK);
+	nt_kv_batch_free(b);
+
+	scan_acc a = {0};
+	assert_int_equal(nt_kv_scan(f->kv, "p", 1, acc_fn, &a), NT_OK);
+	const char *want[] = {"p", "p1", "p10", "p2", "p3", "pa"};
+	assert_int_equal(a.n, 6);
+	for (int i = 0; i < 6; i++) {
+		assert_string_equal(a.keys[i], want[i]);
+		assert_string_equal(a.vals[i], want[i]);
+	}
+
+	memset(&a, 0, sizeof a);
+	assert_int_equal(nt_kv_scan(f->kv, "p1", 2, acc_fn, &a), NT_OK);
+	assert_int_equal(a.n, 2);
+	assert_string_equal(a.keys[1], "p10");
+
+	/* Stop early. */
+	memset(&a, 0, sizeof a);
+	a.stop_after = 2;
+	assert_int_equal(nt_kv_scan(f->kv, "p", 1, acc_fn, &a), NT_OK);
+	assert_int_equal(a.n, 2);
+	assert_string_equal(a.keys[1], "p1");
+
+	/* No match, and the empty prefix sees everything. */
+	memset(&a, 0, sizeof a);
+	assert_int_equal(nt_kv_scan(f->kv, "z", 1, acc_fn, &a), NT_OK);
+	assert_int_equal(a.n, 0);
+	memset(&a, 0, sizeof a);
+	assert_int_equal(nt_kv_scan(f->kv, "", 0, acc_fn, &a), NT_OK);
+	assert_int_equal(a.n, 8);
+	assert_string_equal(a.keys[0], "o9");
+	assert_string_equal(a.keys[7], "q");
+}
+
+static void test_batch(void **state)
+{
+	fix *f = *state;
+	put1(f->kv, "gone", "x", false);
+	put1(f->kv, "keep", "old", false);
+
+	nt_kv_batch *b = NULL;
+	assert_int_equal(nt_kv_batch_new(&b), NT_OK);
+	assert_int_equal(nt_kv_batch_count(b), 0);
+	assert_int_equal(nt_kv_batch_put(b, "n1", 2, "a", 1), NT_OK);
+	assert_int_equal(nt_kv_batch_put(b, "n2", 2, "b", 1), NT_OK);
+	assert_int_equal(nt_kv_batch_del(b, "gone", 4), NT_OK);
+	assert_int_equal(nt_kv_batch_put(b, "keep", 4, "new", 3), NT_OK);
+	/* Later operations on one key win, in batch order. */
+	assert_int_equal(nt_kv_batch_put(b, "twice", 5, "1", 1), NT_OK);
+	assert_int_equal(nt_kv_batch_put(b, "twice", 5, "2", 1), NT_OK);
+	assert_int_equal(nt_kv_batch_put(b, "putdel", 6, "1", 1), NT_OK);
+	assert_int_equal(nt_kv_batch_del(b, "putdel", 6), NT_OK);
+	assert_int_equal(nt_kv_batch_count(b), 8);
+
+	/* Nothing is visible before the write. */
+	expect(f->kv, "n1", NULL);
+	expect(f->kv, "gone", "x");
+	expect(f->kv, "keep", "old");
+	assert_int_equal(nt_kv_write(f->kv, b, true), NT_OK);
+	nt_kv_batch_free(b);
+	expect(f->kv, "n1", "a");
+	expect(f->kv, "n2", "b");
+	expect(f->kv, "gone", NULL);
+	expect(f->kv, "keep", "new");
+	expect(f->kv, "twice", "2");
+	expect(f->kv, "putdel", NULL);
+
+	/* An empty batch is a no-op; a big batch grows its storage. */
+	assert_int_equal(nt_kv_batch_new(&b), NT_OK);
+	assert_int_equal(nt_kv_write(f->kv, b, false), NT_OK);
+	for (int i = 0; i < 2000; i++) {
+		char k[16], v[600];
+		snprintf(k, sizeof k, "big%05d", i);
+		memset(v, 'a' + i % 26, sizeof v);
+		assert_int_equal(nt_kv_batch_put(b, k, strlen(k), v, sizeof v), NT_OK);
+	}
+	assert_int_equal(nt_kv_write(f->kv, b, false), NT_OK);
+	nt_kv_batch_free(b);
+	uint8_t *v = NULL;
+	size_t vl = 0;
+	assert_int_equal(nt_kv_get(f->kv, "big01234", 8, &v, &vl), NT_OK);
+	assert_int_equal(vl, 600);
+	assert_int_equal(v[599], 'a' + 1234 % 26);
+	free(v);
+	nt_kv_batch_free(NULL);
+}
+
+static void test_bad_args(void **state)
+{
+	fix *f = *state;
+	uint8_t *v = NULL;
+	size_t vl = 0;
+	assert_int_equal(nt_kv_get(NULL, "a", 1, &v, &vl), NT_ERR_ARG);
+	assert_int_equal(nt_kv_get(f->kv, NULL, 1, &v, &vl), NT_ERR_ARG);
+	assert_int_equal(nt_kv_get(f->kv, "a", 1, NULL, &vl), NT_ERR_ARG);
+	assert_int_equal(nt_kv_write(f->kv, NULL, false), NT_ERR_ARG);
+	assert_int_equal(nt_kv_scan(f->kv, "a", 1, NULL, NULL), NT_ERR_ARG);
+	assert_int_equal(nt_kv_batch_put(NULL, "a", 1, "b", 1), NT_ERR_ARG);
+	nt_kv_batch *b = NULL;
+	assert_int_equal(nt_kv_batch_new(&b), NT_OK);
+	assert_int_equal(nt_kv_batch_put(b, NULL, 1, "b", 1), NT_ERR_ARG);
+	assert_int_equal(nt_kv_batch_put(b, "a", 1, NULL, 1), NT_ERR_ARG);
+	assert_int_equal(nt_kv_batch_count(b), 0);
+	nt_kv_batch_free(b);
+	nt_kv_close(NULL);
+}
+
+/* Random operations mirrored in a trivial model; both stores must agree. */
+static void test_random_model(void **state)
+{
+	fix *f = *state;
+	tu_seed();
+	enum { NK = 40 };
+	int model[NK]; /* -1 absent, else value */
+	for (int i = 0; i < NK; i++)
+		model[i] = -1;
+	for (int round = 0; round < 60; round++) {
+		nt_kv_batch *b = NULL;
+		assert_int_equal(nt_kv_batch_new(&b), NT_OK);
+		int ops = 1 + (int)(tu_rand() % 10);
+		for (int o = 0; o < ops; o++) {
+			int k = (int)(tu_rand() % NK);
+			char key[16];
+			snprintf(key, sizeof key, "k%02d", k);
+			if (tu_rand() % 3 == 0) {
+				assert_int_equal(nt_kv_batch_del(b, key, 3), NT_OK);
+				model[k] = -1;
+			} else {
+				int val = (int)(tu_rand() % 1000);
+				char vs[16];
+				snprintf(vs, sizeof vs, "%d", val);
+				assert_int_equal(nt_kv_batch_put(b, key, 3, vs, strlen(vs)), NT_OK);
+				model[k] = val;
+			}
+		}
+		assert_int_equal(nt_kv_write(f->kv, b, false), NT_OK);
+		nt_kv_batch_free(b);
+		scan_acc a = {0};
+		assert_int_equal(nt_kv_scan(f->kv, "k", 1, acc_fn, &a), NT_OK);
+		int j = 0;
+		for (int k = 0; k < NK; k++) {
+			if (model[k] < 0)
+				continue;
+			char key[16], vs[16];
+			snprintf(key, sizeof key, "k%02d", k);
+			snprintf(vs, sizeof vs, "%d", model[k]);
+			assert_true(j < a.n);
+			assert_string_equal(a.keys[j], key);
+			assert_string_equal(a.vals[j], vs);
+			j++;
+		}
+		assert_int_equal(j, a.n);
+	}
+}
+
+static void test_ldb_reopen_and_lock(void **state)
+{
+	(void)state;
+	char *dir = tu_tmpdir();
+	char path[512];
+	snprintf(path, sizeof path, "%s/db", dir);
+	nt_why why = {{0}};
+	nt_kv *kv = NULL;
+	assert_int_equal(nt_kv_leveldb_open(path, &kv, &why), NT_OK);
+	put1(kv, "durable", "yes", true);
+	put1(kv, "gone", "x", true);
+	del1(kv, "gone");
+	put1(kv, "gone2", "y", false);
+
+	/* A second handle on the same directory is refused with LevelDB's
+	 * reason and the directory named. */
+	nt_kv *kv2 = (nt_kv *)0x1;
+	memset(&why, 0, sizeof why);
+	assert_int_equal(nt_kv_leveldb_open(path, &kv2, &why), NT_ERR_IO);
+	assert_ptr_equal(kv2, (nt_kv *)0x1);
+	assert_non_null(strstr(why.msg, "cannot open store"));
+	assert_non_null(strstr(why.msg, path));
+	assert_non_null(strstr(why.msg, "lock"));
+	nt_kv_close(kv);
+
+	assert_int_equal(nt_kv_leveldb_open(path, &kv, &why), NT_OK);
+	expect(kv, "durable", "yes");
+	expect(kv, "gone", NULL);
+	/* A clean close flushes unsynced writes too. */
+	expect(kv, "gone2", "y");
+	nt_kv_close(kv);
+
+	/* A path that cannot be a directory. */
+	char bad[600];
+	snprintf(bad, sizeof bad, "%s/db/CURRENT/x", dir);
+	memset(&why, 0, sizeof why);
+	assert_int_not_equal(nt_kv_leveldb_open(bad, &kv, &why), NT_OK);
+	assert_true(why.msg[0] != '\0');
+	assert_int_equal(nt_kv_leveldb_open("", &kv, &why), NT_ERR_ARG);
+	assert_int_equal(nt_kv_leveldb_open(NULL, &kv, &why), NT_ERR_ARG);
+	tu_rmdir(dir);
+	free(dir);
+}
+
+#define BOTH(fn)                                                                                   \
+	cmocka_unit_test_setup_teardown(fn, setup_mem, teardown),                                  \
+	    cmocka_unit_test_setup_teardown(fn, setup_ldb, teardown)
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    BOTH(test_put_get_del),  BOTH(test_scan),
+	    BOTH(test_batch),	     BOTH(test_bad_args),
+	    BOTH(test_random_model), cmocka_unit_test(test_ldb_reopen_and_lock),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
