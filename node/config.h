@@ -1,0 +1,42 @@
+/* config.json of a node home (docs/CONFIG.md). */
+#ifndef NT_CONFIG_H
+#define NT_CONFIG_H
+
+#include "core/err.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define NT_CONFIG_MAX_PEERS 128
+#define NT_CONFIG_TEXT_MAX (1024 * 1024)
+
+typedef struct {
+	char *moniker;
+	char *rpc;
+	char *p2p;
+	char **peers;
+	size_t npeers;
+	/* Absolute or relative to the current directory: relative paths of
+	 * the file are already joined to the home directory. */
+	char *key_file;
+	char *genesis_file;
+	char *data_dir;
+	uint32_t block_max_records;
+	uint64_t block_max_bytes;
+	uint32_t block_interval_ms;
+	uint32_t block_heartbeat_s;
+	uint64_t mempool_max_records;
+	uint64_t mempool_max_bytes;
+	uint32_t rpc_contexts;
+} nt_config;
+
+/* Parses config text; home (may be NULL: ".") anchors relative paths.
+ * Applies the defaults of docs/CONFIG.md and checks types and ranges;
+ * why names the member that is wrong. On NT_OK free with nt_config_free. */
+nt_err nt_config_parse(const char *json, size_t len, const char *home, nt_config *out,
+		       nt_why *why) NT_MUST_CHECK;
+/* Reads home/config.json and parses it. */
+nt_err nt_config_load(const char *home, nt_config *out, nt_why *why) NT_MUST_CHECK;
+void nt_config_free(nt_config *c);
+
+#endif

@@ -1,0 +1,555 @@
+/* JSON-RPC methods (docs/RPC.md): request parsing and validation, and the
+ * answers built from the ledger. */
+#include "node/rpc.h"
+
+#include "core/genesis.h"
+#include "core/hex.h"
+#include "crypto/digest.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- reply envelopes ---- */
+
+char *nt_rpc_result(const char *id, const char *result)
+{
+	char *out = NULL;
+	if (asprintf(&out, "{\"jsonrpc\":\"2.0\",\"id\":%s,\"result\":%s}", id ? id : "null",
+		     result) < 0)
+		return NULL;
+	return out;
+}
+
+char *nt_rpc_error(const char *id, int code, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	/* The message may quote bytes from the request: let jansson escape it. */
+	json_t *m = json_string(msg);
+	if (m == NULL)
+		m = json_string("(message not valid UTF-8)");
+	char *ms = m ? json_dumps(m, JSON_ENCODE_ANY) : NULL;
+	json_decref(m);
+	if (ms == NULL)
+		return NULL;
+	char *out = NULL;
+	if (asprintf(&out, "{\"jsonrpc\":\"2.0\",\"id\":%s,\"error\":{\"code\":%d,\"message\":%s}}",
+		     id ? id : "null", code, ms) < 0)
+		out = NULL;
+	free(ms);
+	return out;
+}
+
+/* Takes ownership of result. */
+static char *reply_json(const char *id, json_t *result)
+{
+	if (result == NULL)
+		return nt_rpc_error(id, NT_RPC_E_INTERNAL, "out of memory");
+	char *r = json_dumps(result, JSON_COMPACT);
+	json_decref(result);
+	if (r == NULL)
+		return nt_rpc_error(id, NT_RPC_E_INTERNAL, "out of memory");
+	char *out = nt_rpc_result(id, r);
+	free(r);
+	return out;
+}
+
+/* ---- parsing ---- */
+
+static const struct {
+	const char *name;
+	nt_rpc_method m;
+} methods[] = {
+    {"submit", NT_RPC_SUBMIT}, {"receipt", NT_RPC_RECEIPT}, {"find", NT_RPC_FIND},
+    {"status", NT_RPC_STATUS}, {"block", NT_RPC_BLOCK},	    {"validators", NT_RPC_VALIDATORS},
+};
+
+/* Checks that params has only the given members. */
+static bool only_members(json_t *params, const char *const *known, const char **bad)
+{
+	const char *key;
+	json_t *v;
+	json_object_foreach(params, key, v)
+	{
+		bool ok = false;
+		for (size_t i = 0; known[i] != NULL && !ok; i++)
+			ok = strcmp(key, known[i]) == 0;
+		if (!ok) {
+			*bad = key;
+			return false;
+		}
+	}
+	return true;
+}
+
+typedef struct {
+	int code;
+	char msg[300];
+} perr;
+
+static nt_err bad(perr *pe, int code, const char *fmt, ...) NT_PRINTF(3, 4);
+static nt_err bad(perr *pe, int code, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(pe->msg, sizeof pe->msg, fmt, ap);
+	va_end(ap);
+	pe->code = code;
+	return code == NT_RPC_E_RECORD ? NT_ERR_DECODE : NT_ERR_ARG;
+}
+
+static nt_err get_wait(json_t *params, uint32_t *out, perr *pe)
+{
+	json_t *w = json_object_get(params, "wait_ms");
+	*out = 0;
+	if (w == NULL)
+		return NT_OK;
+	if (!json_is_integer(w))
+		return bad(pe, NT_RPC_E_PARAMS, "wait_ms must be an integer");
+	json_int_t v = json_integer_value(w);
+	if (v < 0 || v > NT_RPC_WAIT_MAX_MS)
+		return bad(pe, NT_RPC_E_PARAMS, "wait_ms must be in 0..%d", NT_RPC_WAIT_MAX_MS);
+	*out = (uint32_t)v;
+	return NT_OK;
+}
+
+static nt_err get_hex(json_t *params, const char *name, perr *pe, const char **out)
+{
+	json_t *v = json_object_get(params, name);
+	if (v == NULL)
+		return bad(pe, NT_RPC_E_PARAMS, "missing parameter \"%s\"", name);
+	if (!json_is_string(v))
+		return bad(pe, NT_RPC_E_PARAMS, "\"%s\" must be a hex string", name);
+	*out = json_string_value(v);
+	if (strlen(*out) != json_string_length(v))
+		return bad(pe, NT_RPC_E_PARAMS, "\"%s\" is not hex", name);
+	return NT_OK;
+}
+
+static nt_err parse_submit(json_t *params, nt_rpc_call *c, perr *pe)
+{
+	static const char *const known[] = {"record", "wait_ms", NULL};
+	const char *badk, *hex;
+	nt_err e;
+	if (!only_members(params, known, &badk))
+		return bad(pe, NT_RPC_E_PARAMS, "unknown parameter \"%s\"", badk);
+	if ((e = get_hex(params, "record", pe, &hex)) != NT_OK ||
+	    (e = get_wait(params, &c->wait_ms, pe)))
+		return e;
+	size_t hl = strlen(hex);
+	if (hl > 2 * NT_RECORD_MAX)
+		return bad(pe, NT_RPC_E_RECORD,
+			   "record is %zu bytes, longer than any valid record (%d)", hl / 2,
+			   NT_RECORD_MAX);
+	uint8_t buf[NT_RECORD_MAX];
+	size_t len = 0;
+	if (nt_hex_decode(hex, buf, sizeof buf, &len) != NT_OK)
+		return bad(pe, NT_RPC_E_PARAMS, "\"record\" is not valid hex");
+	/* The record is decoded once here; nt_record is large, keep it off
+	 * the nng worker's stack. */
+	nt_record *rec = malloc(sizeof *rec);
+	if (rec == NULL)
+		return bad(pe, NT_RPC_E_INTERNAL, "out of memory");
+	nt_why why = {{0}};
+	if (nt_record_decode(buf, len, rec, &why) != NT_OK) {
+		free(rec);
+		return bad(pe, NT_RPC_E_RECORD, "record does not decode: %s",
+			   why.msg[0] ? why.msg : "malformed");
+	}
+	e = nt_record_verify(rec);
+	free(rec);
+	if (e != NT_OK)
+		return bad(pe, NT_RPC_E_RECORD,
+			   "record signature does not verify under its submitter key");
+	c->record = malloc(len);
+	if (c->record == NULL)
+		return bad(pe, NT_RPC_E_INTERNAL, "out of memory");
+	memcpy(c->record, buf, len);
+	c->record_len = len;
+	nt_record_id(buf, len, &c->record_id);
+	return NT_OK;
+}
+
+static nt_err parse_receipt(json_t *params, nt_rpc_call *c, perr *pe)
+{
+	static const char *const known[] = {"record_id", "wait_ms", NULL};
+	const char *badk, *hex;
+	nt_err e;
+	if (!only_members(params, known, &badk))
+		return bad(pe, NT_RPC_E_PARAMS, "unknown parameter \"%s\"", badk);
+	if ((e = get_hex(params, "record_id", pe, &hex)) != NT_OK ||
+	    (e = get_wait(params, &c->wait_ms, pe)))
+		return e;
+	if (strlen(hex) != 64 || nt_hex_decode32(hex, c->record_id.b) != NT_OK)
+		return bad(pe, NT_RPC_E_PARAMS, "\"record_id\" must be 64 hex digits");
+	return NT_OK;
+}
+
+static nt_err parse_find(json_t *params, nt_rpc_call *c, perr *pe)
+{
+	static const char *const known[] = {"digest", "alg", NULL};
+	const char *badk, *hex;
+	nt_err e;
+	if (!only_members(params, known, &badk))
+		return bad(pe, NT_RPC_E_PARAMS, "unknown parameter \"%s\"", badk);
+	if ((e = get_hex(params, "digest", pe, &hex)) != NT_OK)
+		return e;
+	json_t *a = json_object_get(params, "alg");
+	c->alg = NT_ALG_SHA256;
+	if (a != NULL) {
+		if (!json_is_string(a) || (c->alg = nt_digest_from_name(json_string_value(a))) == 0)
+			return bad(pe, NT_RPC_E_PARAMS,
+				   "\"alg\" must be one of sha256, sha3-256, sm3, sha512");
+	}
+	size_t want = nt_digest_len(c->alg);
+	if (strlen(hex) != 2 * want ||
+	    nt_hex_decode(hex, c->digest, sizeof c->digest, &c->digest_len) != NT_OK)
+		return bad(pe, NT_RPC_E_PARAMS, "\"digest\" must be %zu hex digits for %s",
+			   2 * want, nt_digest_name(c->alg));
+	return NT_OK;
+}
+
+static nt_err parse_block(json_t *params, nt_rpc_call *c, perr *pe)
+{
+	static const char *const known[] = {"height", NULL};
+	const char *badk;
+	if (!only_members(params, known, &badk))
+		return bad(pe, NT_RPC_E_PARAMS, "unknown parameter \"%s\"", badk);
+	json_t *h = json_object_get(params, "height");
+	if (h == NULL)
+		return bad(pe, NT_RPC_E_PARAMS, "missing parameter \"height\"");
+	if (!json_is_integer(h) || json_integer_value(h) < 1)
+		return bad(pe, NT_RPC_E_PARAMS, "\"height\" must be an integer >= 1");
+	c->height = (uint64_t)json_integer_value(h);
+	return NT_OK;
+}
+
+static nt_err parse_params(json_t *params, nt_rpc_call *c, perr *pe)
+{
+	const char *badk;
+	static const char *const none[] = {NULL};
+	switch (c->method) {
+	case NT_RPC_SUBMIT:
+		return parse_submit(params, c, pe);
+	case NT_RPC_RECEIPT:
+		return parse_receipt(params, c, pe);
+	case NT_RPC_FIND:
+		return parse_find(params, c, pe);
+	case NT_RPC_BLOCK:
+		return parse_block(params, c, pe);
+	case NT_RPC_STATUS:
+	case NT_RPC_VALIDATORS:
+		if (!only_members(params, none, &badk))
+			return bad(pe, NT_RPC_E_PARAMS, "unknown parameter \"%s\"", badk);
+		return NT_OK;
+	}
+	return bad(pe, NT_RPC_E_INTERNAL, "unhandled method");
+}
+
+static nt_err parse_envelope(json_t *root, nt_rpc_call *c, perr *pe)
+{
+	if (json_is_array(root))
+		return bad(pe, NT_RPC_E_REQUEST, "batch requests are not supported");
+	if (!json_is_object(root))
+		return bad(pe, NT_RPC_E_REQUEST, "a request must be a JSON-RPC 2.0 object");
+	json_t *id = json_object_get(root, "id");
+	if (id != NULL && !json_is_string(id) && !json_is_number(id) && !json_is_null(id))
+		return bad(pe, NT_RPC_E_REQUEST, "\"id\" must be a string, a number or null");
+	if (id != NULL && (c->id = json_dumps(id, JSON_ENCODE_ANY | JSON_COMPACT)) == NULL)
+		return bad(pe, NT_RPC_E_INTERNAL, "out of memory");
+	json_t *v = json_object_get(root, "jsonrpc");
+	if (!json_is_string(v) || strcmp(json_string_value(v), "2.0") != 0)
+		return bad(pe, NT_RPC_E_REQUEST, "\"jsonrpc\" must be \"2.0\"");
+	json_t *m = json_object_get(root, "method");
+	if (!json_is_string(m))
+		return bad(pe, NT_RPC_E_REQUEST, "\"method\" must be a string");
+	const char *name = json_string_value(m);
+	size_t i = 0;
+	while (i < sizeof methods / sizeof methods[0] && strcmp(methods[i].name, name) != 0)
+		i++;
+	if (i == sizeof methods / sizeof methods[0] || strlen(name) != json_string_length(m))
+		return bad(pe, NT_RPC_E_METHOD, "method not found: %.64s", name);
+	c->method = methods[i].m;
+	json_t *params = json_object_get(root, "params");
+	if (params != NULL && !json_is_object(params))
+		return bad(pe, NT_RPC_E_PARAMS, "\"params\" must be an object");
+	json_t *empty = NULL;
+	if (params == NULL && (params = empty = json_object()) == NULL)
+		return bad(pe, NT_RPC_E_INTERNAL, "out of memory");
+	nt_err e = parse_params(params, c, pe);
+	json_decref(empty);
+	return e;
+}
+
+nt_err nt_rpc_parse(const char *body, size_t len, nt_rpc_call *out, char **err_reply)
+{
+	nt_rpc_call c;
+	memset(&c, 0, sizeof c);
+	perr pe = {0, ""};
+	json_error_t jerr;
+	json_t *root = json_loadb(body, len, JSON_DECODE_ANY, &jerr);
+	nt_err e;
+	if (root == NULL)
+		e = bad(&pe, NT_RPC_E_PARSE, "parse error: %s", jerr.text);
+	else
+		e = parse_envelope(root, &c, &pe);
+	json_decref(root);
+	if (e != NT_OK) {
+		*err_reply = nt_rpc_error(c.id, pe.code, "%s", pe.msg);
+		nt_rpc_call_free(&c);
+		return e;
+	}
+	*out = c;
+	return NT_OK;
+}
+
+void nt_rpc_call_free(nt_rpc_call *c)
+{
+	if (c == NULL)
+		return;
+	free(c->id);
+	free(c->record);
+	c->id = NULL;
+	c->record = NULL;
+}
+
+/* ---- answers (loop thread) ---- */
+
+static json_t *hex_json(const uint8_t *b, size_t n)
+{
+	char *s = malloc(2 * n + 1);
+	if (s == NULL)
+		return NULL;
+	nt_hex_encode(b, n, s);
+	json_t *j = json_string(s);
+	free(s);
+	return j;
+}
+
+static json_t *time_json(uint64_t ms)
+{
+	char buf[32];
+	nt_time_format(ms, buf);
+	return json_string(buf);
+}
+
+static char *store_error(const char *id, nt_err e, const char *what)
+{
+	if (e == NT_ERR_NOT_FOUND)
+		return nt_rpc_error(id, NT_RPC_E_NOT_FOUND, "%s not found", what);
+	if (e == NT_ERR_IO || e == NT_ERR_CORRUPT)
+		return nt_rpc_error(id, NT_RPC_E_STORAGE, "storage failure reading %s: %s", what,
+				    nt_strerror(e));
+	return nt_rpc_error(id, NT_RPC_E_INTERNAL, "internal error reading %s: %s", what,
+			    nt_strerror(e));
+}
+
+char *nt_rpc_record_reply(const nt_rpc_env *env, const char *id, const nt_hash *record_id)
+{
+	uint64_t height = 0;
+	uint32_t index = 0;
+	nt_err e = nt_ledger_locate(env->ledger, record_id, &height, &index);
+	json_t *res = json_object();
+	if (res == NULL)
+		return nt_rpc_error(id, NT_RPC_E_INTERNAL, "out of memory");
+	json_object_set_new(res, "record_id", hex_json(record_id->b, NT_HASH_LEN));
+	if (e == NT_ERR_NOT_FOUND) {
+		json_object_set_new(res, "status", json_string("pending"));
+		return reply_json(id, res);
+	}
+	char *rtext = NULL;
+	if (e == NT_OK)
+		e = nt_ledger_receipt(env->ledger, record_id, &rtext);
+	if (e != NT_OK) {
+		json_decref(res);
+		return store_error(id, e, "record");
+	}
+	json_t *receipt = json_loads(rtext, 0, NULL);
+	free(rtext);
+	if (receipt == NULL) {
+		json_decref(res);
+		return nt_rpc_error(id, NT_RPC_E_INTERNAL, "receipt is not valid JSON");
+	}
+	json_object_set_new(res, "status", json_string("committed"));
+	json_object_set_new(res, "height", json_integer((json_int_t)height));
+	json_object_set_new(res, "receipt", receipt);
+	return reply_json(id, res);
+}
+
+static char *exec_status(const nt_rpc_env *env, const char *id)
+{
+	const nt_ledger *l = env->ledger;
+	const nt_genesis *g = nt_ledger_genesis(l);
+	const nt_header *tip = nt_ledger_tip(l);
+	const nt_merkle_log *log = nt_ledger_log(l);
+	nt_hash root;
+	nt_merkle_log_root(log, &root);
+	json_t *mp = json_pack("{s:I,s:I}", "records", (json_int_t)nt_mempool_count(env->mempool),
+			       "bytes", (json_int_t)nt_mempool_bytes(env->mempool));
+	json_t *res = json_pack("{s:s,s:I,s:o,s:o,s:I,s:o,s:o,s:i,s:o,s:b,s:s}", "chain_id",
+				g->chain_id, "height", (json_int_t)nt_ledger_height(l), "tip_hash",
+				tip ? hex_json(nt_ledger_tip_hash(l)->b, NT_HASH_LEN) : json_null(),
+				"tip_time", tip ? time_json(tip->time) : json_null(), "log_size",
+				(json_int_t)log->size, "log_root", hex_json(root.b, NT_HASH_LEN),
+				"mempool", mp, "validators", (int)g->vals.n, "node_pubkey",
+				hex_json(env->node_pubkey.b, NT_PUBKEY_LEN), "is_validator",
+				env->is_validator, "version", env->version);
+	return reply_json(id, res);
+}
+
+static char *exec_validators(const nt_rpc_env *env, const char *id)
+{
+	const nt_genesis *g = nt_ledger_genesis(env->ledger);
+	json_t *arr = json_array();
+	for (uint16_t i = 0; arr != NULL && i < g->vals.n; i++)
+		json_array_append_new(arr, json_pack("{s:i,s:s,s:o}", "index", (int)i, "name",
+						     g->vals.names[i], "pubkey",
+						     hex_json(g->vals.keys[i].b, NT_PUBKEY_LEN)));
+	json_t *res = json_pack("{s:s,s:o,s:i,s:o}", "chain_id", g->chain_id, "validators_hash",
+				hex_json(g->validators_hash.b, NT_HASH_LEN), "quorum",
+				(int)nt_valset_quorum(&g->vals), "validators", arr);
+	return reply_json(id, res);
+}
+
+static char *exec_block(const nt_rpc_env *env, const nt_rpc_call *c)
+{
+	const nt_ledger *l = env->ledger;
+	if (c->height > nt_ledger_height(l))
+		return nt_rpc_error(
+		    c->id, NT_RPC_E_NOT_FOUND, "no block at height %llu (tip is %llu)",
+		    (unsigned long long)c->height, (unsigned long long)nt_ledger_height(l));
+	nt_block *b = NULL;
+	nt_commit *cm = malloc(sizeof *cm);
+	if (cm == NULL)
+		return nt_rpc_error(c->id, NT_RPC_E_INTERNAL, "out of memory");
+	nt_err e = nt_ledger_block(l, c->height, &b);
+	if (e == NT_OK)
+		e = nt_ledger_commit(l, c->height, cm);
+	if (e != NT_OK) {
+		free(cm);
+		nt_block_free(b);
+		return store_error(c->id, e, "block");
+	}
+	uint8_t hb[NT_HEADER_MAX], cb[NT_COMMIT_MAX];
+	size_t hl = 0, cl = 0;
+	nt_hash bh;
+	if (nt_header_encode(&b->header, hb, sizeof hb, &hl) != NT_OK ||
+	    nt_commit_encode(cm, cb, sizeof cb, &cl) != NT_OK ||
+	    nt_header_hash(&b->header, &bh) != NT_OK) {
+		free(cm);
+		nt_block_free(b);
+		return nt_rpc_error(c->id, NT_RPC_E_INTERNAL, "stored block does not encode");
+	}
+	json_t *ids = json_array();
+	for (uint32_t i = 0; ids != NULL && i < b->count; i++)
+		json_array_append_new(ids, hex_json(b->ids[i].b, NT_HASH_LEN));
+	json_t *signers = json_array();
+	for (uint16_t i = 0; signers != NULL && i < cm->count; i++)
+		json_array_append_new(signers, json_integer(cm->sigs[i].index));
+	const nt_header *h = &b->header;
+	json_t *res = json_pack(
+	    "{s:I,s:o,s:o,s:o,s:o,s:o,s:I,s:o,s:o,s:o,s:o,s:o,s:o,s:I}", "height",
+	    (json_int_t)h->height, "hash", hex_json(bh.b, NT_HASH_LEN), "header", hex_json(hb, hl),
+	    "commit", hex_json(cb, cl), "time", time_json(h->time), "attested_time",
+	    time_json(nt_commit_time(cm)), "record_count", (json_int_t)h->record_count, "records",
+	    ids, "proposer", hex_json(h->proposer.b, NT_PUBKEY_LEN), "signers", signers,
+	    "prev_hash", hex_json(h->prev_hash.b, NT_HASH_LEN), "records_root",
+	    hex_json(h->records_root.b, NT_HASH_LEN), "log_root",
+	    hex_json(h->log_root.b, NT_HASH_LEN), "log_size", (json_int_t)h->log_size);
+	free(cm);
+	nt_block_free(b);
+	return reply_json(c->id, res);
+}
+
+/* One entry of find's answer. blk / att cache the last block read. */
+static nt_err find_entry(const nt_ledger *l, const nt_hash *id, nt_block **blk, uint64_t *att,
+			 json_t **out)
+{
+	uint64_t height;
+	uint32_t index;
+	nt_err e = nt_ledger_locate(l, id, &height, &index);
+	if (e != NT_OK)
+		return e;
+	if (*blk == NULL || (*blk)->header.height != height) {
+		nt_block_free(*blk);
+		*blk = NULL;
+		nt_commit *cm = malloc(sizeof *cm);
+		if (cm == NULL)
+			return NT_ERR_NOMEM;
+		e = nt_ledger_block(l, height, blk);
+		if (e == NT_OK)
+			e = nt_ledger_commit(l, height, cm);
+		if (e == NT_OK)
+			*att = nt_commit_time(cm);
+		free(cm);
+		if (e != NT_OK)
+			return e;
+	}
+	if (index >= (*blk)->count)
+		return NT_ERR_CORRUPT;
+	nt_record *r = malloc(sizeof *r);
+	if (r == NULL)
+		return NT_ERR_NOMEM;
+	if (nt_record_decode((*blk)->recs[index], (*blk)->lens[index], r, NULL) != NT_OK) {
+		free(r);
+		return NT_ERR_CORRUPT;
+	}
+	json_t *meta = r->meta_len ? json_loadb(r->meta, r->meta_len, 0, NULL) : json_object();
+	*out = json_pack(
+	    "{s:o,s:I,s:I,s:o,s:o,s:I,s:o,s:o}", "record_id", hex_json(id->b, NT_HASH_LEN),
+	    "height", (json_int_t)height, "leaf_index", (json_int_t)index, "time", time_json(*att),
+	    "submitter", hex_json(r->submitter.b, NT_PUBKEY_LEN), "size", (json_int_t)r->size,
+	    "client_time", time_json(r->client_time), "meta", meta ? meta : json_object());
+	free(r);
+	return *out ? NT_OK : NT_ERR_NOMEM;
+}
+
+static char *exec_find(const nt_rpc_env *env, const nt_rpc_call *c)
+{
+	nt_hash ids[NT_RPC_FIND_MAX];
+	size_t n = 0;
+	nt_err e = nt_ledger_find_digest(env->ledger, c->alg, c->digest, c->digest_len, ids,
+					 NT_RPC_FIND_MAX, &n);
+	if (e != NT_OK)
+		return store_error(c->id, e, "digest");
+	if (n == 0)
+		return nt_rpc_error(c->id, NT_RPC_E_NOT_FOUND, "no record with this %s digest",
+				    nt_digest_name(c->alg));
+	json_t *arr = json_array();
+	nt_block *blk = NULL;
+	uint64_t att = 0;
+	for (size_t i = 0; arr != NULL && i < n; i++) {
+		json_t *ent = NULL;
+		if ((e = find_entry(env->ledger, &ids[i], &blk, &att, &ent)) != NT_OK) {
+			nt_block_free(blk);
+			json_decref(arr);
+			return store_error(c->id, e, "record");
+		}
+		json_array_append_new(arr, ent);
+	}
+	nt_block_free(blk);
+	return reply_json(c->id, json_pack("{s:o}", "records", arr));
+}
+
+char *nt_rpc_exec_query(const nt_rpc_env *env, const nt_rpc_call *c)
+{
+	switch (c->method) {
+	case NT_RPC_STATUS:
+		return exec_status(env, c->id);
+	case NT_RPC_VALIDATORS:
+		return exec_validators(env, c->id);
+	case NT_RPC_BLOCK:
+		return exec_block(env, c);
+	case NT_RPC_FIND:
+		return exec_find(env, c);
+	case NT_RPC_SUBMIT:
+	case NT_RPC_RECEIPT:
+		break;
+	}
+	return nt_rpc_error(c->id, NT_RPC_E_INTERNAL, "not a query method");
+}

@@ -1,0 +1,88 @@
+/* JSON-RPC 2.0 methods of docs/RPC.md.
+ *
+ * Split by thread: nt_rpc_parse runs on the transport's threads (it only
+ * reads the request, and for submit decodes the record and verifies its
+ * signature, the expensive part, in parallel); the nt_rpc_exec_* and
+ * nt_rpc_record_reply functions run on the node's loop thread, which owns
+ * the ledger and the mempool. Every reply is a complete JSON-RPC message,
+ * malloc'd; NULL only when memory ran out. */
+#ifndef NT_RPC_H
+#define NT_RPC_H
+
+#include "core/err.h"
+#include "core/ledger.h"
+#include "core/mempool.h"
+#include "core/record.h"
+#include "core/types.h"
+
+#include <stdarg.h>
+
+/* Requests above this are answered -32004 by the transport. */
+#define NT_RPC_MAX_MSG (1024u * 1024u)
+#define NT_RPC_WAIT_MAX_MS 60000
+#define NT_RPC_FIND_MAX 100
+
+enum {
+	NT_RPC_E_PARSE = -32700,
+	NT_RPC_E_REQUEST = -32600,
+	NT_RPC_E_METHOD = -32601,
+	NT_RPC_E_PARAMS = -32602,
+	NT_RPC_E_INTERNAL = -32603,
+	NT_RPC_E_NOT_FOUND = -32001,
+	NT_RPC_E_RECORD = -32002,
+	NT_RPC_E_BUSY = -32003,
+	NT_RPC_E_TOO_LARGE = -32004,
+	NT_RPC_E_STORAGE = -32005,
+};
+
+typedef enum {
+	NT_RPC_SUBMIT,
+	NT_RPC_RECEIPT,
+	NT_RPC_FIND,
+	NT_RPC_STATUS,
+	NT_RPC_BLOCK,
+	NT_RPC_VALIDATORS,
+} nt_rpc_method;
+
+/* A parsed, validated request. */
+typedef struct {
+	nt_rpc_method method;
+	char *id;	   /* the request id as JSON text ("1", "\"a\"", "null") */
+	uint32_t wait_ms;  /* submit, receipt */
+	nt_hash record_id; /* submit (computed), receipt */
+	uint8_t *record;   /* submit: the encoded record, verified */
+	size_t record_len;
+	int alg; /* find */
+	uint8_t digest[64];
+	size_t digest_len;
+	uint64_t height; /* block */
+} nt_rpc_call;
+
+/* Parses body. On NT_OK *out holds the call (free with nt_rpc_call_free).
+ * Otherwise *err_reply is the error reply to send (code and message of
+ * docs/RPC.md), and the return value says why (never NT_OK). */
+nt_err nt_rpc_parse(const char *body, size_t len, nt_rpc_call *out, char **err_reply) NT_MUST_CHECK;
+void nt_rpc_call_free(nt_rpc_call *c);
+
+/* Replies built from parts. id is JSON text (NULL means null). */
+char *nt_rpc_error(const char *id, int code, const char *fmt, ...) NT_PRINTF(3, 4);
+/* result is JSON text. */
+char *nt_rpc_result(const char *id, const char *result);
+
+/* What the loop knows besides the ledger and mempool. */
+typedef struct {
+	const nt_ledger *ledger;
+	const nt_mempool *mempool;
+	nt_pubkey node_pubkey;
+	bool is_validator;
+	const char *version;
+} nt_rpc_env;
+
+/* status, validators, block, find. */
+char *nt_rpc_exec_query(const nt_rpc_env *env, const nt_rpc_call *c);
+
+/* The submit / receipt answer for a record: committed (with height and
+ * receipt) when the ledger holds it, else {"status":"pending"}. */
+char *nt_rpc_record_reply(const nt_rpc_env *env, const char *id, const nt_hash *record_id);
+
+#endif

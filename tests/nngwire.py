@@ -1,0 +1,118 @@
+"""A minimal client of nng's TCP transport (the SP protocol), standard library only.
+
+Wire format (nng's sp/transport/tcp, compatible with nanomsg):
+  * after connecting, each side sends an 8-byte header:
+      0x00 'S' 'P' 0x00, u16 protocol id (big-endian), 2 zero bytes
+    REQ0 is 0x0030, REP0 is 0x0031; a REP0 peer expects a REQ0 peer.
+  * then messages, each framed as u64 big-endian length + payload.
+  * a REQ0 request's payload starts with a 4-byte request id with its high
+    bit set; the REP0 reply echoes that id before the body.
+
+It exists so tests can talk JSON-RPC to notaryd without the CLI, and can
+send raw and garbage bytes that a well-behaved nng client never would.
+"""
+import json
+import random
+import socket
+import struct
+
+PROTO_REQ0 = 0x0030
+PROTO_REP0 = 0x0031
+
+
+def sp_header(proto):
+    return b"\x00SP\x00" + struct.pack(">H", proto) + b"\x00\x00"
+
+
+class WireError(Exception):
+    pass
+
+
+class ReqClient:
+    """One REQ0 connection: send a request, read the matching reply."""
+
+    def __init__(self, host, port, timeout=10.0):
+        self.sock = socket.create_connection((host, port), timeout=timeout)
+        self.sock.settimeout(timeout)
+        self.sock.sendall(sp_header(PROTO_REQ0))
+        peer = self._read_exact(8)
+        if peer[:4] != b"\x00SP\x00" or peer[6:] != b"\x00\x00":
+            raise WireError("bad SP header from peer: %r" % peer)
+        proto = struct.unpack(">H", peer[4:6])[0]
+        if proto != PROTO_REP0:
+            raise WireError("peer speaks protocol 0x%04x, not REP0" % proto)
+        self.next_id = random.randint(0, 0x7FFFFFFF)
+
+    @classmethod
+    def from_url(cls, url, timeout=10.0):
+        host, port = parse_tcp_url(url)
+        return cls(host, port, timeout)
+
+    def close(self):
+        try:
+            self.sock.close()
+        except OSError:
+            pass
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def settimeout(self, t):
+        self.sock.settimeout(t)
+
+    def _read_exact(self, n):
+        buf = bytearray()
+        while len(buf) < n:
+            chunk = self.sock.recv(n - len(buf))
+            if not chunk:
+                raise WireError("connection closed by peer")
+            buf += chunk
+        return bytes(buf)
+
+    def send_frame(self, payload):
+        self.sock.sendall(struct.pack(">Q", len(payload)) + payload)
+
+    def recv_frame(self, limit=64 << 20):
+        (n,) = struct.unpack(">Q", self._read_exact(8))
+        if n > limit:
+            raise WireError("frame of %d bytes exceeds %d" % (n, limit))
+        return self._read_exact(n)
+
+    def request(self, body):
+        """Sends body (bytes) as one request; returns the reply body (bytes)."""
+        self.next_id = (self.next_id + 1) & 0x7FFFFFFF
+        rid = struct.pack(">I", self.next_id | 0x80000000)
+        self.send_frame(rid + body)
+        while True:
+            reply = self.recv_frame()
+            if len(reply) < 4:
+                raise WireError("reply shorter than its request id")
+            if reply[:4] == rid:
+                return reply[4:]
+            # a stale reply to an earlier request: skip it
+
+    def call(self, method, params=None, id=1):
+        req = {"jsonrpc": "2.0", "id": id, "method": method}
+        if params is not None:
+            req["params"] = params
+        return json.loads(self.request(json.dumps(req).encode()))
+
+
+def parse_tcp_url(url):
+    if not url.startswith("tcp://"):
+        raise ValueError("only tcp:// URLs are supported: %s" % url)
+    hostport = url[len("tcp://"):]
+    host, _, port = hostport.rpartition(":")
+    return host, int(port)
+
+
+def free_port():
+    """A TCP port that was free a moment ago on 127.0.0.1."""
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port

@@ -1,0 +1,345 @@
+/* The RPC transport over real loopback TCP: an echo server, concurrent
+ * clients, replies from another thread, the oversized-request answer and
+ * stopping with requests still open. */
+#include "tests/testutil.h"
+
+#include "net/rpc_client.h"
+#include "net/rpc_server.h"
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+/* ---- a server with an echo handler and a delayed-reply thread ---- */
+
+#define PARK_MAX 256
+
+typedef struct {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	nt_rpc_req *reqs[PARK_MAX];
+	char *bodies[PARK_MAX];
+	size_t n;
+	bool quit;
+	bool park_forever; /* keep "delay" requests unanswered (stop test) */
+	unsigned handled;
+} echo_state;
+
+/* Requests starting with "delay" are answered by the replier thread; the
+ * rest are echoed at once from the nng callback. */
+static void echo_handler(void *arg, nt_rpc_req *req, const char *body, size_t len)
+{
+	echo_state *st = arg;
+	assert_int_equal(strlen(body), len); /* NUL-terminated copy */
+	pthread_mutex_lock(&st->mu);
+	st->handled++;
+	if (strncmp(body, "delay", 5) == 0 && st->n < PARK_MAX) {
+		st->reqs[st->n] = req;
+		st->bodies[st->n] = strdup(body);
+		st->n++;
+		pthread_cond_signal(&st->cv);
+		pthread_mutex_unlock(&st->mu);
+		return;
+	}
+	pthread_mutex_unlock(&st->mu);
+	nt_rpc_reply(req, body, len);
+}
+
+static void *replier(void *arg)
+{
+	echo_state *st = arg;
+	pthread_mutex_lock(&st->mu);
+	for (;;) {
+		while (!st->quit && (st->n == 0 || st->park_forever))
+			pthread_cond_wait(&st->cv, &st->mu);
+		if (st->quit)
+			break;
+		nt_rpc_req *r = st->reqs[--st->n];
+		char *b = st->bodies[st->n];
+		pthread_mutex_unlock(&st->mu);
+		usleep(1000);
+		nt_rpc_reply(r, b, strlen(b));
+		free(b);
+		pthread_mutex_lock(&st->mu);
+	}
+	pthread_mutex_unlock(&st->mu);
+	return NULL;
+}
+
+typedef struct {
+	echo_state st;
+	pthread_t thr;
+	nt_rpc_server *srv;
+	char url[64];
+} fixture;
+
+static void fixture_start(fixture *f, unsigned nctx, size_t max_msg, bool park)
+{
+	memset(f, 0, sizeof *f);
+	pthread_mutex_init(&f->st.mu, NULL);
+	pthread_cond_init(&f->st.cv, NULL);
+	f->st.park_forever = park;
+	assert_int_equal(pthread_create(&f->thr, NULL, replier, &f->st), 0);
+	for (int attempt = 0; attempt < 20; attempt++) {
+		unsigned port = 20000 + (unsigned)(tu_rand() % 40000);
+		snprintf(f->url, sizeof f->url, "tcp://127.0.0.1:%u", port);
+		nt_why why = {{0}};
+		if (nt_rpc_server_start(f->url, nctx, max_msg, echo_handler, &f->st, &f->srv,
+					&why) == NT_OK)
+			return;
+	}
+	fail_msg("no free port found");
+}
+
+/* The replier thread is joined BEFORE the server stops: nt_rpc_reply must
+ * not race with nt_rpc_server_stop (nng may still touch the context's aio
+ * after the reply reached the client). */
+static void fixture_stop(fixture *f)
+{
+	pthread_mutex_lock(&f->st.mu);
+	f->st.quit = true;
+	pthread_cond_broadcast(&f->st.cv);
+	pthread_mutex_unlock(&f->st.mu);
+	pthread_join(f->thr, NULL);
+	nt_rpc_server_stop(f->srv);
+	/* Parked requests were abandoned by the stop: never reply to them. */
+	for (size_t i = 0; i < f->st.n; i++)
+		free(f->st.bodies[i]);
+	pthread_mutex_destroy(&f->st.mu);
+	pthread_cond_destroy(&f->st.cv);
+}
+
+static void call_ok(nt_rpc_client *c, const char *msg, const char *expect)
+{
+	char *resp = NULL;
+	size_t rl = 0;
+	nt_why why = {{0}};
+	nt_err e = nt_rpc_client_call(c, msg, strlen(msg), 5000, &resp, &rl, &why);
+	if (e != NT_OK)
+		fail_msg("call failed: %s", why.msg);
+	assert_int_equal(rl, strlen(resp));
+	assert_string_equal(resp, expect);
+	free(resp);
+}
+
+static void test_echo(void **state)
+{
+	(void)state;
+	fixture f;
+	fixture_start(&f, 4, 1024, false);
+	nt_rpc_client *c = NULL;
+	nt_why why = {{0}};
+	assert_int_equal(nt_rpc_client_open(f.url, &c, &why), NT_OK);
+	call_ok(c, "hello", "hello");
+	call_ok(c, "delay me", "delay me");
+	call_ok(c, "{\"a\":1}", "{\"a\":1}");
+	nt_rpc_client_close(c);
+	fixture_stop(&f);
+}
+
+/* ---- many clients, many requests, some answered from another thread ---- */
+
+typedef struct {
+	const char *url;
+	int id;
+	int n;
+	int ok;
+} client_job;
+
+static void *client_thread(void *arg)
+{
+	client_job *j = arg;
+	nt_rpc_client *c = NULL;
+	nt_why why = {{0}};
+	if (nt_rpc_client_open(j->url, &c, &why) != NT_OK)
+		return NULL;
+	for (int i = 0; i < j->n; i++) {
+		char msg[64];
+		int len = snprintf(msg, sizeof msg, "%s client %d req %d",
+				   (i % 3 == 0) ? "delay" : "echo", j->id, i);
+		char *resp = NULL;
+		size_t rl = 0;
+		if (nt_rpc_client_call(c, msg, (size_t)len, 5000, &resp, &rl, &why) != NT_OK)
+			break;
+		if (rl == (size_t)len && memcmp(resp, msg, rl) == 0)
+			j->ok++;
+		free(resp);
+	}
+	nt_rpc_client_close(c);
+	return NULL;
+}
+
+static void test_concurrent(void **state)
+{
+	(void)state;
+	fixture f;
+	fixture_start(&f, 8, 1024, false);
+	enum { NTHR = 12, NREQ = 150 };
+	pthread_t thr[NTHR];
+	client_job jobs[NTHR];
+	for (int i = 0; i < NTHR; i++) {
+		jobs[i] = (client_job){.url = f.url, .id = i, .n = NREQ, .ok = 0};
+		assert_int_equal(pthread_create(&thr[i], NULL, client_thread, &jobs[i]), 0);
+	}
+	for (int i = 0; i < NTHR; i++) {
+		pthread_join(thr[i], NULL);
+		assert_int_equal(jobs[i].ok, NREQ);
+	}
+	assert_int_equal(f.st.handled, NTHR * NREQ);
+	fixture_stop(&f);
+}
+
+/* ---- size limits ---- */
+
+static void test_oversized(void **state)
+{
+	(void)state;
+	fixture f;
+	fixture_start(&f, 2, 1000, false);
+	nt_rpc_client *c = NULL;
+	nt_why why = {{0}};
+	assert_int_equal(nt_rpc_client_open(f.url, &c, &why), NT_OK);
+
+	char *big = malloc(3001);
+	assert_non_null(big);
+	memset(big, 'x', 3000);
+	big[3000] = '\0';
+	char expect[200];
+	snprintf(expect, sizeof expect,
+		 "{\"jsonrpc\":\"2.0\",\"id\":null,\"error\":{\"code\":-32004,"
+		 "\"message\":\"request too large (3000 bytes, limit 1000)\"}}");
+	call_ok(c, big, expect);
+	/* Exactly at the limit is fine. */
+	big[1000] = '\0';
+	call_ok(c, big, big);
+	call_ok(c, "after", "after");
+	unsigned handled = f.st.handled;
+	assert_int_equal(handled, 2); /* the oversized one never reached the handler */
+
+	/* Absurdly large: nng itself drops it; the caller times out, and the
+	 * server still serves others. */
+	char *huge = malloc(10000);
+	assert_non_null(huge);
+	memset(huge, 'y', 10000);
+	char *resp = NULL;
+	nt_err e = nt_rpc_client_call(c, huge, 10000, 300, &resp, NULL, &why);
+	assert_int_not_equal(e, NT_OK);
+	assert_null(resp);
+	nt_rpc_client_close(c);
+	assert_int_equal(nt_rpc_client_open(f.url, &c, &why), NT_OK);
+	call_ok(c, "still here", "still here");
+	nt_rpc_client_close(c);
+	free(huge);
+	free(big);
+	fixture_stop(&f);
+}
+
+/* ---- stop with requests pending ---- */
+
+typedef struct {
+	const char *url;
+	nt_err result;
+} pending_job;
+
+static void *pending_thread(void *arg)
+{
+	pending_job *j = arg;
+	nt_rpc_client *c = NULL;
+	nt_why why = {{0}};
+	j->result = nt_rpc_client_open(j->url, &c, &why);
+	if (j->result != NT_OK)
+		return NULL;
+	char *resp = NULL;
+	j->result = nt_rpc_client_call(c, "delay forever", 13, 1500, &resp, NULL, &why);
+	free(resp);
+	nt_rpc_client_close(c);
+	return NULL;
+}
+
+static void test_stop_pending(void **state)
+{
+	(void)state;
+	fixture f;
+	fixture_start(&f, 4, 1024, true);
+	enum { NTHR = 6 };
+	pthread_t thr[NTHR];
+	pending_job jobs[NTHR];
+	for (int i = 0; i < NTHR; i++) {
+		jobs[i] = (pending_job){.url = f.url, .result = NT_OK};
+		assert_int_equal(pthread_create(&thr[i], NULL, pending_thread, &jobs[i]), 0);
+	}
+	/* Wait until every context holds a parked request. */
+	for (int i = 0; i < 200; i++) {
+		pthread_mutex_lock(&f.st.mu);
+		size_t n = f.st.n;
+		pthread_mutex_unlock(&f.st.mu);
+		if (n >= 4)
+			break;
+		usleep(10000);
+	}
+	assert_int_equal(f.st.n, 4);
+	fixture_stop(&f);
+	for (int i = 0; i < NTHR; i++) {
+		pthread_join(thr[i], NULL);
+		assert_int_not_equal(jobs[i].result, NT_OK);
+	}
+}
+
+/* ---- errors ---- */
+
+static void test_address_in_use(void **state)
+{
+	(void)state;
+	fixture f;
+	fixture_start(&f, 1, 1024, false);
+	nt_rpc_server *s2 = NULL;
+	nt_why why = {{0}};
+	echo_state st2;
+	memset(&st2, 0, sizeof st2);
+	assert_int_equal(nt_rpc_server_start(f.url, 1, 1024, echo_handler, &st2, &s2, &why),
+			 NT_ERR_NET);
+	assert_null(s2);
+	assert_non_null(strstr(why.msg, f.url));
+	assert_non_null(strstr(why.msg, "in use"));
+	fixture_stop(&f);
+
+	assert_int_equal(nt_rpc_server_start("bogus://x", 1, 1024, echo_handler, &st2, &s2, &why),
+			 NT_ERR_NET);
+	assert_int_equal(nt_rpc_server_start(f.url, 0, 1024, echo_handler, &st2, &s2, &why),
+			 NT_ERR_ARG);
+	assert_null(s2);
+	nt_rpc_server_stop(NULL);
+}
+
+static void test_no_server(void **state)
+{
+	(void)state;
+	nt_rpc_client *c = NULL;
+	nt_why why = {{0}};
+	/* Port 1 on loopback: nothing listens there. */
+	assert_int_equal(nt_rpc_client_open("tcp://127.0.0.1:1", &c, &why), NT_OK);
+	char *resp = NULL;
+	assert_int_equal(nt_rpc_client_call(c, "x", 1, 300, &resp, NULL, &why), NT_ERR_TIMEOUT);
+	assert_null(resp);
+	assert_non_null(strstr(why.msg, "no node answered at tcp://127.0.0.1:1 within 1 s"));
+	assert_non_null(strstr(why.msg, "is notaryd running?"));
+	nt_rpc_client_close(c);
+	assert_int_equal(nt_rpc_client_open("nonsense", &c, &why), NT_ERR_NET);
+	assert_int_equal(nt_rpc_client_open(NULL, &c, &why), NT_ERR_ARG);
+	nt_rpc_client_close(NULL);
+}
+
+int main(void)
+{
+	tu_seed();
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_echo),	   cmocka_unit_test(test_concurrent),
+	    cmocka_unit_test(test_oversized),	   cmocka_unit_test(test_stop_pending),
+	    cmocka_unit_test(test_address_in_use), cmocka_unit_test(test_no_server),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
