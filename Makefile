@@ -70,7 +70,7 @@ test: all unit
 	@python3 tests/run.py --build $(B)
 
 run: all
-	@sh tools/dev-run.sh
+	@B=$(B) sh tools/dev-run.sh
 
 format:
 	clang-format -i $(LIB_SRC) $(NODE_SRC) node/main.c $(TOOL_SRC) $(wildcard */*.h tests/*.c)

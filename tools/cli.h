@@ -1,0 +1,148 @@
+/* The notary command-line tool: declarations shared by its subcommands.
+ *
+ * Only the CLI prints and exits (STYLE.md rule 11); everything here returns
+ * exit codes or nt_err. Exit codes are part of the interface that scripts and
+ * courts' tooling rely on: */
+#ifndef NT_CLI_H
+#define NT_CLI_H
+
+#include <getopt.h>
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/types.h>
+
+#include "core/err.h"
+#include "core/types.h"
+
+enum {
+	NT_EXIT_OK = 0,	     /* done; for verify: the receipt is valid */
+	NT_EXIT_FAIL = 1,    /* failed, invalid, or not found */
+	NT_EXIT_USAGE = 2,   /* usage error or unreadable input */
+	NT_EXIT_PENDING = 3, /* submitted but not committed within the timeout */
+};
+
+#ifndef NOTARY_VERSION
+#define NOTARY_VERSION "0.1.0"
+#endif
+
+#define NT_CLI_DEFAULT_NODE "tcp://127.0.0.1:7400"
+/* How long a call that does not wait for a block may take before we call
+ * the node unreachable. */
+#define NT_CLI_CONNECT_MS 5000
+/* The node holds a request at most this long (docs/RPC.md wait_ms). */
+#define NT_CLI_MAX_WAIT_MS 60000
+
+/* One subcommand: fn gets argv starting at the subcommand's name. */
+typedef struct {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+	const char *summary;
+} nt_cli_cmd;
+
+int nt_cmd_keygen(int argc, char **argv);
+int nt_cmd_init(int argc, char **argv);
+int nt_cmd_submit(int argc, char **argv);
+int nt_cmd_verify(int argc, char **argv);
+int nt_cmd_find(int argc, char **argv);
+int nt_cmd_receipt(int argc, char **argv);
+int nt_cmd_status(int argc, char **argv);
+int nt_cmd_block(int argc, char **argv);
+int nt_cmd_validators(int argc, char **argv);
+int nt_cmd_audit(int argc, char **argv);
+
+/* ---- options ---- */
+
+/* getopt_long with our own messages: on an unknown option or a missing
+ * argument prints "notary CMD: ..." and a --help hint to stderr and returns
+ * '?'. Call with optind reset by the caller's first use (it resets itself
+ * when argv changes). shortopts should start with ':'. */
+int nt_cli_getopt(int argc, char **argv, const char *shortopts, const struct option *longopts);
+/* Prints "notary CMD: <message>" and the --help hint to stderr; returns
+ * NT_EXIT_USAGE so it can end a command: `return nt_cli_usage_error(...)`. */
+int nt_cli_usage_error(const char *cmd, const char *fmt, ...) NT_PRINTF(2, 3);
+/* Prints "notary CMD: <message>" to stderr; returns code. */
+int nt_cli_errorf(int code, const char *cmd, const char *fmt, ...) NT_PRINTF(3, 4);
+/* The --node default: $NOTARY_NODE or tcp://127.0.0.1:7400. */
+const char *nt_cli_default_node(void);
+/* Strict unsigned decimal (no sign, no spaces, fits in u64). */
+bool nt_cli_parse_u64(const char *s, uint64_t *out);
+
+/* ---- time ---- */
+
+/* Wall clock, ms since the epoch. */
+uint64_t nt_cli_now_ms(void);
+/* Monotonic clock in ms, for deadlines. */
+uint64_t nt_cli_mono_ms(void);
+/* "2026-11-29 16:00:00.123 UTC" (for people; JSON keeps ISO 8601). */
+void nt_cli_time_human(uint64_t ms, char buf[40]);
+/* Same, from an ISO 8601 string as the RPC returns; copies s if it does
+ * not parse. */
+void nt_cli_iso_human(const char *iso, char buf[64]);
+
+/* ---- files ---- */
+
+/* Reads a whole file of at most max bytes, NUL-terminated. NT_ERR_NOT_FOUND,
+ * NT_ERR_IO, NT_ERR_RANGE (too large); why says which file and what. */
+nt_err nt_cli_read_file(const char *path, size_t max, char **out, size_t *len,
+			nt_why *why) NT_MUST_CHECK;
+/* Writes data to path atomically: a temporary file in the same directory,
+ * fsync, then rename (or link when !overwrite, so an existing file is never
+ * replaced: NT_ERR_EXISTS), then fsync of the directory. A reader sees the old
+ * file or the whole new one, never a torn one. */
+nt_err nt_cli_write_file(const char *path, const void *data, size_t len, mode_t mode,
+			 bool overwrite, nt_why *why) NT_MUST_CHECK;
+/* True if path exists (any type). */
+bool nt_cli_exists(const char *path);
+/* The last path component (pointer into path; "" for a trailing slash). */
+const char *nt_cli_basename(const char *path);
+
+/* ---- printing ---- */
+
+/* Writes s with terminal control characters and Unicode bidi overrides
+ * replaced by '?', so that metadata chosen by a submitter cannot rewrite what
+ * a judge sees on the screen. */
+void nt_cli_put_safe(FILE *f, const char *s);
+/* Pretty-prints j (2-space indent) and a newline. */
+void nt_cli_put_json(FILE *f, const json_t *j);
+/* 64 hex digits of h into buf (65 bytes). */
+void nt_cli_hex32(const uint8_t *h, char buf[65]);
+
+/* ---- JSON-RPC ---- */
+
+typedef struct nt_cli_rpc nt_cli_rpc;
+
+typedef enum {
+	NT_RPC_RESULT = 0, /* *result holds the result (caller's reference) */
+	NT_RPC_ERROR,	   /* the node answered with a JSON-RPC error: code, message */
+	NT_RPC_TRANSPORT,  /* no (usable) answer: message says why */
+} nt_rpc_outcome;
+
+typedef struct {
+	nt_rpc_outcome outcome;
+	long code;
+	char message[512];
+} nt_rpc_status;
+
+/* JSON-RPC error codes used by the CLI (docs/RPC.md). */
+#define NT_RPC_NOT_FOUND (-32001)
+#define NT_RPC_INVALID_RECORD (-32002)
+#define NT_RPC_BUSY (-32003)
+
+nt_err nt_cli_rpc_open(const char *url, nt_cli_rpc **out, nt_why *why) NT_MUST_CHECK;
+void nt_cli_rpc_close(nt_cli_rpc *c);
+const char *nt_cli_rpc_url(const nt_cli_rpc *c);
+/* Calls method with params (reference stolen; NULL for none) and waits up to
+ * timeout_ms. On NT_RPC_RESULT *result is a new reference. */
+nt_rpc_outcome nt_cli_rpc_call(nt_cli_rpc *c, const char *method, json_t *params, int timeout_ms,
+			       json_t **result, nt_rpc_status *st);
+/* Prints a failed call to stderr ("error: <message> (code C)" or the
+ * transport message) and returns NT_EXIT_FAIL. */
+int nt_cli_rpc_report(const char *cmd, const nt_rpc_status *st);
+
+/* Small accessors for RPC results that tolerate missing members. */
+const char *nt_cli_jstr(const json_t *obj, const char *key, const char *dflt);
+bool nt_cli_ju64(const json_t *obj, const char *key, uint64_t *out);
+
+#endif
