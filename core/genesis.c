@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "core/hex.h"
+#include "core/jsonx.h"
 #include "crypto/keys.h"
 
 /* A genesis file lists at most 128 validators; anything near this is not one. */
@@ -228,21 +229,8 @@ nt_err nt_genesis_to_json(const nt_genesis *g, char **out)
 		ok = json_object_set_new(root, "validators", vals) == 0;
 		vals = NULL;
 	}
-	char *text = ok ? json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
+	nt_err e = ok ? nt_json_dump_pretty(root, out) : NT_ERR_NOMEM;
 	json_decref(vals);
 	json_decref(root);
-	if (text == NULL)
-		return NT_ERR_NOMEM;
-	size_t n = strlen(text);
-	char *res = malloc(n + 2);
-	if (res == NULL) {
-		free(text);
-		return NT_ERR_NOMEM;
-	}
-	memcpy(res, text, n);
-	res[n] = '\n';
-	res[n + 1] = '\0';
-	free(text);
-	*out = res;
-	return NT_OK;
+	return e;
 }

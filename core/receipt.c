@@ -9,20 +9,10 @@
 #include <string.h>
 
 #include "core/hex.h"
+#include "core/jsonx.h"
 #include "crypto/digest.h"
 
 /* ---- building ---- */
-
-static json_t *hex_json(const uint8_t *b, size_t n)
-{
-	char *s = malloc(2 * n + 1);
-	if (s == NULL)
-		return NULL;
-	nt_hex_encode(b, n, s);
-	json_t *j = json_string(s);
-	free(s);
-	return j;
-}
 
 nt_err nt_receipt_build(const uint8_t *record, size_t record_len, uint64_t leaf_index,
 			const nt_hash *proof, size_t proof_len, const nt_header *hdr,
@@ -57,23 +47,23 @@ nt_err nt_receipt_build(const uint8_t *record, size_t record_len, uint64_t leaf_
 	bool ok = root != NULL && pj != NULL;
 	ok = ok && json_object_set_new(root, "format", json_string(NT_RECEIPT_FORMAT)) == 0;
 	ok = ok && json_object_set_new(root, "chain_id", json_string(hdr->chain_id)) == 0;
-	ok = ok && json_object_set_new(root, "record", hex_json(record, record_len)) == 0;
-	ok = ok && json_object_set_new(root, "record_id", hex_json(id.b, NT_HASH_LEN)) == 0;
+	ok = ok && json_object_set_new(root, "record", nt_json_hex(record, record_len)) == 0;
+	ok = ok && json_object_set_new(root, "record_id", nt_json_hex(id.b, NT_HASH_LEN)) == 0;
 	ok = ok && json_object_set_new(root, "height", json_integer((json_int_t)hdr->height)) == 0;
 	ok = ok &&
 	     json_object_set_new(root, "leaf_index", json_integer((json_int_t)leaf_index)) == 0;
 	for (size_t i = 0; ok && i < proof_len; i++)
-		ok = json_array_append_new(pj, hex_json(proof[i].b, NT_HASH_LEN)) == 0;
+		ok = json_array_append_new(pj, nt_json_hex(proof[i].b, NT_HASH_LEN)) == 0;
 	if (ok) {
 		ok = json_object_set_new(root, "proof", pj) == 0;
 		pj = NULL;
 	}
-	ok = ok && json_object_set_new(root, "header", hex_json(hb, hlen)) == 0;
-	ok = ok && json_object_set_new(root, "commit", hex_json(cb, clen)) == 0;
+	ok = ok && json_object_set_new(root, "header", nt_json_hex(hb, hlen)) == 0;
+	ok = ok && json_object_set_new(root, "commit", nt_json_hex(cb, clen)) == 0;
 	if (ok && vals != NULL) {
 		json_t *vj = json_array();
 		for (unsigned i = 0; vj != NULL && i < vals->n && i < NT_MAX_VALIDATORS; i++)
-			if (json_array_append_new(vj, hex_json(vals->keys[i].b, NT_PUBKEY_LEN)) !=
+			if (json_array_append_new(vj, nt_json_hex(vals->keys[i].b, NT_PUBKEY_LEN)) !=
 			    0) {
 				json_decref(vj);
 				vj = NULL;
@@ -81,24 +71,11 @@ nt_err nt_receipt_build(const uint8_t *record, size_t record_len, uint64_t leaf_
 		ok = json_object_set_new(root, "validators", vj) == 0;
 	}
 	ok = ok && json_object_set_new(root, "time", json_string(tbuf)) == 0;
-	char *text = ok ? json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
+	e = ok ? nt_json_dump_pretty(root, out) : NT_ERR_NOMEM;
 	json_decref(pj);
 	json_decref(root);
 	free(hb);
-	if (text == NULL)
-		return NT_ERR_NOMEM;
-	size_t n = strlen(text);
-	char *res = malloc(n + 2);
-	if (res == NULL) {
-		free(text);
-		return NT_ERR_NOMEM;
-	}
-	memcpy(res, text, n);
-	res[n] = '\n';
-	res[n + 1] = '\0';
-	free(text);
-	*out = res;
-	return NT_OK;
+	return e;
 }
 
 /* ---- parsing ---- */

@@ -4,6 +4,7 @@
 
 #include "core/genesis.h"
 #include "core/hex.h"
+#include "core/jsonx.h"
 #include "crypto/digest.h"
 
 #include <jansson.h>
@@ -320,17 +321,6 @@ void nt_rpc_call_free(nt_rpc_call *c)
 
 /* ---- answers (loop thread) ---- */
 
-static json_t *hex_json(const uint8_t *b, size_t n)
-{
-	char *s = malloc(2 * n + 1);
-	if (s == NULL)
-		return NULL;
-	nt_hex_encode(b, n, s);
-	json_t *j = json_string(s);
-	free(s);
-	return j;
-}
-
 static json_t *time_json(uint64_t ms)
 {
 	char buf[32];
@@ -357,7 +347,7 @@ char *nt_rpc_record_reply(const nt_rpc_env *env, const char *id, const nt_hash *
 	json_t *res = json_object();
 	if (res == NULL)
 		return nt_rpc_error(id, NT_RPC_E_INTERNAL, "out of memory");
-	json_object_set_new(res, "record_id", hex_json(record_id->b, NT_HASH_LEN));
+	json_object_set_new(res, "record_id", nt_json_hex(record_id->b, NT_HASH_LEN));
 	if (e == NT_ERR_NOT_FOUND) {
 		json_object_set_new(res, "status", json_string("pending"));
 		return reply_json(id, res);
@@ -393,11 +383,11 @@ static char *exec_status(const nt_rpc_env *env, const char *id)
 			       "bytes", (json_int_t)nt_mempool_bytes(env->mempool));
 	json_t *res = json_pack("{s:s,s:I,s:o,s:o,s:I,s:o,s:o,s:i,s:o,s:b,s:s}", "chain_id",
 				g->chain_id, "height", (json_int_t)nt_ledger_height(l), "tip_hash",
-				tip ? hex_json(nt_ledger_tip_hash(l)->b, NT_HASH_LEN) : json_null(),
+				tip ? nt_json_hex(nt_ledger_tip_hash(l)->b, NT_HASH_LEN) : json_null(),
 				"tip_time", tip ? time_json(tip->time) : json_null(), "log_size",
-				(json_int_t)log->size, "log_root", hex_json(root.b, NT_HASH_LEN),
+				(json_int_t)log->size, "log_root", nt_json_hex(root.b, NT_HASH_LEN),
 				"mempool", mp, "validators", (int)g->vals.n, "node_pubkey",
-				hex_json(env->node_pubkey.b, NT_PUBKEY_LEN), "is_validator",
+				nt_json_hex(env->node_pubkey.b, NT_PUBKEY_LEN), "is_validator",
 				env->is_validator, "version", env->version);
 	return reply_json(id, res);
 }
@@ -409,9 +399,9 @@ static char *exec_validators(const nt_rpc_env *env, const char *id)
 	for (uint16_t i = 0; arr != NULL && i < g->vals.n; i++)
 		json_array_append_new(arr, json_pack("{s:i,s:s,s:o}", "index", (int)i, "name",
 						     g->vals.names[i], "pubkey",
-						     hex_json(g->vals.keys[i].b, NT_PUBKEY_LEN)));
+						     nt_json_hex(g->vals.keys[i].b, NT_PUBKEY_LEN)));
 	json_t *res = json_pack("{s:s,s:o,s:i,s:o}", "chain_id", g->chain_id, "validators_hash",
-				hex_json(g->validators_hash.b, NT_HASH_LEN), "quorum",
+				nt_json_hex(g->validators_hash.b, NT_HASH_LEN), "quorum",
 				(int)nt_valset_quorum(&g->vals), "validators", arr);
 	return reply_json(id, res);
 }
@@ -447,20 +437,20 @@ static char *exec_block(const nt_rpc_env *env, const nt_rpc_call *c)
 	}
 	json_t *ids = json_array();
 	for (uint32_t i = 0; ids != NULL && i < b->count; i++)
-		json_array_append_new(ids, hex_json(b->ids[i].b, NT_HASH_LEN));
+		json_array_append_new(ids, nt_json_hex(b->ids[i].b, NT_HASH_LEN));
 	json_t *signers = json_array();
 	for (uint16_t i = 0; signers != NULL && i < cm->count; i++)
 		json_array_append_new(signers, json_integer(cm->sigs[i].index));
 	const nt_header *h = &b->header;
 	json_t *res = json_pack(
 	    "{s:I,s:o,s:o,s:o,s:o,s:o,s:I,s:o,s:o,s:o,s:o,s:o,s:o,s:I}", "height",
-	    (json_int_t)h->height, "hash", hex_json(bh.b, NT_HASH_LEN), "header", hex_json(hb, hl),
-	    "commit", hex_json(cb, cl), "time", time_json(h->time), "attested_time",
+	    (json_int_t)h->height, "hash", nt_json_hex(bh.b, NT_HASH_LEN), "header", nt_json_hex(hb, hl),
+	    "commit", nt_json_hex(cb, cl), "time", time_json(h->time), "attested_time",
 	    time_json(nt_commit_time(cm)), "record_count", (json_int_t)h->record_count, "records",
-	    ids, "proposer", hex_json(h->proposer.b, NT_PUBKEY_LEN), "signers", signers,
-	    "prev_hash", hex_json(h->prev_hash.b, NT_HASH_LEN), "records_root",
-	    hex_json(h->records_root.b, NT_HASH_LEN), "log_root",
-	    hex_json(h->log_root.b, NT_HASH_LEN), "log_size", (json_int_t)h->log_size);
+	    ids, "proposer", nt_json_hex(h->proposer.b, NT_PUBKEY_LEN), "signers", signers,
+	    "prev_hash", nt_json_hex(h->prev_hash.b, NT_HASH_LEN), "records_root",
+	    nt_json_hex(h->records_root.b, NT_HASH_LEN), "log_root",
+	    nt_json_hex(h->log_root.b, NT_HASH_LEN), "log_size", (json_int_t)h->log_size);
 	free(cm);
 	nt_block_free(b);
 	return reply_json(c->id, res);
@@ -501,9 +491,9 @@ static nt_err find_entry(const nt_ledger *l, const nt_hash *id, nt_block **blk, 
 	}
 	json_t *meta = r->meta_len ? json_loadb(r->meta, r->meta_len, 0, NULL) : json_object();
 	*out = json_pack(
-	    "{s:o,s:I,s:I,s:o,s:o,s:I,s:o,s:o}", "record_id", hex_json(id->b, NT_HASH_LEN),
+	    "{s:o,s:I,s:I,s:o,s:o,s:I,s:o,s:o}", "record_id", nt_json_hex(id->b, NT_HASH_LEN),
 	    "height", (json_int_t)height, "leaf_index", (json_int_t)index, "time", time_json(*att),
-	    "submitter", hex_json(r->submitter.b, NT_PUBKEY_LEN), "size", (json_int_t)r->size,
+	    "submitter", nt_json_hex(r->submitter.b, NT_PUBKEY_LEN), "size", (json_int_t)r->size,
 	    "client_time", time_json(r->client_time), "meta", meta ? meta : json_object());
 	free(r);
 	return *out ? NT_OK : NT_ERR_NOMEM;
