@@ -4,9 +4,11 @@ Wire format (nng's sp/transport/tcp, compatible with nanomsg):
   * after connecting, each side sends an 8-byte header:
       0x00 'S' 'P' 0x00, u16 protocol id (big-endian), 2 zero bytes
     REQ0 is 0x0030, REP0 is 0x0031; a REP0 peer expects a REQ0 peer.
+    BUS0 is 0x0070 and talks to BUS0 peers (the nodes' p2p sockets).
   * then messages, each framed as u64 big-endian length + payload.
   * a REQ0 request's payload starts with a 4-byte request id with its high
     bit set; the REP0 reply echoes that id before the body.
+  * BUS0 has no protocol header in the payload: a frame is the message.
 
 It exists so tests can talk JSON-RPC to notaryd without the CLI, and can
 send raw and garbage bytes that a well-behaved nng client never would.
@@ -18,6 +20,7 @@ import struct
 
 PROTO_REQ0 = 0x0030
 PROTO_REP0 = 0x0031
+PROTO_BUS0 = 0x0070
 
 
 def sp_header(proto):
@@ -99,6 +102,76 @@ class ReqClient:
         if params is not None:
             req["params"] = params
         return json.loads(self.request(json.dumps(req).encode()))
+
+
+class BusClient:
+    """One BUS0 connection to a node's p2p listener: send raw frames, and
+    read the frames the node broadcasts to its peers (we are one of them)."""
+
+    def __init__(self, host, port, timeout=10.0):
+        self.sock = socket.create_connection((host, port), timeout=timeout)
+        self.sock.settimeout(timeout)
+        self.sock.sendall(sp_header(PROTO_BUS0))
+        peer = _read_exact(self.sock, 8)
+        if peer[:4] != b"\x00SP\x00" or peer[6:] != b"\x00\x00":
+            raise WireError("bad SP header from peer: %r" % peer)
+        proto = struct.unpack(">H", peer[4:6])[0]
+        if proto != PROTO_BUS0:
+            raise WireError("peer speaks protocol 0x%04x, not BUS0" % proto)
+
+    @classmethod
+    def from_url(cls, url, timeout=10.0):
+        host, port = parse_tcp_url(url)
+        return cls(host, port, timeout)
+
+    def close(self):
+        try:
+            self.sock.close()
+        except OSError:
+            pass
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def send_frame(self, payload):
+        self.sock.sendall(struct.pack(">Q", len(payload)) + payload)
+
+    def send_raw(self, data):
+        """Bytes as they are: a lying length, a torn frame, anything."""
+        self.sock.sendall(data)
+
+    def recv_frame(self, timeout=None, limit=64 << 20):
+        """The next frame, or None if none arrives within timeout seconds."""
+        old = self.sock.gettimeout()
+        if timeout is not None:
+            self.sock.settimeout(timeout)
+        try:
+            head = self.sock.recv(1, socket.MSG_PEEK)
+            if not head:
+                raise WireError("connection closed by peer")
+            # A frame has begun: read all of it, or the stream loses its framing.
+            self.sock.settimeout(max(old or 0, 10.0))
+            (n,) = struct.unpack(">Q", _read_exact(self.sock, 8))
+            if n > limit:
+                raise WireError("frame of %d bytes exceeds %d" % (n, limit))
+            return _read_exact(self.sock, n)
+        except socket.timeout:
+            return None
+        finally:
+            self.sock.settimeout(old)
+
+
+def _read_exact(sock, n):
+    buf = bytearray()
+    while len(buf) < n:
+        chunk = sock.recv(n - len(buf))
+        if not chunk:
+            raise WireError("connection closed by peer")
+        buf += chunk
+    return bytes(buf)
 
 
 def parse_tcp_url(url):

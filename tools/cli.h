@@ -51,6 +51,7 @@ int nt_cmd_status(int argc, char **argv);
 int nt_cmd_block(int argc, char **argv);
 int nt_cmd_validators(int argc, char **argv);
 int nt_cmd_audit(int argc, char **argv);
+int nt_cmd_testnet(int argc, char **argv);
 
 /* ---- options ---- */
 
@@ -97,6 +98,21 @@ nt_err nt_cli_write_file(const char *path, const void *data, size_t len, mode_t 
 bool nt_cli_exists(const char *path);
 /* The last path component (pointer into path; "" for a trailing slash). */
 const char *nt_cli_basename(const char *path);
+/* mkdir -p: missing parents get 0755, the last component mode; an existing
+ * directory is fine. -1 with errno on failure. */
+int nt_cli_mkdirs(const char *path, mode_t mode);
+/* "dir/name", malloc'd (NULL when out of memory). */
+char *nt_cli_path_join(const char *dir, const char *name);
+
+/* ---- node homes ---- */
+
+/* A node's config.json (docs/CONFIG.md) with the documented defaults. p2p
+ * may be NULL (member left out); peers is stolen, NULL for []. NULL when out
+ * of memory. */
+json_t *nt_cli_config_json(const char *moniker, const char *rpc, const char *p2p, json_t *peers);
+/* Pretty-prints j plus a newline into path with nt_cli_write_file. */
+nt_err nt_cli_write_json(const char *path, const json_t *j, mode_t mode, bool overwrite,
+			 nt_why *why) NT_MUST_CHECK;
 
 /* ---- printing ---- */
 

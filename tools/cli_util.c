@@ -286,6 +286,94 @@ const char *nt_cli_basename(const char *path)
 	return s != NULL ? s + 1 : path;
 }
 
+int nt_cli_mkdirs(const char *path, mode_t mode)
+{
+	char *p = strdup(path);
+	if (p == NULL)
+		return -1;
+	for (char *s = p + 1; *s != '\0'; s++) {
+		if (*s != '/')
+			continue;
+		*s = '\0';
+		if (mkdir(p, 0755) != 0 && errno != EEXIST) {
+			free(p);
+			return -1;
+		}
+		*s = '/';
+	}
+	int rc = mkdir(p, mode);
+	free(p);
+	if (rc != 0 && errno != EEXIST)
+		return -1;
+	struct stat st;
+	if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode)) {
+		errno = ENOTDIR;
+		return -1;
+	}
+	return 0;
+}
+
+char *nt_cli_path_join(const char *dir, const char *name)
+{
+	size_t n = strlen(dir) + strlen(name) + 2;
+	char *s = malloc(n);
+	if (s != NULL)
+		snprintf(s, n, "%s/%s", dir, name);
+	return s;
+}
+
+/* ---- node homes ---- */
+
+json_t *nt_cli_config_json(const char *moniker, const char *rpc, const char *p2p, json_t *peers)
+{
+	json_t *cfg = json_object();
+	if (cfg == NULL) {
+		json_decref(peers);
+		return NULL;
+	}
+	json_object_set_new(cfg, "moniker", json_string(moniker));
+	json_object_set_new(cfg, "rpc", json_string(rpc));
+	if (p2p != NULL)
+		json_object_set_new(cfg, "p2p", json_string(p2p));
+	json_object_set_new(cfg, "peers", peers != NULL ? peers : json_array());
+	json_object_set_new(cfg, "key_file", json_string("validator.key"));
+	json_object_set_new(cfg, "genesis_file", json_string("genesis.json"));
+	json_object_set_new(cfg, "data_dir", json_string("data"));
+	json_object_set_new(cfg, "block",
+			    json_pack("{s:i, s:i, s:i, s:i}", "max_records", 2000, "max_bytes",
+				      4194304, "interval_ms", 200, "heartbeat_s", 0));
+	json_object_set_new(
+	    cfg, "mempool",
+	    json_pack("{s:i, s:I}", "max_records", 100000, "max_bytes", (json_int_t)268435456));
+	json_object_set_new(cfg, "rpc_contexts", json_integer(128));
+	/* A failed json_string/json_pack above leaves its member out: check
+	 * the ones a node cannot run without. */
+	if (json_object_get(cfg, "rpc") == NULL || json_object_get(cfg, "peers") == NULL ||
+	    json_object_get(cfg, "block") == NULL || json_object_get(cfg, "mempool") == NULL) {
+		json_decref(cfg);
+		return NULL;
+	}
+	return cfg;
+}
+
+nt_err nt_cli_write_json(const char *path, const json_t *j, mode_t mode, bool overwrite,
+			 nt_why *why)
+{
+	char *s = json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	if (s == NULL)
+		return nt_fail(why, NT_ERR_NOMEM, "out of memory");
+	size_t n = strlen(s);
+	char *s2 = realloc(s, n + 2);
+	if (s2 == NULL) {
+		free(s);
+		return nt_fail(why, NT_ERR_NOMEM, "out of memory");
+	}
+	memcpy(s2 + n, "\n", 2);
+	nt_err e = nt_cli_write_file(path, s2, n + 1, mode, overwrite, why);
+	free(s2);
+	return e;
+}
+
 /* ---- printing ---- */
 
 void nt_cli_put_safe(FILE *f, const char *s)

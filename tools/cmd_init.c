@@ -27,34 +27,6 @@ static const char init_usage[] =
     "  notary init --home ./office --chain-id demo-net --rpc tcp://127.0.0.1:7400\n"
     "  notaryd --home ./office\n";
 
-/* mkdir -p with mode for the last component; existing directories are fine. */
-static int make_dirs(const char *path, mode_t mode)
-{
-	char *p = strdup(path);
-	if (p == NULL)
-		return -1;
-	for (char *s = p + 1; *s != '\0'; s++) {
-		if (*s != '/')
-			continue;
-		*s = '\0';
-		if (mkdir(p, 0755) != 0 && errno != EEXIST) {
-			free(p);
-			return -1;
-		}
-		*s = '/';
-	}
-	int rc = mkdir(p, mode);
-	free(p);
-	if (rc != 0 && errno != EEXIST)
-		return -1;
-	struct stat st;
-	if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode)) {
-		errno = ENOTDIR;
-		return -1;
-	}
-	return 0;
-}
-
 /* tcp://HOST:PORT -> tcp://HOST:PORT+1. False for other URL shapes. */
 static bool peer_url(const char *rpc, char *out, size_t cap)
 {
@@ -66,36 +38,6 @@ static bool peer_url(const char *rpc, char *out, size_t cap)
 		return false;
 	int n = snprintf(out, cap, "%.*s:%u", (int)(colon - rpc), rpc, (unsigned)port + 1);
 	return n > 0 && (size_t)n < cap;
-}
-
-static char *join(const char *dir, const char *name)
-{
-	size_t n = strlen(dir) + strlen(name) + 2;
-	char *s = malloc(n);
-	if (s != NULL)
-		snprintf(s, n, "%s/%s", dir, name);
-	return s;
-}
-
-static json_t *config_json(const char *rpc, const char *p2p)
-{
-	json_t *cfg = json_object();
-	json_object_set_new(cfg, "moniker", json_string("node0"));
-	json_object_set_new(cfg, "rpc", json_string(rpc));
-	if (p2p != NULL)
-		json_object_set_new(cfg, "p2p", json_string(p2p));
-	json_object_set_new(cfg, "peers", json_array());
-	json_object_set_new(cfg, "key_file", json_string("validator.key"));
-	json_object_set_new(cfg, "genesis_file", json_string("genesis.json"));
-	json_object_set_new(cfg, "data_dir", json_string("data"));
-	json_object_set_new(cfg, "block",
-			    json_pack("{s:i, s:i, s:i, s:i}", "max_records", 2000, "max_bytes",
-				      4194304, "interval_ms", 200, "heartbeat_s", 0));
-	json_object_set_new(
-	    cfg, "mempool",
-	    json_pack("{s:i, s:I}", "max_records", 100000, "max_bytes", (json_int_t)268435456));
-	json_object_set_new(cfg, "rpc_contexts", json_integer(128));
-	return cfg;
 }
 
 typedef struct {
@@ -119,7 +61,7 @@ static int run_init(const char *home, const char *chain_id, const char *rpc, con
 		    "%s holds a validator.key or genesis.json already; refusing to "
 		    "overwrite them",
 		    home);
-	if (make_dirs(home, 0700) != 0)
+	if (nt_cli_mkdirs(home, 0700) != 0)
 		return nt_cli_errorf(NT_EXIT_FAIL, "init", "cannot create %s: %s", home,
 				     strerror(errno));
 
@@ -142,7 +84,7 @@ static int run_init(const char *home, const char *chain_id, const char *rpc, con
 	nt_valset_hash(&g->vals, &g->validators_hash);
 
 	int rc = NT_EXIT_FAIL;
-	char *gjson = NULL, *cjson = NULL;
+	char *gjson = NULL;
 	json_t *cfg = NULL;
 	e = nt_keyfile_write(p->key, k, &why);
 	if (e != NT_OK) {
@@ -161,19 +103,12 @@ static int run_init(const char *home, const char *chain_id, const char *rpc, con
 		nt_cli_errorf(NT_EXIT_FAIL, "init", "%s", why.msg);
 		goto out;
 	}
-	cfg = config_json(rpc, have_p2p ? p2p : NULL);
-	cjson = json_dumps(cfg, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-	if (cjson == NULL) {
+	cfg = nt_cli_config_json("node0", rpc, have_p2p ? p2p : NULL, NULL);
+	if (cfg == NULL) {
 		nt_cli_errorf(NT_EXIT_FAIL, "init", "out of memory");
 		goto out;
 	}
-	size_t clen = strlen(cjson);
-	char *c2 = realloc(cjson, clen + 2);
-	if (c2 == NULL)
-		goto out;
-	cjson = c2;
-	memcpy(cjson + clen, "\n", 2);
-	e = nt_cli_write_file(p->config, cjson, clen + 1, 0644, false, &why);
+	e = nt_cli_write_json(p->config, cfg, 0644, false, &why);
 	if (e != NT_OK) {
 		nt_cli_errorf(NT_EXIT_FAIL, "init", "%s", why.msg);
 		goto out;
@@ -196,7 +131,6 @@ static int run_init(const char *home, const char *chain_id, const char *rpc, con
 	rc = NT_EXIT_OK;
 out:
 	json_decref(cfg);
-	free(cjson);
 	free(gjson);
 	free(g);
 	nt_seckey_free(k);
@@ -248,8 +182,9 @@ int nt_cmd_init(int argc, char **argv)
 		return nt_cli_usage_error("init", "--rpc '%s' is not a URL like %s", rpc,
 					  NT_CLI_DEFAULT_NODE);
 
-	init_paths p = {join(home, "validator.key"), join(home, "genesis.json"),
-			join(home, "config.json")};
+	init_paths p = {nt_cli_path_join(home, "validator.key"),
+			nt_cli_path_join(home, "genesis.json"),
+			nt_cli_path_join(home, "config.json")};
 	int rc;
 	if (p.key == NULL || p.genesis == NULL || p.config == NULL)
 		rc = nt_cli_errorf(NT_EXIT_FAIL, "init", "out of memory");

@@ -9,6 +9,7 @@
 static const nt_cli_cmd commands[] = {
     {"keygen", nt_cmd_keygen, "create a new signing key file"},
     {"init", nt_cmd_init, "create a one-validator network in a home directory"},
+    {"testnet", nt_cmd_testnet, "create (and run) a local network of N validators"},
     {"submit", nt_cmd_submit, "notarize files: hash locally, sign, submit, save receipts"},
     {"verify", nt_cmd_verify, "check a receipt (and file) offline against a genesis file"},
     {"find", nt_cmd_find, "ask a node whether a file (or digest) was notarized"},
