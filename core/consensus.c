@@ -27,6 +27,7 @@ void nt_cons_config_default(nt_cons_config *c)
 	c->timeout_precommit_ms = 1000;
 	c->timeout_precommit_delta_ms = 500;
 	c->max_clock_skew_ms = 2000;
+	c->inject_bugs = 0;
 }
 
 void nt_proposal_sighash(const char *chain_id, uint64_t height, uint32_t round, int32_t valid_round,
@@ -321,7 +322,9 @@ static nt_err rule_decide(nt_cons *e, bool *fired)
 {
 	for (size_t i = 0; i < e->book.nrounds; i++) {
 		const cv_round *R = e->book.rounds[i];
-		const nt_hash *id = cv_quorum_hash(R, NT_VOTE_PRECOMMIT, e->quorum);
+		/* planted bug (simulator only): f+1 instead of 2f+1 */
+		unsigned q = (e->cfg.inject_bugs & NT_CONS_BUG_WEAK_QUORUM) ? e->weak : e->quorum;
+		const nt_hash *id = cv_quorum_hash(R, NT_VOTE_PRECOMMIT, q);
 		if (id == NULL)
 			continue;
 		cv_prop *cp = cv_find_block(&e->book, id);
@@ -336,8 +339,8 @@ static nt_err rule_decide(nt_cons *e, bool *fired)
 		c->round = R->round;
 		c->block_hash = *id;
 		for (unsigned j = 0; j < R->n; j++) {
-			const nt_vote *v = &R->votes[1][j];
-			if (!R->has[1][j] || !cv_hash_eq(&v->block_hash, id))
+			const nt_vote *v = cv_vote_for(R, 1, j, id);
+			if (v == NULL)
 				continue;
 			c->sigs[c->count].index = (uint16_t)j;
 			c->sigs[c->count].timestamp = v->timestamp;
@@ -385,13 +388,15 @@ static nt_err rule_proposal(nt_cons *e, cv_round *R, bool *fired)
 	cv_prop *cp = &R->props[0];
 	const nt_hash *id = &cp->p.block_hash;
 	int32_t vr = cp->p.valid_round;
+	/* planted bug (simulator only): prevote as if never locked */
+	bool skip_lock = (e->cfg.inject_bugs & NT_CONS_BUG_SKIP_LOCK) != 0;
 	bool ok;
 	if (vr < 0) {
 		/* line 22: upon <PROPOSAL, h_p, round_p, v, -1> from
 		 * proposer(h_p, round_p) while step_p = propose
 		 * line 23: valid(v) and (lockedRound_p = -1 or lockedValue_p = v) */
 		ok = valid_clock(e, cp) &&
-		     (e->locked_round == -1 || cv_hash_eq(&e->locked_hash, id));
+		     (skip_lock || e->locked_round == -1 || cv_hash_eq(&e->locked_hash, id));
 	} else {
 		/* line 28: ... AND 2f+1 <PREVOTE, h_p, vr, id(v)> while
 		 * step_p = propose and (vr >= 0 and vr < round_p) */
@@ -401,7 +406,7 @@ static nt_err rule_proposal(nt_cons *e, cv_round *R, bool *fired)
 			return NT_OK; /* wait; OnTimeoutPropose covers it */
 		/* line 29: valid(v) and (lockedRound_p <= vr or lockedValue_p = v) */
 		ok = valid_clock(e, cp) &&
-		     (e->locked_round <= vr || cv_hash_eq(&e->locked_hash, id));
+		     (skip_lock || e->locked_round <= vr || cv_hash_eq(&e->locked_hash, id));
 	}
 	nt_hash h = ok ? *id : nil_hash;
 	*fired = true;
@@ -589,8 +594,7 @@ nt_err nt_cons_on_vote(nt_cons *e, const nt_vote *v, uint64_t now, nt_cons_actio
 	if (where == 0) {
 		/* A resent copy costs no signature check. */
 		const cv_round *R = cv_book_find(&e->book, v->round);
-		int t = cv_ti(v->type);
-		if (R != NULL && R->has[t][v->index] && cv_vote_eq(&R->votes[t][v->index], v))
+		if (R != NULL && cv_has_copy(R, v))
 			return finish(e, cv_drop(e, NT_DROP_DUPLICATE, NT_ERR_EXISTS), out);
 	}
 	nt_hash m;
@@ -609,9 +613,16 @@ nt_err nt_cons_on_vote(nt_cons *e, const nt_vote *v, uint64_t now, nt_cons_actio
 		e->next_per_val[v->index]++;
 		return finish(e, NT_OK, out);
 	}
+	uint64_t eq = e->stats.equivocations;
 	nt_err err = cv_file_vote(e, v, false);
-	if (err == NT_OK)
+	if (err == NT_OK) {
 		err = run(e);
+	} else if (err == NT_ERR_EXISTS && e->stats.equivocations != eq) {
+		/* an equivocation is reported, but its vote may complete a 2f+1 */
+		nt_err rerr = run(e);
+		if (rerr != NT_OK)
+			err = rerr;
+	}
 	return finish(e, err, out);
 }
 

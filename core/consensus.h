@@ -168,7 +168,14 @@ typedef struct {
 	uint64_t timeout_prevote_ms, timeout_prevote_delta_ms;
 	uint64_t timeout_precommit_ms, timeout_precommit_delta_ms;
 	uint64_t max_clock_skew_ms; /* bound on a proposal's time ahead of ours */
+	/* FOR THE SIMULATOR ONLY (tools/sim): planted bugs, NT_CONS_BUG_*, that
+	 * its checks must catch. Always 0 in a node; config_default sets 0. */
+	unsigned inject_bugs;
 } nt_cons_config;
+
+/* Planted bugs (nt_cons_config.inject_bugs), for the simulator only. */
+#define NT_CONS_BUG_SKIP_LOCK 0x1u   /* prevote ignores lockedValue/lockedRound */
+#define NT_CONS_BUG_WEAK_QUORUM 0x2u /* decide on f+1 precommits */
 
 /* 3000+500r, 1000+500r, 1000+500r, skew 2000 ms. */
 void nt_cons_config_default(nt_cons_config *c);
@@ -282,7 +289,10 @@ nt_err nt_cons_on_proposal(nt_cons *e, nt_proposal *p, uint64_t now,
 			   nt_cons_actions *out) NT_MUST_CHECK;
 
 /* A vote from the wire (our own replayed ones too). Drops as above, plus
- * NT_ERR_DECODE for a bad type. */
+ * NT_ERR_DECODE for a bad type. A conflicting second vote of a validator
+ * is reported (EVIDENCE action, NT_ERR_EXISTS) yet may still count for its
+ * value (core/consensus_votes.h): a host whose WAL keeps only accepted
+ * input must keep such a vote too. */
 nt_err nt_cons_on_vote(nt_cons *e, const nt_vote *v, uint64_t now,
 		       nt_cons_actions *out) NT_MUST_CHECK;
 

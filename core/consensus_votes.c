@@ -25,6 +25,10 @@ static void round_free(cv_round *r)
 	free(r->votes[1]);
 	free(r->has[0]);
 	free(r->has[1]);
+	free(r->alt[0]);
+	free(r->alt[1]);
+	free(r->has_alt[0]);
+	free(r->has_alt[1]);
 	free(r);
 }
 
@@ -68,7 +72,10 @@ nt_err cv_book_get(cv_book *b, uint32_t round, cv_round **out)
 	for (int t = 0; t < 2; t++) {
 		r->votes[t] = calloc(b->n, sizeof(nt_vote));
 		r->has[t] = calloc(b->n, sizeof(bool));
-		if (r->votes[t] == NULL || r->has[t] == NULL) {
+		r->alt[t] = calloc(b->n, sizeof(nt_vote));
+		r->has_alt[t] = calloc(b->n, sizeof(bool));
+		if (r->votes[t] == NULL || r->has[t] == NULL || r->alt[t] == NULL ||
+		    r->has_alt[t] == NULL) {
 			round_free(r);
 			return NT_ERR_NOMEM;
 		}
@@ -97,12 +104,29 @@ bool cv_vote_eq(const nt_vote *a, const nt_vote *b)
 	       memcmp(a->sig.b, b->sig.b, NT_SIG_LEN) == 0;
 }
 
+const nt_vote *cv_vote_for(const cv_round *r, int t, unsigned i, const nt_hash *hash)
+{
+	if (r->has[t][i] && cv_hash_eq(&r->votes[t][i].block_hash, hash))
+		return &r->votes[t][i];
+	if (r->has_alt[t][i] && cv_hash_eq(&r->alt[t][i].block_hash, hash))
+		return &r->alt[t][i];
+	return NULL;
+}
+
+bool cv_has_copy(const cv_round *r, const nt_vote *v)
+{
+	int t = cv_ti(v->type);
+	return v->index < r->n &&
+	       ((r->has[t][v->index] && cv_vote_eq(&r->votes[t][v->index], v)) ||
+		(r->has_alt[t][v->index] && cv_vote_eq(&r->alt[t][v->index], v)));
+}
+
 unsigned cv_count(const cv_round *r, uint8_t type, const nt_hash *hash)
 {
 	unsigned c = 0;
 	int t = cv_ti(type);
 	for (unsigned i = 0; i < r->n; i++)
-		if (r->has[t][i] && (hash == NULL || cv_hash_eq(&r->votes[t][i].block_hash, hash)))
+		if (hash == NULL ? r->has[t][i] : cv_vote_for(r, t, i, hash) != NULL)
 			c++;
 	return c;
 }
@@ -115,10 +139,12 @@ const nt_hash *cv_quorum_hash(const cv_round *r, uint8_t type, unsigned q)
 	/* O(n^2) in the worst case, n <= 128, and only once a quorum of any
 	 * votes exists: cheaper than keeping a hash table in step. */
 	for (unsigned i = 0; i < r->n; i++) {
-		if (!r->has[t][i] || cv_hash_is_nil(&r->votes[t][i].block_hash))
-			continue;
-		if (cv_count(r, type, &r->votes[t][i].block_hash) >= q)
+		if (r->has[t][i] && !cv_hash_is_nil(&r->votes[t][i].block_hash) &&
+		    cv_count(r, type, &r->votes[t][i].block_hash) >= q)
 			return &r->votes[t][i].block_hash;
+		if (r->has_alt[t][i] && !cv_hash_is_nil(&r->alt[t][i].block_hash) &&
+		    cv_count(r, type, &r->alt[t][i].block_hash) >= q)
+			return &r->alt[t][i].block_hash;
 	}
 	return NULL;
 }
@@ -220,13 +246,19 @@ nt_err cv_file_vote(nt_cons *e, const nt_vote *v, bool own)
 	cv_round *have = cv_book_find(&e->book, v->round);
 	if (have != NULL && have->has[t][v->index]) {
 		const nt_vote *first = &have->votes[t][v->index];
-		if (cv_vote_eq(first, v))
+		if (cv_has_copy(have, v))
 			return cv_drop(e, NT_DROP_DUPLICATE, NT_ERR_EXISTS);
 		nt_cons_action a = {.type = NT_CONS_EVIDENCE};
 		a.vote = *first;
 		a.vote2 = *v;
 		e->stats.equivocations++;
 		(void)cv_drop(e, NT_DROP_EQUIVOCATION, NT_ERR_EXISTS);
+		/* Kept (once) when it names another value: see cv_round.alt. */
+		if (!have->has_alt[t][v->index] &&
+		    !cv_hash_eq(&first->block_hash, &v->block_hash)) {
+			have->alt[t][v->index] = *v;
+			have->has_alt[t][v->index] = true;
+		}
 		nt_err err = cv_push(e, &a);
 		return err != NT_OK ? err : NT_ERR_EXISTS;
 	}

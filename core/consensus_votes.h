@@ -27,6 +27,14 @@ typedef struct {
 	/* [0] prevotes, [1] precommits; n slots each */
 	nt_vote *votes[2];
 	bool *has[2];
+	/* One conflicting second vote per validator and type (an equivocator's
+	 * vote for another value). It counts toward that value's 2f+1, as in
+	 * the paper, where a Byzantine process's messages are all counted:
+	 * otherwise honest nodes that kept different "first" votes of an
+	 * equivocator may never see the same 2f+1 again (a liveness loss the
+	 * simulator found). Never counted in the "any value" tallies. */
+	nt_vote *alt[2];
+	bool *has_alt[2];
 } cv_round;
 
 typedef struct {
@@ -47,7 +55,8 @@ void cv_book_clear(cv_book *b);
 cv_round *cv_book_find(const cv_book *b, uint32_t round);
 nt_err cv_book_get(cv_book *b, uint32_t round, cv_round **out) NT_MUST_CHECK;
 
-/* Votes of this type in r for hash (NULL: any hash, i.e. all votes). */
+/* Validators with a vote of this type in r for hash, a second (alt) vote
+ * included (NULL: any hash, i.e. validators that voted). */
 unsigned cv_count(const cv_round *r, uint8_t type, const nt_hash *hash);
 /* A non-nil hash with at least q votes of this type in r, or NULL. */
 const nt_hash *cv_quorum_hash(const cv_round *r, uint8_t type, unsigned q);
@@ -123,5 +132,9 @@ bool cv_last_commit_ok(const nt_block *b, const nt_commit *c);
 bool cv_hash_is_nil(const nt_hash *h);
 bool cv_hash_eq(const nt_hash *a, const nt_hash *b);
 bool cv_vote_eq(const nt_vote *a, const nt_vote *b);
+/* Validator i's vote of this type in r for hash (its first or its alt), or NULL. */
+const nt_vote *cv_vote_for(const cv_round *r, int t, unsigned i, const nt_hash *hash);
+/* True if v is exactly a vote already filed in r (first or alt). */
+bool cv_has_copy(const cv_round *r, const nt_vote *v);
 
 #endif

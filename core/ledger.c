@@ -1,5 +1,6 @@
 /* The ledger: opening a store, the chain rules (propose / check_block) and
- * the one durable write per block (append). Queries are in ledger_query.c,
+ * the one durable write per block (append, which also adopts the commit of
+ * the previous height that the block names). Queries are in ledger_query.c,
  * the whole-store audit in ledger_audit.c.
  *
  * The tip (height, block hash, Merkle log) lives in memory and in the "T"
@@ -257,10 +258,57 @@ static nt_err has_repeat(const nt_hash *ids, uint32_t n, bool *rep)
 	return NT_OK;
 }
 
+/* The commit of the tip that the header names. lc NULL: it must be ours.
+ * Otherwise lc must hash to last_commit_hash, be for the tip and verify; a
+ * byte-identical copy of ours skips the signature checks. On NT_OK *replace
+ * says whether lc differs from our stored commit, and raw/raw_len (may be
+ * NULL) hold its encoding. */
+static nt_err check_last_commit(const nt_ledger *l, const nt_header *h, const nt_commit *lc,
+				bool *replace, uint8_t *raw, size_t *raw_len, nt_why *why)
+{
+	*replace = false;
+	if (lc == NULL) {
+		if (!ntl_hash_eq(&h->last_commit_hash, &l->tip_commit_hash))
+			return nt_fail(why, NT_ERR_CHAIN,
+				       "last_commit_hash does not match the tip's commit");
+		return NT_OK;
+	}
+	if (l->height == 0)
+		return nt_fail(why, NT_ERR_CHAIN,
+			       "a last commit was given for height 1, which has none");
+	uint8_t buf[NT_COMMIT_MAX];
+	size_t len = 0;
+	if (nt_commit_encode(lc, buf, sizeof buf, &len) != NT_OK)
+		return nt_fail(why, NT_ERR_RANGE, "last commit cannot be encoded");
+	nt_hash ch;
+	nt_sha256(buf, len, &ch);
+	if (!ntl_hash_eq(&ch, &h->last_commit_hash))
+		return nt_fail(why, NT_ERR_CHAIN,
+			       "last commit does not hash to the header's last_commit_hash");
+	if (lc->height != l->height || !ntl_hash_eq(&lc->block_hash, &l->tip_hash))
+		return nt_fail(why, NT_ERR_CHAIN,
+			       "last commit is for height %" PRIu64 " or another block, not the "
+			       "tip (height %" PRIu64 ")",
+			       lc->height, l->height);
+	if (!ntl_hash_eq(&ch, &l->tip_commit_hash)) {
+		nt_why sub = {{0}};
+		nt_err e = nt_commit_verify(lc, l->g.chain_id, &l->g.vals, &sub);
+		if (e != NT_OK)
+			return nt_fail(why, e, "last commit does not verify: %s", sub.msg);
+		*replace = true;
+	}
+	if (raw != NULL) {
+		memcpy(raw, buf, len);
+		*raw_len = len;
+	}
+	return NT_OK;
+}
+
 /* Rules shared by check_block and append, cheap and without I/O: the block
  * extends the tip, its header matches the genesis, the ids are those of the
  * record bytes, no id repeats, both roots and the log size match. */
-static nt_err check_structure(const nt_ledger *l, const nt_block *b, nt_why *why)
+static nt_err check_structure(const nt_ledger *l, const nt_block *b, const nt_commit *lc,
+			      bool *replace, uint8_t *lc_raw, size_t *lc_len, nt_why *why)
 {
 	const nt_header *h = &b->header;
 	if (h->version != NT_HEADER_VERSION)
@@ -274,9 +322,6 @@ static nt_err check_structure(const nt_ledger *l, const nt_block *b, nt_why *why
 			       h->height, l->height + 1);
 	if (!ntl_hash_eq(&h->prev_hash, &l->tip_hash))
 		return nt_fail(why, NT_ERR_CHAIN, "prev_hash does not match the tip");
-	if (!ntl_hash_eq(&h->last_commit_hash, &l->tip_commit_hash))
-		return nt_fail(why, NT_ERR_CHAIN,
-			       "last_commit_hash does not match the tip's commit");
 	if (!ntl_hash_eq(&h->validators_hash, &l->g.validators_hash))
 		return nt_fail(why, NT_ERR_CHAIN,
 			       "validators_hash does not match the genesis validators");
@@ -324,16 +369,18 @@ static nt_err check_structure(const nt_ledger *l, const nt_block *b, nt_why *why
 	nt_merkle_log_root(&lg, &root);
 	if (!ntl_hash_eq(&root, &h->log_root))
 		return nt_fail(why, NT_ERR_MISMATCH, "log_root mismatch");
-	return NT_OK;
+	/* Last: it may verify signatures. */
+	return check_last_commit(l, h, lc, replace, lc_raw, lc_len, why);
 }
 
-nt_err nt_ledger_check_block(const nt_ledger *l, const nt_block *b, uint64_t now,
-			     uint64_t max_skew_ms, nt_known_valid_fn known_valid, void *arg,
-			     nt_why *why)
+nt_err nt_ledger_check_block(const nt_ledger *l, const nt_block *b, const nt_commit *last_commit,
+			     uint64_t now, uint64_t max_skew_ms, nt_known_valid_fn known_valid,
+			     void *arg, nt_why *why)
 {
 	if (l == NULL || b == NULL)
 		return nt_fail(why, NT_ERR_ARG, "no block to check");
-	nt_err e = check_structure(l, b, why);
+	bool replace = false;
+	nt_err e = check_structure(l, b, last_commit, &replace, NULL, NULL, why);
 	if (e != NT_OK)
 		return e;
 	const nt_header *h = &b->header;
@@ -415,7 +462,8 @@ static nt_err index_record(const nt_block *b, uint32_t i, uint64_t pos, nt_recor
 	return NT_OK;
 }
 
-nt_err nt_ledger_append(nt_ledger *l, const nt_block *b, const nt_commit *c, nt_why *why)
+nt_err nt_ledger_append(nt_ledger *l, const nt_block *b, const nt_commit *c,
+			const nt_commit *last_commit, nt_why *why)
 {
 	if (l == NULL || b == NULL || c == NULL)
 		return nt_fail(why, NT_ERR_ARG, "append needs a block and its commit");
@@ -437,7 +485,10 @@ nt_err nt_ledger_append(nt_ledger *l, const nt_block *b, const nt_commit *c, nt_
 	nt_err e = nt_commit_verify(c, l->g.chain_id, &l->g.vals, why);
 	if (e != NT_OK)
 		return e;
-	e = check_structure(l, b, why);
+	bool replace = false;
+	uint8_t lraw[NT_COMMIT_MAX];
+	size_t ll = 0;
+	e = check_structure(l, b, last_commit, &replace, lraw, &ll, why);
 	if (e != NT_OK)
 		return e;
 
@@ -454,6 +505,15 @@ nt_err nt_ledger_append(nt_ledger *l, const nt_block *b, const nt_commit *c, nt_
 	    (e = nt_kv_batch_put(kb, kc, sizeof kc, craw, cl)) != NT_OK) {
 		nt_fail(why, e, "cannot build the write batch: %s", nt_strerror(e));
 		goto out;
+	}
+	if (replace) {
+		/* The canonical commit of the tip is the one this block names. */
+		uint8_t kp[NTL_KEY_U64_LEN];
+		ntl_key_u64(kp, NTL_COMMIT, l->height);
+		if ((e = nt_kv_batch_put(kb, kp, sizeof kp, lraw, ll)) != NT_OK) {
+			nt_fail(why, e, "cannot build the write batch: %s", nt_strerror(e));
+			goto out;
+		}
 	}
 	nt_merkle_log lg = l->log;
 	for (uint32_t i = 0; i < b->count; i++) {

@@ -44,26 +44,47 @@ const nt_merkle_log *nt_ledger_log(const nt_ledger *l);
  * and validators_hash are filled. time must exceed the tip's time
  * (NT_ERR_CHAIN otherwise). */
 nt_err nt_ledger_propose(const nt_ledger *l, const uint8_t *const *recs, const size_t *lens,
-			 uint32_t n, uint64_t time, const nt_pubkey *proposer, nt_block **out) NT_MUST_CHECK;
+			 uint32_t n, uint64_t time, const nt_pubkey *proposer,
+			 nt_block **out) NT_MUST_CHECK;
 
 /* Returns true if the record with this id is known to carry a valid
  * signature already (e.g. it sits in the mempool), so checking may skip it. */
 typedef bool (*nt_known_valid_fn)(void *arg, const nt_hash *record_id);
 
 /* valid(v): everything a verifier checks, plus the chain rules. The block
- * is the next height; prev_hash / last_commit_hash / validators_hash /
- * log_root / log_size follow from the tip; records decode and their
- * signatures verify (unless known_valid says so); no record repeats one in
- * the block or the ledger; records_root and record_count match; the
- * proposer is a validator; time > previous time and time <= now + max_skew_ms
- * (skip the clock bound with now == 0). why names the first failure. */
-nt_err nt_ledger_check_block(const nt_ledger *l, const nt_block *b, uint64_t now, uint64_t max_skew_ms,
-			     nt_known_valid_fn known_valid, void *arg, nt_why *why) NT_MUST_CHECK;
+ * is the next height; prev_hash / validators_hash / log_root / log_size
+ * follow from the tip; records decode and their signatures verify (unless
+ * known_valid says so); no record repeats one in the block or the ledger;
+ * records_root and record_count match; the proposer is a validator; time >
+ * previous time and time <= now + max_skew_ms (skip the clock bound with
+ * now == 0). why names the first failure.
+ *
+ * The last commit. Each validator stores the 2f+1 precommits IT saw for a
+ * height, so honest nodes hold different valid commits for the tip, and the
+ * header names exactly one by last_commit_hash:
+ *   last_commit NULL: last_commit_hash must be H(our stored commit of the
+ *     tip) (zeros at height 1);
+ *   last_commit set (tip height >= 1, i.e. block height >= 2): its encoding
+ *     must hash to last_commit_hash, it must be for (tip height, tip
+ *     block_hash), and it must verify against the genesis validators
+ *     (signatures are skipped when it is byte-identical to our stored one).
+ * At height 1 last_commit must be NULL: a non-NULL one is NT_ERR_CHAIN
+ * (there is no commit of height 0 to name). */
+nt_err nt_ledger_check_block(const nt_ledger *l, const nt_block *b, const nt_commit *last_commit,
+			     uint64_t now, uint64_t max_skew_ms, nt_known_valid_fn known_valid,
+			     void *arg, nt_why *why) NT_MUST_CHECK;
 
-/* Appends a checked block with its commit: verifies the commit (height,
- * block_hash, quorum, signatures), then writes block, commit, indexes and the
- * new tip in ONE synced batch. On any failure nothing changes. */
-nt_err nt_ledger_append(nt_ledger *l, const nt_block *b, const nt_commit *c, nt_why *why) NT_MUST_CHECK;
+/* Appends a checked block with its commit c: verifies the commit (height,
+ * block_hash, quorum, signatures) and the structural chain rules (including
+ * last_commit exactly as check_block does), then writes block, commit,
+ * indexes and the new tip in ONE synced batch. When last_commit differs
+ * from our stored commit of the tip, the same batch replaces that stored
+ * commit with last_commit: the canonical commit of h-1 is the one h names,
+ * and receipts of h-1 built afterwards carry it (receipts built before
+ * keep verifying: both commits are valid). On any failure nothing changes.
+ * c and last_commit are borrowed. */
+nt_err nt_ledger_append(nt_ledger *l, const nt_block *b, const nt_commit *c,
+			const nt_commit *last_commit, nt_why *why) NT_MUST_CHECK;
 
 /* Queries. NT_ERR_NOT_FOUND when absent. */
 nt_err nt_ledger_header(const nt_ledger *l, uint64_t height, nt_header *out) NT_MUST_CHECK;

@@ -41,7 +41,7 @@ nt_err nt_solo_produce(const nt_ledger *l, const nt_seckey *key, const uint8_t *
 
 	/* Re-check the chain rules (a record already in the ledger, a record
 	 * that does not decode) so a bad batch fails here, not at append. */
-	e = nt_ledger_check_block(l, b, 0, 0, all_verified, NULL, why);
+	e = nt_ledger_check_block(l, b, NULL, 0, 0, all_verified, NULL, why);
 	if (e != NT_OK) {
 		nt_block_free(b);
 		return e;

@@ -1,6 +1,7 @@
 #include "node/config.h"
 
 #include "core/block.h"
+#include "core/consensus.h"
 #include "core/header.h"
 #include "core/record.h"
 #include "node/log.h"
@@ -90,15 +91,20 @@ static nt_err get_section(json_t *root, const char *key, json_t **out, nt_why *w
 
 static nt_err parse_root(json_t *root, const char *home, nt_config *c, nt_why *why)
 {
-	static const char *const top[] = {"moniker",  "rpc",	      "p2p",	  "peers",
-					  "key_file", "genesis_file", "data_dir", "block",
-					  "mempool",  "rpc_contexts", NULL};
+	static const char *const top[] = {"moniker",  "rpc",	      "p2p",	   "peers",
+					  "key_file", "genesis_file", "data_dir",  "block",
+					  "mempool",  "rpc_contexts", "consensus", NULL};
 	static const char *const blk[] = {"max_records", "max_bytes", "interval_ms", "heartbeat_s",
 					  NULL};
 	static const char *const mp[] = {"max_records", "max_bytes", NULL};
+	static const char *const cs[] = {"timeout_propose_ms",	 "timeout_propose_delta_ms",
+					 "timeout_prevote_ms",	 "timeout_prevote_delta_ms",
+					 "timeout_precommit_ms", "timeout_precommit_delta_ms",
+					 "max_clock_skew_ms",	 NULL};
+	static const char *const pr[] = {"p2p", "rpc", NULL};
 	const char *moniker, *rpc, *p2p, *key, *gen, *data;
-	json_t *block = NULL, *mempool = NULL;
-	uint64_t u[7];
+	json_t *block = NULL, *mempool = NULL, *cons = NULL;
+	uint64_t u[7], to[7];
 	nt_err e;
 
 	if (!json_is_object(root))
@@ -114,7 +120,25 @@ static nt_err parse_root(json_t *root, const char *home, nt_config *c, nt_why *w
 		return nt_fail(why, NT_ERR_RANGE,
 			       "config.json: \"rpc\" must be a URL like tcp://127.0.0.1:7400");
 	if ((e = get_section(root, "block", &block, why)) != NT_OK ||
-	    (e = get_section(root, "mempool", &mempool, why)) != NT_OK)
+	    (e = get_section(root, "mempool", &mempool, why)) != NT_OK ||
+	    (e = get_section(root, "consensus", &cons, why)) != NT_OK)
+		return e;
+	nt_cons_config cd;
+	nt_cons_config_default(&cd);
+	if ((e = get_uint(cons, "consensus.", "timeout_propose_ms", cd.timeout_propose_ms, 1,
+			  600000, &to[0], why)) ||
+	    (e = get_uint(cons, "consensus.", "timeout_propose_delta_ms",
+			  cd.timeout_propose_delta_ms, 0, 600000, &to[1], why)) ||
+	    (e = get_uint(cons, "consensus.", "timeout_prevote_ms", cd.timeout_prevote_ms, 1,
+			  600000, &to[2], why)) ||
+	    (e = get_uint(cons, "consensus.", "timeout_prevote_delta_ms",
+			  cd.timeout_prevote_delta_ms, 0, 600000, &to[3], why)) ||
+	    (e = get_uint(cons, "consensus.", "timeout_precommit_ms", cd.timeout_precommit_ms, 1,
+			  600000, &to[4], why)) ||
+	    (e = get_uint(cons, "consensus.", "timeout_precommit_delta_ms",
+			  cd.timeout_precommit_delta_ms, 0, 600000, &to[5], why)) ||
+	    (e = get_uint(cons, "consensus.", "max_clock_skew_ms", cd.max_clock_skew_ms, 0, 3600000,
+			  &to[6], why)))
 		return e;
 	/* A block's records plus its framing must fit NT_BLOCK_MAX_BYTES. */
 	uint64_t blk_bytes_max =
@@ -136,23 +160,44 @@ static nt_err parse_root(json_t *root, const char *home, nt_config *c, nt_why *w
 	if (peers != NULL) {
 		if (!json_is_array(peers))
 			return nt_fail(why, NT_ERR_JSON,
-				       "config.json: \"peers\" must be an array of URLs");
+				       "config.json: \"peers\" must be an array of "
+				       "{\"p2p\": URL, \"rpc\": URL} objects");
 		np = json_array_size(peers);
 		if (np > NT_CONFIG_MAX_PEERS)
 			return nt_fail(why, NT_ERR_RANGE, "config.json: at most %d peers",
 				       NT_CONFIG_MAX_PEERS);
 		for (size_t i = 0; i < np; i++) {
 			json_t *p = json_array_get(peers, i);
-			if (!json_is_string(p) || json_string_length(p) == 0 ||
-			    json_string_length(p) > 512)
+			if (json_is_string(p) && json_string_length(p) > 0 &&
+			    json_string_length(p) <= 512)
+				continue;
+			if (!json_is_object(p))
 				return nt_fail(why, NT_ERR_JSON,
-					       "config.json: peers[%zu] must be a URL string", i);
+					       "config.json: peers[%zu] must be an object "
+					       "{\"p2p\": URL, \"rpc\": URL} or a p2p URL string",
+					       i);
+			const char *s;
+			char where[32];
+			snprintf(where, sizeof where, "peers[%zu].p2p", i);
+			if ((e = get_str(p, "p2p", NULL, 512, &s, why)) != NT_OK)
+				return nt_fail(
+				    why, e, "config.json: \"%s\" is required (1..512 characters)",
+				    where);
+			if (json_object_get(p, "rpc") != NULL &&
+			    (e = get_str(p, "rpc", NULL, 512, &s, why)) != NT_OK)
+				return nt_fail(
+				    why, e, "config.json: \"peers[%zu].rpc\" must be a URL string",
+				    i);
+			snprintf(where, sizeof where, "peers[%zu].", i);
+			warn_unknown(p, where, pr);
 		}
 	}
 	if (block != NULL)
 		warn_unknown(block, "block.", blk);
 	if (mempool != NULL)
 		warn_unknown(mempool, "mempool.", mp);
+	if (cons != NULL)
+		warn_unknown(cons, "consensus.", cs);
 	warn_unknown(root, "", top);
 
 	nt_config t = {0};
@@ -163,12 +208,22 @@ static nt_err parse_root(json_t *root, const char *home, nt_config *c, nt_why *w
 	t.genesis_file = home_path(home, gen);
 	t.data_dir = home_path(home, data);
 	t.peers = calloc(np + 1, sizeof *t.peers);
-	bool ok =
-	    t.moniker && t.rpc && t.p2p && t.key_file && t.genesis_file && t.data_dir && t.peers;
+	t.peer_rpc = calloc(np + 1, sizeof *t.peer_rpc);
+	bool ok = t.moniker && t.rpc && t.p2p && t.key_file && t.genesis_file && t.data_dir &&
+		  t.peers && t.peer_rpc;
 	for (size_t i = 0; ok && i < np; i++) {
-		t.peers[i] = strdup(json_string_value(json_array_get(peers, i)));
-		ok = t.peers[i] != NULL;
+		json_t *p = json_array_get(peers, i);
 		t.npeers = i + 1;
+		if (json_is_string(p)) {
+			t.peers[i] = strdup(json_string_value(p));
+			ok = t.peers[i] != NULL;
+			continue;
+		}
+		t.peers[i] = strdup(json_string_value(json_object_get(p, "p2p")));
+		json_t *r = json_object_get(p, "rpc");
+		if (r != NULL)
+			t.peer_rpc[i] = strdup(json_string_value(r));
+		ok = t.peers[i] != NULL && (r == NULL || t.peer_rpc[i] != NULL);
 	}
 	if (!ok) {
 		nt_config_free(&t);
@@ -181,6 +236,13 @@ static nt_err parse_root(json_t *root, const char *home, nt_config *c, nt_why *w
 	t.mempool_max_records = u[4];
 	t.mempool_max_bytes = u[5];
 	t.rpc_contexts = (uint32_t)u[6];
+	t.timeout_propose_ms = to[0];
+	t.timeout_propose_delta_ms = to[1];
+	t.timeout_prevote_ms = to[2];
+	t.timeout_prevote_delta_ms = to[3];
+	t.timeout_precommit_ms = to[4];
+	t.timeout_precommit_delta_ms = to[5];
+	t.max_clock_skew_ms = to[6];
 	*c = t;
 	return NT_OK;
 }
@@ -237,7 +299,10 @@ void nt_config_free(nt_config *c)
 	free(c->p2p);
 	for (size_t i = 0; c->peers != NULL && i < c->npeers; i++)
 		free(c->peers[i]);
+	for (size_t i = 0; c->peer_rpc != NULL && i < c->npeers; i++)
+		free(c->peer_rpc[i]);
 	free(c->peers);
+	free(c->peer_rpc);
 	free(c->key_file);
 	free(c->genesis_file);
 	free(c->data_dir);

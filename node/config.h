@@ -14,7 +14,8 @@ typedef struct {
 	char *moniker;
 	char *rpc;
 	char *p2p;
-	char **peers;
+	char **peers;	 /* p2p URL of each peer */
+	char **peer_rpc; /* its client URL, or NULL (same index) */
 	size_t npeers;
 	/* Absolute or relative to the current directory: relative paths of
 	 * the file are already joined to the home directory. */
@@ -28,6 +29,12 @@ typedef struct {
 	uint64_t mempool_max_records;
 	uint64_t mempool_max_bytes;
 	uint32_t rpc_contexts;
+	/* "consensus": timeouts (ms) and the bound on a proposal's time ahead
+	 * of our clock; defaults from nt_cons_config_default. */
+	uint64_t timeout_propose_ms, timeout_propose_delta_ms;
+	uint64_t timeout_prevote_ms, timeout_prevote_delta_ms;
+	uint64_t timeout_precommit_ms, timeout_precommit_delta_ms;
+	uint64_t max_clock_skew_ms;
 } nt_config;
 
 /* Parses config text; home (may be NULL: ".") anchors relative paths.

@@ -1,8 +1,10 @@
 /* notaryd: the node daemon. Foreground, logs to stderr. */
 #include "node/log.h"
 #include "node/node.h"
+#include "node/wal.h"
 
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,20 +19,30 @@ static void on_signal(int sig)
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: notaryd --home DIR [--log-level debug|info|warn|error]\n"
-		   "       notaryd --help | --version\n"
-		   "\n"
-		   "Runs the node whose home directory DIR holds config.json, genesis.json,\n"
-		   "the validator key and data/ (see docs/CONFIG.md). Logs go to stderr;\n"
-		   "the log level may also come from the NOTARY_LOG environment variable.\n"
-		   "SIGINT or SIGTERM stops the node cleanly (exit 0); a fatal error exits 1.\n");
+	fprintf(f,
+		"usage: notaryd --home DIR [--log-level debug|info|warn|error] [--quarantine-wal]\n"
+		"       notaryd --help | --version\n"
+		"\n"
+		"Runs the node whose home directory DIR holds config.json, genesis.json,\n"
+		"the validator key and data/ (see docs/CONFIG.md). Logs go to stderr;\n"
+		"the log level may also come from the NOTARY_LOG environment variable.\n"
+		"SIGINT or SIGTERM stops the node cleanly (exit 0); a fatal error exits 1.\n"
+		"\n"
+		"--quarantine-wal  moves a corrupt consensus WAL (DIR/consensus/cs.wal) aside\n"
+		"                  to cs.wal.corrupt-<seconds>, then starts normally with an\n"
+		"                  empty one (docs/OPERATIONS.md explains why that is safe).\n");
 }
 
 int main(int argc, char **argv)
 {
 	const char *home = NULL, *level = getenv("NOTARY_LOG");
+	bool quarantine = false;
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
+		if (strcmp(a, "--quarantine-wal") == 0) {
+			quarantine = true;
+			continue;
+		}
 		if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
 			usage(stdout);
 			return 0;
@@ -65,6 +77,22 @@ int main(int argc, char **argv)
 			return 2;
 		}
 		nt_log_set_level(lv);
+	}
+
+	if (quarantine) {
+		char path[4200], renamed[4300];
+		nt_why why = {{0}};
+		snprintf(path, sizeof path, "%s/consensus/cs.wal", home);
+		nt_err e = nt_wal_quarantine(path, renamed, sizeof renamed, &why);
+		/* nt_wal_quarantine logs the move itself. */
+		if (e == NT_ERR_NOT_FOUND)
+			nt_log(NT_LOG_INFO, "--quarantine-wal: there is no WAL at %s; starting",
+			       path);
+		else if (e != NT_OK) {
+			nt_log(NT_LOG_ERROR, "cannot quarantine the WAL %s: %s", path,
+			       why.msg[0] ? why.msg : nt_strerror(e));
+			return 1;
+		}
 	}
 
 	struct sigaction sa;

@@ -1,78 +1,30 @@
-/* notaryd's wiring and its event loop.
+/* notaryd's wiring, its RPC events and its event loop.
  *
  * Threads: nng's workers run on_rpc (parse, decode and verify a submitted
- * record, in parallel) and push an event; the loop thread (the caller of
- * nt_node_run) owns ledger, mempool and waiters, answers queries, adds
- * records and cuts blocks. A receipt leaves the node only after the synced
+ * record, in parallel) and push an event; the peer transport and the sync
+ * thread push peer events (gossip.c). The loop thread (the caller of
+ * nt_node_run) owns ledger, mempool, waiters and the consensus engine
+ * (consensus_host.c): it answers queries, adds records, feeds the engine
+ * and executes its actions. Every network size, n = 1 included, runs the
+ * same Tendermint engine. A receipt leaves the node only after the synced
  * append of its block returned. */
 #include "node/node.h"
 
 #include "core/hex.h"
-#include "core/kv.h"
-#include "core/ledger.h"
-#include "core/mempool.h"
-#include "core/solo.h"
-#include "crypto/keys.h"
-#include "net/rpc_server.h"
-#include "node/config.h"
 #include "node/log.h"
-#include "node/rpc.h"
+#include "node/node_internal.h"
 
 #include <inttypes.h>
-#include <pthread.h>
+#include <jansson.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-/* How far the block time may run ahead of our clock in check_block. */
-#define MAX_SKEW_MS 5000
 /* The loop wakes at least this often to notice the stop flag. */
 #define TICK_MS 100
-/* After a block that failed its own checks, wait before trying again. */
-#define RETRY_MS 1000
-
-typedef struct {
-	nt_rpc_req *req;
-	nt_rpc_call call;
-} event;
-
-typedef struct {
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
-	event *ev;
-	size_t cap, head, n;
-	bool closed;
-} queue;
-
-typedef struct {
-	nt_rpc_req *req;
-	char *id;
-	nt_hash record_id;
-	uint64_t deadline;
-} waiter;
-
-typedef struct {
-	nt_config cfg;
-	nt_genesis genesis;
-	nt_seckey *key;
-	nt_pubkey pub;
-	nt_kv *kv;
-	nt_ledger *ledger;
-	nt_mempool *mp;
-	nt_rpc_server *srv;
-	queue q;
-	event *batch; /* the loop's copy of the queue, q.cap entries */
-	waiter *w;
-	size_t nw, wcap;
-	/* peek scratch, block_max_records entries */
-	const uint8_t **recs;
-	size_t *lens;
-	nt_hash *ids;
-	nt_commit *commit;
-	uint64_t last_block; /* monotonic ms of the last block (or start) */
-	uint64_t retry_at;   /* no block before this (after a failed check) */
-	bool fatal;
-} node;
+/* JSON-RPC error: submit to an observer. */
+#define NT_RPC_E_OBSERVER (-32006)
 
 static uint64_t clock_ms(clockid_t id)
 {
@@ -81,9 +33,14 @@ static uint64_t clock_ms(clockid_t id)
 	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
-static uint64_t mono_ms(void)
+uint64_t nd_mono_ms(void)
 {
 	return clock_ms(CLOCK_MONOTONIC);
+}
+
+uint64_t nd_wall_ms(void)
+{
+	return clock_ms(CLOCK_REALTIME);
 }
 
 static void send_reply(nt_rpc_req *req, char *body)
@@ -98,12 +55,12 @@ static void send_reply(nt_rpc_req *req, char *body)
 	free(body);
 }
 
-static nt_rpc_env env_of(const node *n)
+nt_rpc_env nd_env(const node *n)
 {
 	return (nt_rpc_env){.ledger = n->ledger,
 			    .mempool = n->mp,
 			    .node_pubkey = n->pub,
-			    .is_validator = nt_valset_index(&n->genesis.vals, &n->pub) >= 0,
+			    .is_validator = n->self >= 0,
 			    .version = NT_VERSION};
 }
 
@@ -124,7 +81,7 @@ static void on_rpc(void *arg, nt_rpc_req *req, const char *body, size_t len)
 	pthread_mutex_lock(&q->mu);
 	bool closed = q->closed, full = q->n == q->cap;
 	if (!closed && !full) {
-		q->ev[(q->head + q->n) % q->cap] = (event){.req = req, .call = c};
+		q->ev[(q->head + q->n) % q->cap] = (rpc_event){.req = req, .call = c};
 		q->n++;
 		pthread_cond_signal(&q->cv);
 	}
@@ -147,7 +104,7 @@ static void waiter_add(node *n, nt_rpc_req *req, nt_rpc_call *c, uint64_t now)
 		size_t cap = n->wcap ? 2 * n->wcap : 64;
 		waiter *w = realloc(n->w, cap * sizeof *w);
 		if (w == NULL) {
-			nt_rpc_env env = env_of(n);
+			nt_rpc_env env = nd_env(n);
 			send_reply(req, nt_rpc_record_reply(&env, c->id, &c->record_id));
 			return;
 		}
@@ -161,7 +118,7 @@ static void waiter_add(node *n, nt_rpc_req *req, nt_rpc_call *c, uint64_t now)
 
 static void waiter_answer(node *n, size_t i)
 {
-	nt_rpc_env env = env_of(n);
+	nt_rpc_env env = nd_env(n);
 	send_reply(n->w[i].req, nt_rpc_record_reply(&env, n->w[i].id, &n->w[i].record_id));
 	free(n->w[i].id);
 	n->w[i] = n->w[--n->nw];
@@ -169,7 +126,7 @@ static void waiter_answer(node *n, size_t i)
 
 /* Answers waiters whose record left the mempool (committed) or whose time
  * is up (pending); with all, everyone. */
-static void waiters_settle(node *n, uint64_t now, bool all)
+void nd_waiters_settle(node *n, uint64_t now, bool all)
 {
 	for (size_t i = 0; i < n->nw;) {
 		if (all || now >= n->w[i].deadline ||
@@ -180,105 +137,12 @@ static void waiters_settle(node *n, uint64_t now, bool all)
 	}
 }
 
-/* ---- block production ---- */
-
-static bool known_valid(void *arg, const nt_hash *id)
-{
-	return nt_mempool_contains(arg, id);
-}
-
-/* Decides the next block and makes it durable. For a one-validator network
- * that is produce (propose + own precommit) -> check -> synced append; the
- * multi-node consensus engine replaces this function. Only after it returns
- * NT_OK may anyone be told the block's records are committed. */
-static nt_err decide_and_commit_block(node *n)
-{
-	const nt_config *cfg = &n->cfg;
-	uint64_t t0 = mono_ms();
-	struct timespec ts0;
-	clock_gettime(CLOCK_MONOTONIC, &ts0);
-	size_t cnt = nt_mempool_peek(n->mp, cfg->block_max_records, cfg->block_max_bytes, n->recs,
-				     n->lens, n->ids);
-	nt_block *b = NULL;
-	nt_why why = {{0}};
-	uint64_t now = clock_ms(CLOCK_REALTIME);
-	nt_err e = nt_solo_produce(n->ledger, n->key, n->recs, n->lens, (uint32_t)cnt, now, &b,
-				   n->commit, &why);
-	if (e != NT_OK) {
-		nt_log(NT_LOG_ERROR, "cannot produce block %" PRIu64 ": %s",
-		       nt_ledger_height(n->ledger) + 1, why.msg[0] ? why.msg : nt_strerror(e));
-		n->retry_at = t0 + RETRY_MS;
-		return e;
-	}
-	e = nt_ledger_check_block(n->ledger, b, clock_ms(CLOCK_REALTIME), MAX_SKEW_MS, known_valid,
-				  n->mp, &why);
-	if (e != NT_OK) {
-		nt_log(NT_LOG_ERROR, "block %" PRIu64 " failed its own checks: %s",
-		       b->header.height, why.msg[0] ? why.msg : nt_strerror(e));
-		nt_block_free(b);
-		n->retry_at = t0 + RETRY_MS;
-		return e;
-	}
-	e = nt_ledger_append(n->ledger, b, n->commit, &why);
-	if (e != NT_OK) {
-		/* Nothing was written (append is one batch) but the store can no
-		 * longer be trusted to take writes: stop before anyone is told. */
-		nt_log(NT_LOG_ERROR,
-		       "STORE FAILURE writing block %" PRIu64 ": %s; stopping the node",
-		       b->header.height, why.msg[0] ? why.msg : nt_strerror(e));
-		nt_block_free(b);
-		n->fatal = true;
-		return e;
-	}
-	nt_mempool_remove(n->mp, b->ids, b->count);
-	struct timespec ts1;
-	clock_gettime(CLOCK_MONOTONIC, &ts1);
-	double ms =
-	    (double)(ts1.tv_sec - ts0.tv_sec) * 1e3 + (double)(ts1.tv_nsec - ts0.tv_nsec) / 1e6;
-	char hash[65];
-	nt_hex_encode(nt_ledger_tip_hash(n->ledger)->b, NT_HASH_LEN, hash);
-	nt_log(NT_LOG_INFO, "block %" PRIu64 ": %" PRIu32 " record%s, hash %.8s..., %.1f ms",
-	       b->header.height, b->count, b->count == 1 ? "" : "s", hash, ms);
-	nt_block_free(b);
-	n->last_block = mono_ms();
-	waiters_settle(n, n->last_block, false);
-	return NT_OK;
-}
-
-static bool full_block_ready(const node *n)
-{
-	return nt_mempool_count(n->mp) >= n->cfg.block_max_records ||
-	       nt_mempool_bytes(n->mp) >= n->cfg.block_max_bytes;
-}
-
-/* When the next block is due (UINT64_MAX: none). */
-static uint64_t block_due(const node *n)
-{
-	uint64_t due = UINT64_MAX;
-	if (nt_mempool_count(n->mp) > 0)
-		due = full_block_ready(n) ? 0 : nt_mempool_oldest(n->mp) + n->cfg.block_interval_ms;
-	else if (n->cfg.block_heartbeat_s > 0)
-		due = n->last_block + (uint64_t)n->cfg.block_heartbeat_s * 1000u;
-	if (due != UINT64_MAX && due < n->retry_at)
-		due = n->retry_at;
-	return due;
-}
-
-static void maybe_cut(node *n)
-{
-	/* Several blocks may be due at once after a burst. */
-	for (int i = 0; i < 64 && !n->fatal && block_due(n) <= mono_ms(); i++) {
-		if (decide_and_commit_block(n) != NT_OK)
-			break;
-	}
-}
-
 /* ---- events ---- */
 
-static void on_submit(node *n, event *ev, uint64_t now)
+static void on_submit(node *n, rpc_event *ev, uint64_t now)
 {
 	nt_rpc_call *c = &ev->call;
-	nt_rpc_env env = env_of(n);
+	nt_rpc_env env = nd_env(n);
 	uint64_t h;
 	uint32_t idx;
 	nt_err e = nt_ledger_locate(n->ledger, &c->record_id, &h, &idx);
@@ -289,6 +153,14 @@ static void on_submit(node *n, event *ev, uint64_t now)
 	if (e != NT_ERR_NOT_FOUND) {
 		send_reply(ev->req, nt_rpc_error(c->id, NT_RPC_E_STORAGE, "storage failure: %s",
 						 nt_strerror(e)));
+		return;
+	}
+	if (n->self < 0) {
+		/* An observer never proposes, so a record it took would wait
+		 * for someone else to gossip it: say where to go instead. */
+		send_reply(ev->req,
+			   nt_rpc_error(c->id, NT_RPC_E_OBSERVER,
+					"this node is an observer; submit to a validator"));
 		return;
 	}
 	e = nt_mempool_add(n->mp, c->record, c->record_len, &c->record_id, now);
@@ -305,19 +177,22 @@ static void on_submit(node *n, event *ev, uint64_t now)
 			   nt_rpc_error(c->id, NT_RPC_E_INTERNAL, "mempool: %s", nt_strerror(e)));
 		return;
 	}
+	/* New to us: the other validators' mempools get it too, so whoever
+	 * proposes next can include it. */
+	if (e == NT_OK)
+		nd_gossip_tx(n, c->record, c->record_len);
 	if (c->wait_ms > 0)
 		waiter_add(n, ev->req, c, now);
 	else
 		send_reply(ev->req, nt_rpc_record_reply(&env, c->id, &c->record_id));
-	/* A full block is cut at once, not at the next wake-up. */
-	if (full_block_ready(n))
-		maybe_cut(n);
+	/* A full block is started at once, not at the next wake-up. */
+	nd_cons_maybe_start(n, false);
 }
 
-static void on_receipt(node *n, event *ev, uint64_t now)
+static void on_receipt(node *n, rpc_event *ev, uint64_t now)
 {
 	nt_rpc_call *c = &ev->call;
-	nt_rpc_env env = env_of(n);
+	nt_rpc_env env = nd_env(n);
 	uint64_t h;
 	uint32_t idx;
 	nt_err e = nt_ledger_locate(n->ledger, &c->record_id, &h, &idx);
@@ -333,9 +208,35 @@ static void on_receipt(node *n, event *ev, uint64_t now)
 						 nt_strerror(e)));
 }
 
-static void handle_event(node *n, event *ev)
+/* Consensus and peer state for the status method. */
+static char *status_extra(const node *n)
 {
-	uint64_t now = mono_ms();
+	static const char *const steps[] = {"idle", "propose", "prevote", "precommit"};
+	const nt_cons_stats *st = nt_cons_stats_get(n->cons);
+	uint8_t step = n->running ? nt_cons_step(n->cons) : 0;
+	json_t *o = json_pack(
+	    "{s:I,s:I,s:s,s:b,s:i,s:I,s:I,s:I}", "consensus_height",
+	    (json_int_t)(n->running ? nt_cons_height(n->cons) : nt_ledger_height(n->ledger) + 1),
+	    "round", (json_int_t)(n->running ? nt_cons_round(n->cons) : 0), "step",
+	    step <= 3 ? steps[step] : "?", "observer", n->self < 0, "peers_connected",
+	    n->peer != NULL ? (int)nt_peer_connected(n->peer) : 0, "equivocations",
+	    (json_int_t)st->equivocations, "blocks_fetched", (json_int_t)n->blocks_synced,
+	    "proposals_relayed", (json_int_t)n->relayed);
+	char *d = nd_gossip_dropped_json(n);
+	json_t *dj = d != NULL ? json_loads(d, 0, NULL) : NULL;
+	free(d);
+	if (o != NULL && dj != NULL)
+		json_object_set_new(o, "dropped", dj);
+	else
+		json_decref(dj);
+	char *s = o != NULL ? json_dumps(o, JSON_COMPACT) : NULL;
+	json_decref(o);
+	return s;
+}
+
+static void handle_event(node *n, rpc_event *ev)
+{
+	uint64_t now = nd_mono_ms();
 	switch (ev->call.method) {
 	case NT_RPC_SUBMIT:
 		on_submit(n, ev, now);
@@ -344,8 +245,12 @@ static void handle_event(node *n, event *ev)
 		on_receipt(n, ev, now);
 		break;
 	default: {
-		nt_rpc_env env = env_of(n);
+		nt_rpc_env env = nd_env(n);
+		char *extra = NULL;
+		if (ev->call.method == NT_RPC_STATUS)
+			env.status_extra = extra = status_extra(n);
 		send_reply(ev->req, nt_rpc_exec_query(&env, &ev->call));
+		free(extra);
 		break;
 	}
 	}
@@ -353,15 +258,15 @@ static void handle_event(node *n, event *ev)
 }
 
 /* Takes every queued event (waiting until deadline if there is none) and
- * handles them outside the lock. */
+ * handles them outside the lock: client requests first, then peer events. */
 static void drain_queue(node *n, uint64_t deadline)
 {
 	queue *q = &n->q;
 	pthread_mutex_lock(&q->mu);
-	if (q->n == 0 && deadline > mono_ms()) {
+	if (q->n == 0 && q->pn == 0 && deadline > nd_mono_ms()) {
 		struct timespec ts;
 		clock_gettime(CLOCK_MONOTONIC, &ts);
-		uint64_t wait = deadline - mono_ms();
+		uint64_t wait = deadline - nd_mono_ms();
 		ts.tv_sec += (time_t)(wait / 1000);
 		ts.tv_nsec += (long)(wait % 1000) * 1000000L;
 		if (ts.tv_nsec >= 1000000000L) {
@@ -375,17 +280,24 @@ static void drain_queue(node *n, uint64_t deadline)
 		n->batch[i] = q->ev[(q->head + i) % q->cap];
 	q->head = (q->head + cnt) % q->cap;
 	q->n = 0;
+	peer_event *pe = q->ph;
+	q->ph = q->pt = NULL;
+	q->pn = q->pbytes = q->nsync = 0;
 	pthread_mutex_unlock(&q->mu);
 	for (size_t i = 0; i < cnt; i++)
 		handle_event(n, &n->batch[i]);
+	while (pe != NULL) {
+		peer_event *next = pe->next;
+		if (!n->fatal)
+			nd_gossip_event(n, pe);
+		nd_peer_event_free(pe);
+		pe = next;
+	}
 }
 
 static uint64_t next_deadline(const node *n, uint64_t now)
 {
-	uint64_t d = now + TICK_MS;
-	uint64_t due = block_due(n);
-	if (due < d)
-		d = due;
+	uint64_t d = nd_cons_deadline(n, now + TICK_MS);
 	for (size_t i = 0; i < n->nw; i++)
 		if (n->w[i].deadline < d)
 			d = n->w[i].deadline;
@@ -395,11 +307,12 @@ static uint64_t next_deadline(const node *n, uint64_t now)
 static void run_loop(node *n, const volatile sig_atomic_t *stop)
 {
 	while (!*stop && !n->fatal) {
-		drain_queue(n, next_deadline(n, mono_ms()));
+		drain_queue(n, next_deadline(n, nd_mono_ms()));
 		if (n->fatal)
 			break;
-		maybe_cut(n);
-		waiters_settle(n, mono_ms(), false);
+		nd_cons_tick(n);
+		nd_gossip_status_tick(n, nd_mono_ms());
+		nd_waiters_settle(n, nd_mono_ms(), false);
 	}
 }
 
@@ -424,18 +337,7 @@ static int open_all(node *n, const char *home)
 	nt_seckey_pubkey(n->key, &n->pub);
 	char pk[65];
 	nt_hex_encode(n->pub.b, NT_PUBKEY_LEN, pk);
-	if (n->genesis.vals.n != 1) {
-		nt_log(NT_LOG_ERROR,
-		       "this network has %u validators; multi-validator consensus is not available "
-		       "yet",
-		       (unsigned)n->genesis.vals.n);
-		return 1;
-	}
-	if (nt_valset_index(&n->genesis.vals, &n->pub) != 0) {
-		nt_log(NT_LOG_ERROR, "this node's key %s is not the validator of chain %s (%s)", pk,
-		       n->genesis.chain_id, n->cfg.genesis_file);
-		return 1;
-	}
+	n->self = nt_valset_index(&n->genesis.vals, &n->pub);
 	if ((e = nt_kv_leveldb_open(n->cfg.data_dir, &n->kv, &why)) != NT_OK) {
 		if (strstr(why.msg, "lock") != NULL || strstr(why.msg, "LOCK") != NULL)
 			nt_log(NT_LOG_ERROR,
@@ -456,25 +358,37 @@ static int open_all(node *n, const char *home)
 	n->recs = calloc(br, sizeof *n->recs);
 	n->lens = calloc(br, sizeof *n->lens);
 	n->ids = calloc(br, sizeof *n->ids);
-	n->commit = malloc(sizeof *n->commit);
 	n->q.ev = calloc(qc, sizeof *n->q.ev);
 	n->batch = calloc(qc, sizeof *n->batch);
-	if (!n->recs || !n->lens || !n->ids || !n->commit || !n->q.ev || !n->batch) {
+	if (!n->recs || !n->lens || !n->ids || !n->q.ev || !n->batch) {
 		nt_log(NT_LOG_ERROR, "out of memory");
 		return 1;
 	}
 	/* Every event holds one nng context until answered, so the queue
 	 * never needs more slots than there are contexts. */
 	n->q.cap = qc;
-	n->last_block = mono_ms();
+	n->last_block = nd_mono_ms();
 
 	const nt_header *tip = nt_ledger_tip(n->ledger);
 	char th[65] = "-";
 	if (tip != NULL)
 		nt_hex_encode(nt_ledger_tip_hash(n->ledger)->b, NT_HASH_LEN, th);
-	nt_log(NT_LOG_INFO,
-	       "notaryd %s: chain %s, height %" PRIu64 ", tip %.16s, validator %s (%s)", NT_VERSION,
-	       n->genesis.chain_id, nt_ledger_height(n->ledger), th, pk, n->cfg.moniker);
+	char role[64];
+	if (n->self >= 0)
+		snprintf(role, sizeof role, "validator %d of %u", n->self,
+			 (unsigned)n->genesis.vals.n);
+	else
+		snprintf(role, sizeof role, "observer (not among the %u validators)",
+			 (unsigned)n->genesis.vals.n);
+	nt_log(NT_LOG_INFO, "notaryd %s: chain %s, height %" PRIu64 ", tip %.16s, %s, key %s (%s)",
+	       NT_VERSION, n->genesis.chain_id, nt_ledger_height(n->ledger), th, role, pk,
+	       n->cfg.moniker);
+	if ((e = nd_gossip_start(n, &why)) != NT_OK)
+		return fail_start("cannot start the peer transport", &why, e);
+	if ((e = nd_cons_open(n, &why)) != NT_OK)
+		return fail_start("cannot start consensus", &why, e);
+	if (n->fatal)
+		return 1;
 
 	if ((e = nt_rpc_server_start(n->cfg.rpc, n->cfg.rpc_contexts, NT_RPC_MAX_MSG, on_rpc, n,
 				     &n->srv, &why)) != NT_OK)
@@ -498,12 +412,15 @@ static void shutdown_node(node *n)
 	}
 	if (n->srv != NULL && !n->fatal) {
 		drain_queue(n, 0);
-		for (int i = 0; i < 64 && !n->fatal && nt_mempool_count(n->mp) > 0; i++)
-			if (decide_and_commit_block(n) != NT_OK)
-				break;
+		/* Alone, we can still commit what is pending before leaving;
+		 * with peers, it stays in their mempools (gossip) instead. */
+		if (n->genesis.vals.n == 1 && n->self == 0 && n->cons != NULL)
+			for (int i = 0;
+			     i < 64 && !n->fatal && !n->running && nt_mempool_count(n->mp) > 0; i++)
+				nd_cons_maybe_start(n, true);
 	}
 	/* After a store failure nobody gets a receipt: the waiters learn why. */
-	nt_rpc_env env = env_of(n);
+	nt_rpc_env env = nd_env(n);
 	for (size_t i = 0; i < n->nw; i++) {
 		if (n->fatal)
 			send_reply(n->w[i].req,
@@ -521,6 +438,7 @@ static void shutdown_node(node *n)
 	for (size_t i = 0; i < q->n; i++)
 		nt_rpc_call_free(&q->ev[(q->head + i) % q->cap].call);
 	q->n = 0;
+	nd_gossip_stop(n);
 }
 
 static void free_all(node *n)
@@ -529,7 +447,7 @@ static void free_all(node *n)
 	free(n->recs);
 	free(n->lens);
 	free(n->ids);
-	free(n->commit);
+	nd_cons_close(n);
 	free(n->q.ev);
 	free(n->batch);
 	nt_mempool_free(n->mp);
@@ -553,6 +471,7 @@ int nt_node_run(const char *home, const volatile sig_atomic_t *stop)
 	pthread_condattr_destroy(&ca);
 	pthread_mutex_init(&n->q.mu, NULL);
 
+	n->home = home;
 	int rc = open_all(n, home);
 	if (rc == 0) {
 		run_loop(n, stop);

@@ -68,6 +68,7 @@ static const struct {
 } methods[] = {
     {"submit", NT_RPC_SUBMIT}, {"receipt", NT_RPC_RECEIPT}, {"find", NT_RPC_FIND},
     {"status", NT_RPC_STATUS}, {"block", NT_RPC_BLOCK},	    {"validators", NT_RPC_VALIDATORS},
+    {"sync", NT_RPC_SYNC},
 };
 
 /* Checks that params has only the given members. */
@@ -230,6 +231,30 @@ static nt_err parse_block(json_t *params, nt_rpc_call *c, perr *pe)
 	return NT_OK;
 }
 
+static nt_err parse_sync(json_t *params, nt_rpc_call *c, perr *pe)
+{
+	static const char *const known[] = {"from", "max", NULL};
+	const char *badk;
+	if (!only_members(params, known, &badk))
+		return bad(pe, NT_RPC_E_PARAMS, "unknown parameter \"%s\"", badk);
+	json_t *f = json_object_get(params, "from");
+	if (f == NULL)
+		return bad(pe, NT_RPC_E_PARAMS, "missing parameter \"from\"");
+	if (!json_is_integer(f) || json_integer_value(f) < 1)
+		return bad(pe, NT_RPC_E_PARAMS, "\"from\" must be an integer >= 1");
+	c->height = (uint64_t)json_integer_value(f);
+	c->max = NT_RPC_SYNC_DEFAULT;
+	json_t *m = json_object_get(params, "max");
+	if (m != NULL) {
+		if (!json_is_integer(m) || json_integer_value(m) < 1 ||
+		    json_integer_value(m) > NT_RPC_SYNC_MAX)
+			return bad(pe, NT_RPC_E_PARAMS, "\"max\" must be an integer in 1..%d",
+				   NT_RPC_SYNC_MAX);
+		c->max = (uint32_t)json_integer_value(m);
+	}
+	return NT_OK;
+}
+
 static nt_err parse_params(json_t *params, nt_rpc_call *c, perr *pe)
 {
 	const char *badk;
@@ -243,6 +268,8 @@ static nt_err parse_params(json_t *params, nt_rpc_call *c, perr *pe)
 		return parse_find(params, c, pe);
 	case NT_RPC_BLOCK:
 		return parse_block(params, c, pe);
+	case NT_RPC_SYNC:
+		return parse_sync(params, c, pe);
 	case NT_RPC_STATUS:
 	case NT_RPC_VALIDATORS:
 		if (!only_members(params, none, &badk))
@@ -389,6 +416,12 @@ static char *exec_status(const nt_rpc_env *env, const char *id)
 				"mempool", mp, "validators", (int)g->vals.n, "node_pubkey",
 				nt_json_hex(env->node_pubkey.b, NT_PUBKEY_LEN), "is_validator",
 				env->is_validator, "version", env->version);
+	if (res != NULL && env->status_extra != NULL) {
+		json_t *x = json_loads(env->status_extra, 0, NULL);
+		if (json_is_object(x))
+			json_object_update(res, x);
+		json_decref(x);
+	}
 	return reply_json(id, res);
 }
 
@@ -537,6 +570,8 @@ char *nt_rpc_exec_query(const nt_rpc_env *env, const nt_rpc_call *c)
 		return exec_block(env, c);
 	case NT_RPC_FIND:
 		return exec_find(env, c);
+	case NT_RPC_SYNC:
+		return nt_rpc_exec_sync(env, c);
 	case NT_RPC_SUBMIT:
 	case NT_RPC_RECEIPT:
 		break;

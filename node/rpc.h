@@ -21,6 +21,10 @@
 #define NT_RPC_MAX_MSG (1024u * 1024u)
 #define NT_RPC_WAIT_MAX_MS 60000
 #define NT_RPC_FIND_MAX 100
+/* sync: blocks per reply (max parameter) and the reply size it stops before. */
+#define NT_RPC_SYNC_MAX 100
+#define NT_RPC_SYNC_DEFAULT 20
+#define NT_RPC_SYNC_REPLY_MAX (4u * 1024 * 1024)
 
 enum {
 	NT_RPC_E_PARSE = -32700,
@@ -42,6 +46,7 @@ typedef enum {
 	NT_RPC_STATUS,
 	NT_RPC_BLOCK,
 	NT_RPC_VALIDATORS,
+	NT_RPC_SYNC,
 } nt_rpc_method;
 
 /* A parsed, validated request. */
@@ -55,7 +60,8 @@ typedef struct {
 	int alg; /* find */
 	uint8_t digest[64];
 	size_t digest_len;
-	uint64_t height; /* block */
+	uint64_t height; /* block; sync: from */
+	uint32_t max;	 /* sync */
 } nt_rpc_call;
 
 /* Parses body. On NT_OK *out holds the call (free with nt_rpc_call_free).
@@ -76,10 +82,17 @@ typedef struct {
 	nt_pubkey node_pubkey;
 	bool is_validator;
 	const char *version;
+	/* status only (may be NULL): a JSON object whose members are added to
+	 * the status result (consensus round/step, peers, drop counters). */
+	const char *status_extra;
 } nt_rpc_env;
 
-/* status, validators, block, find. */
+/* status, validators, block, find, sync. */
 char *nt_rpc_exec_query(const nt_rpc_env *env, const nt_rpc_call *c);
+
+/* sync (node/rpc_sync.c): blocks c->height.. with their commits and the
+ * last commits their headers name. */
+char *nt_rpc_exec_sync(const nt_rpc_env *env, const nt_rpc_call *c);
 
 /* The submit / receipt answer for a record: committed (with height and
  * receipt) when the ledger holds it, else {"status":"pending"}. */

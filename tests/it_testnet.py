@@ -3,7 +3,7 @@
 genesis, keys 0600, ports, peers), refusing to overwrite, usage errors, a
 one-validator testnet that notarizes and verifies, and --run as a
 supervisor that stops its nodes on SIGTERM. Multi-node consensus scenarios
-are in tests/cluster_bft.py. Every wait is bounded; every process started is
+are in tests/it_cluster.py. Every wait is bounded; every process started is
 killed in tearDown.
 """
 import json

@@ -22,6 +22,7 @@
 #define T0 1790000000000ull
 #define MAXN 8
 #define MAXH 64
+#define LC_SEEN 32
 
 typedef struct net net;
 
@@ -37,6 +38,15 @@ typedef struct {
 	nt_cons_hrs persisted;
 	uint64_t commits;
 	uint32_t max_round; /* highest round of a commit */
+	/* The last commit each block valid() saw named, by block hash: the
+	 * COMMIT action carries no proposal, and append needs the commit of
+	 * h-1 that the decided block names (it replaces ours). */
+	struct {
+		nt_hash bh;
+		nt_commit *lc; /* NULL: none (height 1) */
+		bool used;
+	} seen[LC_SEEN];
+	unsigned nseen;
 } node;
 
 typedef struct {
@@ -63,13 +73,6 @@ struct net {
 	unsigned dup_pct;
 	uint64_t target; /* nodes start no height above this */
 	nt_hash decided[MAXH + 1];
-	/* The first commit any engine built for a height. Every node stores
-	 * this one: the ledger checks last_commit_hash against its OWN stored
-	 * commit, and engines see different 2f+1 subsets, so without a ledger
-	 * API to adopt the proposal's last commit (see consensus.h) nodes
-	 * would reject each other's next blocks. Each engine's own commit is
-	 * still verified before the substitution. */
-	nt_commit canon[MAXH + 1];
 	bool have[MAXH + 1];
 	uint64_t evidence;
 	uint64_t synced; /* blocks fetched by catch_up */
@@ -131,18 +134,54 @@ static nt_err host_propose(void *arg, uint64_t height, uint64_t now, nt_block **
 	return NT_OK;
 }
 
+/* Remembers (id(b), lc) for the COMMIT of b; a block hash fixes the
+ * header and so the last commit it names. */
+static void seen_put(node *d, const nt_block *b, const nt_commit *lc)
+{
+	nt_hash bh;
+	assert_int_equal(nt_header_hash(&b->header, &bh), NT_OK);
+	unsigned slot = d->nseen % LC_SEEN;
+	for (unsigned i = 0; i < LC_SEEN; i++)
+		if (d->seen[i].used && memcmp(d->seen[i].bh.b, bh.b, 32) == 0)
+			slot = i;
+	if (slot == d->nseen % LC_SEEN)
+		d->nseen++;
+	d->seen[slot].used = true;
+	d->seen[slot].bh = bh;
+	free(d->seen[slot].lc);
+	d->seen[slot].lc = NULL;
+	if (lc != NULL) {
+		d->seen[slot].lc = malloc(sizeof *lc);
+		assert_non_null(d->seen[slot].lc);
+		*d->seen[slot].lc = *lc;
+	}
+}
+
+static const nt_commit *seen_get(node *d, const nt_hash *bh)
+{
+	for (unsigned i = 0; i < LC_SEEN; i++)
+		if (d->seen[i].used && memcmp(d->seen[i].bh.b, bh->b, 32) == 0)
+			return d->seen[i].lc;
+	fail_msg("node %d decided a block valid() never saw", d->id);
+	return NULL;
+}
+
+static void seen_free(node *d)
+{
+	for (unsigned i = 0; i < LC_SEEN; i++)
+		free(d->seen[i].lc);
+	memset(d->seen, 0, sizeof d->seen);
+}
+
 static bool host_valid(void *arg, const nt_block *b, const nt_commit *lc, uint64_t now)
 {
 	node *d = arg;
-	if (b->header.height > 1) {
-		/* the engine checked lc against the header; the signatures are ours */
-		nt_why w2 = {{0}};
-		if (lc == NULL ||
-		    nt_commit_verify(lc, d->net->g.chain_id, &d->net->g.vals, &w2) != NT_OK)
-			return false;
-	}
+	/* the engine checked that lc hashes to the header's last_commit_hash;
+	 * the ledger checks it names our tip and verifies its signatures */
 	nt_why why = {{0}};
-	nt_err err = nt_ledger_check_block(d->l, b, now, 2000, NULL, NULL, &why);
+	nt_err err = nt_ledger_check_block(d->l, b, lc, now, 2000, NULL, NULL, &why);
+	if (err == NT_OK)
+		seen_put(d, b, lc);
 	return err == NT_OK;
 }
 
@@ -222,6 +261,7 @@ static void net_free(net *w)
 		nt_ledger_free(d->l);
 		nt_kv_close(d->kv);
 		nt_seckey_free(d->key);
+		seen_free(d);
 	}
 	for (size_t i = 0; i < w->nev; i++)
 		free(w->ev[i].msg);
@@ -361,9 +401,9 @@ static uint64_t exec(net *w, node *d, nt_cons_actions acts)
 			assert_true(h <= MAXH);
 			assert_int_equal(
 			    nt_commit_verify(a->commit, w->g.chain_id, &w->g.vals, &why), NT_OK);
-			if (!w->have[h])
-				w->canon[h] = *a->commit;
-			nt_err err = nt_ledger_append(d->l, a->block, &w->canon[h], &why);
+			/* the commit of h-1 the block names replaces ours */
+			nt_err err =
+			    nt_ledger_append(d->l, a->block, a->commit, seen_get(d, &bh), &why);
 			if (err != NT_OK)
 				fail_msg("node %d append %llu: %s", d->id, (unsigned long long)h,
 					 why.msg);
@@ -438,7 +478,11 @@ static void catch_up(net *w, node *d, uint64_t msg_height)
 		assert_int_equal(nt_ledger_commit(src->l, h, &c), NT_OK);
 		assert_int_equal(nt_header_hash(&b->header, &bh), NT_OK);
 		assert_memory_equal(bh.b, w->decided[h].b, 32);
-		assert_int_equal(nt_ledger_append(d->l, b, &c, &why), NT_OK);
+		/* src applied h, so its commit of h-1 is the one b names */
+		nt_commit lc;
+		if (h > 1)
+			assert_int_equal(nt_ledger_commit(src->l, h - 1, &lc), NT_OK);
+		assert_int_equal(nt_ledger_append(d->l, b, &c, h > 1 ? &lc : NULL, &why), NT_OK);
 		nt_block_free(b);
 		w->synced++;
 	}
@@ -755,6 +799,7 @@ static void solo_free(solo *s)
 		nt_seckey_free(s->keys[i]);
 	nt_seckey_free(s->w->sub);
 	nt_block_free(s->last_b);
+	seen_free(&s->host);
 	free(s->w);
 	free(s);
 }
@@ -1078,7 +1123,7 @@ static void test_lock_rules(void **state)
 	assert_int_equal(c->commit->count, 3);
 	assert_memory_equal(c->commit->block_hash.b, b.b, 32);
 	nt_why why = {{0}};
-	assert_int_equal(nt_ledger_append(s->l, c->block, c->commit, &why), NT_OK);
+	assert_int_equal(nt_ledger_append(s->l, c->block, c->commit, NULL, &why), NT_OK);
 	/* votes for the decided height are now late */
 	assert_int_equal(feed_vote(s, 1, NT_VOTE_PREVOTE, 4, NULL), NT_ERR_CHAIN);
 	solo_free(s);
@@ -1122,7 +1167,7 @@ static void test_set_last_signed(void **state)
 	assert_int_equal(c->type, NT_CONS_COMMIT);
 	assert_int_equal(c->commit->round, 1);
 	nt_why why = {{0}};
-	assert_int_equal(nt_ledger_append(s->l, c->block, c->commit, &why), NT_OK);
+	assert_int_equal(nt_ledger_append(s->l, c->block, c->commit, NULL, &why), NT_OK);
 	nt_cons_hrs last = nt_cons_last_signed(s->e);
 	assert_int_equal(last.round, 1);
 	assert_int_equal(last.step, NT_STEP_PRECOMMIT);
@@ -1174,7 +1219,7 @@ static void test_next_height(void **state)
 	assert_int_equal(c->commit->sigs[0].index, 0);
 	assert_true(c->commit->sigs[0].timestamp >= c->block->header.time);
 	nt_why why = {{0}};
-	assert_int_equal(nt_ledger_append(s->l, c->block, c->commit, &why), NT_OK);
+	assert_int_equal(nt_ledger_append(s->l, c->block, c->commit, NULL, &why), NT_OK);
 
 	/* proposer(2, 0) = 2; its block names our stored commit of height 1 */
 	nt_commit *lc = malloc(sizeof *lc);

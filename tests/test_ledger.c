@@ -194,9 +194,9 @@ static void grow(fix *f, uint32_t n)
 		unsigned masks[] = {0x7, 0xb, 0xd, 0xe, 0xf};
 		sign_commit(f, b, masks[tu_rand() % 5], (uint32_t)(tu_rand() % 3), &c);
 	}
-	if (nt_ledger_check_block(f->l, b, f->now, 5000, NULL, NULL, &why) != NT_OK)
+	if (nt_ledger_check_block(f->l, b, NULL, f->now, 5000, NULL, NULL, &why) != NT_OK)
 		fail_msg("check_block: %s", why.msg);
-	if (nt_ledger_append(f->l, b, &c, &why) != NT_OK)
+	if (nt_ledger_append(f->l, b, &c, NULL, &why) != NT_OK)
 		fail_msg("append: %s", why.msg);
 	assert_int_equal(nt_ledger_height(f->l), b->header.height);
 	nt_hash bh;
@@ -352,7 +352,7 @@ static bool yes(void *arg, const nt_hash *id)
 static void expect_reject(fix *f, const nt_block *b, uint64_t now, nt_err want, const char *msg)
 {
 	nt_why why = {{0}};
-	nt_err e = nt_ledger_check_block(f->l, b, now, 30000, NULL, NULL, &why);
+	nt_err e = nt_ledger_check_block(f->l, b, NULL, now, 30000, NULL, NULL, &why);
 	if (e != want || strstr(why.msg, msg) == NULL)
 		fail_msg("expected %s \"%s\", got %s \"%s\"", nt_strerror(want), msg,
 			 nt_strerror(e), why.msg);
@@ -380,7 +380,8 @@ static void test_check_block_rejects(void **state)
 	nt_block *good = next_block(f, 3, recbuf, lens, digests);
 	uint64_t now = f->now;
 	nt_why why = {{0}};
-	assert_int_equal(nt_ledger_check_block(f->l, good, now, 30000, NULL, NULL, &why), NT_OK);
+	assert_int_equal(nt_ledger_check_block(f->l, good, NULL, now, 30000, NULL, NULL, &why),
+			 NT_OK);
 
 	/* Header fields, one at a time on a fresh copy. */
 	nt_header keep = good->header;
@@ -405,7 +406,8 @@ static void test_check_block_rejects(void **state)
 	good->header.time = now + 40000;
 	expect_reject(f, good, now, NT_ERR_CHAIN, "block time 40000 ms ahead of the local clock");
 	/* now == 0 skips the clock bound (block building rules still hold). */
-	assert_int_equal(nt_ledger_check_block(f->l, good, 0, 30000, NULL, NULL, &why), NT_OK);
+	assert_int_equal(nt_ledger_check_block(f->l, good, NULL, 0, 30000, NULL, NULL, &why),
+			 NT_OK);
 	good->header = keep;
 	good->header.records_root.b[3] ^= 1;
 	expect_reject(f, good, now, NT_ERR_MISMATCH, "records_root mismatch");
@@ -428,7 +430,8 @@ static void test_check_block_rejects(void **state)
 	good->recs[1][5] ^= 1;
 	expect_reject(f, good, now, NT_ERR_MISMATCH, "record 1 id does not match its bytes");
 	good->recs[1][5] ^= 1;
-	assert_int_equal(nt_ledger_check_block(f->l, good, now, 30000, NULL, NULL, &why), NT_OK);
+	assert_int_equal(nt_ledger_check_block(f->l, good, NULL, now, 30000, NULL, NULL, &why),
+			 NT_OK);
 	nt_block_free(good);
 
 	/* A bad signature, in an otherwise well-built block. */
@@ -438,7 +441,7 @@ static void test_check_block_rejects(void **state)
 	nt_block *b = propose_raw(f, ptrs, lens, 3, t);
 	expect_reject(f, b, t, NT_ERR_SIGNATURE, "record 2 signature invalid");
 	int asked = 0;
-	assert_int_equal(nt_ledger_check_block(f->l, b, t, 30000, yes, &asked, &why), NT_OK);
+	assert_int_equal(nt_ledger_check_block(f->l, b, NULL, t, 30000, yes, &asked, &why), NT_OK);
 	assert_int_equal(asked, 3); /* known-valid records skip verification */
 	nt_block_free(b);
 	recbuf[2][lens[2] - 1] ^= 0x40;
@@ -474,7 +477,8 @@ static void test_check_block_rejects(void **state)
 	    NT_ERR_CHAIN);
 	assert_int_equal(nt_ledger_propose(f->l, NULL, lens, 3, t, &prop, &b), NT_ERR_ARG);
 	assert_null(b);
-	assert_int_equal(nt_ledger_check_block(f->l, NULL, t, 0, NULL, NULL, &why), NT_ERR_ARG);
+	assert_int_equal(nt_ledger_check_block(f->l, NULL, NULL, t, 0, NULL, NULL, &why),
+			 NT_ERR_ARG);
 	nt_seckey_free(stranger);
 	fix_free(f);
 }
@@ -528,7 +532,7 @@ static void expect_append_fails(fix *f, const nt_block *b, const nt_commit *c, n
 	nt_merkle_log lg = *nt_ledger_log(f->l);
 	size_t keys = count_keys(f->kv);
 	nt_why why = {{0}};
-	nt_err e = nt_ledger_append(f->l, b, c, &why);
+	nt_err e = nt_ledger_append(f->l, b, c, NULL, &why);
 	if (e != want || strstr(why.msg, msg) == NULL)
 		fail_msg("expected %s \"%s\", got %s \"%s\"", nt_strerror(want), msg,
 			 nt_strerror(e), why.msg);
@@ -585,7 +589,7 @@ static void test_append_rejects(void **state)
 	fk->fail_writes = true;
 	expect_append_fails(f, b, c, NT_ERR_IO, "cannot write block 2");
 	fk->fail_writes = false;
-	assert_int_equal(nt_ledger_append(f->l, b, c, &why), NT_OK);
+	assert_int_equal(nt_ledger_append(f->l, b, c, NULL, &why), NT_OK);
 	assert_int_equal(nt_ledger_height(f->l), 2);
 	remember(f, b, digests);
 	/* The same block again no longer extends the tip. */
@@ -596,6 +600,174 @@ static void test_append_rejects(void **state)
 	nt_block_free(other);
 	nt_block_free(stale);
 	free(c);
+	fix_free(f);
+}
+
+/* The stored commit of height as bytes. */
+static size_t stored_commit(fix *f, uint64_t height, uint8_t out[NT_COMMIT_MAX])
+{
+	nt_commit *c = malloc(sizeof *c);
+	assert_non_null(c);
+	assert_int_equal(nt_ledger_commit(f->l, height, c), NT_OK);
+	size_t len = 0;
+	assert_int_equal(nt_commit_encode(c, out, NT_COMMIT_MAX, &len), NT_OK);
+	free(c);
+	return len;
+}
+
+static void commit_hash(const nt_commit *c, nt_hash *out)
+{
+	uint8_t buf[NT_COMMIT_MAX];
+	size_t len = 0;
+	assert_int_equal(nt_commit_encode(c, buf, sizeof buf, &len), NT_OK);
+	nt_sha256(buf, len, out);
+}
+
+static nt_receipt *receipt_of(fix *f, const nt_hash *id, char **json)
+{
+	nt_receipt *r = NULL;
+	nt_why why = {{0}};
+	assert_int_equal(nt_ledger_receipt(f->l, id, json), NT_OK);
+	assert_int_equal(nt_receipt_parse(*json, strlen(*json), &r, &why), NT_OK);
+	return r;
+}
+
+/* b (height tip+1) names lc; check_block and append both refuse it with
+ * want / msg, and neither the tip nor any stored key (the commit of the tip
+ * included) changes. */
+static void expect_lc_rejected(fix *f, const nt_block *b, const nt_commit *c, const nt_commit *lc,
+			       nt_err want, const char *msg)
+{
+	uint64_t tip = nt_ledger_height(f->l);
+	uint8_t before[NT_COMMIT_MAX], after[NT_COMMIT_MAX];
+	size_t bl = tip > 0 ? stored_commit(f, tip, before) : 0;
+	size_t keys = count_keys(f->kv);
+	nt_why why = {{0}};
+	nt_err e = nt_ledger_check_block(f->l, b, lc, f->now, 30000, NULL, NULL, &why);
+	if (e != want || strstr(why.msg, msg) == NULL)
+		fail_msg("check_block: expected %s \"%s\", got %s \"%s\"", nt_strerror(want), msg,
+			 nt_strerror(e), why.msg);
+	memset(&why, 0, sizeof why);
+	e = nt_ledger_append(f->l, b, c, lc, &why);
+	if (e != want || strstr(why.msg, msg) == NULL)
+		fail_msg("append: expected %s \"%s\", got %s \"%s\"", nt_strerror(want), msg,
+			 nt_strerror(e), why.msg);
+	assert_int_equal(nt_ledger_height(f->l), tip);
+	assert_int_equal(count_keys(f->kv), keys);
+	size_t al = tip > 0 ? stored_commit(f, tip, after) : 0;
+	assert_int_equal(al, bl);
+	assert_memory_equal(after, before, bl);
+}
+
+/* Honest validators store different commits for a height; the next block
+ * names one, and append adopts it in place of ours. */
+static void test_last_commit(void **state)
+{
+	(void)state;
+	tu_seed();
+	fix *f = fix_new(4, true);
+	uint8_t recbuf[4][NT_RECORD_MAX];
+	size_t lens[4];
+	uint8_t digests[4][32];
+	nt_commit *mine = malloc(sizeof *mine), *alt = malloc(sizeof *alt),
+		  *lc = malloc(sizeof *lc), *c = malloc(sizeof *c);
+	assert_non_null(mine), assert_non_null(alt), assert_non_null(lc), assert_non_null(c);
+	nt_why why = {{0}};
+
+	/* Height 1: a last commit is refused (there is none to name). */
+	nt_block *b = next_block(f, 1, recbuf, lens, digests);
+	sign_commit(f, b, 0xf, 0, c);
+	expect_lc_rejected(f, b, c, c, NT_ERR_CHAIN, "height 1");
+	assert_int_equal(nt_ledger_append(f->l, b, c, NULL, &why), NT_OK);
+	remember(f, b, digests);
+	nt_block_free(b);
+
+	/* Height 2, stored with validators 0,1,2; validator 3 saw 1,2,3. */
+	nt_block *b2 = next_block(f, 2, recbuf, lens, digests);
+	sign_commit(f, b2, 0x7, 0, mine);
+	sign_commit(f, b2, 0xe, 1, alt);
+	assert_int_equal(nt_ledger_append(f->l, b2, mine, NULL, &why), NT_OK);
+	remember(f, b2, digests);
+	nt_hash id2 = b2->ids[1];
+	char *json_before = NULL;
+	nt_receipt *r_before = receipt_of(f, &id2, &json_before);
+
+	/* Height 3 as validator 3 proposes it: it names alt. */
+	nt_block *b3 = next_block(f, 1, recbuf + 2, lens + 2, digests + 2);
+	commit_hash(alt, &b3->header.last_commit_hash);
+	sign_commit(f, b3, 0xb, 0, c);
+	/* Without the commit it names, our own commit does not match. */
+	expect_lc_rejected(f, b3, c, NULL, NT_ERR_CHAIN, "last_commit_hash does not match");
+	/* A valid commit of height 2, but not the one the header names. */
+	expect_lc_rejected(f, b3, c, mine, NT_ERR_CHAIN, "does not hash to the header");
+	/* Named by the header, but for another block of height 2... */
+	nt_block *fork = next_block(f, 1, recbuf + 3, lens + 3, digests + 3);
+	fork->header.height = 2;
+	fork->header.time = b2->header.time + 1;
+	sign_commit(f, fork, 0xf, 0, lc);
+	nt_header keep = b3->header;
+	commit_hash(lc, &b3->header.last_commit_hash);
+	sign_commit(f, b3, 0xb, 0, c);
+	expect_lc_rejected(f, b3, c, lc, NT_ERR_CHAIN, "another block");
+	/* ... for another height (the block of height 1 itself) ... */
+	assert_int_equal(nt_ledger_commit(f->l, 1, lc), NT_OK);
+	commit_hash(lc, &b3->header.last_commit_hash);
+	sign_commit(f, b3, 0xb, 0, c);
+	expect_lc_rejected(f, b3, c, lc, NT_ERR_CHAIN, "for height 1");
+	/* ... below the quorum (2 of 4) ... */
+	sign_commit(f, b2, 0x6, 0, lc);
+	commit_hash(lc, &b3->header.last_commit_hash);
+	sign_commit(f, b3, 0xb, 0, c);
+	expect_lc_rejected(f, b3, c, lc, NT_ERR_QUORUM, "last commit does not verify");
+	/* ... or with a forged signature. */
+	sign_commit(f, b2, 0xd, 0, lc);
+	lc->sigs[2].sig.b[7] ^= 1;
+	commit_hash(lc, &b3->header.last_commit_hash);
+	sign_commit(f, b3, 0xb, 0, c);
+	expect_lc_rejected(f, b3, c, lc, NT_ERR_SIGNATURE, "validator 3");
+	b3->header = keep;
+	sign_commit(f, b3, 0xb, 0, c);
+
+	/* The named commit is accepted and replaces ours in the same batch. */
+	if (nt_ledger_check_block(f->l, b3, alt, f->now, 30000, NULL, NULL, &why) != NT_OK)
+		fail_msg("check_block with alt: %s", why.msg);
+	if (nt_ledger_append(f->l, b3, c, alt, &why) != NT_OK)
+		fail_msg("append with alt: %s", why.msg);
+	remember(f, b3, digests + 2);
+	assert_int_equal(nt_ledger_height(f->l), 3);
+	uint8_t got[NT_COMMIT_MAX], want[NT_COMMIT_MAX];
+	size_t gl = stored_commit(f, 2, got), wl = 0;
+	assert_int_equal(nt_commit_encode(alt, want, sizeof want, &wl), NT_OK);
+	assert_int_equal(gl, wl);
+	assert_memory_equal(got, want, wl);
+
+	/* Receipts of height 2 built before and after both verify. */
+	char *json_after = NULL;
+	nt_receipt *r_after = receipt_of(f, &id2, &json_after);
+	assert_string_not_equal(json_before, json_after);
+	assert_int_equal(nt_receipt_verify(r_before, &f->g, digests[1], 32, &why), NT_OK);
+	assert_int_equal(nt_receipt_verify(r_after, &f->g, digests[1], 32, &why), NT_OK);
+	free(r_before), free(r_after), free(json_before), free(json_after);
+
+	/* The chain continues, and survives a reopen and an audit. A copy of
+	 * our own commit as last commit is fine too (no replacement). */
+	b = next_block(f, 1, recbuf, lens, digests);
+	sign_commit(f, b, 0xf, 0, c);
+	assert_int_equal(nt_ledger_commit(f->l, 3, lc), NT_OK);
+	assert_int_equal(nt_ledger_check_block(f->l, b, lc, f->now, 30000, NULL, NULL, &why),
+			 NT_OK);
+	assert_int_equal(nt_ledger_append(f->l, b, c, lc, &why), NT_OK);
+	remember(f, b, digests);
+	nt_block_free(b);
+	nt_ledger_free(f->l);
+	nt_kv_close(f->kv);
+	open_kv(f);
+	assert_int_equal(nt_ledger_open(f->kv, &f->g, &f->l, &why), NT_OK);
+	grow(f, 2);
+	check_queries(f); /* every receipt verifies, audit passes */
+
+	nt_block_free(b2), nt_block_free(b3), nt_block_free(fork);
+	free(mine), free(alt), free(lc), free(c);
 	fix_free(f);
 }
 
@@ -614,7 +786,7 @@ static void test_solo_rules(void **state)
 	assert_int_equal(
 	    nt_solo_produce(f->l, f->vkeys[0], NULL, NULL, 0, tip_time - 5000, &b, c, &why), NT_OK);
 	assert_int_equal(b->header.time, tip_time + 1);
-	assert_int_equal(nt_ledger_append(f->l, b, c, &why), NT_OK);
+	assert_int_equal(nt_ledger_append(f->l, b, c, NULL, &why), NT_OK);
 	nt_block_free(b);
 	b = NULL;
 
@@ -671,7 +843,7 @@ static void test_find_digest_order(void **state)
 		f->now += 1000;
 		assert_int_equal(
 		    nt_solo_produce(f->l, f->vkeys[0], p, &len, 1, f->now, &b, &c, &why), NT_OK);
-		assert_int_equal(nt_ledger_append(f->l, b, &c, &why), NT_OK);
+		assert_int_equal(nt_ledger_append(f->l, b, &c, NULL, &why), NT_OK);
 		nt_block_free(b);
 	}
 	nt_hash got[4];
@@ -866,6 +1038,7 @@ int main(void)
 	    cmocka_unit_test(test_check_block_rejects), cmocka_unit_test(test_append_rejects),
 	    cmocka_unit_test(test_solo_rules),		cmocka_unit_test(test_find_digest_order),
 	    cmocka_unit_test(test_audit_detects),	cmocka_unit_test(test_open_rejects),
+	    cmocka_unit_test(test_last_commit),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,9 +1,8 @@
 #!/usr/bin/env python3
 """Multi-node BFT scenarios on real notaryd processes (tests/cluster.py).
 
-Not named it_*.py on purpose: tests/run.py picks it up once consensus is
-wired into node/ (rename it, or run it by hand:
-`NT_BUILD=build python3 tests/cluster_bft.py -v`).
+Run by `make test` (tests/run.py picks up it_*.py), or by hand:
+`NT_BUILD=build python3 tests/it_cluster.py -v` (about 40 s).
 
   a) four validators: records submitted to different nodes all commit, and
      every receipt verifies offline with at least 3 signatures;
@@ -108,6 +107,13 @@ class TestFourValidators(BftCase):
         top = max(r.height for _, r in results)
         c.wait_height(top, timeout=20)
         c.assert_same_chain()
+        st = c.status(0)
+        for k in ("round", "step", "peers_connected", "dropped", "equivocations"):
+            self.assertIn(k, st)
+        self.assertTrue(st["is_validator"])
+        self.assertFalse(st["observer"])
+        self.assertGreaterEqual(st["peers_connected"], 3)
+        self.assertEqual(st["equivocations"], 0)
         c.assert_alive()
 
     def test_b_lose_quorum_and_recover(self):
@@ -190,6 +196,15 @@ class TestObserver(BftCase):
             p = c.receipt(obs, r.record_id, out, wait=5)
             self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
             self.check_receipt(out, r.path)
+        # It follows consensus but takes no submissions: a clear error.
+        st = c.status(obs)
+        self.assertTrue(st["observer"], st)
+        p = c.submit(obs, c.write_file("to-observer.txt"), timeout=5)
+        self.assertNotIn(p.rc, (EXIT_OK, EXIT_PENDING), p)
+        self.assertIn("observer", p.stdout + p.stderr)
+        with self.assertRaises(cluster.RpcError) as cm:
+            c.rpc(obs, "submit", {"record": "00"})
+        self.assertIn(cm.exception.code, (-32602, -32002))  # bad record: checked first
         c.assert_alive()
 
 

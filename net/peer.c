@@ -1,0 +1,163 @@
+/* Peer transport over an nng bus0 socket (see net/peer.h).
+ *
+ * One socket listens and dials every peer. One receive aio runs a loop on
+ * nng's worker threads: each completion hands the message to the handler
+ * and re-arms, so the handler is never called concurrently with itself.
+ * Shutdown order matters: the socket is closed first (the pending receive
+ * then completes with NNG_ECLOSED and the loop ends), then the aio is freed
+ * (which waits for a running callback), and only then the struct. */
+#include "net/peer.h"
+
+#include <nng/nng.h>
+#include <nng/protocol/bus0/bus.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* nng's dialer waits between reconnection attempts, doubling from the
+ * minimum up to the maximum: a restarted peer is back within ~2 s. */
+#define RECONN_MIN_MS 100
+#define RECONN_MAX_MS 2000
+/* Messages the socket queues each way (NNG_OPT_SENDBUF / RECVBUF). nng's
+ * default send buffer is empty, so a non-blocking send failed whenever the
+ * previous message was still being handed to the pipes: a burst (proposal,
+ * prevote, precommit) lost all but the first. */
+#define QUEUE_MSGS 1024
+
+struct nt_peer {
+	nng_socket sock;
+	nng_aio *aio;
+	nt_peer_handler h;
+	void *arg;
+	atomic_uint connected;
+	atomic_bool closing;
+};
+
+static void on_pipe(nng_pipe pipe, nng_pipe_ev ev, void *arg)
+{
+	(void)pipe;
+	nt_peer *p = arg;
+	if (ev == NNG_PIPE_EV_ADD_POST) {
+		atomic_fetch_add(&p->connected, 1);
+		return;
+	}
+	/* REM_POST. Never below zero, should nng report a pipe that was
+	 * removed before it was ever added. */
+	unsigned n = atomic_load(&p->connected);
+	while (n > 0 && !atomic_compare_exchange_weak(&p->connected, &n, n - 1))
+		;
+}
+
+static void on_recv(void *arg)
+{
+	nt_peer *p = arg;
+	int rv = nng_aio_result(p->aio);
+	if (rv == 0) {
+		nng_msg *m = nng_aio_get_msg(p->aio);
+		if (!atomic_load(&p->closing))
+			p->h(p->arg, nng_msg_body(m), nng_msg_len(m));
+		nng_msg_free(m);
+	} else if (rv == NNG_ECLOSED || rv == NNG_ECANCELED) {
+		return;
+	}
+	/* Any other error (a broken pipe, out of memory) is transient for the
+	 * socket as a whole: keep receiving. */
+	if (!atomic_load(&p->closing))
+		nng_recv_aio(p->sock, p->aio);
+}
+
+static nt_err net_fail(nt_why *why, const char *what, const char *url, int rv)
+{
+	return nt_fail(why, NT_ERR_NET, "peer transport: cannot %s %s: %s", what, url ? url : "",
+		       nng_strerror(rv));
+}
+
+nt_err nt_peer_start(const char *listen_url, const char *const *dial_urls, size_t ndial,
+		     size_t max_msg, nt_peer_handler h, void *arg, nt_peer **out, nt_why *why)
+{
+	if (listen_url == NULL || h == NULL || out == NULL || (ndial > 0 && dial_urls == NULL) ||
+	    max_msg == 0)
+		return nt_fail(why, NT_ERR_ARG, "peer transport needs a listen URL and a handler");
+	nt_peer *p = calloc(1, sizeof *p);
+	if (p == NULL)
+		return nt_fail(why, NT_ERR_NOMEM, "out of memory");
+	p->h = h;
+	p->arg = arg;
+	atomic_init(&p->connected, 0);
+	atomic_init(&p->closing, false);
+	int rv = nng_bus0_open(&p->sock);
+	if (rv != 0) {
+		free(p);
+		return net_fail(why, "open a bus socket", NULL, rv);
+	}
+	nt_err e = NT_OK;
+	if ((rv = nng_socket_set_size(p->sock, NNG_OPT_RECVMAXSZ, max_msg)) != 0 ||
+	    (rv = nng_socket_set_int(p->sock, NNG_OPT_SENDBUF, QUEUE_MSGS)) != 0 ||
+	    (rv = nng_socket_set_ms(p->sock, NNG_OPT_RECONNMINT, RECONN_MIN_MS)) != 0 ||
+	    (rv = nng_socket_set_ms(p->sock, NNG_OPT_RECONNMAXT, RECONN_MAX_MS)) != 0 ||
+	    (rv = nng_pipe_notify(p->sock, NNG_PIPE_EV_ADD_POST, on_pipe, p)) != 0 ||
+	    (rv = nng_pipe_notify(p->sock, NNG_PIPE_EV_REM_POST, on_pipe, p)) != 0) {
+		e = net_fail(why, "configure the bus socket", NULL, rv);
+		goto fail;
+	}
+	if ((rv = nng_listen(p->sock, listen_url, NULL, 0)) != 0) {
+		e = net_fail(why, "listen on", listen_url, rv);
+		goto fail;
+	}
+	for (size_t i = 0; i < ndial; i++) {
+		/* Non-blocking: a peer that is down now is dialed again by nng
+		 * (the socket's reconnect times apply to its dialers). */
+		if (dial_urls[i] == NULL ||
+		    (rv = nng_dial(p->sock, dial_urls[i], NULL, NNG_FLAG_NONBLOCK)) != 0) {
+			e = net_fail(why, "dial", dial_urls[i], dial_urls[i] ? rv : NNG_EINVAL);
+			goto fail;
+		}
+	}
+	if ((rv = nng_aio_alloc(&p->aio, on_recv, p)) != 0) {
+		e = net_fail(why, "start receiving on", listen_url, rv);
+		goto fail;
+	}
+	nng_recv_aio(p->sock, p->aio);
+	*out = p;
+	return NT_OK;
+fail:
+	nng_close(p->sock);
+	free(p);
+	return e;
+}
+
+nt_err nt_peer_broadcast(nt_peer *p, const uint8_t *msg, size_t len)
+{
+	if (p == NULL || (msg == NULL && len > 0))
+		return NT_ERR_ARG;
+	nng_msg *m = NULL;
+	if (nng_msg_alloc(&m, len) != 0)
+		return NT_ERR_NOMEM;
+	if (len > 0)
+		memcpy(nng_msg_body(m), msg, len);
+	/* On success nng owns m. bus0 queues it for each pipe and drops it
+	 * for any pipe whose queue is full; EAGAIN means the socket's queue
+	 * (QUEUE_MSGS) is full: dropped for everyone, NT_ERR_FULL. */
+	int rv = nng_sendmsg(p->sock, m, NNG_FLAG_NONBLOCK);
+	if (rv != 0) {
+		nng_msg_free(m);
+		return rv == NNG_EAGAIN ? NT_ERR_FULL : NT_ERR_NET;
+	}
+	return NT_OK;
+}
+
+unsigned nt_peer_connected(const nt_peer *p)
+{
+	return p ? atomic_load(&((nt_peer *)p)->connected) : 0;
+}
+
+void nt_peer_stop(nt_peer *p)
+{
+	if (p == NULL)
+		return;
+	atomic_store(&p->closing, true);
+	nng_close(p->sock);
+	/* Waits for a callback that is still running; none starts after. */
+	nng_aio_free(p->aio);
+	free(p);
+}

@@ -1,0 +1,46 @@
+/* Peer transport: an nng bus0 mesh between the nodes of one network.
+ *
+ * Each node listens on its p2p URL and dials every peer's p2p URL; nng's
+ * dialer reconnects by itself after a peer restarts. bus0 delivers every
+ * sent message to every connected pipe, best effort, and never forwards:
+ * the mesh must be full, which dialing every peer gives. A message may
+ * arrive twice (A dialed B and B dialed A); consensus messages are
+ * idempotent, so that is harmless.
+ *
+ * The transport knows nothing of message contents; node/ decodes and
+ * authenticates (core/peermsg.h). */
+#ifndef NT_PEER_H
+#define NT_PEER_H
+
+#include "core/err.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct nt_peer nt_peer;
+
+/* Called on an nng worker thread with one received message (valid only
+ * during the call). Must not block for long: copy and queue. */
+typedef void (*nt_peer_handler)(void *arg, const uint8_t *msg, size_t len);
+
+/* Listens on listen_url and dials each of the ndial URLs (non-blocking;
+ * unreachable peers are retried by nng). Messages above max_msg are dropped
+ * by nng and counted. */
+nt_err nt_peer_start(const char *listen_url, const char *const *dial_urls, size_t ndial,
+		     size_t max_msg, nt_peer_handler h, void *arg, nt_peer **out,
+		     nt_why *why) NT_MUST_CHECK;
+
+/* Sends to every connected peer (copies msg). Never blocks: when a peer's
+ * queue is full the message is dropped for it (consensus retries by
+ * timeouts and re-broadcast).
+ * NT_ERR_FULL: the socket's own queue is full and the message was dropped
+ * for every peer (not an error of the transport; nothing to do but count). */
+nt_err nt_peer_broadcast(nt_peer *p, const uint8_t *msg, size_t len) NT_MUST_CHECK;
+
+/* Number of currently connected pipes (inbound + outbound). */
+unsigned nt_peer_connected(const nt_peer *p);
+
+/* Closes the socket and waits for callbacks to finish; NULL is a no-op. */
+void nt_peer_stop(nt_peer *p);
+
+#endif

@@ -1,0 +1,375 @@
+/* Peer messages: from the transport's threads into the loop, and out.
+ *
+ * The handler runs on nng's threads: it checks what is cheap and
+ * parallel there -- the envelope signature of node-level types, and the
+ * signature of a gossiped record (each record is verified once, here or in
+ * the RPC thread that took it) -- then copies the message into the loop's
+ * bounded queue. Consensus messages go to the loop as they are: the engine
+ * checks their signatures (it needs its height to know what to drop first).
+ * Whatever is dropped is counted by reason; nothing a peer sends can stop
+ * the node. */
+#include "node/node_internal.h"
+
+#include "core/codec.h"
+#include "core/record.h"
+#include "node/log.h"
+
+#include <inttypes.h>
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const drop_names[ND__COUNT] = {
+    [ND_QUEUE_FULL] = "queue full",
+    [ND_MALFORMED] = "malformed",
+    [ND_UNKNOWN_TYPE] = "unknown type",
+    [ND_BAD_SIG] = "bad signature",
+    [ND_UNKNOWN_SENDER] = "bad index",
+    [ND_BAD_RECORD] = "bad record",
+    [ND_COMMITTED] = "record already committed",
+    [ND_MEMPOOL_FULL] = "mempool full",
+    [ND_SYNC_REJECTED] = "sync rejected",
+};
+
+void nd_peer_event_free(peer_event *ev)
+{
+	if (ev == NULL)
+		return;
+	free(ev->msg);
+	nt_block_free(ev->block);
+	free(ev->commit);
+	free(ev->last_commit);
+	free(ev);
+}
+
+/* Queues ev for the loop (takes it); false if full or closed (ev freed). */
+static bool push(node *n, peer_event *ev)
+{
+	queue *q = &n->q;
+	size_t bytes = ev->len + sizeof *ev;
+	pthread_mutex_lock(&q->mu);
+	bool ok = !q->closed && q->pn < PEER_QUEUE_MAX && q->pbytes + bytes <= PEER_QUEUE_BYTES &&
+		  (ev->kind != PE_SYNC || q->nsync < SYNC_QUEUE_MAX);
+	if (ok) {
+		ev->next = NULL;
+		if (q->pt != NULL)
+			q->pt->next = ev;
+		else
+			q->ph = ev;
+		q->pt = ev;
+		q->pn++;
+		q->pbytes += bytes;
+		if (ev->kind == PE_SYNC)
+			q->nsync++;
+		pthread_cond_signal(&q->cv);
+	} else if (!q->closed) {
+		q->dropped_full++;
+	}
+	pthread_mutex_unlock(&q->mu);
+	if (!ok)
+		nd_peer_event_free(ev);
+	return ok;
+}
+
+void nd_count_drop(node *n, nd_drop d)
+{
+	/* Counters of the transport threads go through the queue lock. */
+	pthread_mutex_lock(&n->q.mu);
+	n->dropped[d]++;
+	pthread_mutex_unlock(&n->q.mu);
+}
+
+/* Node-level signed messages, checked on this (transport) thread. */
+static void on_signed(node *n, const uint8_t *msg, size_t len)
+{
+	uint8_t type;
+	uint16_t sender;
+	const uint8_t *body;
+	size_t blen;
+	nt_why why = {{0}};
+	nt_err e = nt_peermsg_open(msg, len, n->genesis.chain_id, &n->genesis.vals, &type, &sender,
+				   &body, &blen, &why);
+	if (e != NT_OK) {
+		nd_count_drop(n, e == NT_ERR_SIGNATURE ? ND_BAD_SIG
+				 : e == NT_ERR_RANGE   ? ND_UNKNOWN_SENDER
+						       : ND_MALFORMED);
+		return;
+	}
+	if (n->self >= 0 && sender == (uint16_t)n->self)
+		return; /* our own, echoed back by a peer: nothing to learn */
+	peer_event *ev = calloc(1, sizeof *ev);
+	if (ev == NULL)
+		return;
+	ev->sender = sender;
+	if (type == NT_GOSSIP_STATUS) {
+		if (blen != NT_GOSSIP_STATUS_LEN) {
+			free(ev);
+			nd_count_drop(n, ND_MALFORMED);
+			return;
+		}
+		nt_reader r;
+		nt_reader_init(&r, body, blen);
+		ev->kind = PE_STATUS;
+		ev->status[0] = nt_get_u64(&r);
+		ev->status[1] = nt_get_u64(&r);
+		ev->status[2] = nt_get_u32(&r);
+		push(n, ev);
+		return;
+	}
+	if (type != NT_GOSSIP_TX) {
+		free(ev);
+		nd_count_drop(n, ND_UNKNOWN_TYPE);
+		return;
+	}
+	nt_record *rec = malloc(sizeof *rec);
+	if (rec == NULL) {
+		free(ev);
+		return;
+	}
+	if (blen > NT_RECORD_MAX || nt_record_decode(body, blen, rec, NULL) != NT_OK) {
+		free(rec);
+		free(ev);
+		nd_count_drop(n, ND_BAD_RECORD);
+		return;
+	}
+	e = nt_record_verify(rec);
+	free(rec);
+	if (e != NT_OK) {
+		free(ev);
+		nd_count_drop(n, ND_BAD_SIG);
+		return;
+	}
+	ev->kind = PE_TX;
+	ev->msg = malloc(blen);
+	if (ev->msg == NULL) {
+		free(ev);
+		return;
+	}
+	memcpy(ev->msg, body, blen);
+	ev->len = blen;
+	nt_record_id(body, blen, &ev->id);
+	push(n, ev);
+}
+
+static void on_peer(void *arg, const uint8_t *msg, size_t len)
+{
+	node *n = arg;
+	uint8_t t = nt_peermsg_type(msg, len);
+	if (t == 0) {
+		nd_count_drop(n, ND_MALFORMED);
+		return;
+	}
+	if (t != NT_PEERMSG_PROPOSAL && t != NT_PEERMSG_VOTE) {
+		on_signed(n, msg, len);
+		return;
+	}
+	if (t == NT_PEERMSG_VOTE && len != NT_PEERMSG_VOTE_LEN) {
+		nd_count_drop(n, ND_MALFORMED);
+		return;
+	}
+	peer_event *ev = calloc(1, sizeof *ev);
+	if (ev == NULL)
+		return;
+	ev->kind = PE_MSG;
+	ev->msg = malloc(len);
+	if (ev->msg == NULL) {
+		free(ev);
+		return;
+	}
+	memcpy(ev->msg, msg, len);
+	ev->len = len;
+	push(n, ev);
+}
+
+static void on_sync(void *arg, nt_block *block, const nt_commit *commit,
+		    const nt_commit *last_commit)
+{
+	node *n = arg;
+	peer_event *ev = calloc(1, sizeof *ev);
+	if (ev == NULL) {
+		nt_block_free(block);
+		return;
+	}
+	ev->kind = PE_SYNC;
+	ev->block = block;
+	ev->commit = malloc(sizeof *ev->commit);
+	if (last_commit != NULL)
+		ev->last_commit = malloc(sizeof *ev->last_commit);
+	if (ev->commit == NULL || (last_commit != NULL && ev->last_commit == NULL) ||
+	    commit == NULL) {
+		nd_peer_event_free(ev);
+		return;
+	}
+	*ev->commit = *commit;
+	if (last_commit != NULL)
+		*ev->last_commit = *last_commit;
+	/* A full queue drops the block; the loop asks again when it sees it is
+	 * still behind. */
+	push(n, ev);
+}
+
+nt_err nd_gossip_start(node *n, nt_why *why)
+{
+	n->peer_tip = calloc(n->genesis.vals.n, sizeof *n->peer_tip);
+	if (n->peer_tip == NULL)
+		return nt_fail(why, NT_ERR_NOMEM, "out of memory");
+	/* A network of one with no peers listed needs no transport (and does
+	 * not take a port). */
+	if (n->cfg.npeers == 0 && n->genesis.vals.n == 1)
+		return NT_OK;
+	const char **dial = calloc(n->cfg.npeers + 1, sizeof *dial);
+	const char **rpcs = calloc(n->cfg.npeers + 1, sizeof *rpcs);
+	if (dial == NULL || rpcs == NULL) {
+		free(dial);
+		free(rpcs);
+		return nt_fail(why, NT_ERR_NOMEM, "out of memory");
+	}
+	size_t nr = 0;
+	for (size_t i = 0; i < n->cfg.npeers; i++) {
+		dial[i] = n->cfg.peers[i];
+		if (n->cfg.peer_rpc[i] != NULL)
+			rpcs[nr++] = n->cfg.peer_rpc[i];
+	}
+	nt_err e = nt_peer_start(n->cfg.p2p, dial, n->cfg.npeers, NT_PEERMSG_MAX, on_peer, n,
+				 &n->peer, why);
+	if (e == NT_OK && nr > 0)
+		e = nt_sync_start(rpcs, nr, on_sync, n, &n->sync, why);
+	free(dial);
+	free(rpcs);
+	if (e == NT_OK)
+		nt_log(NT_LOG_INFO,
+		       "peers: listening on %s, dialing %zu peer%s (%zu with RPC for catch-up)",
+		       n->cfg.p2p, n->cfg.npeers, n->cfg.npeers == 1 ? "" : "s", nr);
+	return e;
+}
+
+void nd_gossip_stop(node *n)
+{
+	/* The sync thread and the transport push into the queue: stop them
+	 * first, then free what they left there. */
+	nt_sync_stop(n->sync);
+	n->sync = NULL;
+	nt_peer_stop(n->peer);
+	n->peer = NULL;
+	queue *q = &n->q;
+	pthread_mutex_lock(&q->mu);
+	peer_event *ev = q->ph;
+	q->ph = q->pt = NULL;
+	q->pn = q->pbytes = q->nsync = 0;
+	pthread_mutex_unlock(&q->mu);
+	while (ev != NULL) {
+		peer_event *next = ev->next;
+		nd_peer_event_free(ev);
+		ev = next;
+	}
+	free(n->peer_tip);
+	n->peer_tip = NULL;
+}
+
+void nd_gossip_broadcast(node *n, const uint8_t *msg, size_t len)
+{
+	if (n->peer == NULL)
+		return;
+	if (nt_peer_broadcast(n->peer, msg, len) != NT_OK)
+		nt_log(NT_LOG_DEBUG, "peer broadcast of %zu bytes failed", len);
+}
+
+static void broadcast_signed(node *n, uint8_t type, const uint8_t *body, size_t blen)
+{
+	if (n->peer == NULL || n->self < 0)
+		return;
+	uint8_t *msg = NULL;
+	size_t len = 0;
+	if (nt_peermsg_seal(type, n->genesis.chain_id, (uint16_t)n->self, n->key, body, blen, &msg,
+			    &len) != NT_OK)
+		return;
+	nd_gossip_broadcast(n, msg, len);
+	free(msg);
+}
+
+void nd_gossip_tx(node *n, const uint8_t *rec, size_t len)
+{
+	broadcast_signed(n, NT_GOSSIP_TX, rec, len);
+}
+
+void nd_gossip_status_tick(node *n, uint64_t now)
+{
+	if (now < n->next_status)
+		return;
+	n->next_status = now + 1000;
+	uint8_t body[NT_GOSSIP_STATUS_LEN];
+	nt_writer w;
+	nt_writer_init(&w, body, sizeof body);
+	nt_put_u64(&w, nt_ledger_height(n->ledger));
+	nt_put_u64(&w, n->running ? nt_cons_height(n->cons) : 0);
+	nt_put_u32(&w, n->running ? nt_cons_round(n->cons) : 0);
+	broadcast_signed(n, NT_GOSSIP_STATUS, body, sizeof body);
+}
+
+/* A verified record from a peer: into the mempool unless known. */
+static void on_tx(node *n, peer_event *ev)
+{
+	uint64_t h;
+	uint32_t idx;
+	if (nt_mempool_contains(n->mp, &ev->id))
+		return;
+	nt_err e = nt_ledger_locate(n->ledger, &ev->id, &h, &idx);
+	if (e == NT_OK) {
+		nd_count_drop(n, ND_COMMITTED);
+		return;
+	}
+	if (e != NT_ERR_NOT_FOUND)
+		return;
+	e = nt_mempool_add(n->mp, ev->msg, ev->len, &ev->id, nd_mono_ms());
+	if (e == NT_ERR_FULL)
+		nd_count_drop(n, ND_MEMPOOL_FULL);
+}
+
+void nd_gossip_event(node *n, peer_event *ev)
+{
+	switch (ev->kind) {
+	case PE_MSG:
+		nd_cons_on_message(n, ev->msg, ev->len);
+		break;
+	case PE_TX:
+		on_tx(n, ev);
+		break;
+	case PE_STATUS:
+		if (ev->sender < n->genesis.vals.n)
+			n->peer_tip[ev->sender] = ev->status[0];
+		nd_cons_peer_height(n, ev->status[0]);
+		break;
+	case PE_SYNC:
+		nd_cons_on_synced(n, ev);
+		break;
+	default:
+		break;
+	}
+}
+
+char *nd_gossip_dropped_json(const node *n)
+{
+	json_t *o = json_object();
+	if (o == NULL)
+		return NULL;
+	uint64_t mine[ND__COUNT];
+	/* The transport threads count under the queue lock. */
+	pthread_mutex_lock((pthread_mutex_t *)&n->q.mu);
+	memcpy(mine, n->dropped, sizeof mine);
+	mine[ND_QUEUE_FULL] += n->q.dropped_full;
+	pthread_mutex_unlock((pthread_mutex_t *)&n->q.mu);
+	const nt_cons_stats *st = n->cons ? nt_cons_stats_get(n->cons) : NULL;
+	for (int i = 0; st != NULL && i < NT_DROP__COUNT; i++)
+		json_object_set_new(o, nt_cons_drop_name((nt_cons_drop)i),
+				    json_integer((json_int_t)st->dropped[i]));
+	for (int i = 0; i < ND__COUNT; i++) {
+		uint64_t v = mine[i];
+		json_t *prev = json_object_get(o, drop_names[i]);
+		if (prev != NULL)
+			v += (uint64_t)json_integer_value(prev);
+		json_object_set_new(o, drop_names[i], json_integer((json_int_t)v));
+	}
+	char *s = json_dumps(o, JSON_COMPACT);
+	json_decref(o);
+	return s;
+}

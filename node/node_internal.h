@@ -1,0 +1,209 @@
+/* notaryd internals shared by node.c (wiring, RPC events, the loop),
+ * consensus_host.c (the engine's host: actions, timers, WAL, heights,
+ * catch-up) and gossip.c (peer messages: transport thread -> loop, signed
+ * node-level types, drop counters).
+ *
+ * Threads: nng's RPC workers and peer workers, and the sync thread, only
+ * touch the queue (under q.mu); everything else belongs to the loop thread. */
+#ifndef NT_NODE_INTERNAL_H
+#define NT_NODE_INTERNAL_H
+
+#include "core/consensus.h"
+#include "core/kv.h"
+#include "core/ledger.h"
+#include "core/mempool.h"
+#include "core/peermsg.h"
+#include "crypto/keys.h"
+#include "net/peer.h"
+#include "net/rpc_server.h"
+#include "node/config.h"
+#include "node/privval.h"
+#include "node/rpc.h"
+#include "node/sync.h"
+#include "node/wal.h"
+
+#include <pthread.h>
+#include <stdint.h>
+
+/* Signed node-level peer message types (core/peermsg.h nt_peermsg_seal). */
+enum {
+	NT_GOSSIP_TX = 16,     /* body: one encoded record (mempool gossip) */
+	NT_GOSSIP_STATUS = 17, /* body: u64 tip height || u64 engine height || u32 round */
+};
+#define NT_GOSSIP_STATUS_LEN (8 + 8 + 4)
+
+/* WAL entries are peer messages (PROPOSAL / VOTE as on the wire) or a
+ * fired timeout: u8 WAL_TIMEOUT || u64 h || u32 r || u8 step. */
+#define NT_WAL_TIMEOUT 0xF0
+#define NT_WAL_TIMEOUT_LEN (1 + 8 + 4 + 1)
+
+/* Node-level drop reasons (beside the engine's nt_cons_drop). */
+typedef enum {
+	ND_QUEUE_FULL = 0, /* the loop's peer queue was full */
+	ND_MALFORMED,	   /* a proposal / vote / envelope that does not decode */
+	ND_UNKNOWN_TYPE,
+	ND_BAD_SIG,	   /* envelope or record signature */
+	ND_UNKNOWN_SENDER, /* envelope sender index out of range */
+	ND_BAD_RECORD,	   /* gossiped record that does not decode */
+	ND_COMMITTED,	   /* gossiped record already in the ledger */
+	ND_MEMPOOL_FULL,
+	ND_SYNC_REJECTED, /* a synced block or commit that failed its checks */
+	ND__COUNT
+} nd_drop;
+
+/* Queue entry kinds. */
+typedef struct {
+	nt_rpc_req *req;
+	nt_rpc_call call;
+} rpc_event;
+
+typedef struct peer_event {
+	struct peer_event *next;
+	uint8_t kind; /* PE_MSG, PE_TX (verified), PE_STATUS, PE_SYNC */
+	uint16_t sender;
+	size_t len;
+	uint8_t *msg;		/* PE_MSG: raw message; PE_TX: record bytes */
+	nt_hash id;		/* PE_TX: record_id */
+	uint64_t status[3];	/* PE_STATUS */
+	nt_block *block;	/* PE_SYNC */
+	nt_commit *commit;	/* PE_SYNC */
+	nt_commit *last_commit; /* PE_SYNC, may be NULL */
+} peer_event;
+
+enum { PE_MSG = 1, PE_TX, PE_STATUS, PE_SYNC };
+
+#define PEER_QUEUE_MAX 8192
+#define PEER_QUEUE_BYTES (256u * 1024 * 1024)
+#define SYNC_QUEUE_MAX 256
+
+typedef struct {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	rpc_event *ev;
+	size_t cap, head, n;
+	peer_event *ph, *pt; /* peer events, FIFO */
+	size_t pn, pbytes, nsync;
+	uint64_t dropped_full; /* under mu */
+	bool closed;
+} queue;
+
+typedef struct {
+	nt_rpc_req *req;
+	char *id;
+	nt_hash record_id;
+	uint64_t deadline;
+} waiter;
+
+typedef struct {
+	uint64_t at; /* monotonic ms */
+	uint64_t h;
+	uint32_t r;
+	uint8_t step;
+} timer;
+
+#define MAX_TIMERS 64
+#define LC_CACHE 4
+
+typedef struct node {
+	const char *home;
+	nt_config cfg;
+	nt_genesis genesis;
+	nt_seckey *key;
+	nt_pubkey pub;
+	int self; /* validator index, -1: observer */
+	nt_kv *kv;
+	nt_ledger *ledger;
+	nt_mempool *mp;
+	nt_rpc_server *srv;
+	queue q;
+	rpc_event *batch;
+	waiter *w;
+	size_t nw, wcap;
+	/* peek scratch, block_max_records entries */
+	const uint8_t **recs;
+	size_t *lens;
+	nt_hash *ids;
+	bool fatal;
+
+	/* consensus */
+	nt_cons_config ccfg;
+	nt_cons *cons;
+	nt_privval *pv;
+	nt_wal *wal;
+	nt_peer *peer;
+	nt_sync *sync;
+	timer timers[MAX_TIMERS];
+	size_t ntimers;
+	bool running;		/* the engine runs height tip+1 */
+	bool next_seen;		/* a peer message for the next height arrived */
+	bool replaying;		/* feeding WAL entries: do not log them again */
+	uint64_t last_block;	/* monotonic ms of the last block (or start) */
+	uint64_t started_at;	/* monotonic ms the current height started */
+	uint32_t height_rounds; /* highest round seen at the running height */
+	/* last commits of the current height's proposals that valid() accepted,
+	 * by block hash: the canonical commit of tip that the block names */
+	struct {
+		nt_hash bh;
+		nt_commit *c;
+	} lc[LC_CACHE];
+	size_t nlc;
+	/* our own latest messages (proposal, prevote, precommit of one round),
+	 * re-sent while the height does not finish: bus0 is best effort, and a
+	 * peer that (re)connects late would otherwise wait forever */
+	uint8_t *own[3];
+	size_t own_len[3];
+	uint64_t own_h;
+	uint32_t own_r;
+	uint64_t next_resend; /* monotonic ms */
+
+	/* gossip */
+	uint64_t next_status;	/* monotonic ms */
+	uint64_t *peer_tip;	/* per validator: tip height from STATUS */
+	uint64_t best_peer_tip; /* max of peer_tip and far messages */
+	uint64_t behind_since;	/* monotonic ms we first saw a peer ahead (0: no) */
+	uint64_t sync_asked_at, sync_asked_to;
+	uint64_t dropped[ND__COUNT];
+	uint64_t blocks_synced;
+	uint64_t relayed;
+} node;
+
+/* node.c */
+uint64_t nd_mono_ms(void);
+uint64_t nd_wall_ms(void);
+void nd_waiters_settle(node *n, uint64_t now, bool all);
+nt_rpc_env nd_env(const node *n);
+
+/* consensus_host.c */
+nt_err nd_cons_open(node *n, nt_why *why); /* engine, sign-state, WAL, replay */
+void nd_cons_close(node *n);
+void nd_cons_tick(node *n);			      /* fired timers, start policy, catch-up */
+uint64_t nd_cons_deadline(const node *n, uint64_t d); /* min(d, next timer / start due) */
+/* Feeds one consensus message (PROPOSAL / VOTE bytes) from a peer. */
+void nd_cons_on_message(node *n, const uint8_t *msg, size_t len);
+void nd_cons_on_synced(node *n, peer_event *ev);
+void nd_cons_peer_height(node *n, uint64_t tip);
+/* Starts the next height now if the cut policy says so (or force). */
+void nd_cons_maybe_start(node *n, bool force);
+bool nd_cons_block_due(const node *n, uint64_t now);
+
+/* helpers of consensus_host.c for catchup.c */
+void nd_fatal(node *n, const char *what, const nt_why *why, nt_err e);
+bool nd_known_valid(void *arg, const nt_hash *id); /* arg: the mempool */
+void nd_lc_clear(node *n);
+
+/* catchup.c */
+void nd_catchup_tick(node *n, uint64_t now);
+
+/* gossip.c */
+nt_err nd_gossip_start(node *n, nt_why *why);
+void nd_gossip_stop(node *n);
+void nd_gossip_event(node *n, peer_event *ev);
+void nd_gossip_broadcast(node *n, const uint8_t *msg, size_t len);
+void nd_gossip_tx(node *n, const uint8_t *rec, size_t len);
+void nd_gossip_status_tick(node *n, uint64_t now);
+void nd_peer_event_free(peer_event *ev);
+void nd_count_drop(node *n, nd_drop d); /* any thread */
+/* JSON object text of {reason: count} (engine + node), malloc'd. */
+char *nd_gossip_dropped_json(const node *n);
+
+#endif
