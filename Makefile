@@ -2,6 +2,7 @@
 #   make          build build/notaryd and build/notary (installs missing packages)
 #   make test     unit tests (plain and ASan+UBSan builds) and process tests
 #   make run      start a one-validator ledger on tcp://127.0.0.1:7400
+#   make fuzz     libFuzzer run of every decoder (clang; FUZZ_SECONDS each, default 60)
 
 CC      ?= cc
 CFLAGS  ?= -O2 -g
@@ -24,7 +25,7 @@ aobj     = $(patsubst %.c,$(B)/asan/obj/%.o,$(1))
 
 DEPS_OK  = $(B)/.deps-ok
 
-.PHONY: all test unit run deps clean format
+.PHONY: all test unit run deps clean format fuzz fuzz-build sim sim-long
 all: $(B)/notaryd $(B)/notary
 
 $(DEPS_OK): tools/install-deps.sh
@@ -63,17 +64,83 @@ $(B)/asan/tests/%: $(B)/asan/obj/tests/%.o $(B)/asan/obj/tests/testutil.o $(B)/a
 	@mkdir -p $(dir $@)
 	$(CC) $(SANFLAGS) -o $@ $^ $(LIBS) -lcmocka
 
-unit: $(TESTS) $(ASAN_TESTS)
+# Fuzz targets (tests/fuzz/README.md). make test runs each one's corpus
+# through a gcc ASan+UBSan build with a plain main() (standalone.c);
+# make fuzz builds them with clang's libFuzzer and runs them.
+FUZZ_TARGETS = record header commit block receipt genesis peermsg rpc wal
+FUZZ_ASAN    = $(FUZZ_TARGETS:%=$(B)/asan/fuzz/fuzz_%)
+FUZZ_BINS    = $(FUZZ_TARGETS:%=$(B)/fuzz/fuzz_%)
+FUZZ_SECONDS ?= 60
+FUZZ_CC      ?= clang-14
+FUZZ_FLAGS   = -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
+fobj         = $(patsubst %.c,$(B)/fuzz/obj/%.o,$(1))
+
+$(B)/asan/fuzz/fuzz_%: $(B)/asan/obj/tests/fuzz/fuzz_%.o $(B)/asan/obj/tests/fuzz/standalone.o $(B)/asan/libnotary.a
+	@mkdir -p $(dir $@)
+	$(CC) $(SANFLAGS) -o $@ $^ $(LIBS)
+
+# clang is needed only here, so its packages are a separate list.
+$(B)/.fuzz-deps-ok: tools/install-deps.sh | $(DEPS_OK)
+	@sh tools/install-deps.sh fuzz
+	@touch $@
+
+# -Werror stays with the gcc build: another compiler's new warnings must
+# not stop a fuzz run.
+$(B)/fuzz/obj/%.o: %.c | $(B)/.fuzz-deps-ok
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(STD) $(CPPFLAGS) $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link $(filter-out -Werror,$(WARN)) -MMD -MP -c $< -o $@
+
+$(B)/fuzz/libnotary.a: $(call fobj,$(LIB_SRC) $(NODE_SRC))
+	@rm -f $@
+	ar rcs $@ $^
+
+$(B)/fuzz/fuzz_%: $(B)/fuzz/obj/tests/fuzz/fuzz_%.o $(B)/fuzz/libnotary.a
+	$(FUZZ_CC) $(FUZZ_FLAGS) -fsanitize=fuzzer -o $@ $^ $(LIBS)
+
+fuzz-build: $(FUZZ_BINS)
+
+fuzz: fuzz-build
+	@B=$(B) FUZZ_SECONDS=$(FUZZ_SECONDS) sh tests/fuzz/run.sh $(FUZZ_TARGETS)
+
+unit: $(TESTS) $(ASAN_TESTS) $(FUZZ_ASAN)
+
+# The deterministic simulator (tools/sim/README.md): core/ and crypto/
+# only, never node/ or net/, so it links its own archive.
+SIM_SRC  = $(wildcard tools/sim/*.c)
+CORE_SRC = $(wildcard core/*.c crypto/*.c)
+SIM_LIBS = -lleveldb -lsecp256k1 -ljansson -lssl -lcrypto
+SIM_LONG_SEEDS ?= 3000
+
+$(B)/libnotary-core.a: $(call obj,$(CORE_SRC))
+	@rm -f $@
+	ar rcs $@ $^
+
+$(B)/notary-sim: $(call obj,$(SIM_SRC)) $(B)/libnotary-core.a
+	$(CC) $(CFLAGS) -o $@ $^ $(SIM_LIBS)
+
+$(B)/asan/libnotary-core.a: $(call aobj,$(CORE_SRC))
+	@rm -f $@
+	ar rcs $@ $^
+
+$(B)/asan/notary-sim: $(call aobj,$(SIM_SRC)) $(B)/asan/libnotary-core.a
+	$(CC) $(SANFLAGS) -o $@ $^ $(SIM_LIBS)
+
+sim: $(B)/notary-sim
+
+sim-long: $(B)/notary-sim
+	$(B)/notary-sim --seeds $(SIM_LONG_SEEDS) --start 1 --validators 4 --byzantine 1 --faults all
+	$(B)/notary-sim --seeds $$(( $(SIM_LONG_SEEDS) / 4 )) --start 100001 --validators 7 --byzantine 2 --faults all
+	$(B)/notary-sim --seeds $$(( $(SIM_LONG_SEEDS) / 4 )) --start 200001 --validators 5 --byzantine 1 --faults all --records 30
 
 # The test runner prints one summary line "N passed, N failed".
-test: all unit
+test: all unit $(B)/notary-sim
 	@python3 tests/run.py --build $(B)
 
 run: all
 	@B=$(B) sh tools/dev-run.sh
 
 format:
-	clang-format -i $(LIB_SRC) $(NODE_SRC) node/main.c $(TOOL_SRC) $(wildcard */*.h tests/*.c)
+	clang-format -i $(LIB_SRC) $(NODE_SRC) node/main.c $(TOOL_SRC) $(SIM_SRC) $(wildcard */*.h tools/sim/*.h tests/*.c tests/fuzz/*.c)
 
 clean:
 	rm -rf $(B)

@@ -2,8 +2,10 @@
 """Runs every test of the project and prints one summary line.
 
 Unit tests: each build/tests/test_* (cmocka) and its ASan+UBSan twin in
-build/asan/tests/. Process tests: each tests/it_*.py (unittest), which start
-real notaryd processes on loopback. The last line is "N passed, N failed",
+build/asan/tests/. Fuzz corpora: each build/asan/fuzz/fuzz_<target> (gcc,
+ASan+UBSan, tests/fuzz/standalone.c) over tests/fuzz/corpus/<target> and
+tests/fuzz/regressions/<target>, one test per target. Process tests: each
+tests/it_*.py (unittest), which start real notaryd processes on loopback. The last line is "N passed, N failed",
 counting individual test cases.
 """
 import argparse
@@ -35,6 +37,28 @@ def run_cmocka(path, env):
     if status != "ok":
         print(out[-6000:], flush=True)
     return passed, failed
+
+
+def run_fuzz_corpus(path, env):
+    start = time.time()
+    target = os.path.basename(path)[len("fuzz_"):]
+    dirs = [os.path.join(HERE, "fuzz", sub, target) for sub in ("corpus", "regressions")]
+    try:
+        p = subprocess.run([path] + dirs, cwd=ROOT, env=env, capture_output=True, text=True,
+                           timeout=120)
+        out = p.stdout + p.stderr
+        rc = p.returncode
+    except subprocess.TimeoutExpired:
+        out, rc = "timed out after 120 s", -1
+    m = re.search(r"standalone: (\d+) inputs ran", out)
+    ran = int(m.group(1)) if m else 0
+    ok = rc == 0 and ran > 0
+    print(f"{'ok' if ok else 'FAIL':4} {os.path.relpath(path, ROOT)}: {ran} inputs "
+          f"({time.time() - start:.1f}s)", flush=True)
+    if not ok:
+        # The driver names each input before running it: the last one crashed.
+        print(out[-6000:], flush=True)
+    return (1, 0) if ok else (0, 1)
 
 
 def run_unittest(path, env):
@@ -81,6 +105,11 @@ def main():
             for name in sorted(os.listdir(d)):
                 if name.startswith("test_"):
                     jobs.append((run_cmocka, os.path.join(d, name)))
+    fuzz_dir = os.path.join(build, "asan", "fuzz")
+    if os.path.isdir(fuzz_dir):
+        for name in sorted(os.listdir(fuzz_dir)):
+            if name.startswith("fuzz_"):
+                jobs.append((run_fuzz_corpus, os.path.join(fuzz_dir, name)))
     for name in sorted(os.listdir(HERE)):
         if name.startswith("it_") and name.endswith(".py"):
             jobs.append((run_unittest, os.path.join(HERE, name)))

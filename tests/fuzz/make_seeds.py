@@ -1,0 +1,352 @@
+#!/usr/bin/env python3
+"""Writes the seed corpora of the fuzz targets into tests/fuzz/corpus/<target>/.
+
+Valid seeds come from the independent receipt vectors
+(tests/vectors/receipt-v1): their record, header and commit hex fields
+decoded to bytes, blocks and RPC requests assembled from them. Edge seeds
+(empty, truncated, off-by-one lengths, torn WAL tails) are built here. The
+output is committed; rerun after a format change:
+
+    python3 tests/fuzz/make_seeds.py
+
+Deterministic: the same tree gives the same files. Each corpus directory is
+rewritten; crash regressions live in tests/fuzz/regressions/ and are never
+touched.
+"""
+import hashlib
+import json
+import os
+import shutil
+import struct
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+VEC = os.path.join(ROOT, "tests", "vectors", "receipt-v1")
+OUT = os.path.join(HERE, "corpus")
+
+# Public keys of the fuzz_peermsg validators (secret keys 32 x 0x01..0x04).
+FUZZ_KEYS = [bytes.fromhex(h) for h in (
+    "1b84c5567b126440995d3ed5aaba0565d71e1834604819ff9c17f5e9d5dd078f",
+    "4d4b6cd1361032ca9bd2aeb9d900aa4d45d9ead80ac9423374c451a7254d0766",
+    "531fe6068134503d2723133227c867ac8fa6c83c537e9a44c3c5bdbdcb1fe337",
+    "462779ad4aad39514614751a71085f2f10e1c7a593e4e030efb5b8721ce55b0b",
+)]
+FUZZ_CHAIN = b"fuzz-net"
+FUZZ_GENESIS_MS = 1796083200000  # 2026-12-01T00:00:00.000Z, as in fuzz_peermsg.c
+
+
+def sha256(b):
+    return hashlib.sha256(b).digest()
+
+
+def u16(v):
+    return struct.pack(">H", v)
+
+
+def u32(v):
+    return struct.pack(">I", v)
+
+
+def u64(v):
+    return struct.pack(">Q", v)
+
+
+def crc32c(data, crc=0):
+    crc ^= 0xFFFFFFFF
+    for b in data:
+        crc ^= b
+        for _ in range(8):
+            crc = (crc >> 1) ^ (0x82F63B78 if crc & 1 else 0)
+    return crc ^ 0xFFFFFFFF
+
+
+assert crc32c(b"123456789") == 0xE3069283
+
+
+class Corpus:
+    def __init__(self, name):
+        self.dir = os.path.join(OUT, name)
+        shutil.rmtree(self.dir, ignore_errors=True)
+        os.makedirs(self.dir)
+        self.seen = set()
+
+    def add(self, label, data):
+        if isinstance(data, str):
+            data = data.encode()
+        if data in self.seen:
+            return
+        self.seen.add(data)
+        with open(os.path.join(self.dir, label), "wb") as f:
+            f.write(data)
+
+
+def load_vectors():
+    receipts = {}
+    for name in sorted(os.listdir(VEC)):
+        if name.endswith(".receipt.json"):
+            with open(os.path.join(VEC, name), "rb") as f:
+                receipts[name[: -len(".receipt.json")]] = f.read()
+    with open(os.path.join(VEC, "genesis.json"), "rb") as f:
+        genesis = f.read()
+    return receipts, genesis
+
+
+def record(alg=1, digest=None, meta=b"", submitter=b"\x02" * 32, sig=b"\x03" * 64):
+    dl = {1: 32, 2: 32, 3: 32, 4: 64}.get(alg, 32)
+    digest = digest if digest is not None else bytes(range(dl))
+    return (bytes([1, alg, len(digest)]) + digest + u64(1234) + u64(1796083200000) +
+            u16(len(meta)) + meta + submitter + sig)
+
+
+def header(chain=b"vector-net-1", height=1, time=1796083200000, prev=b"\0" * 32,
+           last_commit=b"\0" * 32, records_root=None, count=0, log_root=None, log_size=0,
+           vals_hash=b"\0" * 32, proposer=b"\0" * 32):
+    empty = sha256(b"")
+    return (b"\x01" + bytes([len(chain)]) + chain + u64(height) + u64(time) + prev +
+            last_commit + (records_root or empty) + u32(count) + (log_root or empty) +
+            u64(log_size) + vals_hash + proposer)
+
+
+def commit(height, rnd, block_hash, sigs):
+    out = u64(height) + u32(rnd) + block_hash + u16(len(sigs))
+    for idx, ts, sig in sigs:
+        out += u16(idx) + u64(ts) + sig
+    return out
+
+
+def block(hdr, recs):
+    out = hdr + u32(len(recs))
+    for r in recs:
+        out += u16(len(r)) + r
+    return out
+
+
+def main():
+    receipts, genesis_text = load_vectors()
+    parsed = {k: json.loads(v) for k, v in receipts.items()}
+    recs = [bytes.fromhex(p["record"]) for p in parsed.values()]
+    hdrs = [bytes.fromhex(p["header"]) for p in parsed.values()]
+    commits = [bytes.fromhex(p["commit"]) for p in parsed.values()]
+    valid = [k for k in sorted(parsed) if k.startswith("valid-")]
+
+    # ---- record ----
+    c = Corpus("record")
+    for k, p in sorted(parsed.items()):
+        c.add(k, bytes.fromhex(p["record"]))
+    r0 = bytes.fromhex(parsed["valid-0"]["record"])
+    c.add("edge-empty", b"")
+    c.add("edge-version-only", b"\x01")
+    c.add("edge-truncated", r0[:-1])
+    c.add("edge-trailing", r0 + b"\0")
+    c.add("edge-no-meta", record())
+    c.add("edge-meta-empty-object", record(meta=b"{}"))
+    c.add("edge-meta-not-object", record(meta=b"[1,2]"))
+    c.add("edge-meta-nul", record(meta=b'{"a":"\x00"}'))
+    c.add("edge-meta-max", record(meta=b'{"a":"' + b"x" * 4088 + b'"}'))
+    c.add("edge-sha512", record(alg=4))
+    c.add("edge-sm3", record(alg=3))
+    c.add("edge-alg-unknown", record(alg=9))
+    c.add("edge-digest-len-mismatch", record(alg=4, digest=b"\1" * 32))
+
+    # ---- header ----
+    c = Corpus("header")
+    for k, p in sorted(parsed.items()):
+        c.add(k, bytes.fromhex(p["header"]))
+    h0 = hdrs[0]
+    c.add("edge-empty", b"")
+    c.add("edge-truncated", h0[:-1])
+    c.add("edge-trailing", h0 + b"\0")
+    c.add("edge-chain-max", header(chain=b"a" * 50))
+    c.add("edge-chain-too-long", header(chain=b"a" * 51))
+    c.add("edge-chain-empty", header(chain=b""))
+    c.add("edge-chain-upper", header(chain=b"Net"))
+    c.add("edge-height-0", header(height=0))
+    c.add("edge-height-max", header(height=2**64 - 1, time=2**64 - 1, count=2**32 - 1))
+
+    # ---- commit ----
+    c = Corpus("commit")
+    for k, p in sorted(parsed.items()):
+        c.add(k, bytes.fromhex(p["commit"]))
+    c0 = commits[0]
+    c.add("edge-empty", b"")
+    c.add("edge-truncated", c0[:-1])
+    c.add("edge-trailing", c0 + b"\0")
+    c.add("edge-count-0", commit(1, 0, b"\1" * 32, []))
+    c.add("edge-count-too-big", c0[:44] + u16(129))
+    c.add("edge-index-high", commit(42, 1, b"\1" * 32, [(65535, 5, b"\4" * 64)] * 3))
+    c.add("edge-unsorted", commit(42, 1, b"\1" * 32, [(2, 5, b"\4" * 64), (1, 6, b"\4" * 64),
+                                                      (0, 7, b"\4" * 64)]))
+
+    # ---- block ----
+    c = Corpus("block")
+    c.add("valid-six-records", block(h0, recs[:6]))
+    c.add("valid-one-record", block(h0, recs[:1]))
+    c.add("valid-no-records", block(h0, []))
+    c.add("edge-empty", b"")
+    c.add("edge-header-only", h0)
+    c.add("edge-truncated", block(h0, recs[:2])[:-1])
+    c.add("edge-trailing", block(h0, recs[:1]) + b"\0")
+    c.add("edge-count-huge", h0 + u32(0xFFFFFFFF))
+    c.add("edge-count-over-max", h0 + u32(20001) + b"\0" * 64)
+    c.add("edge-record-len-0", h0 + u32(1) + u16(0))
+
+    # ---- receipt ----
+    c = Corpus("receipt")
+    for k, text in sorted(receipts.items()):
+        c.add(k, text)
+    v0 = receipts["valid-0"]
+    c.add("edge-empty", b"")
+    c.add("edge-object", b"{}")
+    c.add("edge-array", b"[]")
+    c.add("edge-truncated", v0[: len(v0) // 2])
+    p = dict(parsed["valid-0"])
+    p["proof"] = p["proof"] * 30
+    c.add("edge-proof-long", json.dumps(p))
+    p = dict(parsed["valid-0"])
+    p["height"] = -1
+    p["leaf_index"] = 2**64
+    c.add("edge-numbers", json.dumps(p))
+    p = dict(parsed["valid-0"])
+    p["record"] = p["record"].upper()
+    c.add("edge-hex-upper", json.dumps(p))
+    p = dict(parsed["valid-0"])
+    p["format"] = "notary-receipt/2"
+    c.add("edge-format", json.dumps(p))
+    p = dict(parsed["valid-0"])
+    p["record"] = p["record"] + "0"
+    c.add("edge-hex-odd", json.dumps(p))
+
+    # ---- genesis (and nt_time_parse strings) ----
+    c = Corpus("genesis")
+    c.add("valid-vectors", genesis_text)
+    g = json.loads(genesis_text)
+    one = {"chain_id": "a", "genesis_time": "1970-01-01T00:00:00.000Z",
+           "validators": [g["validators"][0]]}
+    c.add("valid-one", json.dumps(one))
+    fz = {"chain_id": "fuzz-net", "genesis_time": "2026-12-01T00:00:00.000Z",
+          "validators": [{"name": "fuzz %d" % i, "pubkey": k.hex()}
+                         for i, k in enumerate(FUZZ_KEYS)]}
+    c.add("valid-fuzz-net", json.dumps(fz, indent=2))
+    dup = dict(g, validators=g["validators"] + g["validators"][:1])
+    c.add("edge-duplicate-key", json.dumps(dup))
+    c.add("edge-no-validators", json.dumps(dict(g, validators=[])))
+    c.add("edge-bad-time", json.dumps(dict(g, genesis_time="2026-13-01T00:00:00.000Z")))
+    c.add("edge-leap-day", json.dumps(dict(g, genesis_time="2024-02-29T23:59:59.999Z")))
+    c.add("edge-not-on-curve", json.dumps(dict(g, validators=[{"name": "x", "pubkey": "00" * 32}])))
+    c.add("edge-long-name", json.dumps(dict(g, validators=[dict(g["validators"][0], name="n" * 65)])))
+    c.add("edge-empty", b"")
+    for i, t in enumerate(["2026-11-29T16:00:00.123Z", "1970-01-01T00:00:00.000Z",
+                           "9999-12-31T23:59:59.999Z", "2100-02-29T00:00:00.000Z",
+                           "2026-11-29T24:00:00.000Z", "2026-11-29T16:00:00Z"]):
+        c.add("time-%d" % i, t)
+
+    # ---- rpc ----
+    c = Corpus("rpc")
+
+    def req(method, params=None, rid=1):
+        m = {"jsonrpc": "2.0", "id": rid, "method": method}
+        if params is not None:
+            m["params"] = params
+        return json.dumps(m)
+
+    rec_hex = parsed["valid-0"]["record"]
+    c.add("status", req("status"))
+    c.add("validators", req("validators", {}, "abc"))
+    c.add("submit", req("submit", {"record": rec_hex, "wait_ms": 5000}))
+    c.add("submit-bad-sig", req("submit", {"record": parsed["bad-record-bit"]["record"]}))
+    c.add("receipt", req("receipt", {"record_id": parsed["valid-0"]["record_id"], "wait_ms": 0}))
+    c.add("find", req("find", {"digest": "ab" * 32}))
+    c.add("find-sha512", req("find", {"digest": "cd" * 64, "alg": "sha512"}, None))
+    c.add("block", req("block", {"height": 42}))
+    c.add("sync", req("sync", {"from": 1, "max": 100}))
+    c.add("edge-batch", "[" + req("status") + "]")
+    c.add("edge-id-object", req("status", None, {"a": 1}))
+    c.add("edge-version", '{"jsonrpc":"1.0","id":1,"method":"status"}')
+    c.add("edge-method", req("nope"))
+    c.add("edge-method-nul", '{"jsonrpc":"2.0","id":1,"method":"status\\u0000x"}')
+    c.add("edge-unknown-param", req("block", {"height": 1, "x": 2}))
+    c.add("edge-wait-big", req("receipt", {"record_id": "00" * 32, "wait_ms": 2**40}))
+    c.add("edge-hex-nul", '{"jsonrpc":"2.0","id":1,"method":"find","params":{"digest":"ab\\u0000"}}')
+    c.add("edge-utf8", req("\u00e9" * 40))
+    c.add("edge-empty", b"")
+
+    # ---- wal ----
+    c = Corpus("wal")
+
+    def wal_header(height):
+        h = b"NTWAL001" + u64(height)
+        return h + u32(crc32c(h))
+
+    def frame(payload):
+        return u32(len(payload)) + u32(crc32c(payload)) + payload
+
+    hdr = wal_header(7)
+    two = hdr + frame(b"\x02" + b"v" * 40) + frame(b"\x01" + b"p" * 100)
+    c.add("valid-empty", wal_header(0))
+    c.add("valid-two", two)
+    c.add("torn-partial-header", two + b"\0\0\0")
+    c.add("torn-past-end", two + u32(50) + u32(0) + b"abc")
+    c.add("torn-bad-crc-at-end", two + u32(3) + u32(1) + b"abc")
+    c.add("torn-zero-tail", two + b"\0" * 64)
+    c.add("corrupt-middle", hdr + u32(3) + u32(1) + b"abc" + frame(b"x"))
+    c.add("corrupt-length", hdr + u32(0xFFFFFFFF) + u32(0))
+    c.add("corrupt-magic", b"NTWAL002" + hdr[8:])
+    c.add("corrupt-short", hdr[:19])
+    c.add("edge-empty", b"")
+
+    # ---- peermsg ----
+    c = Corpus("peermsg")
+
+    def vote_msg(vtype, index, height, rnd, bh, ts=FUZZ_GENESIS_MS + 500):
+        return (b"\x02" + bytes([vtype]) + u16(index) + u64(height) + u32(rnd) + bh + u64(ts) +
+                b"\0" * 64)
+
+    vals_hash = sha256(u16(4) + b"".join(FUZZ_KEYS))
+    h1 = header(chain=FUZZ_CHAIN, height=1, time=FUZZ_GENESIS_MS + 100, vals_hash=vals_hash,
+                proposer=FUZZ_KEYS[1])
+    b1 = block(h1, [])
+    bh1 = sha256(h1)
+
+    def prop_msg(height, rnd, proposer, blk, vr=0xFFFFFFFF, last_commit=b""):
+        return (b"\x01" + u64(height) + u32(rnd) + u32(vr) + u16(proposer) + b"\0" * 64 +
+                u16(len(last_commit)) + last_commit + u32(len(blk)) + blk)
+
+    p1 = prop_msg(1, 0, 1, b1)
+    c.add("vote-prevote", vote_msg(1, 1, 1, 0, bh1))
+    c.add("vote-precommit-nil", vote_msg(2, 3, 1, 0, b"\0" * 32))
+    c.add("vote-bad-type", vote_msg(3, 1, 1, 0, bh1))
+    c.add("vote-index-128", vote_msg(1, 128, 1, 0, bh1))
+    c.add("proposal-h1", p1)
+    c.add("proposal-vector-block", prop_msg(42, 1, 2, block(h0, recs[:2]), vr=0,
+                                            last_commit=c0))
+    c.add("proposal-last-commit", prop_msg(42, 0, 2, block(h0, []), last_commit=c0))
+    c.add("signed-type-3", b"\x03" + u16(1) + u32(5) + b"hello" + b"\0" * 64)
+    c.add("signed-sender-out", b"\x03" + u16(4) + u32(0) + b"\0" * 64)
+    c.add("edge-empty", b"")
+    c.add("seal-status", b"\xfd\x05\x01" + b'{"height":3}')
+    c.add("seal-empty-body", b"\xfd\x07\x02")
+    c.add("seal-vote-type", b"\xfd\x02\x00abc")
+
+    def script(*msgs):
+        return b"\xfe" + b"".join(u16(len(m)) + m for m in msgs)
+
+    def timeout(step, rnd):
+        return b"\x03" + bytes([step]) + u32(rnd)
+
+    votes = lambda t, bh, r=0: [vote_msg(t, i, 1, r, bh) for i in (1, 2, 3)]
+    c.add("script-decide-h1", script(p1, *votes(1, bh1), *votes(2, bh1)))
+    c.add("script-nil-round", script(timeout(1, 0), *votes(1, b"\0" * 32),
+                                     *votes(2, b"\0" * 32), timeout(3, 0),
+                                     b"\x04" + u32(4000)))
+    c.add("script-lock-then-round1", script(p1, *votes(1, bh1), timeout(3, 0),
+                                            *votes(1, b"\0" * 32, 1)))
+    c.add("script-future-round", script(*votes(1, bh1, 5), *votes(2, bh1, 999)))
+    c.add("script-equivocation", script(p1, vote_msg(1, 2, 1, 0, bh1),
+                                        vote_msg(1, 2, 1, 0, b"\0" * 32)))
+    c.add("script-next-height", script(vote_msg(1, 1, 2, 0, bh1), p1, *votes(1, bh1),
+                                       *votes(2, bh1)))
+    print("seeds written to", os.path.relpath(OUT, ROOT))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,199 @@
+/* The invariants, checked as the run goes.
+ *
+ *   agreement   no two honest nodes commit different blocks at one height
+ *   validity    every committed (or synced) block passes the ledger's
+ *               check_block and append (node.c), every receipt verifies
+ *   double-sign no honest node signs two different messages for one
+ *               (height, round, step), across crashes too
+ *   durability  no record with a handed-out receipt is ever lost
+ *   liveness    after the faults heal, every record commits in bounded time
+ * The first failure ends the seed; sim.c prints it with a replay command. */
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/receipt.h"
+#include "tools/sim/sim.h"
+
+void sim_fail(sim *s, const char *check, const char *fmt, ...)
+{
+	if (s->failed)
+		return;
+	s->failed = true;
+	snprintf(s->fail_check, sizeof s->fail_check, "%s", check);
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(s->fail_msg, sizeof s->fail_msg, fmt, ap);
+	va_end(ap);
+	sim_trace(s, "FAIL %s: %s", s->fail_check, s->fail_msg);
+}
+
+void chk_commit(sim *s, int node, uint64_t h, const nt_hash *bh)
+{
+	char a[17], b[17];
+	if (h >= s->ndecided) {
+		uint64_t n = h + 64;
+		nt_hash *nd = realloc(s->decided, n * sizeof *nd);
+		uint8_t *nh = realloc(s->have, n);
+		if (nd == NULL || nh == NULL) {
+			fprintf(stderr, "notary-sim: out of memory\n");
+			exit(2);
+		}
+		memset(nh + s->ndecided, 0, n - s->ndecided);
+		s->decided = nd;
+		s->have = nh;
+		s->ndecided = n;
+	}
+	if (!s->have[h]) {
+		s->have[h] = (uint8_t)(node + 1);
+		s->decided[h] = *bh;
+		return;
+	}
+	if (memcmp(s->decided[h].b, bh->b, NT_HASH_LEN) != 0)
+		sim_fail(s, "agreement",
+			 "nodes %d and %d committed different blocks at height "
+			 "%llu (%s vs %s)",
+			 s->have[h] - 1, node, (unsigned long long)h, sim_short(&s->decided[h], a),
+			 sim_short(bh, b));
+}
+
+/* Open addressing on (h, r, step); looked up, never iterated. */
+static size_t slot_of(uint64_t h, uint32_t r, uint8_t step, size_t cap)
+{
+	uint64_t x = h * 0x9e3779b97f4a7c15ull ^ ((uint64_t)r << 8 | step) * 0xc2b2ae3d27d4eb4full;
+	return (size_t)(x ^ (x >> 29)) & (cap - 1);
+}
+
+static void sig_grow(sim *s, int node)
+{
+	size_t cap = s->sigcap[node] ? s->sigcap[node] * 2 : 256;
+	sig_slot *t = calloc(cap, sizeof *t);
+	if (t == NULL) {
+		fprintf(stderr, "notary-sim: out of memory\n");
+		exit(2);
+	}
+	for (size_t i = 0; i < s->sigcap[node]; i++) {
+		const sig_slot *o = &s->sigs[node][i];
+		if (!o->used)
+			continue;
+		size_t j = slot_of(o->h, o->r, o->step, cap);
+		while (t[j].used)
+			j = (j + 1) & (cap - 1);
+		t[j] = *o;
+	}
+	free(s->sigs[node]);
+	s->sigs[node] = t;
+	s->sigcap[node] = cap;
+}
+
+void chk_signed(sim *s, int node, uint64_t h, uint32_t r, uint8_t step, const nt_hash *m)
+{
+	static const char *const names[] = {"?", "proposal", "prevote", "precommit"};
+	if (2 * (s->nsig[node] + 1) > s->sigcap[node])
+		sig_grow(s, node);
+	size_t cap = s->sigcap[node];
+	size_t j = slot_of(h, r, step, cap);
+	sig_slot *t = s->sigs[node];
+	while (t[j].used) {
+		if (t[j].h == h && t[j].r == r && t[j].step == step) {
+			if (memcmp(t[j].m.b, m->b, NT_HASH_LEN) != 0)
+				sim_fail(s, "double-sign",
+					 "honest node %d signed two different "
+					 "%ss at height %llu round %u",
+					 node, names[step <= 3 ? step : 0], (unsigned long long)h,
+					 r);
+			return;
+		}
+		j = (j + 1) & (cap - 1);
+	}
+	t[j].used = 1;
+	t[j].h = h;
+	t[j].r = r;
+	t[j].step = step;
+	t[j].m = *m;
+	s->nsig[node]++;
+}
+
+/* A receipt handed out by d: it must verify offline against genesis. */
+void chk_receipt(sim *s, sim_node *d, sim_rec *r)
+{
+	char *json = NULL;
+	nt_receipt *rc = NULL;
+	nt_why why = {{0}};
+	char sb[17];
+	nt_err err = nt_ledger_receipt(d->l, &r->id, &json);
+	if (err == NT_OK)
+		err = nt_receipt_parse(json, strlen(json), &rc, &why);
+	if (err == NT_OK)
+		err = nt_receipt_verify(rc, &s->g, NULL, 0, &why);
+	if (err == NT_OK && memcmp(rc->record_id.b, r->id.b, NT_HASH_LEN) != 0)
+		err = nt_fail(&why, NT_ERR_MISMATCH, "receipt names another record");
+	if (err != NT_OK) {
+		sim_fail(s, "validity",
+			 "receipt of record %s from node %d does not verify: %s (%s)",
+			 sim_short(&r->id, sb), d->id, nt_strerror(err), why.msg);
+	} else {
+		r->receipt = true;
+		r->receipt_at = s->now;
+		r->height = rc->height;
+		r->home = d->id;
+		sim_trace(s, "n%d receipt %s h%llu", d->id, sim_short(&r->id, sb),
+			  (unsigned long long)r->height);
+	}
+	free(rc);
+	free(json);
+}
+
+/* Every receipted record that d's chain reaches is there, where the
+ * receipt said; and the node that handed a receipt out still has it. */
+void chk_durable(sim *s, sim_node *d)
+{
+	char sb[17];
+	uint64_t top = nt_ledger_height(d->l);
+	for (unsigned i = 0; i < s->nrecs && !s->failed; i++) {
+		sim_rec *r = &s->recs[i];
+		if (!r->receipt || (r->height > top && r->home != d->id))
+			continue;
+		uint64_t h = 0;
+		uint32_t idx;
+		if (nt_ledger_locate(d->l, &r->id, &h, &idx) != NT_OK || h != r->height)
+			sim_fail(s, "durability",
+				 "record %s (receipt from node %d, height %llu) "
+				 "is missing from node %d (tip %llu)",
+				 sim_short(&r->id, sb), r->home, (unsigned long long)r->height,
+				 d->id, (unsigned long long)top);
+	}
+}
+
+void chk_final(sim *s)
+{
+	char sb[17];
+	for (int i = 0; i < s->n && !s->failed; i++)
+		if (!s->nodes[i].byz && s->nodes[i].up)
+			chk_durable(s, &s->nodes[i]);
+	for (unsigned i = 0; i < s->nrecs && !s->failed; i++) {
+		const sim_rec *r = &s->recs[i];
+		if (!r->receipt)
+			sim_fail(s, "liveness",
+				 "record %s (first submitted at %llu ms) has no "
+				 "receipt by %llu ms (faults healed at %llu ms)",
+				 sim_short(&r->id, sb),
+				 (unsigned long long)(r->first_submit - SIM_T0),
+				 (unsigned long long)(s->now - SIM_T0),
+				 (unsigned long long)(s->heal_at - SIM_T0));
+	}
+}
+
+void chk_free(sim *s)
+{
+	free(s->decided);
+	free(s->have);
+	s->decided = NULL;
+	s->have = NULL;
+	s->ndecided = 0;
+	for (int i = 0; i < SIM_MAXV; i++) {
+		free(s->sigs[i]);
+		s->sigs[i] = NULL;
+		s->sigcap[i] = s->nsig[i] = 0;
+	}
+}
