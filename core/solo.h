@@ -1,9 +1,10 @@
-/* Block production for a one-validator network.
+/* Block production for a one-validator network, without rounds.
  *
- * This is the seam where the multi-node consensus engine plugs in: for
- * n == 1 the proposer's own precommit is a quorum, so producing a block is
- * propose -> check -> sign precommit -> commit. The node calls this, then
- * nt_ledger_append, then answers waiting submitters. */
+ * For n == 1 the proposer's own precommit is a quorum, so producing a block
+ * is propose -> check -> sign precommit -> commit. The node does NOT use
+ * this: it runs the consensus engine (core/consensus.h) for every network
+ * size, n == 1 included. Tests and tools use it to build valid chains
+ * quickly (ledger, sync and receipt tests). */
 #ifndef NT_SOLO_H
 #define NT_SOLO_H
 
