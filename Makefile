@@ -25,7 +25,7 @@ aobj     = $(patsubst %.c,$(B)/asan/obj/%.o,$(1))
 
 DEPS_OK  = $(B)/.deps-ok
 
-.PHONY: all test unit run deps clean format fuzz fuzz-build sim sim-long
+.PHONY: all test unit run deps clean format fuzz fuzz-build sim sim-long bench
 all: $(B)/notaryd $(B)/notary
 
 $(DEPS_OK): tools/install-deps.sh
@@ -132,15 +132,24 @@ sim-long: $(B)/notary-sim
 	$(B)/notary-sim --seeds $$(( $(SIM_LONG_SEEDS) / 4 )) --start 100001 --validators 7 --byzantine 2 --faults all
 	$(B)/notary-sim --seeds $$(( $(SIM_LONG_SEEDS) / 4 )) --start 200001 --validators 5 --byzantine 1 --faults all --records 30
 
+# The benchmark (docs/PERFORMANCE.md): starts notaryd processes, so it
+# needs the two binaries beside it.
+BENCH_SRC = $(wildcard tools/bench/*.c)
+
+$(B)/notary-bench: $(call obj,$(BENCH_SRC)) $(B)/libnotary.a
+	$(CC) $(CFLAGS) -o $@ $^ $(LIBS) -lm
+
+bench: all $(B)/notary-bench
+
 # The test runner prints one summary line "N passed, N failed".
-test: all unit $(B)/notary-sim
+test: all unit $(B)/notary-sim $(B)/notary-bench
 	@python3 tests/run.py --build $(B)
 
 run: all
 	@B=$(B) sh tools/dev-run.sh
 
 format:
-	clang-format -i $(LIB_SRC) $(NODE_SRC) node/main.c $(TOOL_SRC) $(SIM_SRC) $(wildcard */*.h tools/sim/*.h tests/*.c tests/fuzz/*.c)
+	clang-format -i $(LIB_SRC) $(NODE_SRC) node/main.c $(TOOL_SRC) $(BENCH_SRC) $(wildcard */*.h tools/bench/*.h tests/*.c)
 
 clean:
 	rm -rf $(B)
