@@ -149,7 +149,7 @@ run: all
 	@B=$(B) sh tools/dev-run.sh
 
 format:
-	clang-format -i $(LIB_SRC) $(NODE_SRC) node/main.c $(TOOL_SRC) $(BENCH_SRC) $(wildcard */*.h tools/bench/*.h tests/*.c)
+	clang-format -i $(LIB_SRC) $(NODE_SRC) node/main.c $(TOOL_SRC) $(SIM_SRC) $(BENCH_SRC) $(wildcard */*.h tools/sim/*.h tools/bench/*.h tests/*.c tests/fuzz/*.c)
 
 clean:
 	rm -rf $(B)
