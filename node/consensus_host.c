@@ -6,7 +6,13 @@
  * Durability order: a signature leaves the node only after its sign-state
  * (nt_privval_save) and every message fed to the engine so far, our own new
  * message included, are synced (one WAL sync per signature). A receipt is
- * answered only after the block's synced append returned. */
+ * answered only after the block's synced append returned.
+ *
+ * What the WAL holds: every input of the running height, our own messages
+ * (also those signed while replaying), and the messages of height+1 that
+ * the engine buffered (a lock at height+1 can rest on them). Those are kept
+ * in memory too (node/walbuf.h) and re-appended when the WAL is reset for
+ * height+1, before anything else of height+1 is fed to the engine. */
 #include "node/node_internal.h"
 
 #include "core/header.h"
@@ -106,14 +112,48 @@ void nd_fatal(node *n, const char *what, const nt_why *why, nt_err e)
 	n->fatal = true;
 }
 
-static void wal_log(node *n, const uint8_t *p, size_t len)
+static void wal_append(node *n, const uint8_t *p, size_t len)
 {
-	if (n->replaying || n->fatal)
+	if (n->fatal)
 		return;
 	nt_why why = {{0}};
 	nt_err e = nt_wal_append(n->wal, p, len, &why);
 	if (e != NT_OK)
 		nd_fatal(n, "cannot write the consensus WAL", &why, e);
+}
+
+/* An input: a replayed entry is in the log already. */
+static void wal_log(node *n, const uint8_t *p, size_t len)
+{
+	if (!n->replaying)
+		wal_append(n, p, len);
+}
+
+/* A message of height+1 the engine buffered: into this height's log (a
+ * crash replays it with this height, and the engine buffers it again) and
+ * into the copy that survives the reset for height+1. While replaying it
+ * is in the log already, but the copy must be rebuilt. */
+static void wal_log_next(node *n, uint64_t h, const uint8_t *p, size_t len)
+{
+	if (n->fatal)
+		return;
+	nt_err e = nt_walbuf_add(n->next_wal, h, p, len);
+	if (e != NT_OK)
+		nt_log(NT_LOG_WARN,
+		       "a message of height %" PRIu64 " is not kept across the commit: %s", h,
+		       nt_strerror(e));
+	wal_log(n, p, len);
+}
+
+/* Resets the log for height h with the kept entries of h first. */
+static nt_err wal_reset(node *n, uint64_t h, nt_why *why)
+{
+	size_t kept = nt_walbuf_height(n->next_wal) == h ? nt_walbuf_count(n->next_wal) : 0;
+	nt_err e = nt_walbuf_reset_wal(n->next_wal, n->wal, h, why);
+	if (e == NT_OK && kept > 0)
+		nt_log(NT_LOG_DEBUG, "WAL of height %" PRIu64 ": %zu early message%s kept", h, kept,
+		       kept == 1 ? "" : "s");
+	return e;
 }
 
 /* Encodes the message of a broadcast action (malloc'd). */
@@ -248,7 +288,7 @@ static void do_commit(node *n, const nt_block *b, const nt_commit *c)
 	n->last_block = now;
 	n->running = false;
 	nd_lc_clear(n);
-	e = nt_wal_reset(n->wal, b->header.height + 1, &why);
+	e = wal_reset(n, b->header.height + 1, &why);
 	if (e != NT_OK) {
 		nd_fatal(n, "cannot reset the consensus WAL", &why, e);
 		return;
@@ -298,13 +338,15 @@ static void exec_actions(node *n, nt_cons_actions acts)
 				break;
 			}
 			/* Log the message this signature belongs to (the next action)
-			 * so that it is synced with the sign-state. */
+			 * so that it is synced with the sign-state. A new signature
+			 * is new input even while replaying (the log does not hold
+			 * it): a lock may rest on our own vote. */
 			if (i + 1 < acts.n && (acts.v[i + 1].type == NT_CONS_BROADCAST_PROPOSAL ||
 					       acts.v[i + 1].type == NT_CONS_BROADCAST_VOTE)) {
 				free(pending);
 				pending = NULL;
 				if (encode_action(&acts.v[i + 1], &pending, &plen) == NT_OK)
-					wal_log(n, pending, plen);
+					wal_append(n, pending, plen);
 			}
 			hrs = a->hrs;
 			dirty = true;
@@ -318,7 +360,7 @@ static void exec_actions(node *n, nt_cons_actions acts)
 				/* not a new signature (cannot happen today): log it anyway */
 				if (encode_action(a, &msg, &len) != NT_OK)
 					break;
-				wal_log(n, msg, len);
+				wal_append(n, msg, len);
 			}
 			if (n->peer != NULL) {
 				flush_signed(n, &dirty, &hrs);
@@ -359,7 +401,7 @@ static void start_height(node *n)
 	uint64_t h = nt_ledger_height(n->ledger) + 1;
 	nt_why why = {{0}};
 	if (nt_wal_height(n->wal) != h) {
-		nt_err e = nt_wal_reset(n->wal, h, &why);
+		nt_err e = wal_reset(n, h, &why);
 		if (e != NT_OK) {
 			nd_fatal(n, "cannot reset the consensus WAL", &why, e);
 			return;
@@ -442,9 +484,16 @@ static bool far_proposal_authentic(const node *n, const nt_proposal *p)
 	return nt_verify(&n->genesis.vals.keys[p->proposer], &m, &p->sig);
 }
 
+/* Where a message goes in the WAL. */
+enum {
+	LOG_NONE,
+	LOG_NOW,	/* the running height: logged before the engine sees it */
+	LOG_IF_BUFFERED /* height+1: logged (and kept) if the engine buffered it */
+};
+
 /* Before feeding a message of height h: start our height if a peer
- * started it, note hints that we are behind; true to log it in the WAL. */
-static bool before_feed(node *n, uint64_t h, bool authentic_far)
+ * started it, note hints that we are behind; says how to log it. */
+static int before_feed(node *n, uint64_t h, bool authentic_far)
 {
 	uint64_t tip = nt_ledger_height(n->ledger);
 	if (h == tip + 1 && !n->running && !n->fatal)
@@ -453,7 +502,11 @@ static bool before_feed(node *n, uint64_t h, bool authentic_far)
 		n->next_seen = true;
 	if (h >= tip + 2 && authentic_far && (h > tip + 2 || !n->running))
 		nd_cons_peer_height(n, h - 1);
-	return n->running && h == nt_cons_height(n->cons);
+	if (!n->running)
+		return LOG_NONE;
+	if (h == nt_cons_height(n->cons))
+		return LOG_NOW;
+	return h == nt_cons_height(n->cons) + 1 ? LOG_IF_BUFFERED : LOG_NONE;
 }
 
 void nd_cons_on_message(node *n, const uint8_t *msg, size_t len)
@@ -470,10 +523,14 @@ void nd_cons_on_message(node *n, const uint8_t *msg, size_t len)
 		}
 		bool far =
 		    v.height >= tip + 2 && v.height < tip + 1000000 && far_vote_authentic(n, &v);
-		if (before_feed(n, v.height, far))
+		int log = before_feed(n, v.height, far);
+		if (log == LOG_NOW)
 			wal_log(n, msg, len);
 		e = nt_cons_on_vote(n->cons, &v, nd_wall_ms(), &acts);
-		(void)e; /* drops are counted by the engine */
+		/* drops are counted by the engine; a buffered message causes no
+		 * action, so logging it after the call still precedes any sync */
+		if (log == LOG_IF_BUFFERED && e == NT_OK)
+			wal_log_next(n, v.height, msg, len);
 		exec_actions(n, acts);
 		return;
 	}
@@ -487,9 +544,13 @@ void nd_cons_on_message(node *n, const uint8_t *msg, size_t len)
 		return;
 	}
 	bool far = p.height >= tip + 2 && p.height < tip + 1000000 && far_proposal_authentic(n, &p);
-	if (before_feed(n, p.height, far))
+	uint64_t ph = p.height;
+	int log = before_feed(n, ph, far);
+	if (log == LOG_NOW)
 		wal_log(n, msg, len);
 	e = nt_cons_on_proposal(n->cons, &p, nd_wall_ms(), &acts);
+	if (log == LOG_IF_BUFFERED && e == NT_OK)
+		wal_log_next(n, ph, msg, len);
 	exec_actions(n, acts);
 	/* A validator cannot decide a block it never received: pass every
 	 * proposal we accepted on, once (duplicates come back NT_ERR_EXISTS). */
@@ -598,15 +659,28 @@ static void replay_entry(node *n, const uint8_t *p, size_t len)
 static nt_err replay_wal(node *n, nt_why *why)
 {
 	uint64_t h = nt_ledger_height(n->ledger) + 1;
+	nt_err e;
+	if (nt_wal_height(n->wal) + 1 == h && nt_wal_entries(n->wal) > 0) {
+		/* A crash between the block's append and the WAL reset: the log
+		 * of the decided height holds early messages of h. Carry them
+		 * into a log of h (synced: a restart must not lose them). */
+		if ((e = nt_walbuf_load(n->next_wal, n->wal, h, why)) != NT_OK ||
+		    (e = wal_reset(n, h, why)) != NT_OK || (e = nt_wal_sync(n->wal, why)) != NT_OK)
+			return e;
+	}
 	if (nt_wal_height(n->wal) != h || nt_wal_entries(n->wal) == 0)
 		return NT_OK; /* an older height's log: reset at start */
 	entries es = {0};
-	nt_err e = nt_wal_replay(n->wal, collect, &es, why);
+	e = nt_wal_replay(n->wal, collect, &es, why);
 	if (e == NT_OK) {
 		start_height(n);
-		n->replaying = true;
-		for (size_t i = 0; i < es.n && !n->fatal; i++)
+		for (size_t i = 0; i < es.n && !n->fatal; i++) {
+			/* An entry is in the log only while the log is still the
+			 * one of h: if the replay decided h (and reset the log),
+			 * the rest is new input of h+1 and must be logged again. */
+			n->replaying = nt_wal_height(n->wal) == h;
 			replay_entry(n, es.p[i], es.len[i]);
+		}
 		n->replaying = false;
 		nt_log(NT_LOG_INFO,
 		       "replayed %zu WAL entr%s of height %" PRIu64 ": round %" PRIu32 ", step %u",
@@ -635,6 +709,10 @@ nt_err nd_cons_open(node *n, nt_why *why)
 	n->ccfg.timeout_precommit_ms = n->cfg.timeout_precommit_ms;
 	n->ccfg.timeout_precommit_delta_ms = n->cfg.timeout_precommit_delta_ms;
 	n->ccfg.max_clock_skew_ms = n->cfg.max_clock_skew_ms;
+	nt_err e0;
+	if ((e0 = nt_walbuf_new(nt_walbuf_cap(n->genesis.vals.n), &n->next_wal)) != NT_OK)
+		return nt_fail(why, e0, "cannot create the consensus WAL buffer: %s",
+			       nt_strerror(e0));
 	nt_cons_host host = {.arg = n,
 			     .propose = host_propose,
 			     .valid = host_valid,
@@ -672,4 +750,6 @@ void nd_cons_close(node *n)
 	n->pv = NULL;
 	nt_wal_close(n->wal);
 	n->wal = NULL;
+	nt_walbuf_free(n->next_wal);
+	n->next_wal = NULL;
 }

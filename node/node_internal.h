@@ -21,6 +21,7 @@
 #include "node/rpc.h"
 #include "node/sync.h"
 #include "node/wal.h"
+#include "node/walbuf.h"
 
 #include <pthread.h>
 #include <stdint.h>
@@ -137,6 +138,9 @@ typedef struct node {
 	bool running;		/* the engine runs height tip+1 */
 	bool next_seen;		/* a peer message for the next height arrived */
 	bool replaying;		/* feeding WAL entries: do not log them again */
+	/* messages of the engine's height+1 that it buffered: in the WAL of
+	 * its height and re-appended when the WAL is reset (node/walbuf.h) */
+	nt_walbuf *next_wal;
 	uint64_t last_block;	/* monotonic ms of the last block (or start) */
 	uint64_t started_at;	/* monotonic ms the current height started */
 	uint32_t height_rounds; /* highest round seen at the running height */

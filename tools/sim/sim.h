@@ -48,7 +48,7 @@ enum {
 	BUG_SKIP_LOCK = 1u << 0,   /* engine: prevote ignores the lock */
 	BUG_WEAK_QUORUM = 1u << 1, /* engine: decide on f+1 precommits */
 	BUG_NO_WAL = 1u << 2,	   /* host: restart without WAL and sign-state */
-	BUG_WAL_CUR = 1u << 3,	   /* host: WAL only the current height (as node/ does) */
+	BUG_WAL_CUR = 1u << 3,	   /* host: WAL only the current height (node/ before walbuf) */
 };
 
 typedef struct {
