@@ -7,7 +7,9 @@ Also checks usage errors and that no notaryd outlives the bench.
 """
 import json
 import os
+import shutil
 import subprocess
+import tempfile
 import unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -38,11 +40,20 @@ def notaryd_children_of(tmpdir_prefix):
 class TestBench(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
+        # A private TMPDIR: the bench makes its folder there, so the leftover
+        # check below looks only at this run's nodes, not at other benches
+        # that may run on the same machine.
+        cls.tmp = tempfile.mkdtemp(prefix="nt-it-bench-")
+        env = dict(os.environ, TMPDIR=cls.tmp)
         cls.p = subprocess.run([BENCH, "--quick", "--json"], cwd=ROOT, capture_output=True,
-                               text=True, timeout=120)
+                               text=True, timeout=120, env=env)
         cls.out = None
         if cls.p.returncode == 0:
             cls.out = json.loads(cls.p.stdout)
+
+    @classmethod
+    def tearDownClass(cls):
+        shutil.rmtree(cls.tmp, ignore_errors=True)
 
     def setUp(self):
         self.assertEqual(self.p.returncode, 0, self.p.stdout[-3000:] + self.p.stderr[-3000:])
@@ -96,7 +107,7 @@ class TestBench(unittest.TestCase):
         self.assertAlmostEqual(self.out["efficiency"], want, delta=want * 1e-3 + 1e-9)
 
     def test_nothing_left_behind(self):
-        self.assertEqual(notaryd_children_of(b"notary-bench-"), [])
+        self.assertEqual(notaryd_children_of(self.tmp.encode()), [])
 
 
 @unittest.skipUnless(os.path.exists(BENCH), "notary-bench not built (make bench)")
