@@ -25,7 +25,7 @@ aobj     = $(patsubst %.c,$(B)/asan/obj/%.o,$(1))
 
 DEPS_OK  = $(B)/.deps-ok
 
-.PHONY: all test unit run deps clean format fuzz fuzz-build sim sim-long bench
+.PHONY: all test unit run deps clean format fuzz fuzz-build sim sim-long bench micro
 all: $(B)/notaryd $(B)/notary
 
 $(DEPS_OK): tools/install-deps.sh
@@ -140,6 +140,14 @@ $(B)/notary-bench: $(call obj,$(BENCH_SRC)) $(B)/libnotary.a
 	$(CC) $(CFLAGS) -o $@ $^ $(LIBS) -lm
 
 bench: all $(B)/notary-bench
+
+# Micro-benchmarks of core/ and crypto/ hot spots (SHA-256, receipts,
+# check_block + append of a large block); core/ and crypto/ only, like the
+# simulator. Not part of make test: timings are not pass/fail.
+$(B)/bench-micro: $(call obj,tests/bench_micro.c) $(B)/libnotary-core.a
+	$(CC) $(CFLAGS) -o $@ $^ $(SIM_LIBS)
+
+micro: $(B)/bench-micro
 
 # The test runner prints one summary line "N passed, N failed".
 test: all unit $(B)/notary-sim $(B)/notary-bench

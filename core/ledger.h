@@ -47,8 +47,9 @@ nt_err nt_ledger_propose(const nt_ledger *l, const uint8_t *const *recs, const s
 			 uint32_t n, uint64_t time, const nt_pubkey *proposer,
 			 nt_block **out) NT_MUST_CHECK;
 
-/* Returns true if the record with this id is known to carry a valid
- * signature already (e.g. it sits in the mempool), so checking may skip it. */
+/* Returns true if the record with this id is known to decode strictly and
+ * carry a valid signature already (e.g. it sits in the mempool, which admits
+ * only such records), so checking may skip both: the id pins the bytes. */
 typedef bool (*nt_known_valid_fn)(void *arg, const nt_hash *record_id);
 
 /* valid(v): everything a verifier checks, plus the chain rules. The block
@@ -97,6 +98,28 @@ nt_err nt_ledger_find_digest(const nt_ledger *l, int alg, const uint8_t *digest,
 			     nt_hash *ids, size_t cap, size_t *n) NT_MUST_CHECK;
 /* Receipt JSON for a committed record (see core/receipt.h); *out malloc'd. */
 nt_err nt_ledger_receipt(const nt_ledger *l, const nt_hash *record_id, char **out) NT_MUST_CHECK;
+
+/* All receipts of one block at once: loads the block's header, commit and
+ * records once, hashes the ids and every Merkle level once (O(k) for k
+ * records), after which each receipt costs an O(log k) proof and its JSON.
+ * For answering every waiter of a block when it commits; a receipt from
+ * here is byte for byte the one nt_ledger_receipt gives. The object is
+ * self-contained (it does not reference l afterwards), but use it from one
+ * thread at a time. NT_ERR_NOT_FOUND for a height not in the ledger,
+ * NT_ERR_CORRUPT when the stored block is inconsistent. */
+typedef struct nt_block_receipts nt_block_receipts;
+nt_err nt_ledger_block_receipts(const nt_ledger *l, uint64_t height,
+				nt_block_receipts **out) NT_MUST_CHECK;
+/* Number of records in the block. */
+uint32_t nt_block_receipts_count(const nt_block_receipts *br);
+/* Receipt JSON of the record with this id (*json_out malloc'd), or
+ * NT_ERR_NOT_FOUND if it is not in this block. */
+nt_err nt_block_receipts_get(const nt_block_receipts *br, const nt_hash *record_id,
+			     char **json_out) NT_MUST_CHECK;
+/* Receipt JSON of the record at index (< count), else NT_ERR_RANGE. */
+nt_err nt_block_receipts_get_index(const nt_block_receipts *br, uint32_t index,
+				   char **json_out) NT_MUST_CHECK;
+void nt_block_receipts_free(nt_block_receipts *br);
 
 /* Re-checks the whole store from height 1: every header links and follows
  * the chain rules, every commit verifies, every record decodes and its

@@ -308,6 +308,128 @@ nt_err nt_ledger_find_digest(const nt_ledger *l, int alg, const uint8_t *digest,
 	return e;
 }
 
+/* ---- receipts ---- */
+
+typedef struct {
+	nt_hash id;
+	uint32_t index;
+} id_index;
+
+struct nt_block_receipts {
+	ntl_recs r;
+	nt_merkle_tree tree; /* nodes NULL for a block without records */
+	nt_receipt_block *rb;
+	id_index *by_id; /* sorted by id; NULL until asked for by id */
+};
+
+void nt_block_receipts_free(nt_block_receipts *br)
+{
+	if (br == NULL)
+		return;
+	ntl_recs_free(&br->r);
+	nt_merkle_tree_free(&br->tree);
+	nt_receipt_block_free(br->rb);
+	free(br->by_id);
+	free(br);
+}
+
+static int id_index_cmp(const void *a, const void *b)
+{
+	return memcmp(((const id_index *)a)->id.b, ((const id_index *)b)->id.b, NT_HASH_LEN);
+}
+
+/* Loads everything the receipts of height share. by_id: also sort the ids
+ * for nt_block_receipts_get (a single receipt knows its index already). */
+static nt_err load_block_receipts(const nt_ledger *l, uint64_t height, bool by_id,
+				  nt_block_receipts **out)
+{
+	nt_header h;
+	nt_err e = nt_ledger_header(l, height, &h);
+	if (e != NT_OK)
+		return e;
+	nt_block_receipts *br = calloc(1, sizeof *br);
+	nt_commit *c = malloc(sizeof *c);
+	if (br == NULL || c == NULL) {
+		free(br);
+		free(c);
+		return NT_ERR_NOMEM;
+	}
+	e = nt_ledger_commit(l, height, c);
+	if (e == NT_OK)
+		e = ntl_load_records(l, height, &br->r, NULL);
+	if (e == NT_OK && br->r.n != h.record_count)
+		e = NT_ERR_CORRUPT;
+	if (e == NT_OK && br->r.n > 0) {
+		e = nt_merkle_tree_build(br->r.ids, br->r.n, &br->tree);
+		nt_hash root;
+		if (e == NT_OK) {
+			nt_merkle_tree_root(&br->tree, &root);
+			/* A receipt that cannot verify is worse than none. */
+			if (!ntl_hash_eq(&root, &h.records_root))
+				e = NT_ERR_CORRUPT;
+		}
+	}
+	if (e == NT_OK)
+		e = nt_receipt_block_new(&h, c, &l->g.vals, &br->rb);
+	if (e == NT_OK && by_id && br->r.n > 0) {
+		br->by_id = malloc(br->r.n * sizeof *br->by_id);
+		if (br->by_id == NULL) {
+			e = NT_ERR_NOMEM;
+		} else {
+			for (uint32_t i = 0; i < br->r.n; i++)
+				br->by_id[i] = (id_index){br->r.ids[i], i};
+			qsort(br->by_id, br->r.n, sizeof *br->by_id, id_index_cmp);
+		}
+	}
+	free(c);
+	if (e != NT_OK) {
+		nt_block_receipts_free(br);
+		return e;
+	}
+	*out = br;
+	return NT_OK;
+}
+
+nt_err nt_ledger_block_receipts(const nt_ledger *l, uint64_t height, nt_block_receipts **out)
+{
+	if (l == NULL || out == NULL)
+		return NT_ERR_ARG;
+	return load_block_receipts(l, height, true, out);
+}
+
+uint32_t nt_block_receipts_count(const nt_block_receipts *br)
+{
+	return br != NULL ? br->r.n : 0;
+}
+
+nt_err nt_block_receipts_get_index(const nt_block_receipts *br, uint32_t index, char **json_out)
+{
+	if (br == NULL || json_out == NULL)
+		return NT_ERR_ARG;
+	if (index >= br->r.n)
+		return NT_ERR_RANGE;
+	nt_hash proof[NT_MERKLE_PROOF_MAX];
+	size_t plen = 0;
+	nt_err e = nt_merkle_tree_proof(&br->tree, index, proof, &plen);
+	if (e != NT_OK)
+		return e;
+	return nt_receipt_block_build(br->rb, br->r.recs[index], br->r.lens[index],
+				      &br->r.ids[index], index, proof, plen, json_out);
+}
+
+nt_err nt_block_receipts_get(const nt_block_receipts *br, const nt_hash *record_id, char **json_out)
+{
+	if (br == NULL || record_id == NULL || json_out == NULL)
+		return NT_ERR_ARG;
+	if (br->by_id == NULL)
+		return NT_ERR_NOT_FOUND;
+	id_index key = {*record_id, 0};
+	const id_index *hit = bsearch(&key, br->by_id, br->r.n, sizeof *br->by_id, id_index_cmp);
+	if (hit == NULL)
+		return NT_ERR_NOT_FOUND;
+	return nt_block_receipts_get_index(br, hit->index, json_out);
+}
+
 nt_err nt_ledger_receipt(const nt_ledger *l, const nt_hash *record_id, char **out)
 {
 	if (l == NULL || record_id == NULL || out == NULL)
@@ -317,31 +439,14 @@ nt_err nt_ledger_receipt(const nt_ledger *l, const nt_hash *record_id, char **ou
 	nt_err e = nt_ledger_locate(l, record_id, &height, &index);
 	if (e != NT_OK)
 		return e;
-	nt_header h;
-	e = nt_ledger_header(l, height, &h);
+	nt_block_receipts *br = NULL;
+	e = load_block_receipts(l, height, false, &br);
 	if (e != NT_OK)
 		return e;
-	nt_commit *c = malloc(sizeof *c);
-	if (c == NULL)
-		return NT_ERR_NOMEM;
-	ntl_recs r = {0};
-	e = nt_ledger_commit(l, height, c);
-	if (e == NT_OK)
-		e = ntl_load_records(l, height, &r, NULL);
-	if (e != NT_OK)
-		goto out;
-	if (index >= r.n || r.n != h.record_count || !ntl_hash_eq(&r.ids[index], record_id)) {
+	if (index >= br->r.n || !ntl_hash_eq(&br->r.ids[index], record_id))
 		e = NT_ERR_CORRUPT;
-		goto out;
-	}
-	nt_hash proof[NT_MERKLE_PROOF_MAX];
-	size_t plen = 0;
-	e = nt_merkle_inclusion_proof(r.ids, r.n, index, proof, &plen);
-	if (e == NT_OK)
-		e = nt_receipt_build(r.recs[index], r.lens[index], index, proof, plen, &h, c,
-				     &l->g.vals, out);
-out:
-	ntl_recs_free(&r);
-	free(c);
+	else
+		e = nt_block_receipts_get_index(br, index, out);
+	nt_block_receipts_free(br);
 	return e;
 }

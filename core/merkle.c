@@ -10,6 +10,8 @@
 #include "crypto/digest.h"
 
 #include <assert.h>
+#include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 void nt_merkle_leaf_hash(const void *data, size_t len, nt_hash *out)
@@ -94,6 +96,75 @@ nt_err nt_merkle_inclusion_proof(const nt_hash *leaves, uint64_t n, uint64_t ind
 	memcpy(proof, tmp, len * sizeof tmp[0]);
 	*proof_len = len;
 	return NT_OK;
+}
+
+nt_err nt_merkle_tree_build(const nt_hash *leaves, uint64_t n, nt_merkle_tree *out)
+{
+	if (leaves == NULL || out == NULL || n == 0 || n > UINT64_MAX / 4 / sizeof(nt_hash))
+		return NT_ERR_ARG;
+	/* Level sizes halve (rounding up), so all levels hold < 2n + 64. */
+	nt_merkle_tree t;
+	memset(&t, 0, sizeof t);
+	uint64_t total = 0;
+	for (uint64_t len = n;; len = (len + 1) / 2) {
+		t.off[t.depth] = total;
+		t.len[t.depth] = len;
+		total += len;
+		if (len == 1)
+			break;
+		t.depth++;
+	}
+	if (total > SIZE_MAX / sizeof(nt_hash))
+		return NT_ERR_NOMEM;
+	t.nodes = malloc((size_t)total * sizeof(nt_hash));
+	if (t.nodes == NULL)
+		return NT_ERR_NOMEM;
+	t.n = n;
+	memcpy(t.nodes, leaves, (size_t)n * sizeof(nt_hash));
+	for (unsigned j = 0; j < t.depth; j++) {
+		const nt_hash *lo = t.nodes + t.off[j];
+		nt_hash *up = t.nodes + t.off[j + 1];
+		uint64_t len = t.len[j];
+		for (uint64_t i = 0; i + 1 < len; i += 2)
+			nt_merkle_node_hash(&lo[i], &lo[i + 1], &up[i / 2]);
+		if (len & 1)
+			up[len / 2] = lo[len - 1];
+	}
+	*out = t;
+	return NT_OK;
+}
+
+void nt_merkle_tree_root(const nt_merkle_tree *t, nt_hash *out)
+{
+	*out = t->nodes[t->off[t->depth]];
+}
+
+/* A node without a right sibling is carried up, so it contributes nothing
+ * to the path at that level, exactly as the RFC's recursion skips it. */
+nt_err nt_merkle_tree_proof(const nt_merkle_tree *t, uint64_t index, nt_hash *proof,
+			    size_t *proof_len)
+{
+	if (t == NULL || t->nodes == NULL || proof == NULL || proof_len == NULL || index >= t->n)
+		return NT_ERR_ARG;
+	size_t len = 0;
+	uint64_t i = index;
+	for (unsigned j = 0; j < t->depth; j++, i >>= 1) {
+		uint64_t sib = i ^ 1;
+		if (sib < t->len[j]) {
+			assert(len < NT_MERKLE_PROOF_MAX);
+			proof[len++] = t->nodes[t->off[j] + sib];
+		}
+	}
+	*proof_len = len;
+	return NT_OK;
+}
+
+void nt_merkle_tree_free(nt_merkle_tree *t)
+{
+	if (t == NULL)
+		return;
+	free(t->nodes);
+	t->nodes = NULL;
 }
 
 static bool hash_eq(const nt_hash *a, const nt_hash *b)

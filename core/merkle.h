@@ -41,6 +41,29 @@ nt_err nt_merkle_consistency_verify(uint64_t m, uint64_t n, const nt_hash *root_
 				    const nt_hash *root_n, const nt_hash *proof, size_t proof_len,
 				    nt_why *why) NT_MUST_CHECK;
 
+/* Every level of the tree of n leaf hashes, built bottom-up once so that
+ * any number of inclusion proofs cost O(log n) each. Level 0 is the
+ * leaves; level j+1 pairs level j's nodes, and an odd last node is carried
+ * up unchanged, which yields exactly RFC 9162's MTH (split at the largest
+ * power of two). Building costs n - 1 node hashes. */
+typedef struct {
+	uint64_t n;
+	unsigned depth;	  /* levels above the leaves; the root is at depth */
+	nt_hash *nodes;	  /* all levels, leaves first; malloc'd */
+	uint64_t off[65]; /* start of level j in nodes */
+	uint64_t len[65]; /* nodes in level j */
+} nt_merkle_tree;
+
+/* Copies the n >= 1 leaf hashes and hashes every level. NT_ERR_ARG for
+ * n == 0, NT_ERR_NOMEM. Free with nt_merkle_tree_free. */
+nt_err nt_merkle_tree_build(const nt_hash *leaves, uint64_t n, nt_merkle_tree *out) NT_MUST_CHECK;
+void nt_merkle_tree_root(const nt_merkle_tree *t, nt_hash *out);
+/* Same proof as nt_merkle_inclusion_proof, read off the levels. */
+nt_err nt_merkle_tree_proof(const nt_merkle_tree *t, uint64_t index, nt_hash *proof,
+			    size_t *proof_len) NT_MUST_CHECK;
+/* Frees the levels; t itself is the caller's. NULL is a no-op. */
+void nt_merkle_tree_free(nt_merkle_tree *t);
+
 /* The ledger-wide log, kept incrementally: the roots of the perfect
  * subtrees that make up a tree of `size` leaves (one per set bit of size,
  * stored at that bit's position). Appending costs O(log n) hashes; the root
@@ -56,7 +79,8 @@ void nt_merkle_log_init(nt_merkle_log *log);
 void nt_merkle_log_append(nt_merkle_log *log, const nt_hash *leaf_hash);
 void nt_merkle_log_root(const nt_merkle_log *log, nt_hash *out);
 /* u64 size, then the peaks of the set bits from the highest bit down. */
-nt_err nt_merkle_log_encode(const nt_merkle_log *log, uint8_t *out, size_t cap, size_t *len) NT_MUST_CHECK;
+nt_err nt_merkle_log_encode(const nt_merkle_log *log, uint8_t *out, size_t cap,
+			    size_t *len) NT_MUST_CHECK;
 nt_err nt_merkle_log_decode(const uint8_t *buf, size_t len, nt_merkle_log *out) NT_MUST_CHECK;
 
 #endif

@@ -14,6 +14,116 @@
 
 /* ---- building ---- */
 
+struct nt_receipt_block {
+	json_t *chain_id, *height, *header, *commit, *validators, *time;
+};
+
+void nt_receipt_block_free(nt_receipt_block *rb)
+{
+	if (rb == NULL)
+		return;
+	json_decref(rb->chain_id);
+	json_decref(rb->height);
+	json_decref(rb->header);
+	json_decref(rb->commit);
+	json_decref(rb->validators);
+	json_decref(rb->time);
+	free(rb);
+}
+
+nt_err nt_receipt_block_new(const nt_header *hdr, const nt_commit *commit, const nt_valset *vals,
+			    nt_receipt_block **out)
+{
+	if (hdr == NULL || commit == NULL || out == NULL || hdr->height > (uint64_t)INT64_MAX)
+		return NT_ERR_ARG;
+	uint8_t *hb = malloc(NT_HEADER_MAX + NT_COMMIT_MAX);
+	nt_receipt_block *rb = calloc(1, sizeof *rb);
+	if (hb == NULL || rb == NULL) {
+		free(hb);
+		free(rb);
+		return NT_ERR_NOMEM;
+	}
+	uint8_t *cb = hb + NT_HEADER_MAX;
+	size_t hlen, clen;
+	nt_err e = nt_header_encode(hdr, hb, NT_HEADER_MAX, &hlen);
+	if (e == NT_OK)
+		e = nt_commit_encode(commit, cb, NT_COMMIT_MAX, &clen);
+	if (e != NT_OK) {
+		free(hb);
+		free(rb);
+		return e;
+	}
+	char tbuf[32];
+	nt_time_format(nt_commit_time(commit), tbuf);
+	rb->chain_id = json_string(hdr->chain_id);
+	rb->height = json_integer((json_int_t)hdr->height);
+	rb->header = nt_json_hex(hb, hlen);
+	rb->commit = nt_json_hex(cb, clen);
+	rb->time = json_string(tbuf);
+	bool ok = rb->chain_id != NULL && rb->height != NULL && rb->header != NULL &&
+		  rb->commit != NULL && rb->time != NULL;
+	if (ok && vals != NULL) {
+		rb->validators = json_array();
+		for (unsigned i = 0; rb->validators != NULL && i < vals->n && i < NT_MAX_VALIDATORS;
+		     i++)
+			ok = ok &&
+			     json_array_append_new(
+				 rb->validators, nt_json_hex(vals->keys[i].b, NT_PUBKEY_LEN)) == 0;
+		ok = ok && rb->validators != NULL;
+	}
+	free(hb);
+	if (!ok) {
+		nt_receipt_block_free(rb);
+		return NT_ERR_NOMEM;
+	}
+	*out = rb;
+	return NT_OK;
+}
+
+nt_err nt_receipt_block_build(const nt_receipt_block *rb, const uint8_t *record, size_t record_len,
+			      const nt_hash *record_id, uint64_t leaf_index, const nt_hash *proof,
+			      size_t proof_len, char **out)
+{
+	if (rb == NULL || record == NULL || out == NULL || (proof == NULL && proof_len > 0) ||
+	    proof_len > NT_MERKLE_PROOF_MAX || record_len > NT_RECORD_MAX ||
+	    leaf_index > (uint64_t)INT64_MAX)
+		return NT_ERR_ARG;
+	nt_hash id;
+	if (record_id != NULL)
+		id = *record_id;
+	else
+		nt_record_id(record, record_len, &id);
+
+	/* The member order is the one FORMATS.md shows; json_object_set_new
+	 * steals its value even on failure, so `ok` chains without leaks.
+	 * The shared members are set with json_object_set (a new reference). */
+	json_t *root = json_object();
+	json_t *pj = json_array();
+	bool ok = root != NULL && pj != NULL;
+	ok = ok && json_object_set_new(root, "format", json_string(NT_RECEIPT_FORMAT)) == 0;
+	ok = ok && json_object_set(root, "chain_id", rb->chain_id) == 0;
+	ok = ok && json_object_set_new(root, "record", nt_json_hex(record, record_len)) == 0;
+	ok = ok && json_object_set_new(root, "record_id", nt_json_hex(id.b, NT_HASH_LEN)) == 0;
+	ok = ok && json_object_set(root, "height", rb->height) == 0;
+	ok = ok &&
+	     json_object_set_new(root, "leaf_index", json_integer((json_int_t)leaf_index)) == 0;
+	for (size_t i = 0; ok && i < proof_len; i++)
+		ok = json_array_append_new(pj, nt_json_hex(proof[i].b, NT_HASH_LEN)) == 0;
+	if (ok) {
+		ok = json_object_set_new(root, "proof", pj) == 0;
+		pj = NULL;
+	}
+	ok = ok && json_object_set(root, "header", rb->header) == 0;
+	ok = ok && json_object_set(root, "commit", rb->commit) == 0;
+	if (ok && rb->validators != NULL)
+		ok = json_object_set(root, "validators", rb->validators) == 0;
+	ok = ok && json_object_set(root, "time", rb->time) == 0;
+	nt_err e = ok ? nt_json_dump_pretty(root, out) : NT_ERR_NOMEM;
+	json_decref(pj);
+	json_decref(root);
+	return e;
+}
+
 nt_err nt_receipt_build(const uint8_t *record, size_t record_len, uint64_t leaf_index,
 			const nt_hash *proof, size_t proof_len, const nt_header *hdr,
 			const nt_commit *commit, const nt_valset *vals, char **out)
@@ -23,58 +133,12 @@ nt_err nt_receipt_build(const uint8_t *record, size_t record_len, uint64_t leaf_
 	    record_len > NT_RECORD_MAX || leaf_index > (uint64_t)INT64_MAX ||
 	    hdr->height > (uint64_t)INT64_MAX)
 		return NT_ERR_ARG;
-	uint8_t *hb = malloc(NT_HEADER_MAX + NT_COMMIT_MAX);
-	if (hb == NULL)
-		return NT_ERR_NOMEM;
-	uint8_t *cb = hb + NT_HEADER_MAX;
-	size_t hlen, clen;
-	nt_err e = nt_header_encode(hdr, hb, NT_HEADER_MAX, &hlen);
+	nt_receipt_block *rb = NULL;
+	nt_err e = nt_receipt_block_new(hdr, commit, vals, &rb);
 	if (e == NT_OK)
-		e = nt_commit_encode(commit, cb, NT_COMMIT_MAX, &clen);
-	if (e != NT_OK) {
-		free(hb);
-		return e;
-	}
-	nt_hash id;
-	nt_record_id(record, record_len, &id);
-	char tbuf[32];
-	nt_time_format(nt_commit_time(commit), tbuf);
-
-	/* The member order is the one FORMATS.md shows; json_object_set_new
-	 * steals its value even on failure, so `ok` chains without leaks. */
-	json_t *root = json_object();
-	json_t *pj = json_array();
-	bool ok = root != NULL && pj != NULL;
-	ok = ok && json_object_set_new(root, "format", json_string(NT_RECEIPT_FORMAT)) == 0;
-	ok = ok && json_object_set_new(root, "chain_id", json_string(hdr->chain_id)) == 0;
-	ok = ok && json_object_set_new(root, "record", nt_json_hex(record, record_len)) == 0;
-	ok = ok && json_object_set_new(root, "record_id", nt_json_hex(id.b, NT_HASH_LEN)) == 0;
-	ok = ok && json_object_set_new(root, "height", json_integer((json_int_t)hdr->height)) == 0;
-	ok = ok &&
-	     json_object_set_new(root, "leaf_index", json_integer((json_int_t)leaf_index)) == 0;
-	for (size_t i = 0; ok && i < proof_len; i++)
-		ok = json_array_append_new(pj, nt_json_hex(proof[i].b, NT_HASH_LEN)) == 0;
-	if (ok) {
-		ok = json_object_set_new(root, "proof", pj) == 0;
-		pj = NULL;
-	}
-	ok = ok && json_object_set_new(root, "header", nt_json_hex(hb, hlen)) == 0;
-	ok = ok && json_object_set_new(root, "commit", nt_json_hex(cb, clen)) == 0;
-	if (ok && vals != NULL) {
-		json_t *vj = json_array();
-		for (unsigned i = 0; vj != NULL && i < vals->n && i < NT_MAX_VALIDATORS; i++)
-			if (json_array_append_new(vj, nt_json_hex(vals->keys[i].b, NT_PUBKEY_LEN)) !=
-			    0) {
-				json_decref(vj);
-				vj = NULL;
-			}
-		ok = json_object_set_new(root, "validators", vj) == 0;
-	}
-	ok = ok && json_object_set_new(root, "time", json_string(tbuf)) == 0;
-	e = ok ? nt_json_dump_pretty(root, out) : NT_ERR_NOMEM;
-	json_decref(pj);
-	json_decref(root);
-	free(hb);
+		e = nt_receipt_block_build(rb, record, record_len, NULL, leaf_index, proof,
+					   proof_len, out);
+	nt_receipt_block_free(rb);
 	return e;
 }
 

@@ -41,6 +41,21 @@ nt_err nt_receipt_build(const uint8_t *record, size_t record_len, uint64_t leaf_
 			const nt_hash *proof, size_t proof_len, const nt_header *hdr,
 			const nt_commit *commit, const nt_valset *vals, char **out) NT_MUST_CHECK;
 
+/* The members that every receipt of one block shares (chain_id, header,
+ * commit, validators, time), encoded once so that answering all of a
+ * block's receipts does not re-encode them per record. Output is byte for
+ * byte what nt_receipt_build gives (which is built on this).
+ * The object holds reference-counted JSON values: use one from one thread
+ * at a time. vals may be NULL (no "validators" member). */
+typedef struct nt_receipt_block nt_receipt_block;
+nt_err nt_receipt_block_new(const nt_header *hdr, const nt_commit *commit, const nt_valset *vals,
+			    nt_receipt_block **out) NT_MUST_CHECK;
+/* record_id may be NULL (it is then computed from the record). */
+nt_err nt_receipt_block_build(const nt_receipt_block *rb, const uint8_t *record, size_t record_len,
+			      const nt_hash *record_id, uint64_t leaf_index, const nt_hash *proof,
+			      size_t proof_len, char **out) NT_MUST_CHECK;
+void nt_receipt_block_free(nt_receipt_block *rb);
+
 /* Parses receipt JSON: the format member, hex fields and the binary
  * encodings inside them (record, header, commit decoded strictly). Does not
  * verify anything cryptographic. *out is malloc'd; free with free(). */

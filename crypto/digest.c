@@ -206,34 +206,147 @@ static const EVP_MD *sha256_md(void)
 	return md;
 }
 
-void nt_sha256(const void *data, size_t len, nt_hash *out)
+/* ---- the SHA-256 hot path ----
+ *
+ * Merkle trees, record ids and signature hashes call SHA-256 on short
+ * inputs millions of times, where EVP_Digest's EVP_MD_CTX_new / up_ref /
+ * ENGINE lookup / free cost more than the compression itself. So each
+ * thread keeps one EVP_MD_CTX that it re-initialises, and, for the few
+ * BIP-340 tags, a context that has already absorbed SHA-256(tag) twice
+ * (exactly one 64-byte block) to copy from.
+ *
+ * The state is per thread (RPC worker threads hash in parallel; an
+ * EVP_MD_CTX must not be shared), reached through a _Thread_local pointer
+ * for speed and registered with a pthread key only so its destructor frees
+ * it when the thread exits. None of it is secret: only public data
+ * (records, headers, tree nodes) goes through these three functions. */
+
+/* Enough for the tags the formats define ("notary/record", "notary/vote",
+ * "notary/proposal", "notary/peer", ...); others are hashed directly. */
+#define TAG_SLOTS 8
+#define TAG_MAX 32
+
+struct tag_mid {
+	char tag[TAG_MAX + 1];
+	EVP_MD_CTX *mid; /* has absorbed SHA-256(tag) || SHA-256(tag) */
+};
+
+struct sha_tls {
+	const EVP_MD *md; /* the shared fetched SHA-256, read without pthread_once */
+	EVP_MD_CTX *ctx;
+	unsigned ntags;
+	struct tag_mid tags[TAG_SLOTS];
+};
+
+static _Thread_local struct sha_tls *tls;
+static pthread_key_t tls_key;
+static pthread_once_t tls_once = PTHREAD_ONCE_INIT;
+static bool tls_key_ok;
+
+static void tls_free(void *p)
+{
+	struct sha_tls *t = p;
+	if (t == NULL)
+		return;
+	EVP_MD_CTX_free(t->ctx);
+	for (unsigned i = 0; i < t->ntags; i++)
+		EVP_MD_CTX_free(t->tags[i].mid);
+	free(t);
+}
+
+static void tls_key_init(void)
+{
+	tls_key_ok = pthread_key_create(&tls_key, tls_free) == 0;
+}
+
+/* This thread's state. Allocation failure aborts, as the header says
+ * (OpenSSL itself gives us no other way to hash without memory). */
+static struct sha_tls *sha_tls(void)
+{
+	struct sha_tls *t = tls;
+	if (t != NULL)
+		return t;
+	pthread_once(&tls_once, tls_key_init);
+	t = calloc(1, sizeof *t);
+	if (t == NULL || (t->ctx = EVP_MD_CTX_new()) == NULL)
+		abort();
+	t->md = sha256_md();
+	/* Without a key the state lives until the process ends: a leak of
+	 * one context per thread, never a wrong hash. */
+	if (tls_key_ok)
+		(void)pthread_setspecific(tls_key, t);
+	tls = t;
+	return t;
+}
+
+static void sha_final(EVP_MD_CTX *ctx, nt_hash *out)
 {
 	unsigned n = 0;
-	if (EVP_Digest(data, len, out->b, &n, sha256_md(), NULL) != 1 || n != NT_HASH_LEN)
+	if (EVP_DigestFinal_ex(ctx, out->b, &n) != 1 || n != NT_HASH_LEN)
 		abort();
+}
+
+void nt_sha256(const void *data, size_t len, nt_hash *out)
+{
+	struct sha_tls *t = sha_tls();
+	EVP_MD_CTX *ctx = t->ctx;
+	if (EVP_DigestInit_ex2(ctx, t->md, NULL) != 1 || EVP_DigestUpdate(ctx, data, len) != 1)
+		abort();
+	sha_final(ctx, out);
 }
 
 void nt_sha256_2(const void *a, size_t alen, const void *b, size_t blen, nt_hash *out)
 {
-	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-	unsigned n = 0;
-	if (ctx == NULL || EVP_DigestInit_ex2(ctx, sha256_md(), NULL) != 1 ||
-	    EVP_DigestUpdate(ctx, a, alen) != 1 || EVP_DigestUpdate(ctx, b, blen) != 1 ||
-	    EVP_DigestFinal_ex(ctx, out->b, &n) != 1 || n != NT_HASH_LEN)
+	struct sha_tls *t = sha_tls();
+	EVP_MD_CTX *ctx = t->ctx;
+	if (EVP_DigestInit_ex2(ctx, t->md, NULL) != 1 || EVP_DigestUpdate(ctx, a, alen) != 1 ||
+	    EVP_DigestUpdate(ctx, b, blen) != 1)
 		abort();
-	EVP_MD_CTX_free(ctx);
+	sha_final(ctx, out);
+}
+
+/* Starts ctx with SHA-256(tag) || SHA-256(tag) absorbed. */
+static void tag_start(EVP_MD_CTX *ctx, const char *tag, size_t tlen)
+{
+	nt_hash th;
+	nt_sha256(tag, tlen, &th);
+	if (EVP_DigestInit_ex2(ctx, sha256_md(), NULL) != 1 ||
+	    EVP_DigestUpdate(ctx, th.b, sizeof th.b) != 1 ||
+	    EVP_DigestUpdate(ctx, th.b, sizeof th.b) != 1)
+		abort();
+}
+
+/* The cached midstate for tag, creating it if there is room; NULL when the
+ * tag is too long or the cache is full. */
+static EVP_MD_CTX *tag_mid(struct sha_tls *t, const char *tag, size_t tlen)
+{
+	for (unsigned i = 0; i < t->ntags; i++)
+		if (strcmp(t->tags[i].tag, tag) == 0)
+			return t->tags[i].mid;
+	if (tlen > TAG_MAX || t->ntags == TAG_SLOTS)
+		return NULL;
+	EVP_MD_CTX *mid = EVP_MD_CTX_new();
+	if (mid == NULL)
+		abort();
+	tag_start(mid, tag, tlen);
+	struct tag_mid *m = &t->tags[t->ntags++];
+	memcpy(m->tag, tag, tlen + 1);
+	m->mid = mid;
+	return mid;
 }
 
 void nt_tagged_hash(const char *tag, const void *msg, size_t len, nt_hash *out)
 {
-	nt_hash th;
-	nt_sha256(tag, strlen(tag), &th);
-	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-	unsigned n = 0;
-	if (ctx == NULL || EVP_DigestInit_ex2(ctx, sha256_md(), NULL) != 1 ||
-	    EVP_DigestUpdate(ctx, th.b, sizeof th.b) != 1 ||
-	    EVP_DigestUpdate(ctx, th.b, sizeof th.b) != 1 || EVP_DigestUpdate(ctx, msg, len) != 1 ||
-	    EVP_DigestFinal_ex(ctx, out->b, &n) != 1 || n != NT_HASH_LEN)
+	struct sha_tls *t = sha_tls();
+	size_t tlen = strlen(tag);
+	EVP_MD_CTX *mid = tag_mid(t, tag, tlen);
+	if (mid != NULL) {
+		if (EVP_MD_CTX_copy_ex(t->ctx, mid) != 1)
+			abort();
+	} else {
+		tag_start(t->ctx, tag, tlen);
+	}
+	if (EVP_DigestUpdate(t->ctx, msg, len) != 1)
 		abort();
-	EVP_MD_CTX_free(ctx);
+	sha_final(t->ctx, out);
 }

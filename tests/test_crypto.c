@@ -2,6 +2,7 @@
 #include "tests/testutil.h"
 
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -167,6 +168,118 @@ static void test_tagged_hash(void **state)
 	/* the tag matters */
 	nt_tagged_hash("notary/record", msg, sizeof msg, &h);
 	assert_memory_not_equal(h.b, want, 32);
+}
+
+/* The reference: TH(tag, msg) with one-shot OpenSSL calls. */
+static void ref_tagged(const char *tag, const uint8_t *msg, size_t len, uint8_t out[32])
+{
+	uint8_t th[32];
+	unsigned n;
+	assert_int_equal(EVP_Digest(tag, strlen(tag), th, &n, EVP_sha256(), NULL), 1);
+	EVP_MD_CTX *c = EVP_MD_CTX_new();
+	assert_non_null(c);
+	assert_int_equal(EVP_DigestInit_ex(c, EVP_sha256(), NULL), 1);
+	assert_int_equal(EVP_DigestUpdate(c, th, 32), 1);
+	assert_int_equal(EVP_DigestUpdate(c, th, 32), 1);
+	assert_int_equal(EVP_DigestUpdate(c, msg, len), 1);
+	assert_int_equal(EVP_DigestFinal_ex(c, out, &n), 1);
+	EVP_MD_CTX_free(c);
+}
+
+/* More tags than digest.c caches midstates for, a tag longer than a cache
+ * slot and the empty tag, interleaved with plain hashes that reuse the same
+ * per-thread context: every answer must match the reference. */
+static const char *const cache_tags[] = {
+    "notary/record",
+    "notary/vote",
+    "notary/proposal",
+    "notary/peer",
+    "BIP0340/challenge",
+    "BIP0340/aux",
+    "BIP0340/nonce",
+    "t8",
+    "t9",
+    "t10",
+    "",
+    "a tag that is much longer than thirty-two bytes, so never cached"};
+#define NCACHE_TAGS (sizeof cache_tags / sizeof cache_tags[0])
+
+static void test_tagged_hash_cache(void **state)
+{
+	(void)state;
+	uint8_t msg[200];
+	rand_bytes(msg, sizeof msg);
+	for (int round = 0; round < 3; round++) {
+		for (size_t t = 0; t < NCACHE_TAGS; t++) {
+			size_t len = (size_t)(tu_rand() % (sizeof msg + 1));
+			uint8_t want[32], plain[32];
+			unsigned n;
+			ref_tagged(cache_tags[t], msg, len, want);
+			nt_hash h;
+			nt_tagged_hash(cache_tags[t], msg, len, &h);
+			assert_memory_equal(h.b, want, 32);
+			/* a plain hash in between must not disturb the cached state */
+			assert_int_equal(EVP_Digest(msg, len, plain, &n, EVP_sha256(), NULL), 1);
+			nt_sha256(msg, len, &h);
+			assert_memory_equal(h.b, plain, 32);
+			nt_tagged_hash(cache_tags[t], msg, len, &h);
+			assert_memory_equal(h.b, want, 32);
+		}
+	}
+	/* a different message under a cached tag gives a different hash */
+	nt_hash a, b;
+	nt_tagged_hash("notary/record", "a", 1, &a);
+	nt_tagged_hash("notary/record", "b", 1, &b);
+	assert_memory_not_equal(a.b, b.b, 32);
+}
+
+#define THREAD_N 4
+#define THREAD_ITERS 3000
+
+typedef struct {
+	const uint8_t *msg;
+	const uint8_t (*want)[32]; /* per tag, then the plain hash */
+	int bad;
+} hash_job;
+
+static void *hash_thread(void *arg)
+{
+	hash_job *j = arg;
+	for (int i = 0; i < THREAD_ITERS; i++) {
+		size_t t = (size_t)i % (NCACHE_TAGS + 1);
+		nt_hash h;
+		if (t == NCACHE_TAGS)
+			nt_sha256_2(j->msg, 10, j->msg + 10, 90, &h);
+		else
+			nt_tagged_hash(cache_tags[t], j->msg, 100, &h);
+		if (memcmp(h.b, j->want[t], 32) != 0)
+			j->bad++;
+	}
+	return NULL;
+}
+
+/* RPC threads hash in parallel: per-thread state must keep them apart (and
+ * be freed at thread exit: the ASan build reports a leak otherwise). */
+static void test_hash_threads(void **state)
+{
+	(void)state;
+	uint8_t msg[100];
+	rand_bytes(msg, sizeof msg);
+	uint8_t want[NCACHE_TAGS + 1][32];
+	for (size_t t = 0; t < NCACHE_TAGS; t++)
+		ref_tagged(cache_tags[t], msg, sizeof msg, want[t]);
+	unsigned n;
+	assert_int_equal(EVP_Digest(msg, sizeof msg, want[NCACHE_TAGS], &n, EVP_sha256(), NULL), 1);
+	pthread_t th[THREAD_N];
+	hash_job jobs[THREAD_N];
+	for (int i = 0; i < THREAD_N; i++) {
+		jobs[i] = (hash_job){msg, (const uint8_t(*)[32])want, 0};
+		assert_int_equal(pthread_create(&th[i], NULL, hash_thread, &jobs[i]), 0);
+	}
+	for (int i = 0; i < THREAD_N; i++) {
+		assert_int_equal(pthread_join(th[i], NULL), 0);
+		assert_int_equal(jobs[i].bad, 0);
+	}
 }
 
 static void check_file(const char *path, const uint8_t *data, size_t len)
@@ -752,6 +865,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_digest_kat),	      cmocka_unit_test(test_digest_names),
 	    cmocka_unit_test(test_sha256_2),	      cmocka_unit_test(test_tagged_hash),
+	    cmocka_unit_test(test_tagged_hash_cache), cmocka_unit_test(test_hash_threads),
 	    cmocka_unit_test(test_digest_file),	      cmocka_unit_test(test_digest_file_errors),
 	    cmocka_unit_test(test_bip340_vectors),    cmocka_unit_test(test_sign_verify),
 	    cmocka_unit_test(test_seckey_bytes),      cmocka_unit_test(test_verify_garbage),
