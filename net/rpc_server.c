@@ -7,16 +7,29 @@
  * The handler runs on the nng thread that completed the receive. It may
  * reply at once or hand the request to another thread that replies later;
  * either way the context only starts receiving again once its reply is sent,
- * so nctx bounds the requests in flight. */
+ * so nctx bounds the requests in flight. A client beyond nctx is not
+ * refused: its request waits in nng (the socket's pipe) until a context is
+ * free.
+ *
+ * Stopping is bounded (nt_rpc_server_stop): new receives are cancelled,
+ * replies already handed to nng get a moment to leave, and only then is
+ * the socket closed -- on a helper thread, because nng 1.5.2's nng_close
+ * has been seen to hang with many contexts mid-send; after the deadline
+ * the server is abandoned (leaked) instead of blocking the process. */
 #include "net/rpc_server.h"
 
 #include <nng/nng.h>
 #include <nng/protocol/reqrep0/rep.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
-enum { CTX_RECV, CTX_WAIT_REPLY, CTX_SEND };
+/* CTX_IDLE: no operation outstanding and none will be (stopping). */
+enum { CTX_RECV, CTX_WAIT_REPLY, CTX_SEND, CTX_IDLE };
 
 struct nt_rpc_req {
 	nt_rpc_server *srv;
@@ -27,6 +40,13 @@ struct nt_rpc_req {
 
 struct nt_rpc_server {
 	nng_socket sock;
+	/* guards every req's state, sending, stopping, closed */
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	unsigned sending;   /* replies handed to nng, not yet completed */
+	uint64_t last_sent; /* monotonic ms the last one completed */
+	bool stopping;
+	bool closed; /* nng_close returned (helper thread) */
 	nt_rpc_req *reqs;
 	unsigned nreqs;
 	size_t max_msg;
@@ -34,10 +54,36 @@ struct nt_rpc_server {
 	void *arg;
 };
 
+static uint64_t mono_ms(void)
+{
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (uint64_t)now.tv_sec * 1000u + (uint64_t)now.tv_nsec / 1000000u;
+}
+
+static void set_state(nt_rpc_req *r, int state)
+{
+	pthread_mutex_lock(&r->srv->mu);
+	if (r->state == CTX_SEND && r->srv->sending > 0) {
+		r->srv->sending--;
+		r->srv->last_sent = mono_ms();
+	}
+	if (state == CTX_SEND)
+		r->srv->sending++;
+	r->state = state;
+	pthread_cond_broadcast(&r->srv->cv);
+	pthread_mutex_unlock(&r->srv->mu);
+}
+
+/* While stopping, a context that finished its reply receives no more. */
 static void arm_recv(nt_rpc_req *r)
 {
-	r->state = CTX_RECV;
-	nng_ctx_recv(r->ctx, r->aio);
+	pthread_mutex_lock(&r->srv->mu);
+	bool stopping = r->srv->stopping;
+	pthread_mutex_unlock(&r->srv->mu);
+	set_state(r, stopping ? CTX_IDLE : CTX_RECV);
+	if (!stopping)
+		nng_ctx_recv(r->ctx, r->aio);
 }
 
 /* Sends body on r's context. On allocation failure the request cannot be
@@ -50,7 +96,7 @@ static void send_body(nt_rpc_req *r, const char *body, size_t len)
 		return;
 	}
 	memcpy(nng_msg_body(m), body, len);
-	r->state = CTX_SEND;
+	set_state(r, CTX_SEND);
 	nng_aio_set_msg(r->aio, m);
 	nng_ctx_send(r->ctx, r->aio);
 }
@@ -86,7 +132,7 @@ static void on_request(nt_rpc_req *r)
 	nng_msg_free(m);
 	/* The state must change before the handler: it may reply (and the send
 	 * may even complete) before it returns. r is not touched after. */
-	r->state = CTX_WAIT_REPLY;
+	set_state(r, CTX_WAIT_REPLY);
 	s->handler(s->arg, r, body, len);
 	free(body);
 }
@@ -96,10 +142,14 @@ static void ctx_cb(void *p)
 	nt_rpc_req *r = p;
 	int rv = nng_aio_result(r->aio);
 
+	/* The state only changes on this context's own callback or in
+	 * nt_rpc_reply, never both at once: reading it unlocked is safe. */
 	switch (r->state) {
 	case CTX_RECV:
-		if (rv == NNG_ECLOSED || rv == NNG_ECANCELED)
+		if (rv == NNG_ECLOSED || rv == NNG_ECANCELED) {
+			set_state(r, CTX_IDLE);
 			return;
+		}
 		if (rv != 0) {
 			arm_recv(r);
 			return;
@@ -111,13 +161,15 @@ static void ctx_cb(void *p)
 			/* On failure the message is still ours. */
 			nng_msg_free(nng_aio_get_msg(r->aio));
 			nng_aio_set_msg(r->aio, NULL);
-			if (rv == NNG_ECLOSED || rv == NNG_ECANCELED)
+			if (rv == NNG_ECLOSED || rv == NNG_ECANCELED) {
+				set_state(r, CTX_IDLE);
 				return;
+			}
 		}
 		arm_recv(r);
 		return;
 	default:
-		/* WAIT_REPLY has no operation outstanding: no callback. */
+		/* WAIT_REPLY and IDLE have no operation outstanding. */
 		return;
 	}
 }
@@ -142,12 +194,20 @@ nt_err nt_rpc_server_start(const char *url, unsigned nctx, size_t max_msg, nt_rp
 		free(s);
 		return nt_fail(why, NT_ERR_NOMEM, "out of memory");
 	}
+	pthread_mutex_init(&s->mu, NULL);
+	pthread_condattr_t ca;
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&s->cv, &ca);
+	pthread_condattr_destroy(&ca);
 	s->max_msg = max_msg;
 	s->handler = h;
 	s->arg = arg;
 
 	int rv = nng_rep0_open(&s->sock);
 	if (rv != 0) {
+		pthread_cond_destroy(&s->cv);
+		pthread_mutex_destroy(&s->mu);
 		free(s->reqs);
 		free(s);
 		return nt_fail(why, NT_ERR_NET, "cannot open RPC socket: %s", nng_strerror(rv));
@@ -184,9 +244,50 @@ fail_listen:
 	nng_close(s->sock);
 	for (unsigned i = 0; i < s->nreqs; i++)
 		nng_aio_free(s->reqs[i].aio);
+	pthread_cond_destroy(&s->cv);
+	pthread_mutex_destroy(&s->mu);
 	free(s->reqs);
 	free(s);
 	return NT_ERR_NET;
+}
+
+#define STOP_FLUSH_MS 150
+
+/* Waits on s->cv (s->mu held) until pred(s) or the monotonic deadline. */
+static bool wait_until(nt_rpc_server *s, bool (*pred)(const nt_rpc_server *), uint64_t deadline)
+{
+	while (!pred(s)) {
+		struct timespec now;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		uint64_t ms = (uint64_t)now.tv_sec * 1000u + (uint64_t)now.tv_nsec / 1000000u;
+		if (ms >= deadline)
+			return false;
+		struct timespec ts = {.tv_sec = (time_t)(deadline / 1000),
+				      .tv_nsec = (long)(deadline % 1000) * 1000000L};
+		pthread_cond_timedwait(&s->cv, &s->mu, &ts);
+	}
+	return true;
+}
+
+static bool sends_done(const nt_rpc_server *s)
+{
+	return s->sending == 0;
+}
+
+static bool is_closed(const nt_rpc_server *s)
+{
+	return s->closed;
+}
+
+static void *close_thread(void *p)
+{
+	nt_rpc_server *s = p;
+	nng_close(s->sock);
+	pthread_mutex_lock(&s->mu);
+	s->closed = true;
+	pthread_cond_broadcast(&s->cv);
+	pthread_mutex_unlock(&s->mu);
+	return NULL;
 }
 
 /* The caller must make sure no thread is inside nt_rpc_reply while this
@@ -194,13 +295,61 @@ fail_listen:
  * replies made from inside the handler are safe, as nng_aio_stop waits for
  * the callback they run in. The node replies from its loop thread only and
  * stops the server from that same thread. */
-void nt_rpc_server_stop(nt_rpc_server *s)
+nt_rpc_stop_result nt_rpc_server_stop(nt_rpc_server *s, unsigned timeout_ms)
 {
 	if (s == NULL)
-		return;
-	/* Closing the socket fails every outstanding receive and send with
+		return NT_RPC_STOP_CLEAN;
+	uint64_t start = mono_ms();
+	nt_rpc_stop_result res = NT_RPC_STOP_CLEAN;
+	/* 1. No new requests: contexts waiting to receive are cancelled, and
+	 * a context whose reply completes does not receive again. */
+	pthread_mutex_lock(&s->mu);
+	s->stopping = true;
+	pthread_mutex_unlock(&s->mu);
+	for (unsigned i = 0; i < s->nreqs; i++) {
+		pthread_mutex_lock(&s->mu);
+		bool recv = s->reqs[i].state == CTX_RECV;
+		pthread_mutex_unlock(&s->mu);
+		if (recv)
+			nng_aio_cancel(s->reqs[i].aio);
+	}
+	/* 2. Replies already handed to nng leave before the socket closes
+	 * (half the budget at most: a client that stopped reading must not
+	 * hold the node). A context's send completes when rep0 has queued
+	 * the message on the connection, not when it was written, and closing
+	 * drops what a connection still holds: so give the connections
+	 * STOP_FLUSH_MS after the last completion too. */
+	pthread_mutex_lock(&s->mu);
+	uint64_t half = start + timeout_ms / 2;
+	if (!wait_until(s, sends_done, half))
+		res = NT_RPC_STOP_UNSENT;
+	uint64_t flush = s->last_sent + STOP_FLUSH_MS;
+	pthread_mutex_unlock(&s->mu);
+	uint64_t until = flush < half ? flush : half;
+	for (uint64_t now = mono_ms(); now < until; now = mono_ms()) {
+		uint64_t ms = until - now < 100 ? until - now : 100;
+		struct timespec ts = {.tv_sec = 0, .tv_nsec = (long)ms * 1000000L};
+		nanosleep(&ts, NULL);
+	}
+	/* 3. Close on a helper thread, bounded by the rest of the budget. */
+	pthread_t th;
+	bool joined = false;
+	if (pthread_create(&th, NULL, close_thread, s) == 0) {
+		pthread_mutex_lock(&s->mu);
+		joined = wait_until(s, is_closed, start + timeout_ms);
+		pthread_mutex_unlock(&s->mu);
+		if (joined)
+			pthread_join(th, NULL);
+		else
+			pthread_detach(th);
+	} else {
+		close_thread(s);
+		joined = true;
+	}
+	if (!joined)
+		return NT_RPC_STOP_ABANDONED; /* s stays allocated for nng */
+	/* Closing the socket failed every outstanding receive and send with
 	 * NNG_ECLOSED; the callbacks see that and do not re-arm. */
-	nng_close(s->sock);
 	for (unsigned i = 0; i < s->nreqs; i++)
 		nng_aio_stop(s->reqs[i].aio);
 	for (unsigned i = 0; i < s->nreqs; i++) {
@@ -212,6 +361,9 @@ void nt_rpc_server_stop(nt_rpc_server *s)
 			nng_msg_free(m);
 		nng_aio_free(s->reqs[i].aio);
 	}
+	pthread_cond_destroy(&s->cv);
+	pthread_mutex_destroy(&s->mu);
 	free(s->reqs);
 	free(s);
+	return res;
 }

@@ -25,8 +25,19 @@ nt_err nt_rpc_server_start(const char *url, unsigned nctx, size_t max_msg, nt_rp
 /* Sends body as the reply and recycles the context. req is invalid after. */
 void nt_rpc_reply(nt_rpc_req *req, const char *body, size_t len);
 
-/* Closes the socket and waits for callbacks to finish; NULL is a no-op.
- * Requests not yet replied to are abandoned (their clients see a timeout). */
-void nt_rpc_server_stop(nt_rpc_server *s);
+/* Stops the server within about timeout_ms: cancels the receives, lets
+ * replies already passed to nt_rpc_reply leave (up to half the time), then
+ * closes the socket and waits for the callbacks. Requests never replied to
+ * are abandoned (their clients see the connection close): answer them
+ * first. If closing does not finish in time, the server is left allocated
+ * to nng (NT_RPC_STOP_ABANDONED: its handler may still be called, so its
+ * arg must stay valid; exit the process soon). NULL is a no-op. */
+typedef enum {
+	NT_RPC_STOP_CLEAN = 0,
+	NT_RPC_STOP_UNSENT,   /* closed, but some replies had not left in time */
+	NT_RPC_STOP_ABANDONED /* nng_close did not return in time */
+} nt_rpc_stop_result;
+#define NT_RPC_STOP_MS 4000
+nt_rpc_stop_result nt_rpc_server_stop(nt_rpc_server *s, unsigned timeout_ms);
 
 #endif

@@ -152,7 +152,7 @@ static nt_err parse_root(json_t *root, const char *home, nt_config *c, nt_why *w
 	    (e = get_uint(mempool, "mempool.", "max_records", 100000, 1, 10000000, &u[4], why)) ||
 	    (e = get_uint(mempool, "mempool.", "max_bytes", 268435456, NT_RECORD_MAX, 1ull << 36,
 			  &u[5], why)) ||
-	    (e = get_uint(root, "", "rpc_contexts", 128, 1, 4096, &u[6], why)))
+	    (e = get_uint(root, "", "rpc_contexts", 1024, 1, 4096, &u[6], why)))
 		return e;
 
 	json_t *peers = json_object_get(root, "peers");

@@ -33,6 +33,12 @@ bool nd_known_valid(void *arg, const nt_hash *id)
 
 /* ---- the host table ---- */
 
+static bool heartbeat_due(const node *n, uint64_t now)
+{
+	return n->cfg.block_heartbeat_s > 0 &&
+	       n->last_block + (uint64_t)n->cfg.block_heartbeat_s * 1000u <= now;
+}
+
 static nt_err host_propose(void *arg, uint64_t height, uint64_t now, nt_block **out)
 {
 	node *n = arg;
@@ -40,6 +46,22 @@ static nt_err host_propose(void *arg, uint64_t height, uint64_t now, nt_block **
 		return NT_ERR_CHAIN;
 	size_t cnt = nt_mempool_peek(n->mp, n->cfg.block_max_records, n->cfg.block_max_bytes,
 				     n->recs, n->lens, n->ids);
+	/* No empty block in round 0 unless a heartbeat is due: our mempool
+	 * may just lack records that are pending elsewhere (we were down when
+	 * they were gossiped), and proposing nothing lets the round time out
+	 * and rotate to a proposer that may hold them while re-gossip fills
+	 * ours. The same right after (re)start or a peer (re)connecting: the
+	 * re-gossip of what we missed is on its way. From round 1 on an
+	 * empty block is fine otherwise: it keeps a height that some
+	 * validator started (records or a peer's message) from stalling when
+	 * no proposer has anything, and commits nothing false. */
+	uint64_t now_ms = nd_mono_ms();
+	if (cnt == 0 && !heartbeat_due(n, now_ms) &&
+	    (nt_cons_round(n->cons) == 0 || now_ms < n->peer_joined_at + 2 * REGOSSIP_AGE_MS)) {
+		nt_log(NT_LOG_DEBUG, "height %" PRIu64 " round %" PRIu32 ": nothing to propose",
+		       height, nt_cons_round(n->cons));
+		return NT_ERR_NOT_FOUND;
+	}
 	const nt_header *tip = nt_ledger_tip(n->ledger);
 	uint64_t t = now;
 	if (tip != NULL && t <= tip->time)
@@ -287,12 +309,29 @@ static void do_commit(node *n, const nt_block *b, const nt_commit *c)
 	       c->count == 1 ? "" : "s", hash, now - n->started_at);
 	n->last_block = now;
 	n->running = false;
+	/* Pipelining: records that arrived while this height ran, or a block
+	 * at least half full, mean load; then the next height starts as soon
+	 * as anything is pending (nd_cons_block_due) instead of waiting out
+	 * block.interval_ms, so the validator never idles while records
+	 * wait. Blocks then hold what arrived during one height: the batch
+	 * size follows the load by itself. Clients that wait for their
+	 * receipts send their next record only after this commit, so a
+	 * non-empty block also opens a short window (half the interval) in
+	 * which the next record starts a height at once. */
+	n->pipeline_until = b->count > 0 ? now + n->cfg.block_interval_ms / 2 : 0;
+	pthread_mutex_lock(&n->q.mu);
+	bool queued = n->q.n > 0; /* n = 1 decides inside one loop turn: its
+				   * clients' requests wait in the queue */
+	pthread_mutex_unlock(&n->q.mu);
+	n->pipeline = n->arrived || queued || (uint64_t)b->count * 2 >= n->cfg.block_max_records;
+	n->arrived = false;
 	nd_lc_clear(n);
 	e = wal_reset(n, b->header.height + 1, &why);
 	if (e != NT_OK) {
 		nd_fatal(n, "cannot reset the consensus WAL", &why, e);
 		return;
 	}
+	nd_waiters_block(n, b->header.height);
 	nd_waiters_settle(n, now, false);
 }
 
@@ -410,6 +449,9 @@ static void start_height(node *n)
 	nd_lc_clear(n);
 	n->running = true;
 	n->next_seen = false;
+	n->pipeline = false;
+	n->pipeline_until = 0;
+	n->arrived = false;
 	n->started_at = nd_mono_ms();
 	nt_cons_actions acts;
 	nt_err e = nt_cons_start_height(n->cons, h, nd_wall_ms(), &acts);
@@ -423,10 +465,10 @@ bool nd_cons_block_due(const node *n, uint64_t now)
 	size_t cnt = nt_mempool_count(n->mp);
 	if (cnt >= n->cfg.block_max_records || nt_mempool_bytes(n->mp) >= n->cfg.block_max_bytes)
 		return true;
-	if (cnt > 0 && nt_mempool_oldest(n->mp) + n->cfg.block_interval_ms <= now)
+	if (cnt > 0 && (n->pipeline || now < n->pipeline_until ||
+			nt_mempool_oldest(n->mp) + n->cfg.block_interval_ms <= now))
 		return true;
-	return n->cfg.block_heartbeat_s > 0 &&
-	       n->last_block + (uint64_t)n->cfg.block_heartbeat_s * 1000u <= now;
+	return heartbeat_due(n, now);
 }
 
 void nd_cons_maybe_start(node *n, bool force)
@@ -447,7 +489,9 @@ uint64_t nd_cons_deadline(const node *n, uint64_t d)
 			d = n->timers[i].at;
 	if (!n->running) {
 		if (nt_mempool_count(n->mp) > 0) {
-			uint64_t t = nt_mempool_oldest(n->mp) + n->cfg.block_interval_ms;
+			bool now_due = n->pipeline || nd_mono_ms() < n->pipeline_until;
+			uint64_t t =
+			    now_due ? 0 : nt_mempool_oldest(n->mp) + n->cfg.block_interval_ms;
 			if (t < d)
 				d = t;
 		}

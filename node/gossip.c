@@ -7,7 +7,17 @@
  * bounded queue. Consensus messages go to the loop as they are: the engine
  * checks their signatures (it needs its height to know what to drop first).
  * Whatever is dropped is counted by reason; nothing a peer sends can stop
- * the node. */
+ * the node.
+ *
+ * Record gossip, two sealed types (core/peermsg.h envelope):
+ *   TX  (16): body = one encoded record, sent once when a record is new to
+ *             the mempool;
+ *   TXS (18): body = u16 n (1..NT_GOSSIP_TXS_MAX) || n x (u32 len || record),
+ *             big-endian, no trailing bytes: the re-gossip batch.
+ * bus0 is best effort and a validator that was down (or not yet connected)
+ * misses a TX for good, so the loop re-sends pending records whose oldest
+ * waited REGOSSIP_AGE_MS: at most REGOSSIP_PER_S records a second, oldest
+ * first, at once when a peer connects. Receivers drop what they hold. */
 #include "node/node_internal.h"
 
 #include "core/codec.h"
@@ -16,6 +26,7 @@
 
 #include <inttypes.h>
 #include <jansson.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -79,6 +90,40 @@ void nd_count_drop(node *n, nd_drop d)
 	pthread_mutex_unlock(&n->q.mu);
 }
 
+/* A gossiped record: decoded and verified here (transport thread), then
+ * queued for the loop. */
+static void take_record(node *n, uint16_t sender, const uint8_t *body, size_t blen)
+{
+	nt_record *rec = malloc(sizeof *rec);
+	if (rec == NULL)
+		return;
+	if (blen > NT_RECORD_MAX || nt_record_decode(body, blen, rec, NULL) != NT_OK) {
+		free(rec);
+		nd_count_drop(n, ND_BAD_RECORD);
+		return;
+	}
+	nt_err e = nt_record_verify(rec);
+	free(rec);
+	if (e != NT_OK) {
+		nd_count_drop(n, ND_BAD_SIG);
+		return;
+	}
+	peer_event *ev = calloc(1, sizeof *ev);
+	if (ev == NULL)
+		return;
+	ev->sender = sender;
+	ev->kind = PE_TX;
+	ev->msg = malloc(blen);
+	if (ev->msg == NULL) {
+		free(ev);
+		return;
+	}
+	memcpy(ev->msg, body, blen);
+	ev->len = blen;
+	nt_record_id(body, blen, &ev->id);
+	push(n, ev);
+}
+
 /* Node-level signed messages, checked on this (transport) thread. */
 static void on_signed(node *n, const uint8_t *msg, size_t len)
 {
@@ -116,39 +161,46 @@ static void on_signed(node *n, const uint8_t *msg, size_t len)
 		push(n, ev);
 		return;
 	}
-	if (type != NT_GOSSIP_TX) {
-		free(ev);
+	free(ev);
+	if (type == NT_GOSSIP_TX) {
+		take_record(n, sender, body, blen);
+		return;
+	}
+	if (type != NT_GOSSIP_TXS) {
 		nd_count_drop(n, ND_UNKNOWN_TYPE);
 		return;
 	}
-	nt_record *rec = malloc(sizeof *rec);
-	if (rec == NULL) {
-		free(ev);
+	uint16_t cnt = blen >= 2 ? (uint16_t)(body[0] << 8 | body[1]) : 0;
+	if (cnt == 0 || cnt > NT_GOSSIP_TXS_MAX) {
+		nd_count_drop(n, ND_MALFORMED);
 		return;
 	}
-	if (blen > NT_RECORD_MAX || nt_record_decode(body, blen, rec, NULL) != NT_OK) {
-		free(rec);
-		free(ev);
-		nd_count_drop(n, ND_BAD_RECORD);
+	/* Walk the batch first: a malformed one is dropped whole. */
+	size_t off = 2;
+	for (uint16_t i = 0; i < cnt; i++) {
+		if (blen - off < 4) {
+			nd_count_drop(n, ND_MALFORMED);
+			return;
+		}
+		uint32_t l = (uint32_t)body[off] << 24 | (uint32_t)body[off + 1] << 16 |
+			     (uint32_t)body[off + 2] << 8 | body[off + 3];
+		if (l > blen - off - 4) {
+			nd_count_drop(n, ND_MALFORMED);
+			return;
+		}
+		off += 4 + l;
+	}
+	if (off != blen) {
+		nd_count_drop(n, ND_MALFORMED);
 		return;
 	}
-	e = nt_record_verify(rec);
-	free(rec);
-	if (e != NT_OK) {
-		free(ev);
-		nd_count_drop(n, ND_BAD_SIG);
-		return;
+	off = 2;
+	for (uint16_t i = 0; i < cnt; i++) {
+		uint32_t l = (uint32_t)body[off] << 24 | (uint32_t)body[off + 1] << 16 |
+			     (uint32_t)body[off + 2] << 8 | body[off + 3];
+		take_record(n, sender, body + off + 4, l);
+		off += 4 + l;
 	}
-	ev->kind = PE_TX;
-	ev->msg = malloc(blen);
-	if (ev->msg == NULL) {
-		free(ev);
-		return;
-	}
-	memcpy(ev->msg, body, blen);
-	ev->len = blen;
-	nt_record_id(body, blen, &ev->id);
-	push(n, ev);
 }
 
 static void on_peer(void *arg, const uint8_t *msg, size_t len)
@@ -323,6 +375,60 @@ static void on_tx(node *n, peer_event *ev)
 	e = nt_mempool_add(n->mp, ev->msg, ev->len, &ev->id, nd_mono_ms());
 	if (e == NT_ERR_FULL)
 		nd_count_drop(n, ND_MEMPOOL_FULL);
+	else if (e == NT_OK)
+		n->arrived = true;
+}
+
+/* Oldest pending records, re-sent in TXS batches at a bounded rate. Each
+ * second's budget is spent at once: records are cheap to re-send and a
+ * receiver drops duplicates after one signature check. */
+void nd_gossip_regossip_tick(node *n, uint64_t now)
+{
+	if (n->peer == NULL || n->self < 0)
+		return;
+	unsigned conn = nt_peer_connected(n->peer);
+	bool joined = conn > n->peers_seen;
+	n->peers_seen = conn;
+	if (joined)
+		n->peer_joined_at = now;
+	if (conn == 0 || nt_mempool_count(n->mp) == 0)
+		return;
+	/* A peer that just connected may have missed any pending record,
+	 * however young; otherwise only records that waited are re-sent. */
+	if (!joined && (now < n->next_regossip || nt_mempool_oldest(n->mp) + REGOSSIP_AGE_MS > now))
+		return;
+	n->next_regossip = now + 1000;
+	size_t max =
+	    n->cfg.block_max_records < REGOSSIP_PER_S ? n->cfg.block_max_records : REGOSSIP_PER_S;
+	/* n->recs holds block_max_records entries; the loop owns it */
+	size_t cnt = nt_mempool_peek(n->mp, max, SIZE_MAX, n->recs, n->lens, n->ids);
+	uint8_t *body = malloc(NT_GOSSIP_TXS_BYTES);
+	if (body == NULL)
+		return;
+	for (size_t i = 0; i < cnt;) {
+		size_t off = 2, k = 0;
+		while (i < cnt && k < NT_GOSSIP_TXS_MAX &&
+		       off + 4 + n->lens[i] <= NT_GOSSIP_TXS_BYTES) {
+			uint32_t l = (uint32_t)n->lens[i];
+			body[off] = (uint8_t)(l >> 24);
+			body[off + 1] = (uint8_t)(l >> 16);
+			body[off + 2] = (uint8_t)(l >> 8);
+			body[off + 3] = (uint8_t)l;
+			memcpy(body + off + 4, n->recs[i], l);
+			off += 4 + l;
+			i++;
+			k++;
+		}
+		if (k == 0)
+			break; /* cannot happen: a record is far below the batch size */
+		body[0] = (uint8_t)(k >> 8);
+		body[1] = (uint8_t)k;
+		broadcast_signed(n, NT_GOSSIP_TXS, body, off);
+		n->regossiped += k;
+	}
+	free(body);
+	nt_log(NT_LOG_DEBUG, "re-gossiped %zu pending record%s%s", cnt, cnt == 1 ? "" : "s",
+	       joined ? " (a peer connected)" : "");
 }
 
 void nd_gossip_event(node *n, peer_event *ev)

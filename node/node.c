@@ -124,6 +124,31 @@ static void waiter_answer(node *n, size_t i)
 	n->w[i] = n->w[--n->nw];
 }
 
+/* Answers the waiters of the block just stored at height with one load of
+ * the block (nt_ledger_block_receipts) instead of one per record. Waiters
+ * it cannot answer are left to nd_waiters_settle's per-record path. */
+void nd_waiters_block(node *n, uint64_t height)
+{
+	if (n->nw == 0)
+		return;
+	nt_block_receipts *br = NULL;
+	if (nt_ledger_block_receipts(n->ledger, height, &br) != NT_OK)
+		return;
+	for (size_t i = 0; i < n->nw;) {
+		char *rj = NULL;
+		if (nt_block_receipts_get(br, &n->w[i].record_id, &rj) != NT_OK) {
+			i++;
+			continue;
+		}
+		send_reply(n->w[i].req,
+			   nt_rpc_committed_reply(n->w[i].id, &n->w[i].record_id, height, rj));
+		free(rj);
+		free(n->w[i].id);
+		n->w[i] = n->w[--n->nw];
+	}
+	nt_block_receipts_free(br);
+}
+
 /* Answers waiters whose record left the mempool (committed) or whose time
  * is up (pending); with all, everyone. */
 void nd_waiters_settle(node *n, uint64_t now, bool all)
@@ -179,14 +204,20 @@ static void on_submit(node *n, rpc_event *ev, uint64_t now)
 	}
 	/* New to us: the other validators' mempools get it too, so whoever
 	 * proposes next can include it. */
-	if (e == NT_OK)
+	if (e == NT_OK) {
 		nd_gossip_tx(n, c->record, c->record_len);
+		n->arrived = true;
+	}
 	if (c->wait_ms > 0)
 		waiter_add(n, ev->req, c, now);
 	else
 		send_reply(ev->req, nt_rpc_record_reply(&env, c->id, &c->record_id));
-	/* A full block is started at once, not at the next wake-up. */
-	nd_cons_maybe_start(n, false);
+	/* A full block is started at once, not at the next wake-up; anything
+	 * else waits for the end of this batch of events (nd_cons_tick), so
+	 * that a pipelined height takes every record that came with it. */
+	if (nt_mempool_count(n->mp) >= n->cfg.block_max_records ||
+	    nt_mempool_bytes(n->mp) >= n->cfg.block_max_bytes)
+		nd_cons_maybe_start(n, false);
 }
 
 static void on_receipt(node *n, rpc_event *ev, uint64_t now)
@@ -222,6 +253,9 @@ static char *status_extra(const node *n)
 	    n->peer != NULL ? (int)nt_peer_connected(n->peer) : 0, "equivocations",
 	    (json_int_t)st->equivocations, "blocks_fetched", (json_int_t)n->blocks_synced,
 	    "proposals_relayed", (json_int_t)n->relayed);
+	if (o != NULL)
+		json_object_set_new(o, "records_regossiped",
+				    json_integer((json_int_t)n->regossiped));
 	char *d = nd_gossip_dropped_json(n);
 	json_t *dj = d != NULL ? json_loads(d, 0, NULL) : NULL;
 	free(d);
@@ -312,6 +346,7 @@ static void run_loop(node *n, const volatile sig_atomic_t *stop)
 			break;
 		nd_cons_tick(n);
 		nd_gossip_status_tick(n, nd_mono_ms());
+		nd_gossip_regossip_tick(n, nd_mono_ms());
 		nd_waiters_settle(n, nd_mono_ms(), false);
 	}
 }
@@ -368,6 +403,7 @@ static int open_all(node *n, const char *home)
 	 * never needs more slots than there are contexts. */
 	n->q.cap = qc;
 	n->last_block = nd_mono_ms();
+	n->peer_joined_at = n->last_block;
 
 	const nt_header *tip = nt_ledger_tip(n->ledger);
 	char th[65] = "-";
@@ -432,8 +468,22 @@ static void shutdown_node(node *n)
 		free(n->w[i].id);
 	}
 	n->nw = 0;
-	nt_rpc_server_stop(n->srv);
+	/* Every waiter got its answer above, before the socket closes; the
+	 * stop lets those replies leave and is bounded, so a stuck transport
+	 * cannot keep the node from exiting. */
+	uint64_t t0 = nd_mono_ms();
+	nt_rpc_stop_result sr = nt_rpc_server_stop(n->srv, NT_RPC_STOP_MS);
 	n->srv = NULL;
+	if (sr == NT_RPC_STOP_UNSENT)
+		nt_log(NT_LOG_WARN, "some replies had not left after %" PRIu64 " ms; closed anyway",
+		       nd_mono_ms() - t0);
+	else if (sr == NT_RPC_STOP_ABANDONED) {
+		nt_log(NT_LOG_WARN,
+		       "the RPC transport did not close within %u ms; leaving it to the exit",
+		       NT_RPC_STOP_MS);
+		/* nng may still call on_rpc, which touches n->q: n must live. */
+		n->leak = true;
+	}
 	/* Requests queued after the drain were abandoned with the transport. */
 	for (size_t i = 0; i < q->n; i++)
 		nt_rpc_call_free(&q->ev[(q->head + i) % q->cap].call);
@@ -485,6 +535,8 @@ int nt_node_run(const char *home, const volatile sig_atomic_t *stop)
 	if (n->fatal)
 		rc = 1;
 	free_all(n);
+	if (n->leak)
+		return rc; /* an abandoned transport may still lock n->q.mu */
 	pthread_cond_destroy(&n->q.cv);
 	pthread_mutex_destroy(&n->q.mu);
 	free(n);

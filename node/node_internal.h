@@ -30,7 +30,14 @@
 enum {
 	NT_GOSSIP_TX = 16,     /* body: one encoded record (mempool gossip) */
 	NT_GOSSIP_STATUS = 17, /* body: u64 tip height || u64 engine height || u32 round */
+	NT_GOSSIP_TXS = 18,    /* body: u16 n || n x (u32 len || record): re-gossip batch */
 };
+/* Re-gossip of pending records (gossip.c): at most this many a second,
+ * oldest first, in batches; only while the oldest waited REGOSSIP_AGE_MS. */
+#define NT_GOSSIP_TXS_MAX 32
+#define NT_GOSSIP_TXS_BYTES (256u * 1024)
+#define REGOSSIP_PER_S 256
+#define REGOSSIP_AGE_MS 1000
 #define NT_GOSSIP_STATUS_LEN (8 + 8 + 4)
 
 /* WAL entries are peer messages (PROPOSAL / VOTE as on the wire) or a
@@ -125,6 +132,7 @@ typedef struct node {
 	size_t *lens;
 	nt_hash *ids;
 	bool fatal;
+	bool leak; /* the RPC transport was abandoned at stop: keep n alive */
 
 	/* consensus */
 	nt_cons_config ccfg;
@@ -135,9 +143,9 @@ typedef struct node {
 	nt_sync *sync;
 	timer timers[MAX_TIMERS];
 	size_t ntimers;
-	bool running;		/* the engine runs height tip+1 */
-	bool next_seen;		/* a peer message for the next height arrived */
-	bool replaying;		/* feeding WAL entries: do not log them again */
+	bool running;	/* the engine runs height tip+1 */
+	bool next_seen; /* a peer message for the next height arrived */
+	bool replaying; /* feeding WAL entries: do not log them again */
 	/* messages of the engine's height+1 that it buffered: in the WAL of
 	 * its height and re-appended when the WAL is reset (node/walbuf.h) */
 	nt_walbuf *next_wal;
@@ -169,12 +177,23 @@ typedef struct node {
 	uint64_t dropped[ND__COUNT];
 	uint64_t blocks_synced;
 	uint64_t relayed;
+	uint64_t next_regossip;	 /* monotonic ms */
+	unsigned peers_seen;	 /* nt_peer_connected at the last tick */
+	uint64_t peer_joined_at; /* monotonic ms a peer last connected (or start) */
+	uint64_t regossiped;	 /* records re-sent (status "records_regossiped") */
+
+	/* block cadence (consensus_host.c): records added since the running
+	 * height started, and whether the next height may start at once */
+	bool arrived;
+	bool pipeline;
+	uint64_t pipeline_until; /* monotonic ms: after a non-empty block */
 } node;
 
 /* node.c */
 uint64_t nd_mono_ms(void);
 uint64_t nd_wall_ms(void);
 void nd_waiters_settle(node *n, uint64_t now, bool all);
+void nd_waiters_block(node *n, uint64_t height);
 nt_rpc_env nd_env(const node *n);
 
 /* consensus_host.c */
@@ -205,6 +224,8 @@ void nd_gossip_event(node *n, peer_event *ev);
 void nd_gossip_broadcast(node *n, const uint8_t *msg, size_t len);
 void nd_gossip_tx(node *n, const uint8_t *rec, size_t len);
 void nd_gossip_status_tick(node *n, uint64_t now);
+/* Re-sends old pending records (a peer that was down missed them). */
+void nd_gossip_regossip_tick(node *n, uint64_t now);
 void nd_peer_event_free(peer_event *ev);
 void nd_count_drop(node *n, nd_drop d); /* any thread */
 /* JSON object text of {reason: count} (engine + node), malloc'd. */

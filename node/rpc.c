@@ -379,19 +379,29 @@ char *nt_rpc_record_reply(const nt_rpc_env *env, const char *id, const nt_hash *
 		json_object_set_new(res, "status", json_string("pending"));
 		return reply_json(id, res);
 	}
+	json_decref(res);
 	char *rtext = NULL;
 	if (e == NT_OK)
 		e = nt_ledger_receipt(env->ledger, record_id, &rtext);
-	if (e != NT_OK) {
-		json_decref(res);
+	if (e != NT_OK)
 		return store_error(id, e, "record");
-	}
-	json_t *receipt = json_loads(rtext, 0, NULL);
+	char *reply = nt_rpc_committed_reply(id, record_id, height, rtext);
 	free(rtext);
-	if (receipt == NULL) {
-		json_decref(res);
+	return reply;
+}
+
+char *nt_rpc_committed_reply(const char *id, const nt_hash *record_id, uint64_t height,
+			     const char *receipt_json)
+{
+	json_t *receipt = json_loads(receipt_json, 0, NULL);
+	if (receipt == NULL)
 		return nt_rpc_error(id, NT_RPC_E_INTERNAL, "receipt is not valid JSON");
+	json_t *res = json_object();
+	if (res == NULL) {
+		json_decref(receipt);
+		return nt_rpc_error(id, NT_RPC_E_INTERNAL, "out of memory");
 	}
+	json_object_set_new(res, "record_id", nt_json_hex(record_id->b, NT_HASH_LEN));
 	json_object_set_new(res, "status", json_string("committed"));
 	json_object_set_new(res, "height", json_integer((json_int_t)height));
 	json_object_set_new(res, "receipt", receipt);
@@ -408,14 +418,14 @@ static char *exec_status(const nt_rpc_env *env, const char *id)
 	nt_merkle_log_root(log, &root);
 	json_t *mp = json_pack("{s:I,s:I}", "records", (json_int_t)nt_mempool_count(env->mempool),
 			       "bytes", (json_int_t)nt_mempool_bytes(env->mempool));
-	json_t *res = json_pack("{s:s,s:I,s:o,s:o,s:I,s:o,s:o,s:i,s:o,s:b,s:s}", "chain_id",
-				g->chain_id, "height", (json_int_t)nt_ledger_height(l), "tip_hash",
-				tip ? nt_json_hex(nt_ledger_tip_hash(l)->b, NT_HASH_LEN) : json_null(),
-				"tip_time", tip ? time_json(tip->time) : json_null(), "log_size",
-				(json_int_t)log->size, "log_root", nt_json_hex(root.b, NT_HASH_LEN),
-				"mempool", mp, "validators", (int)g->vals.n, "node_pubkey",
-				nt_json_hex(env->node_pubkey.b, NT_PUBKEY_LEN), "is_validator",
-				env->is_validator, "version", env->version);
+	json_t *res = json_pack(
+	    "{s:s,s:I,s:o,s:o,s:I,s:o,s:o,s:i,s:o,s:b,s:s}", "chain_id", g->chain_id, "height",
+	    (json_int_t)nt_ledger_height(l), "tip_hash",
+	    tip ? nt_json_hex(nt_ledger_tip_hash(l)->b, NT_HASH_LEN) : json_null(), "tip_time",
+	    tip ? time_json(tip->time) : json_null(), "log_size", (json_int_t)log->size, "log_root",
+	    nt_json_hex(root.b, NT_HASH_LEN), "mempool", mp, "validators", (int)g->vals.n,
+	    "node_pubkey", nt_json_hex(env->node_pubkey.b, NT_PUBKEY_LEN), "is_validator",
+	    env->is_validator, "version", env->version);
 	if (res != NULL && env->status_extra != NULL) {
 		json_t *x = json_loads(env->status_extra, 0, NULL);
 		if (json_is_object(x))
@@ -430,9 +440,9 @@ static char *exec_validators(const nt_rpc_env *env, const char *id)
 	const nt_genesis *g = nt_ledger_genesis(env->ledger);
 	json_t *arr = json_array();
 	for (uint16_t i = 0; arr != NULL && i < g->vals.n; i++)
-		json_array_append_new(arr, json_pack("{s:i,s:s,s:o}", "index", (int)i, "name",
-						     g->vals.names[i], "pubkey",
-						     nt_json_hex(g->vals.keys[i].b, NT_PUBKEY_LEN)));
+		json_array_append_new(
+		    arr, json_pack("{s:i,s:s,s:o}", "index", (int)i, "name", g->vals.names[i],
+				   "pubkey", nt_json_hex(g->vals.keys[i].b, NT_PUBKEY_LEN)));
 	json_t *res = json_pack("{s:s,s:o,s:i,s:o}", "chain_id", g->chain_id, "validators_hash",
 				nt_json_hex(g->validators_hash.b, NT_HASH_LEN), "quorum",
 				(int)nt_valset_quorum(&g->vals), "validators", arr);
@@ -475,15 +485,16 @@ static char *exec_block(const nt_rpc_env *env, const nt_rpc_call *c)
 	for (uint16_t i = 0; signers != NULL && i < cm->count; i++)
 		json_array_append_new(signers, json_integer(cm->sigs[i].index));
 	const nt_header *h = &b->header;
-	json_t *res = json_pack(
-	    "{s:I,s:o,s:o,s:o,s:o,s:o,s:I,s:o,s:o,s:o,s:o,s:o,s:o,s:I}", "height",
-	    (json_int_t)h->height, "hash", nt_json_hex(bh.b, NT_HASH_LEN), "header", nt_json_hex(hb, hl),
-	    "commit", nt_json_hex(cb, cl), "time", time_json(h->time), "attested_time",
-	    time_json(nt_commit_time(cm)), "record_count", (json_int_t)h->record_count, "records",
-	    ids, "proposer", nt_json_hex(h->proposer.b, NT_PUBKEY_LEN), "signers", signers,
-	    "prev_hash", nt_json_hex(h->prev_hash.b, NT_HASH_LEN), "records_root",
-	    nt_json_hex(h->records_root.b, NT_HASH_LEN), "log_root",
-	    nt_json_hex(h->log_root.b, NT_HASH_LEN), "log_size", (json_int_t)h->log_size);
+	json_t *res =
+	    json_pack("{s:I,s:o,s:o,s:o,s:o,s:o,s:I,s:o,s:o,s:o,s:o,s:o,s:o,s:I}", "height",
+		      (json_int_t)h->height, "hash", nt_json_hex(bh.b, NT_HASH_LEN), "header",
+		      nt_json_hex(hb, hl), "commit", nt_json_hex(cb, cl), "time",
+		      time_json(h->time), "attested_time", time_json(nt_commit_time(cm)),
+		      "record_count", (json_int_t)h->record_count, "records", ids, "proposer",
+		      nt_json_hex(h->proposer.b, NT_PUBKEY_LEN), "signers", signers, "prev_hash",
+		      nt_json_hex(h->prev_hash.b, NT_HASH_LEN), "records_root",
+		      nt_json_hex(h->records_root.b, NT_HASH_LEN), "log_root",
+		      nt_json_hex(h->log_root.b, NT_HASH_LEN), "log_size", (json_int_t)h->log_size);
 	free(cm);
 	nt_block_free(b);
 	return reply_json(c->id, res);

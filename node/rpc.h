@@ -97,5 +97,9 @@ char *nt_rpc_exec_sync(const nt_rpc_env *env, const nt_rpc_call *c);
 /* The submit / receipt answer for a record: committed (with height and
  * receipt) when the ledger holds it, else {"status":"pending"}. */
 char *nt_rpc_record_reply(const nt_rpc_env *env, const char *id, const nt_hash *record_id);
+/* The committed answer from a receipt's JSON text (e.g. from
+ * nt_ledger_block_receipts): the same bytes nt_rpc_record_reply gives. */
+char *nt_rpc_committed_reply(const char *id, const nt_hash *record_id, uint64_t height,
+			     const char *receipt_json);
 
 #endif

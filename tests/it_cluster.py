@@ -8,7 +8,8 @@ Run by `make test` (tests/run.py picks up it_*.py), or by hand:
      every receipt verifies offline with at least 3 signatures;
   b) one validator stopped: still commits; two stopped: no quorum, a submit
      stays pending (exit 3) and nothing crashes; both back: the pending
-     record commits and every node has the same blocks;
+     record commits in the next block (re-gossip, no empty proposals) and
+     every node has the same blocks;
   c) kill -9 of a validator under load, restart, catch up, same blocks;
   d) an observer started from an empty store after 20+ blocks catches up
      and serves receipts that verify;
@@ -133,13 +134,19 @@ class TestFourValidators(BftCase):
         self.assertIn("pending", r.stdout)
         self.assertEqual(c.rpc(1, "status")["chain_id"], "bft-test")
         c.assert_alive([0, 1])
-        # Both back: the pending record commits, and all agree.
+        stuck_at = c.height(0)
+        # Both back: the pending record commits, and all agree. It is in
+        # the very next block whoever proposes it: nodes 2 and 3 never got
+        # its gossip, the others re-send it when they connect, and nobody
+        # proposes an empty block meanwhile.
         c.start(2)
         c.start(3)
         out = os.path.join(c.tmp, "stuck.receipt.json")
         p = c.receipt(0, r.record_id, out, wait=30)
         self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
-        self.check_receipt(out, f)
+        got = self.check_receipt(out, f)
+        self.assertEqual(got["height"], stuck_at + 1, got)
+        self.assertGreater(c.status(0)["records_regossiped"] + c.status(1)["records_regossiped"], 0)
         h = c.wait_same_height(timeout=self.left() - 10)
         self.assertEqual(c.assert_same_chain(upto=h), h)
         c.assert_alive()

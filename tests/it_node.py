@@ -614,6 +614,100 @@ class TestLifecycle(NodeTest):
             self.assertEqual(self.ok(c, "status")["height"], 0)
         self.assertEqual(self.node.stop(), 0, self.node.log())
 
+    def _hold_waiters(self, count, wait_ms=60000):
+        """count clients, each on its own connection, submit a record and
+        wait for its block; returns (threads, answers, errors)."""
+        answers, errors = [], []
+        lock = threading.Lock()
+        ready = threading.Semaphore(0)
+
+        def worker():
+            try:
+                with self.node.client(timeout=30) as c:
+                    rec = make_record(self.submitter)
+                    ready.release()
+                    r = c.call("submit", {"record": rec.hex(), "wait_ms": wait_ms})
+                    with lock:
+                        answers.append(r)
+            except Exception as e:  # noqa: BLE001
+                with lock:
+                    errors.append(repr(e))
+                ready.release()
+
+        threads = [threading.Thread(target=worker, daemon=True) for _ in range(count)]
+        for t in threads:
+            t.start()
+        for _ in range(count):
+            ready.acquire(timeout=60)
+        return threads, answers, errors
+
+    def _wait_mempool(self, count, timeout=20):
+        end = time.time() + timeout
+        with self.node.client() as c:
+            while time.time() < end:
+                if self.ok(c, "status").get("mempool", {}).get("records", -1) >= count:
+                    return
+                time.sleep(0.05)
+        self.fail("the node did not take %d records:\n%s" % (count, self.node.log()))
+
+    def _sigterm_bounded(self, threads, answers, errors, count, limit=5.0):
+        t0 = time.time()
+        self.node.proc.send_signal(signal.SIGTERM)
+        try:
+            rc = self.node.proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.node.proc.kill()
+            self.node.proc.wait(timeout=10)
+            self.fail("notaryd hung on SIGTERM with %d waiters:\n%s" % (count, self.node.log()))
+        took = time.time() - t0
+        self.node.proc = None
+        self.node.logf.close()
+        for t in threads:
+            t.join(timeout=10)
+        sys.stderr.write("\n  SIGTERM with %d waiters: exit %d after %.2f s " % (count, rc, took))
+        self.assertEqual(rc, 0, self.node.log())
+        self.assertLess(took, limit, self.node.log())
+        self.assertFalse(errors, errors)
+        self.assertEqual(len(answers), count)
+        return answers
+
+    def test_sigterm_with_waiters_commits_them(self):
+        # One validator, blocks cut only after a minute: 64 submits wait.
+        # SIGTERM commits them and every client gets its receipt.
+        set_config(self.home, block={"interval_ms": 600000, "max_records": 2000})
+        self.node.start()
+        threads, answers, errors = self._hold_waiters(64)
+        self._wait_mempool(64)
+        answers = self._sigterm_bounded(threads, answers, errors, 64)
+        for r in answers:
+            self.assertEqual(r.get("result", {}).get("status"), "committed", r)
+
+    def test_sigterm_with_waiters_without_quorum(self):
+        # Two validators, the other absent: nothing can commit. SIGTERM
+        # answers all 64 waiters (pending) and exits 0 within seconds.
+        self._two_validators_one_absent()
+        self.node.start()
+        threads, answers, errors = self._hold_waiters(64)
+        self._wait_mempool(64)
+        answers = self._sigterm_bounded(threads, answers, errors, 64)
+        for r in answers:
+            ok = r.get("result", {}).get("status") == "pending" or "error" in r
+            self.assertTrue(ok, r)
+
+    def _two_validators_one_absent(self):
+        gpath = os.path.join(self.home, "genesis.json")
+        with open(gpath) as f:
+            g = json.load(f)
+        g["validators"].append({"name": "Other", "pubkey": Key().pub.hex()})
+        with open(gpath, "w") as f:
+            json.dump(g, f)
+        cfg_path = os.path.join(self.home, "config.json")
+        with open(cfg_path) as f:
+            cfg = json.load(f)
+        cfg["p2p"] = "tcp://127.0.0.1:%d" % nngwire.free_port()
+        with open(cfg_path, "w") as f:
+            json.dump(cfg, f)
+
     def test_kill9_under_load(self):
         self.node.start()
         nthreads, per_thread = 8, 40

@@ -1,6 +1,7 @@
 /* The RPC transport over real loopback TCP: an echo server, concurrent
  * clients, replies from another thread, the oversized-request answer and
- * stopping with requests still open. */
+ * stopping with requests still open (bounded, replies made before it still
+ * delivered), and clients beyond the contexts queued rather than refused. */
 #include "tests/testutil.h"
 
 #include "net/rpc_client.h"
@@ -105,7 +106,7 @@ static void fixture_stop(fixture *f)
 	pthread_cond_broadcast(&f->st.cv);
 	pthread_mutex_unlock(&f->st.mu);
 	pthread_join(f->thr, NULL);
-	nt_rpc_server_stop(f->srv);
+	(void)nt_rpc_server_stop(f->srv, NT_RPC_STOP_MS);
 	/* Parked requests were abandoned by the stop: never reply to them. */
 	for (size_t i = 0; i < f->st.n; i++)
 		free(f->st.bodies[i]);
@@ -289,6 +290,109 @@ static void test_stop_pending(void **state)
 	}
 }
 
+/* Replies handed over just before the stop still reach their clients:
+ * the stop lets them leave before closing the socket, and is bounded. */
+typedef struct {
+	const char *url;
+	nt_err result;
+	char *resp;
+} answer_job;
+
+static void *answer_thread(void *arg)
+{
+	answer_job *j = arg;
+	nt_rpc_client *c = NULL;
+	nt_why why = {{0}};
+	j->result = nt_rpc_client_open(j->url, &c, &why);
+	if (j->result != NT_OK)
+		return NULL;
+	j->result = nt_rpc_client_call(c, "delay answer", 12, 10000, &j->resp, NULL, &why);
+	nt_rpc_client_close(c);
+	return NULL;
+}
+
+static size_t parked(fixture *f)
+{
+	pthread_mutex_lock(&f->st.mu);
+	size_t n = f->st.n;
+	pthread_mutex_unlock(&f->st.mu);
+	return n;
+}
+
+static void test_stop_answers_first(void **state)
+{
+	(void)state;
+	fixture f;
+	enum { NTHR = 32 };
+	fixture_start(&f, NTHR, 1024, true);
+	pthread_t thr[NTHR];
+	answer_job jobs[NTHR];
+	for (int i = 0; i < NTHR; i++) {
+		jobs[i] = (answer_job){.url = f.url, .result = NT_OK};
+		assert_int_equal(pthread_create(&thr[i], NULL, answer_thread, &jobs[i]), 0);
+	}
+	for (int i = 0; i < 500 && parked(&f) < NTHR; i++)
+		usleep(10000);
+	assert_int_equal(parked(&f), NTHR);
+	/* answer all (the replier is parked), then stop at once */
+	pthread_mutex_lock(&f.st.mu);
+	for (size_t i = 0; i < f.st.n; i++) {
+		nt_rpc_reply(f.st.reqs[i], "done", 4);
+		free(f.st.bodies[i]);
+	}
+	f.st.n = 0;
+	pthread_mutex_unlock(&f.st.mu);
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	fixture_stop(&f);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	long ms = (long)(t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
+	assert_true(ms < NT_RPC_STOP_MS + 500);
+	for (int i = 0; i < NTHR; i++) {
+		pthread_join(thr[i], NULL);
+		assert_int_equal(jobs[i].result, NT_OK);
+		assert_string_equal(jobs[i].resp, "done");
+		free(jobs[i].resp);
+	}
+}
+
+/* A client beyond the contexts is queued by nng, not refused: it is
+ * served once a context frees up. */
+static void test_beyond_contexts_queued(void **state)
+{
+	(void)state;
+	fixture f;
+	fixture_start(&f, 2, 1024, true);
+	pthread_t thr[3];
+	answer_job jobs[2];
+	for (int i = 0; i < 2; i++) {
+		jobs[i] = (answer_job){.url = f.url, .result = NT_OK};
+		assert_int_equal(pthread_create(&thr[i], NULL, answer_thread, &jobs[i]), 0);
+	}
+	for (int i = 0; i < 500 && parked(&f) < 2; i++)
+		usleep(10000);
+	assert_int_equal(parked(&f), 2);
+	client_job extra = {.url = f.url, .id = 99, .n = 1, .ok = 0};
+	/* request 0 of client_thread is a "delay" one: it parks as well once
+	 * a context takes it, so check it is not handled while both are busy */
+	assert_int_equal(pthread_create(&thr[2], NULL, client_thread, &extra), 0);
+	usleep(300000);
+	pthread_mutex_lock(&f.st.mu);
+	assert_int_equal(f.st.handled, 2);
+	f.st.park_forever = false; /* the replier answers everything now */
+	pthread_cond_broadcast(&f.st.cv);
+	pthread_mutex_unlock(&f.st.mu);
+	for (int i = 0; i < 3; i++)
+		pthread_join(thr[i], NULL);
+	assert_int_equal(extra.ok, 1);
+	for (int i = 0; i < 2; i++) {
+		assert_int_equal(jobs[i].result, NT_OK);
+		free(jobs[i].resp);
+	}
+	assert_int_equal(f.st.handled, 3);
+	fixture_stop(&f);
+}
+
 /* ---- errors ---- */
 
 static void test_address_in_use(void **state)
@@ -312,7 +416,7 @@ static void test_address_in_use(void **state)
 	assert_int_equal(nt_rpc_server_start(f.url, 0, 1024, echo_handler, &st2, &s2, &why),
 			 NT_ERR_ARG);
 	assert_null(s2);
-	nt_rpc_server_stop(NULL);
+	assert_int_equal(nt_rpc_server_stop(NULL, 10), NT_RPC_STOP_CLEAN);
 }
 
 static void test_no_server(void **state)
@@ -337,9 +441,14 @@ int main(void)
 {
 	tu_seed();
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_echo),	   cmocka_unit_test(test_concurrent),
-	    cmocka_unit_test(test_oversized),	   cmocka_unit_test(test_stop_pending),
-	    cmocka_unit_test(test_address_in_use), cmocka_unit_test(test_no_server),
+	    cmocka_unit_test(test_echo),
+	    cmocka_unit_test(test_concurrent),
+	    cmocka_unit_test(test_oversized),
+	    cmocka_unit_test(test_stop_pending),
+	    cmocka_unit_test(test_address_in_use),
+	    cmocka_unit_test(test_no_server),
+	    cmocka_unit_test(test_stop_answers_first),
+	    cmocka_unit_test(test_beyond_contexts_queued),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -145,7 +145,7 @@ static unsigned server_calls(server *sv)
 
 static void server_stop(server *sv)
 {
-	nt_rpc_server_stop(sv->srv);
+	(void)nt_rpc_server_stop(sv->srv, NT_RPC_STOP_MS);
 	pthread_mutex_destroy(&sv->mu);
 }
 

@@ -345,7 +345,7 @@ json_t *nt_cli_config_json(const char *moniker, const char *rpc, const char *p2p
 	json_object_set_new(
 	    cfg, "mempool",
 	    json_pack("{s:i, s:I}", "max_records", 100000, "max_bytes", (json_int_t)268435456));
-	json_object_set_new(cfg, "rpc_contexts", json_integer(128));
+	json_object_set_new(cfg, "rpc_contexts", json_integer(1024));
 	/* A failed json_string/json_pack above leaves its member out: check
 	 * the ones a node cannot run without. */
 	if (json_object_get(cfg, "rpc") == NULL || json_object_get(cfg, "peers") == NULL ||
