@@ -4,6 +4,7 @@
  *   write path.tmp, fdatasync(tmp), rename(tmp, path), fsync(directory)
  * so that path always holds a complete record, old or new. */
 #include "node/privval.h"
+#include "node/fsutil.h"
 
 #include "core/codec.h"
 #include "node/log.h"
@@ -129,28 +130,6 @@ nt_err nt_privval_load(const char *path, nt_cons_hrs *out, nt_why *why)
 	return decode(path, buf, n, out, why);
 }
 
-static int open_parent(const char *path)
-{
-	const char *slash = strrchr(path, '/');
-	if (slash == NULL)
-		return open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (slash == path)
-		return open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	size_t n = (size_t)(slash - path);
-	char *dir = malloc(n + 1);
-	if (dir == NULL) {
-		errno = ENOMEM;
-		return -1;
-	}
-	memcpy(dir, path, n);
-	dir[n] = '\0';
-	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	int saved = errno;
-	free(dir);
-	errno = saved;
-	return fd;
-}
-
 /* An object for path with nothing loaded yet: stale tmp removed, directory
  * open. */
 static nt_err pv_new(const char *path, nt_privval **out, nt_why *why)
@@ -180,7 +159,7 @@ static nt_err pv_new(const char *path, nt_privval **out, nt_why *why)
 		e = nt_fail(why, NT_ERR_IO, "cannot remove %s: %s", pv->tmp, strerror(errno));
 		goto fail;
 	}
-	if ((pv->dirfd = open_parent(path)) < 0) {
+	if ((pv->dirfd = nt_fs_open_parent(path)) < 0) {
 		e = nt_fail(why, NT_ERR_IO, "cannot open the directory of %s: %s", path,
 			    strerror(errno));
 		goto fail;

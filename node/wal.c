@@ -7,6 +7,7 @@
  * so that at every instant the file at path is either the old log or the
  * complete new one. */
 #include "node/wal.h"
+#include "node/fsutil.h"
 
 #include "core/codec.h"
 #include "node/log.h"
@@ -106,29 +107,6 @@ static int pwrite_all(int fd, const void *buf, size_t n, uint64_t off)
 		off += (uint64_t)r;
 	}
 	return 0;
-}
-
-/* Opens the directory that holds path (for fsync after a rename). */
-static int open_parent(const char *path)
-{
-	const char *slash = strrchr(path, '/');
-	if (slash == NULL)
-		return open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (slash == path)
-		return open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	size_t n = (size_t)(slash - path);
-	char *dir = malloc(n + 1);
-	if (dir == NULL) {
-		errno = ENOMEM;
-		return -1;
-	}
-	memcpy(dir, path, n);
-	dir[n] = '\0';
-	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	int saved = errno;
-	free(dir);
-	errno = saved;
-	return fd;
 }
 
 static void encode_header(uint64_t height, uint8_t out[NT_WAL_HEADER_SIZE])
@@ -341,7 +319,7 @@ nt_err nt_wal_open(const char *path, nt_wal **out, nt_wal_info *info, nt_why *wh
 		e = io_fail(why, "cannot remove", w->tmp);
 		goto fail;
 	}
-	if ((w->dirfd = open_parent(path)) < 0) {
+	if ((w->dirfd = nt_fs_open_parent(path)) < 0) {
 		e = io_fail(why, "cannot open the directory of", path);
 		goto fail;
 	}
@@ -556,7 +534,7 @@ nt_err nt_wal_quarantine(const char *path, char *renamed, size_t cap, nt_why *wh
 		e = io_fail(why, "cannot rename", path);
 		goto out;
 	}
-	int dirfd = open_parent(path);
+	int dirfd = nt_fs_open_parent(path);
 	if (dirfd < 0 || fsync(dirfd) != 0) {
 		e = io_fail(why, "cannot sync the directory of", path);
 		if (dirfd >= 0)
