@@ -103,18 +103,29 @@ nt_err ntl_load_records(const nt_ledger *l, uint64_t height, ntl_recs *out, nt_w
 	return NT_OK;
 }
 
+/* Reads the value stored under (tag, height); `what` names it in errors
+ * ("header", "commit"). *v is malloc'd on NT_OK. */
+static nt_err load_by_height(const nt_ledger *l, uint8_t tag, uint64_t height, const char *what,
+			     uint8_t **v, size_t *vl, nt_why *why)
+{
+	uint8_t k[NTL_KEY_U64_LEN];
+	ntl_key_u64(k, tag, height);
+	nt_err e = nt_kv_get(l->kv, k, sizeof k, v, vl);
+	if (e == NT_ERR_NOT_FOUND)
+		return nt_fail(why, e, "%s missing", what);
+	if (e != NT_OK)
+		return nt_fail(why, e, "cannot read the %s: %s", what, nt_strerror(e));
+	return NT_OK;
+}
+
 nt_err ntl_load_header(const nt_ledger *l, uint64_t height, nt_header *out, uint8_t *raw,
 		       size_t *raw_len, nt_why *why)
 {
-	uint8_t k[NTL_KEY_U64_LEN];
-	ntl_key_u64(k, NTL_HEADER, height);
 	uint8_t *v = NULL;
 	size_t vl = 0;
-	nt_err e = nt_kv_get(l->kv, k, sizeof k, &v, &vl);
-	if (e == NT_ERR_NOT_FOUND)
-		return nt_fail(why, e, "header missing");
+	nt_err e = load_by_height(l, NTL_HEADER, height, "header", &v, &vl, why);
 	if (e != NT_OK)
-		return nt_fail(why, e, "cannot read the header: %s", nt_strerror(e));
+		return e;
 	nt_header h;
 	nt_why sub = {{0}};
 	if (vl > NT_HEADER_MAX || nt_header_decode(v, vl, &h, &sub) != NT_OK) {
@@ -133,15 +144,11 @@ nt_err ntl_load_header(const nt_ledger *l, uint64_t height, nt_header *out, uint
 nt_err ntl_load_commit(const nt_ledger *l, uint64_t height, nt_commit *out, uint8_t *raw,
 		       size_t *raw_len, nt_why *why)
 {
-	uint8_t k[NTL_KEY_U64_LEN];
-	ntl_key_u64(k, NTL_COMMIT, height);
 	uint8_t *v = NULL;
 	size_t vl = 0;
-	nt_err e = nt_kv_get(l->kv, k, sizeof k, &v, &vl);
-	if (e == NT_ERR_NOT_FOUND)
-		return nt_fail(why, e, "commit missing");
+	nt_err e = load_by_height(l, NTL_COMMIT, height, "commit", &v, &vl, why);
 	if (e != NT_OK)
-		return nt_fail(why, e, "cannot read the commit: %s", nt_strerror(e));
+		return e;
 	nt_why sub = {{0}};
 	if (vl > NT_COMMIT_MAX || nt_commit_decode(v, vl, out, &sub) != NT_OK) {
 		free(v);
