@@ -31,20 +31,23 @@ class WireError(Exception):
     pass
 
 
-class ReqClient:
-    """One REQ0 connection: send a request, read the matching reply."""
+class _Connection:
+    """One TCP connection after the SP header exchange: we speak `proto`,
+    the peer must answer `peer_proto`. Subclasses add the protocol."""
+
+    proto = None
+    peer_proto = None
 
     def __init__(self, host, port, timeout=10.0):
         self.sock = socket.create_connection((host, port), timeout=timeout)
         self.sock.settimeout(timeout)
-        self.sock.sendall(sp_header(PROTO_REQ0))
-        peer = self._read_exact(8)
+        self.sock.sendall(sp_header(self.proto))
+        peer = _read_exact(self.sock, 8)
         if peer[:4] != b"\x00SP\x00" or peer[6:] != b"\x00\x00":
             raise WireError("bad SP header from peer: %r" % peer)
-        proto = struct.unpack(">H", peer[4:6])[0]
-        if proto != PROTO_REP0:
-            raise WireError("peer speaks protocol 0x%04x, not REP0" % proto)
-        self.next_id = random.randint(0, 0x7FFFFFFF)
+        got = struct.unpack(">H", peer[4:6])[0]
+        if got != self.peer_proto:
+            raise WireError("peer speaks protocol 0x%04x, not 0x%04x" % (got, self.peer_proto))
 
     @classmethod
     def from_url(cls, url, timeout=10.0):
@@ -66,23 +69,25 @@ class ReqClient:
     def settimeout(self, t):
         self.sock.settimeout(t)
 
-    def _read_exact(self, n):
-        buf = bytearray()
-        while len(buf) < n:
-            chunk = self.sock.recv(n - len(buf))
-            if not chunk:
-                raise WireError("connection closed by peer")
-            buf += chunk
-        return bytes(buf)
-
     def send_frame(self, payload):
         self.sock.sendall(struct.pack(">Q", len(payload)) + payload)
 
+
+class ReqClient(_Connection):
+    """One REQ0 connection: send a request, read the matching reply."""
+
+    proto = PROTO_REQ0
+    peer_proto = PROTO_REP0
+
+    def __init__(self, host, port, timeout=10.0):
+        super().__init__(host, port, timeout)
+        self.next_id = random.randint(0, 0x7FFFFFFF)
+
     def recv_frame(self, limit=64 << 20):
-        (n,) = struct.unpack(">Q", self._read_exact(8))
+        (n,) = struct.unpack(">Q", _read_exact(self.sock, 8))
         if n > limit:
             raise WireError("frame of %d bytes exceeds %d" % (n, limit))
-        return self._read_exact(n)
+        return _read_exact(self.sock, n)
 
     def request(self, body):
         """Sends body (bytes) as one request; returns the reply body (bytes)."""
@@ -104,40 +109,12 @@ class ReqClient:
         return json.loads(self.request(json.dumps(req).encode()))
 
 
-class BusClient:
+class BusClient(_Connection):
     """One BUS0 connection to a node's p2p listener: send raw frames, and
     read the frames the node broadcasts to its peers (we are one of them)."""
 
-    def __init__(self, host, port, timeout=10.0):
-        self.sock = socket.create_connection((host, port), timeout=timeout)
-        self.sock.settimeout(timeout)
-        self.sock.sendall(sp_header(PROTO_BUS0))
-        peer = _read_exact(self.sock, 8)
-        if peer[:4] != b"\x00SP\x00" or peer[6:] != b"\x00\x00":
-            raise WireError("bad SP header from peer: %r" % peer)
-        proto = struct.unpack(">H", peer[4:6])[0]
-        if proto != PROTO_BUS0:
-            raise WireError("peer speaks protocol 0x%04x, not BUS0" % proto)
-
-    @classmethod
-    def from_url(cls, url, timeout=10.0):
-        host, port = parse_tcp_url(url)
-        return cls(host, port, timeout)
-
-    def close(self):
-        try:
-            self.sock.close()
-        except OSError:
-            pass
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
-
-    def send_frame(self, payload):
-        self.sock.sendall(struct.pack(">Q", len(payload)) + payload)
+    proto = PROTO_BUS0
+    peer_proto = PROTO_BUS0
 
     def send_raw(self, data):
         """Bytes as they are: a lying length, a torn frame, anything."""
