@@ -3,32 +3,65 @@
  * "Verifying a receipt"). */
 #include "core/receipt.h"
 
+#include <inttypes.h>
 #include <jansson.h>
+#include <stdio.h>
 #include <openssl/crypto.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/hex.h"
-#include "core/jsonx.h"
 #include "crypto/digest.h"
 
-/* ---- building ---- */
+/* ---- building ----
+ *
+ * Receipts are written as text directly, not through a JSON tree: a node
+ * writes one per committed record, and building and dumping a jansson tree
+ * was the largest cost of answering a submit. The text is byte for byte
+ * what jansson's JSON_INDENT(2) dump of the FORMATS.md member order gives
+ * (tests/test_receipt.c checks this against jansson), so files written
+ * before and after read the same. */
 
 struct nt_receipt_block {
-	json_t *chain_id, *height, *header, *commit, *validators, *time;
+	char *head;	   /* "{" ... "\"record\": \"" */
+	char height[24];   /* decimal */
+	char *tail;	   /* ",\n  \"header\": ..." to the closing "}\n" */
+	size_t head_len, height_len, tail_len;
 };
 
 void nt_receipt_block_free(nt_receipt_block *rb)
 {
 	if (rb == NULL)
 		return;
-	json_decref(rb->chain_id);
-	json_decref(rb->height);
-	json_decref(rb->header);
-	json_decref(rb->commit);
-	json_decref(rb->validators);
-	json_decref(rb->time);
+	free(rb->head);
+	free(rb->tail);
 	free(rb);
+}
+
+/* A JSON string literal (quoted, escaped as jansson escapes) of s. */
+static char *json_quote(const char *s)
+{
+	json_t *j = json_string(s);
+	char *q = j ? json_dumps(j, JSON_ENCODE_ANY) : NULL;
+	json_decref(j);
+	return q;
+}
+
+/* Appends n bytes to a buffer known to be large enough. */
+static char *put(char *p, const char *s, size_t n)
+{
+	memcpy(p, s, n);
+	return p + n;
+}
+#define PUTS(p, lit) put((p), (lit), sizeof(lit) - 1)
+
+static char *put_hex(char *p, const uint8_t *b, size_t n)
+{
+	*p++ = '"';
+	nt_hex_encode(b, n, p);
+	p += 2 * n;
+	*p++ = '"';
+	return p;
 }
 
 nt_err nt_receipt_block_new(const nt_header *hdr, const nt_commit *commit, const nt_valset *vals,
@@ -55,27 +88,48 @@ nt_err nt_receipt_block_new(const nt_header *hdr, const nt_commit *commit, const
 	}
 	char tbuf[32];
 	nt_time_format(nt_commit_time(commit), tbuf);
-	rb->chain_id = json_string(hdr->chain_id);
-	rb->height = json_integer((json_int_t)hdr->height);
-	rb->header = nt_json_hex(hb, hlen);
-	rb->commit = nt_json_hex(cb, clen);
-	rb->time = json_string(tbuf);
-	bool ok = rb->chain_id != NULL && rb->height != NULL && rb->header != NULL &&
-		  rb->commit != NULL && rb->time != NULL;
-	if (ok && vals != NULL) {
-		rb->validators = json_array();
-		for (unsigned i = 0; rb->validators != NULL && i < vals->n && i < NT_MAX_VALIDATORS;
-		     i++)
-			ok = ok &&
-			     json_array_append_new(
-				 rb->validators, nt_json_hex(vals->keys[i].b, NT_PUBKEY_LEN)) == 0;
-		ok = ok && rb->validators != NULL;
-	}
-	free(hb);
-	if (!ok) {
+	char *cid = json_quote(hdr->chain_id), *tq = json_quote(tbuf);
+	unsigned nv = vals == NULL ? 0 : (vals->n < NT_MAX_VALIDATORS ? vals->n : NT_MAX_VALIDATORS);
+	size_t tail_cap = 64 + 2 * (hlen + clen) + (size_t)nv * (2 * NT_PUBKEY_LEN + 16) +
+			  (tq ? strlen(tq) : 0);
+	if (cid != NULL)
+		rb->head = malloc(64 + strlen(cid));
+	rb->tail = malloc(tail_cap);
+	if (cid == NULL || tq == NULL || rb->head == NULL || rb->tail == NULL) {
+		free(cid);
+		free(tq);
+		free(hb);
 		nt_receipt_block_free(rb);
 		return NT_ERR_NOMEM;
 	}
+	char *p = PUTS(rb->head, "{\n  \"format\": \"" NT_RECEIPT_FORMAT "\",\n  \"chain_id\": ");
+	p = put(p, cid, strlen(cid));
+	p = PUTS(p, ",\n  \"record\": ");
+	rb->head_len = (size_t)(p - rb->head);
+	rb->height_len = (size_t)snprintf(rb->height, sizeof rb->height, "%" PRIu64, hdr->height);
+
+	p = PUTS(rb->tail, ",\n  \"header\": ");
+	p = put_hex(p, hb, hlen);
+	p = PUTS(p, ",\n  \"commit\": ");
+	p = put_hex(p, cb, clen);
+	if (vals != NULL) {
+		p = PUTS(p, ",\n  \"validators\": ");
+		if (nv == 0)
+			p = PUTS(p, "[]");
+		for (unsigned i = 0; i < nv; i++) {
+			p = i == 0 ? PUTS(p, "[\n    ") : PUTS(p, ",\n    ");
+			p = put_hex(p, vals->keys[i].b, NT_PUBKEY_LEN);
+		}
+		if (nv > 0)
+			p = PUTS(p, "\n  ]");
+	}
+	p = PUTS(p, ",\n  \"time\": ");
+	p = put(p, tq, strlen(tq));
+	p = PUTS(p, "\n}\n");
+	rb->tail_len = (size_t)(p - rb->tail);
+	free(cid);
+	free(tq);
+	free(hb);
 	*out = rb;
 	return NT_OK;
 }
@@ -94,34 +148,34 @@ nt_err nt_receipt_block_build(const nt_receipt_block *rb, const uint8_t *record,
 	else
 		nt_record_id(record, record_len, &id);
 
-	/* The member order is the one FORMATS.md shows; json_object_set_new
-	 * steals its value even on failure, so `ok` chains without leaks.
-	 * The shared members are set with json_object_set (a new reference). */
-	json_t *root = json_object();
-	json_t *pj = json_array();
-	bool ok = root != NULL && pj != NULL;
-	ok = ok && json_object_set_new(root, "format", json_string(NT_RECEIPT_FORMAT)) == 0;
-	ok = ok && json_object_set(root, "chain_id", rb->chain_id) == 0;
-	ok = ok && json_object_set_new(root, "record", nt_json_hex(record, record_len)) == 0;
-	ok = ok && json_object_set_new(root, "record_id", nt_json_hex(id.b, NT_HASH_LEN)) == 0;
-	ok = ok && json_object_set(root, "height", rb->height) == 0;
-	ok = ok &&
-	     json_object_set_new(root, "leaf_index", json_integer((json_int_t)leaf_index)) == 0;
-	for (size_t i = 0; ok && i < proof_len; i++)
-		ok = json_array_append_new(pj, nt_json_hex(proof[i].b, NT_HASH_LEN)) == 0;
-	if (ok) {
-		ok = json_object_set_new(root, "proof", pj) == 0;
-		pj = NULL;
+	/* FORMATS.md member order: format, chain_id, record, record_id, height,
+	 * leaf_index, proof, header, commit, validators, time. */
+	size_t cap = rb->head_len + 2 * record_len + 2 * NT_HASH_LEN + rb->height_len + 24 +
+		     proof_len * (2 * NT_HASH_LEN + 8) + rb->tail_len + 128;
+	char *text = malloc(cap);
+	if (text == NULL)
+		return NT_ERR_NOMEM;
+	char *p = put(text, rb->head, rb->head_len);
+	p = put_hex(p, record, record_len);
+	p = PUTS(p, ",\n  \"record_id\": ");
+	p = put_hex(p, id.b, NT_HASH_LEN);
+	p = PUTS(p, ",\n  \"height\": ");
+	p = put(p, rb->height, rb->height_len);
+	p = PUTS(p, ",\n  \"leaf_index\": ");
+	p += snprintf(p, 24, "%" PRIu64, leaf_index);
+	p = PUTS(p, ",\n  \"proof\": ");
+	if (proof_len == 0)
+		p = PUTS(p, "[]");
+	for (size_t i = 0; i < proof_len; i++) {
+		p = i == 0 ? PUTS(p, "[\n    ") : PUTS(p, ",\n    ");
+		p = put_hex(p, proof[i].b, NT_HASH_LEN);
 	}
-	ok = ok && json_object_set(root, "header", rb->header) == 0;
-	ok = ok && json_object_set(root, "commit", rb->commit) == 0;
-	if (ok && rb->validators != NULL)
-		ok = json_object_set(root, "validators", rb->validators) == 0;
-	ok = ok && json_object_set(root, "time", rb->time) == 0;
-	nt_err e = ok ? nt_json_dump_pretty(root, out) : NT_ERR_NOMEM;
-	json_decref(pj);
-	json_decref(root);
-	return e;
+	if (proof_len > 0)
+		p = PUTS(p, "\n  ]");
+	p = put(p, rb->tail, rb->tail_len);
+	*p = '\0';
+	*out = text;
+	return NT_OK;
 }
 
 nt_err nt_receipt_build(const uint8_t *record, size_t record_len, uint64_t leaf_index,

@@ -44,9 +44,9 @@ nt_err nt_receipt_build(const uint8_t *record, size_t record_len, uint64_t leaf_
 /* The members that every receipt of one block shares (chain_id, header,
  * commit, validators, time), encoded once so that answering all of a
  * block's receipts does not re-encode them per record. Output is byte for
- * byte what nt_receipt_build gives (which is built on this).
- * The object holds reference-counted JSON values: use one from one thread
- * at a time. vals may be NULL (no "validators" member). */
+ * byte what nt_receipt_build gives (which is built on this). Immutable
+ * once made: any number of threads may build from one at a time.
+ * vals may be NULL (no "validators" member). */
 typedef struct nt_receipt_block nt_receipt_block;
 nt_err nt_receipt_block_new(const nt_header *hdr, const nt_commit *commit, const nt_valset *vals,
 			    nt_receipt_block **out) NT_MUST_CHECK;

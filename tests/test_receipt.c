@@ -471,6 +471,89 @@ static void test_hostile_text(void **state)
 	free_fixture(f);
 }
 
+static json_t *hex_json(const uint8_t *b, size_t n)
+{
+	char *h = malloc(2 * n + 1);
+	assert_non_null(h);
+	nt_hex_encode(b, n, h);
+	json_t *j = json_string(h);
+	free(h);
+	return j;
+}
+
+/* The receipt as jansson writes it (JSON_INDENT(2), FORMATS.md order): the
+ * text builder must give exactly these bytes. */
+static char *reference(const fixture *f, int leaf, const nt_hash *proof, size_t pl, bool vals)
+{
+	static uint8_t hb[NT_HEADER_MAX], cb[NT_COMMIT_MAX];
+	size_t hl, cl;
+	assert_int_equal(nt_header_encode(&f->hdr, hb, sizeof hb, &hl), NT_OK);
+	assert_int_equal(nt_commit_encode(&f->commit, cb, sizeof cb, &cl), NT_OK);
+	char tbuf[32];
+	nt_time_format(nt_commit_time(&f->commit), tbuf);
+	json_t *o = json_object(), *pa = json_array(), *va = json_array();
+	json_object_set_new(o, "format", json_string(NT_RECEIPT_FORMAT));
+	json_object_set_new(o, "chain_id", json_string(f->hdr.chain_id));
+	json_object_set_new(o, "record", hex_json(f->rec[leaf], f->rec_len[leaf]));
+	json_object_set_new(o, "record_id", hex_json(f->ids[leaf].b, NT_HASH_LEN));
+	json_object_set_new(o, "height", json_integer((json_int_t)f->hdr.height));
+	json_object_set_new(o, "leaf_index", json_integer(leaf));
+	for (size_t i = 0; i < pl; i++)
+		json_array_append_new(pa, hex_json(proof[i].b, NT_HASH_LEN));
+	json_object_set_new(o, "proof", pa);
+	json_object_set_new(o, "header", hex_json(hb, hl));
+	json_object_set_new(o, "commit", hex_json(cb, cl));
+	for (unsigned i = 0; vals && i < f->g.vals.n; i++)
+		json_array_append_new(va, hex_json(f->g.vals.keys[i].b, NT_PUBKEY_LEN));
+	if (vals)
+		json_object_set_new(o, "validators", va);
+	else
+		json_decref(va);
+	json_object_set_new(o, "time", json_string(tbuf));
+	char *t = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	json_decref(o);
+	assert_non_null(t);
+	size_t n = strlen(t);
+	char *r = realloc(t, n + 2);
+	assert_non_null(r);
+	r[n] = '\n';
+	r[n + 1] = '\0';
+	return r;
+}
+
+static void test_text_matches_jansson(void **state)
+{
+	(void)state;
+	static const unsigned sizes[] = {1, 4, 7};
+	for (size_t s = 0; s < sizeof sizes / sizeof sizes[0]; s++) {
+		fixture *f = make_fixture(sizes[s], 2 * sizes[s] / 3 + 1);
+		for (int leaf = 0; leaf < NREC; leaf++) {
+			nt_hash proof[NT_MERKLE_PROOF_MAX];
+			size_t pl;
+			assert_int_equal(
+			    nt_merkle_inclusion_proof(f->ids, NREC, (uint64_t)leaf, proof, &pl),
+			    NT_OK);
+			/* pl == 0 stands for a one-record block's empty proof */
+			size_t lens[2] = {pl, 0};
+			for (int k = 0; k < 2; k++)
+				for (int v = 0; v < 2; v++) {
+					char *got = NULL;
+					assert_int_equal(
+					    nt_receipt_build(f->rec[leaf], f->rec_len[leaf],
+							     (uint64_t)leaf, proof, lens[k],
+							     &f->hdr, &f->commit,
+							     v ? &f->g.vals : NULL, &got),
+					    NT_OK);
+					char *want = reference(f, leaf, proof, lens[k], v);
+					assert_string_equal(got, want);
+					free(got);
+					free(want);
+				}
+		}
+		free_fixture(f);
+	}
+}
+
 static void test_build_args(void **state)
 {
 	(void)state;
@@ -502,7 +585,7 @@ int main(void)
 	    cmocka_unit_test(test_vectors),    cmocka_unit_test(test_built_one),
 	    cmocka_unit_test(test_built_four), cmocka_unit_test(test_built_wrong_anchor),
 	    cmocka_unit_test(test_members),    cmocka_unit_test(test_hostile_text),
-	    cmocka_unit_test(test_build_args),
+	    cmocka_unit_test(test_build_args), cmocka_unit_test(test_text_matches_jansson),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
