@@ -6,7 +6,9 @@
  * The tip (height, block hash, Merkle log) lives in memory and in the "T"
  * key. append writes the block, its commit, every index entry and the new
  * "T" as one synced batch and touches memory only after that write
- * succeeded, so memory never runs ahead of the disk. */
+ * succeeded, so memory never runs ahead of the disk. nt_ledger_append_ex
+ * with sync false writes the same batch without the fsync (catch-up of
+ * decided blocks); nt_ledger_flush makes such appends durable. */
 #include "core/ledger.h"
 
 #include "core/ledger_internal.h"
@@ -475,6 +477,12 @@ static nt_err index_record(const nt_block *b, uint32_t i, uint64_t pos, nt_recor
 nt_err nt_ledger_append(nt_ledger *l, const nt_block *b, const nt_commit *c,
 			const nt_commit *last_commit, nt_why *why)
 {
+	return nt_ledger_append_ex(l, b, c, last_commit, true, why);
+}
+
+nt_err nt_ledger_append_ex(nt_ledger *l, const nt_block *b, const nt_commit *c,
+			   const nt_commit *last_commit, bool sync, nt_why *why)
+{
 	if (l == NULL || b == NULL || c == NULL)
 		return nt_fail(why, NT_ERR_ARG, "append needs a block and its commit");
 	const nt_header *h = &b->header;
@@ -539,9 +547,12 @@ nt_err nt_ledger_append(nt_ledger *l, const nt_block *b, const nt_commit *c,
 		nt_fail(why, e, "cannot build the write batch: %s", nt_strerror(e));
 		goto out;
 	}
-	/* The durable point: after this returns NT_OK the block survives a
-	 * crash; before it nothing of the block is visible. */
-	e = nt_kv_write(l->kv, kb, true);
+	/* The durable point (with sync): after this returns NT_OK the block
+	 * survives a crash; before it nothing of the block is visible. Without
+	 * sync the batch is still atomic and ordered after every earlier one
+	 * in LevelDB's log, so a crash loses a suffix of the unsynced blocks
+	 * and the tip "T" stays that of the last block that survived. */
+	e = nt_kv_write(l->kv, kb, sync);
 	if (e != NT_OK) {
 		nt_fail(why, e, "cannot write block %" PRIu64 " to the store: %s", h->height,
 			nt_strerror(e));
@@ -552,8 +563,42 @@ nt_err nt_ledger_append(nt_ledger *l, const nt_block *b, const nt_commit *c,
 	l->tip_hash = bh;
 	nt_sha256(craw, cl, &l->tip_commit_hash);
 	l->log = lg;
+	/* A synced write also makes every earlier unsynced one durable: the
+	 * log is synced as a whole, in order. */
+	l->unsynced = !sync;
 out:
 	free(rec);
 	nt_kv_batch_free(kb);
 	return e;
+}
+
+nt_err nt_ledger_flush(nt_ledger *l, nt_why *why)
+{
+	if (l == NULL)
+		return nt_fail(why, NT_ERR_ARG, "no ledger to flush");
+	if (!l->unsynced)
+		return NT_OK;
+	/* A synced write of the tip record as it already stands (the store
+	 * skips empty batches): LevelDB fsyncs its log, which holds every
+	 * earlier batch in order. */
+	uint8_t tip[NTL_TIP_MAX];
+	size_t tl = 0;
+	nt_kv_batch *kb = NULL;
+	nt_err e = encode_tip(l->height, &l->tip_hash, &l->log, tip, &tl);
+	if (e != NT_OK)
+		return nt_fail(why, e, "cannot encode the tip: %s", nt_strerror(e));
+	if (nt_kv_batch_new(&kb) != NT_OK)
+		return nt_fail(why, NT_ERR_NOMEM, "out of memory");
+	if ((e = nt_kv_batch_put(kb, "T", 1, tip, tl)) == NT_OK)
+		e = nt_kv_write(l->kv, kb, true);
+	nt_kv_batch_free(kb);
+	if (e != NT_OK)
+		return nt_fail(why, e, "cannot sync the store: %s", nt_strerror(e));
+	l->unsynced = false;
+	return NT_OK;
+}
+
+bool nt_ledger_unsynced(const nt_ledger *l)
+{
+	return l != NULL && l->unsynced;
 }

@@ -87,6 +87,20 @@ nt_err nt_ledger_check_block(const nt_ledger *l, const nt_block *b, const nt_com
 nt_err nt_ledger_append(nt_ledger *l, const nt_block *b, const nt_commit *c,
 			const nt_commit *last_commit, nt_why *why) NT_MUST_CHECK;
 
+/* nt_ledger_append with a choice: sync false writes the same one atomic
+ * batch without waiting for fsync, so a crash (of the machine; a crashed
+ * process loses nothing LevelDB already wrote) may lose it. Only for blocks
+ * that are already decided and can be fetched again (catch-up): the caller
+ * must call nt_ledger_flush before anything depends on them being durable.
+ * nt_ledger_append(...) is nt_ledger_append_ex(..., true, why). */
+nt_err nt_ledger_append_ex(nt_ledger *l, const nt_block *b, const nt_commit *c,
+			   const nt_commit *last_commit, bool sync, nt_why *why) NT_MUST_CHECK;
+/* Makes every append so far durable (one synced, empty write); a no-op when
+ * nothing unsynced was appended. NT_ERR_IO etc. with why on failure. */
+nt_err nt_ledger_flush(nt_ledger *l, nt_why *why) NT_MUST_CHECK;
+/* True while appends made with sync false are not yet flushed. */
+bool nt_ledger_unsynced(const nt_ledger *l);
+
 /* Queries. NT_ERR_NOT_FOUND when absent. */
 nt_err nt_ledger_header(const nt_ledger *l, uint64_t height, nt_header *out) NT_MUST_CHECK;
 nt_err nt_ledger_commit(const nt_ledger *l, uint64_t height, nt_commit *out) NT_MUST_CHECK;

@@ -16,6 +16,7 @@ struct nt_ledger {
 	nt_hash tip_hash;	 /* zeros at height 0 */
 	nt_hash tip_commit_hash; /* H(commit bytes of the tip), next last_commit_hash */
 	nt_merkle_log log;	 /* every record id through the tip */
+	bool unsynced;		 /* appended without fsync since the last synced write */
 };
 
 /* Key prefixes (one byte each). */

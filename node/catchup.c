@@ -12,6 +12,9 @@
 
 #include <inttypes.h>
 
+_Static_assert(NT_SYNC_WINDOW < SYNC_QUEUE_MAX,
+	       "the sync thread must not run further ahead than the loop's queue holds");
+
 /* A peer ahead of us by exactly one block: give consensus this long to
  * finish the height by itself before fetching the block. */
 #define BEHIND_GRACE_MS 1500
@@ -44,9 +47,24 @@ void nd_catchup_tick(node *n, uint64_t now)
 		return;
 	if (n->sync == NULL)
 		return;
-	if (n->sync_asked_at != 0 && now < n->sync_asked_at + SYNC_RETRY_MS &&
-	    n->sync_asked_to >= best)
-		return;
+	if (tip != n->sync_seen_tip) {
+		n->sync_seen_tip = tip;
+		n->sync_moved_at = now;
+	}
+	/* While blocks keep arriving, asking again would restart the fetch
+	 * from tip+1 and refetch what is queued already: only a stall (or a
+	 * finished request) makes a new one; a peer further ahead just
+	 * extends the request in progress. */
+	bool stalled =
+	    now >= n->sync_moved_at + SYNC_RETRY_MS && now >= n->sync_asked_at + SYNC_RETRY_MS;
+	if (n->sync_asked_at != 0 && !stalled) {
+		if (n->sync_asked_to >= best)
+			return;
+		if (nt_sync_extend(n->sync, best)) {
+			n->sync_asked_to = best;
+			return;
+		}
+	}
 	n->sync_asked_at = now;
 	n->sync_asked_to = best;
 	nt_log(NT_LOG_INFO, "behind: height %" PRIu64 ", a peer has %" PRIu64 "; fetching blocks",
@@ -54,17 +72,65 @@ void nd_catchup_tick(node *n, uint64_t now)
 	nt_sync_request(n->sync, tip + 1, best);
 }
 
-void nd_cons_on_synced(node *n, peer_event *ev)
+/* known_valid for fetched blocks: a record the mempool holds, or any
+ * record of a block our own sync thread decoded and verified (a fact about
+ * the record bytes, which nt_ledger_check_block binds to the header's
+ * records_root before it asks). A peer cannot claim this: only the sync
+ * thread's registry answers it. */
+typedef struct {
+	node *n;
+	bool verified;
+} synced_arg;
+
+static bool synced_known_valid(void *arg, const nt_hash *id)
+{
+	const synced_arg *a = arg;
+	return a->verified || nd_known_valid(a->n->mp, id);
+}
+
+/* Fetched blocks are appended without fsync, and the store is synced once
+ * at the end of each run: when the next event the loop handles is not
+ * another fetched block (drain_queue hands the loop its events as one FIFO
+ * list and handles them back to back). So nothing else (a consensus
+ * message that would make us sign on top of the new tip, a tick, a waiter
+ * getting a receipt, an RPC answer) runs before the blocks are durable.
+ *
+ * Why unsynced appends are safe here: these blocks are already decided
+ * (each carries a commit of 2f+1 precommits that append verified) and any
+ * peer can hand them to us again. Each append is still one atomic LevelDB
+ * batch and the log keeps batches in order, so a machine crash loses a
+ * suffix of the run: the store reopens at an earlier, consistent tip (its
+ * "T" is in the same batch as its block) and catch-up fetches the rest
+ * again. We never acted on the lost blocks (nothing signed, no receipt
+ * given), so nobody saw a tip we no longer have. */
+static bool sync_flush(node *n, const peer_event *ev)
+{
+	if (ev->next != NULL && ev->next->kind == PE_SYNC)
+		return true; /* the run goes on: the last block syncs */
+	nt_why why = {{0}};
+	nt_err e = nt_ledger_flush(n->ledger, &why);
+	if (e != NT_OK) {
+		nd_fatal(n, "cannot sync the store after fetched blocks", &why, e);
+		return false;
+	}
+	return true;
+}
+
+static void apply_synced(node *n, peer_event *ev)
 {
 	nt_block *b = ev->block;
 	uint64_t tip = nt_ledger_height(n->ledger);
 	if (b == NULL || b->header.height != tip + 1)
 		return; /* already have it (consensus was faster), or out of order */
 	nt_why why = {{0}};
+	/* Every check but the records' signatures (and decoding) still runs
+	 * here, on the loop, for every block: header rules, roots, the last
+	 * commit, duplicates; append verifies the block's commit. */
+	synced_arg ka = {n, nt_sync_verified(n->sync, b)};
 	nt_err e = nt_ledger_check_block(n->ledger, b, ev->last_commit, 0,
-					 n->ccfg.max_clock_skew_ms, nd_known_valid, n->mp, &why);
+					 n->ccfg.max_clock_skew_ms, synced_known_valid, &ka, &why);
 	if (e == NT_OK)
-		e = nt_ledger_append(n->ledger, b, ev->commit, ev->last_commit, &why);
+		e = nt_ledger_append_ex(n->ledger, b, ev->commit, ev->last_commit, false, &why);
 	if (e == NT_ERR_IO || e == NT_ERR_CORRUPT) {
 		nd_fatal(n, "cannot store a fetched block", &why, e);
 		return;
@@ -81,13 +147,28 @@ void nd_cons_on_synced(node *n, peer_event *ev)
 	char hash[65];
 	nt_hex_encode(nt_ledger_tip_hash(n->ledger)->b, NT_HASH_LEN, hash);
 	nt_log(NT_LOG_INFO,
-	       "block %" PRIu64 ": %" PRIu32 " record%s, round %" PRIu32 ", fetched from a peer, "
+	       "block %" PRIu64 ": %" PRIu32 " record%s, round %" PRIu32 ", fetched from a peer%s, "
 	       "hash %.8s...",
-	       b->header.height, b->count, b->count == 1 ? "" : "s", ev->commit->round, hash);
+	       b->header.height, b->count, b->count == 1 ? "" : "s", ev->commit->round,
+	       ka.verified ? " (records verified by the sync thread)" : "", hash);
 	/* The engine's height is behind the ledger now: idle until the next
 	 * height's policy or messages start it. */
 	n->running = false;
 	n->ntimers = 0;
 	nd_lc_clear(n);
-	nd_waiters_settle(n, nd_mono_ms(), false);
+}
+
+void nd_cons_on_synced(node *n, peer_event *ev)
+{
+	apply_synced(n, ev);
+	if (n->fatal)
+		return;
+	/* Lets the sync thread run ahead of the ledger by at most
+	 * NT_SYNC_WINDOW blocks, fewer than the queue holds. */
+	nt_sync_applied(n->sync, nt_ledger_height(n->ledger));
+	if (!sync_flush(n, ev))
+		return;
+	/* Receipts only for durable blocks. */
+	if (!nt_ledger_unsynced(n->ledger))
+		nd_waiters_settle(n, nd_mono_ms(), false);
 }

@@ -174,6 +174,7 @@ typedef struct node {
 	uint64_t best_peer_tip; /* max of peer_tip and far messages */
 	uint64_t behind_since;	/* monotonic ms we first saw a peer ahead (0: no) */
 	uint64_t sync_asked_at, sync_asked_to;
+	uint64_t sync_seen_tip, sync_moved_at; /* catchup.c: when the tip last moved */
 	uint64_t dropped[ND__COUNT];
 	uint64_t blocks_synced;
 	uint64_t relayed;

@@ -12,6 +12,8 @@
 #include "node/sync.h"
 
 #include "core/hex.h"
+#include "core/merkle.h"
+#include "core/record.h"
 #include "net/rpc_client.h"
 
 #include <errno.h>
@@ -22,10 +24,44 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #define CALL_MS 5000
 #define BACKOFF_MS 500
 #define BATCH 50 /* blocks asked per call (the server also caps by size) */
+#define MAX_WORKERS 8
+/* Verified blocks remembered for nt_sync_verified: more than the window,
+ * so an entry outlives its block's stay in the loop's queue. */
+#define VERIFIED_MAX (2 * NT_SYNC_WINDOW + 2 * BATCH)
+
+typedef struct {
+	uint64_t height;
+	uint32_t count;
+	nt_hash root;
+} verified;
+
+/* One decoded entry of a reply and how its records fared. */
+typedef struct {
+	nt_block *b;
+	nt_commit c, lc;
+	bool has_lc;
+	uint8_t state; /* ST_* */
+	nt_hash root;  /* of the ids of the record bytes, when ST_OK */
+} item;
+
+enum { ST_TODO = 0, ST_BUSY, ST_OK, ST_BAD };
+
+/* One reply, decoded: n items from height from (fewer than asked if an
+ * entry was bad: e says why), or behind (the peer's tip is below from). */
+typedef struct {
+	bool valid; /* s->pre only: a prefetched batch of request gen */
+	uint64_t from, gen;
+	size_t peer;
+	nt_err e;
+	bool behind;
+	item *it;
+	size_t n;
+} batch;
 
 struct nt_sync {
 	char **urls;
@@ -38,6 +74,11 @@ struct nt_sync {
 	pthread_cond_t cv;
 	bool quit, pending;
 	uint64_t from, to, gen;
+	uint64_t applied; /* the loop's height (nt_sync_applied) */
+	verified *ver;	  /* ring of VERIFIED_MAX, under mu */
+	size_t nver, ver_next;
+	unsigned workers; /* verifying threads besides this one */
+	batch pre;	  /* the next batch, fetched while the last one was delivered */
 };
 
 /* The range as it stands; false when there is none (or we quit). */
@@ -144,17 +185,145 @@ static nt_err decode_entry(json_t *ent, uint64_t h, nt_block **blk, nt_commit *c
 	return NT_OK;
 }
 
-/* Asks the current peer for from..to and delivers what it sends, in order.
- * *progress: something was delivered or the request is finished. An error
- * means: try another peer (after what was delivered). */
-static nt_err fetch(nt_sync *s, uint64_t from, uint64_t to, uint64_t gen, bool *progress)
+/* The records of one reply, verified by whoever takes them first: the
+ * helpers and the sync thread while it waits to deliver. */
+typedef struct {
+	item *it;
+	size_t n, next;
+	bool stop;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+} vjob;
+
+/* Decodes strictly and verifies the signature of every record of b; the
+ * same work nt_ledger_check_block does for a record it does not know. */
+static bool verify_block(const nt_block *b, nt_record *rec, nt_hash *root)
 {
-	*progress = false;
-	size_t i = s->cur;
+	for (uint32_t i = 0; i < b->count; i++)
+		if (nt_record_decode(b->recs[i], b->lens[i], rec, NULL) != NT_OK ||
+		    nt_record_verify(rec) != NT_OK)
+			return false;
+	/* b->ids were computed from the record bytes by nt_block_decode. */
+	nt_merkle_root(b->ids, b->count, root);
+	return true;
+}
+
+/* Takes and verifies the next untaken item; false when none is left (or
+ * the job stopped). Called with j->mu held; returns with it held. */
+static bool verify_next(vjob *j, nt_record *rec)
+{
+	if (j->stop || j->next >= j->n)
+		return false;
+	item *it = &j->it[j->next++];
+	it->state = ST_BUSY;
+	pthread_mutex_unlock(&j->mu);
+	nt_hash root;
+	bool ok = verify_block(it->b, rec, &root);
+	pthread_mutex_lock(&j->mu);
+	it->root = root;
+	it->state = ok ? ST_OK : ST_BAD;
+	pthread_cond_broadcast(&j->cv);
+	return true;
+}
+
+static void *verify_worker(void *arg)
+{
+	vjob *j = arg;
+	nt_record *rec = malloc(sizeof *rec);
+	pthread_mutex_lock(&j->mu);
+	while (rec != NULL && verify_next(j, rec))
+		;
+	pthread_mutex_unlock(&j->mu);
+	free(rec);
+	return NULL;
+}
+
+/* Waits until block height h may be delivered (within the window above
+ * what the loop applied); false if the request changed or we quit. */
+static bool window_wait(nt_sync *s, uint64_t gen, uint64_t h)
+{
+	pthread_mutex_lock(&s->mu);
+	while (!s->quit && s->gen == gen && h > s->applied + NT_SYNC_WINDOW)
+		pthread_cond_wait(&s->cv, &s->mu);
+	bool ok = !s->quit && s->gen == gen;
+	pthread_mutex_unlock(&s->mu);
+	return ok;
+}
+
+static void remember(nt_sync *s, const item *it)
+{
+	pthread_mutex_lock(&s->mu);
+	verified *v = &s->ver[s->ver_next];
+	v->height = it->b->header.height;
+	v->count = it->b->count;
+	v->root = it->root;
+	s->ver_next = (s->ver_next + 1) % VERIFIED_MAX;
+	if (s->nver < VERIFIED_MAX)
+		s->nver++;
+	pthread_mutex_unlock(&s->mu);
+}
+
+/* Verifies the n decoded items (in parallel) and delivers them in order,
+ * from height from. Returns how many were delivered; *bad when one had a
+ * record that does not decode or verify (it is delivered unmarked, so the
+ * loop refuses it and says why, and nothing after it is). */
+static size_t verify_deliver(nt_sync *s, item *it, size_t n, uint64_t from, uint64_t gen,
+			     nt_record *rec, bool *bad)
+{
+	*bad = false;
+	vjob j = {.it = it, .n = n};
+	pthread_mutex_init(&j.mu, NULL);
+	pthread_cond_init(&j.cv, NULL);
+	pthread_t thr[MAX_WORKERS];
+	unsigned nt = 0;
+	for (unsigned w = 0; w < s->workers && w + 1 < n; w++)
+		if (pthread_create(&thr[nt], NULL, verify_worker, &j) == 0)
+			nt++;
+	size_t k = 0;
+	for (; k < n; k++) {
+		/* Verify while the item is not done (or help with later ones). */
+		pthread_mutex_lock(&j.mu);
+		while (it[k].state != ST_OK && it[k].state != ST_BAD)
+			if (!verify_next(&j, rec))
+				pthread_cond_wait(&j.cv, &j.mu);
+		bool ok = it[k].state == ST_OK;
+		pthread_mutex_unlock(&j.mu);
+		if (!window_wait(s, gen, from + k))
+			break; /* replaced or stopped meanwhile */
+		if (ok)
+			remember(s, &it[k]);
+		s->deliver(s->arg, it[k].b, &it[k].c, it[k].has_lc ? &it[k].lc : NULL);
+		it[k].b = NULL;
+		if (!ok) {
+			*bad = true;
+			k++;
+			break;
+		}
+		advance(s, gen, from + k + 1, false);
+	}
+	pthread_mutex_lock(&j.mu);
+	j.stop = true;
+	pthread_mutex_unlock(&j.mu);
+	for (unsigned w = 0; w < nt; w++)
+		pthread_join(thr[w], NULL);
+	pthread_mutex_destroy(&j.mu);
+	pthread_cond_destroy(&j.cv);
+	return k;
+}
+
+/* Calls `sync` on peer i for up to want blocks from height from and
+ * decodes the reply into out (see batch). */
+static void fetch_batch(nt_sync *s, size_t i, uint64_t from, uint64_t want, batch *out)
+{
+	memset(out, 0, sizeof *out);
+	out->from = from;
+	out->peer = i;
 	nt_why why = {{0}};
-	if (s->clients[i] == NULL && nt_rpc_client_open(s->urls[i], &s->clients[i], &why) != NT_OK)
-		return NT_ERR_NET;
-	uint64_t want = to - from + 1;
+	if (s->clients[i] == NULL &&
+	    nt_rpc_client_open(s->urls[i], &s->clients[i], &why) != NT_OK) {
+		out->e = NT_ERR_NET;
+		return;
+	}
 	char req[160];
 	int rl = snprintf(
 	    req, sizeof req,
@@ -163,10 +332,10 @@ static nt_err fetch(nt_sync *s, uint64_t from, uint64_t to, uint64_t gen, bool *
 	    from, (unsigned)(want < BATCH ? want : BATCH));
 	char *resp = NULL;
 	size_t resp_len = 0;
-	nt_err e =
+	out->e =
 	    nt_rpc_client_call(s->clients[i], req, (size_t)rl, CALL_MS, &resp, &resp_len, &why);
-	if (e != NT_OK)
-		return e;
+	if (out->e != NT_OK)
+		return;
 	json_t *root = json_loadb(resp, resp_len, 0, NULL);
 	free(resp);
 	json_t *res = json_object_get(root, "result");
@@ -174,39 +343,108 @@ static nt_err fetch(nt_sync *s, uint64_t from, uint64_t to, uint64_t gen, bool *
 	json_t *blocks = json_object_get(res, "blocks");
 	if (!json_is_integer(tip) || json_integer_value(tip) < 0 || !json_is_array(blocks)) {
 		json_decref(root);
-		return NT_ERR_DECODE;
+		out->e = NT_ERR_DECODE;
+		return;
 	}
 	if ((uint64_t)json_integer_value(tip) < from) {
-		/* The peer is not ahead of us: nothing to fetch. */
 		json_decref(root);
+		out->behind = true;
+		return;
+	}
+	size_t nb = json_array_size(blocks);
+	if (nb > want)
+		nb = (size_t)want;
+	out->it = nb > 0 ? calloc(nb, sizeof *out->it) : NULL;
+	nt_err e = nb == 0 ? NT_ERR_DECODE : out->it == NULL ? NT_ERR_NOMEM : NT_OK;
+	/* Decode every entry first (cheap); a bad one ends the batch. */
+	for (; e == NT_OK && out->n < nb; out->n++) {
+		item *x = &out->it[out->n];
+		e = decode_entry(json_array_get(blocks, out->n), from + out->n, &x->b, &x->c,
+				 &x->lc, &x->has_lc);
+		if (e != NT_OK)
+			break;
+	}
+	json_decref(root);
+	out->e = e;
+}
+
+static void batch_free(batch *b)
+{
+	for (size_t k = 0; k < b->n; k++)
+		nt_block_free(b->it[k].b);
+	free(b->it);
+	memset(b, 0, sizeof *b);
+}
+
+typedef struct {
+	nt_sync *s;
+	uint64_t from, want;
+	batch out;
+} prefetch;
+
+static void *prefetch_run(void *arg)
+{
+	prefetch *p = arg;
+	fetch_batch(p->s, p->s->cur, p->from, p->want, &p->out);
+	return NULL;
+}
+
+/* Asks the current peer for from..to, verifies what it sends and delivers
+ * it, in order. While this batch is verified and delivered, the next one
+ * is already being fetched (kept in s->pre for the next call). *progress:
+ * something was delivered or the request is finished. An error means: try
+ * another peer (after what was delivered). */
+static nt_err fetch(nt_sync *s, uint64_t from, uint64_t to, uint64_t gen, bool *progress)
+{
+	*progress = false;
+	batch cur;
+	if (s->pre.valid && s->pre.gen == gen && s->pre.from == from && s->pre.peer == s->cur) {
+		cur = s->pre;
+		memset(&s->pre, 0, sizeof s->pre);
+	} else {
+		batch_free(&s->pre);
+		fetch_batch(s, s->cur, from, to - from + 1, &cur);
+	}
+	if (cur.behind) {
+		/* The peer is not ahead of us: nothing to fetch. */
 		advance(s, gen, from, true);
 		*progress = true;
 		return NT_OK;
 	}
-	size_t nb = json_array_size(blocks);
-	nt_commit *c = malloc(sizeof *c), *lc = malloc(sizeof *lc);
-	e = (c == NULL || lc == NULL) ? NT_ERR_NOMEM : nb == 0 ? NT_ERR_DECODE : NT_OK;
-	uint64_t h = from;
-	for (size_t k = 0; e == NT_OK && k < nb && h <= to; k++, h++) {
-		nt_block *b = NULL;
-		bool has_lc = false;
-		e = decode_entry(json_array_get(blocks, k), h, &b, c, lc, &has_lc);
-		if (e != NT_OK)
-			break;
-		uint64_t f2, t2, g2;
-		if (!current(s, &f2, &t2, &g2) || g2 != gen) {
-			nt_block_free(b); /* replaced or stopped meanwhile */
-			break;
-		}
-		s->deliver(s->arg, b, c, has_lc ? lc : NULL);
-		advance(s, gen, h + 1, false);
+	nt_err e = cur.e;
+	nt_record *rec = malloc(sizeof *rec);
+	if (rec == NULL) {
+		batch_free(&cur);
+		return NT_ERR_NOMEM;
 	}
-	free(c);
-	free(lc);
-	json_decref(root);
+	prefetch pf = {.s = s, .from = from + cur.n};
+	pthread_t pthr;
+	bool pf_on = e == NT_OK && pf.from <= to;
+	if (pf_on) {
+		pf.want = to - pf.from + 1;
+		pf_on = pthread_create(&pthr, NULL, prefetch_run, &pf) == 0;
+	}
+	bool bad = false;
+	size_t sent = cur.n > 0 ? verify_deliver(s, cur.it, cur.n, from, gen, rec, &bad) : 0;
+	free(rec);
+	if (pf_on) {
+		pthread_join(pthr, NULL);
+		if (sent == cur.n && !bad) {
+			s->pre = pf.out;
+			s->pre.valid = true;
+			s->pre.gen = gen;
+		} else {
+			batch_free(&pf.out);
+		}
+	}
+	for (size_t k = 0; k < sent; k++)
+		cur.it[k].b = NULL; /* delivered: the loop owns them */
+	batch_free(&cur);
+	if (bad && e == NT_OK)
+		e = NT_ERR_SIGNATURE;
 	/* Blocks already delivered count as progress even if a later entry
 	 * was bad; the next call starts after them (from another peer). */
-	*progress = h > from;
+	*progress = sent > (bad ? 1u : 0u);
 	return e;
 }
 
@@ -250,6 +488,8 @@ static void free_all(nt_sync *s)
 	}
 	free(s->urls);
 	free(s->clients);
+	free(s->ver);
+	batch_free(&s->pre);
 	free(s);
 }
 
@@ -266,7 +506,12 @@ nt_err nt_sync_start(const char *const *rpc_urls, size_t nurls, nt_sync_deliver 
 	s->arg = arg;
 	s->urls = calloc(nurls, sizeof *s->urls);
 	s->clients = calloc(nurls, sizeof *s->clients);
-	bool ok = s->urls != NULL && s->clients != NULL;
+	s->ver = calloc(VERIFIED_MAX, sizeof *s->ver);
+	/* Verifying is the costly part of catch-up: one thread per CPU (this
+	 * one included), while the loop applies what was delivered. */
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	s->workers = cpus <= 1 ? 0 : cpus > MAX_WORKERS ? MAX_WORKERS - 1 : (unsigned)cpus - 1;
+	bool ok = s->urls != NULL && s->clients != NULL && s->ver != NULL;
 	for (size_t i = 0; ok && i < nurls; i++)
 		ok = rpc_urls[i] != NULL && (s->urls[i] = strdup(rpc_urls[i])) != NULL;
 	if (!ok) {
@@ -293,6 +538,7 @@ void nt_sync_request(nt_sync *s, uint64_t from, uint64_t to)
 	s->from = from;
 	s->to = to;
 	s->pending = from >= 1 && from <= to;
+	s->applied = from > 0 ? from - 1 : 0;
 	s->gen++;
 	pthread_cond_broadcast(&s->cv);
 	pthread_mutex_unlock(&s->mu);
@@ -311,4 +557,44 @@ void nt_sync_stop(nt_sync *s)
 	pthread_mutex_destroy(&s->mu);
 	pthread_cond_destroy(&s->cv);
 	free_all(s);
+}
+
+void nt_sync_applied(nt_sync *s, uint64_t height)
+{
+	if (s == NULL)
+		return;
+	pthread_mutex_lock(&s->mu);
+	if (height > s->applied) {
+		s->applied = height;
+		pthread_cond_broadcast(&s->cv);
+	}
+	pthread_mutex_unlock(&s->mu);
+}
+
+bool nt_sync_verified(nt_sync *s, const nt_block *b)
+{
+	if (s == NULL || b == NULL)
+		return false;
+	bool found = false;
+	pthread_mutex_lock(&s->mu);
+	/* Newest first: the block asked about was usually delivered lately. */
+	for (size_t k = 1; k <= s->nver && !found; k++) {
+		const verified *v = &s->ver[(s->ver_next + VERIFIED_MAX - k) % VERIFIED_MAX];
+		found = v->height == b->header.height && v->count == b->header.record_count &&
+			memcmp(v->root.b, b->header.records_root.b, NT_HASH_LEN) == 0;
+	}
+	pthread_mutex_unlock(&s->mu);
+	return found;
+}
+
+bool nt_sync_extend(nt_sync *s, uint64_t to)
+{
+	if (s == NULL)
+		return false;
+	pthread_mutex_lock(&s->mu);
+	bool ok = !s->quit && s->pending;
+	if (ok && to > s->to)
+		s->to = to;
+	pthread_mutex_unlock(&s->mu);
+	return ok;
 }

@@ -4,7 +4,10 @@
  *
  * The loop asks for a range (nt_sync_request); the sync thread tries the
  * peers' RPC URLs in turn and hands back each fetched (block, commit) pair
- * through the delivery callback, in height order. It does NOT apply
+ * through the delivery callback, in height order. Before delivering, it
+ * decodes and verifies every record signature of the fetched blocks on a
+ * few threads (nt_sync_verified tells the loop which blocks passed), the
+ * costly part of checking a block, so the loop need not. It does NOT apply
  * anything: the loop checks every commit against the validator set
  * (nt_ledger_check_block + nt_ledger_append verify everything) before
  * applying, so a lying peer can only waste time. */
@@ -32,5 +35,28 @@ nt_err nt_sync_start(const char *const *rpc_urls, size_t nurls, nt_sync_deliver 
 void nt_sync_request(nt_sync *s, uint64_t from, uint64_t to);
 /* Stops the thread and frees; NULL is a no-op. */
 void nt_sync_stop(nt_sync *s);
+/* Raises the end of the request in progress to to, without restarting it
+ * (what was fetched ahead stays valid). False when no request is in
+ * progress: ask with nt_sync_request instead. */
+bool nt_sync_extend(nt_sync *s, uint64_t to);
+
+/* Blocks delivered ahead of the height the loop reported applied
+ * (nt_sync_applied): the thread waits rather than run further ahead, so
+ * the loop's queue (SYNC_QUEUE_MAX) never overflows and drops blocks. */
+#define NT_SYNC_WINDOW 200
+
+/* The loop's ledger height after it handled a delivered block: lets the
+ * thread deliver up to height + NT_SYNC_WINDOW. */
+void nt_sync_applied(nt_sync *s, uint64_t height);
+
+/* True if the sync thread itself decoded strictly and verified the
+ * signature of every record of a block of this height, record count and
+ * records_root (the root it computed from the record bytes). Call it only
+ * for a block whose records are proven to match its header's
+ * records_root and record_count (nt_ledger_check_block proves that before
+ * it consults known_valid), so the root pins exactly the verified record
+ * bytes: whoever sent the block, a true answer skips nothing unchecked.
+ * Safe from any thread; false for NULL. */
+bool nt_sync_verified(nt_sync *s, const nt_block *b);
 
 #endif

@@ -488,6 +488,7 @@ typedef struct {
 	nt_kv base;
 	nt_kv *inner;
 	bool fail_writes;
+	unsigned writes, synced; /* successful writes, and how many with sync */
 } flaky_kv;
 
 static nt_err fk_get(nt_kv *kv, const void *k, size_t kl, uint8_t **v, size_t *vl)
@@ -497,7 +498,14 @@ static nt_err fk_get(nt_kv *kv, const void *k, size_t kl, uint8_t **v, size_t *v
 static nt_err fk_write(nt_kv *kv, const nt_kv_batch *b, bool sync)
 {
 	flaky_kv *f = (flaky_kv *)kv;
-	return f->fail_writes ? NT_ERR_IO : nt_kv_write(f->inner, b, sync);
+	if (f->fail_writes)
+		return NT_ERR_IO;
+	nt_err e = nt_kv_write(f->inner, b, sync);
+	if (e == NT_OK) {
+		f->writes++;
+		f->synced += sync;
+	}
+	return e;
 }
 static nt_err fk_scan(nt_kv *kv, const void *p, size_t pl, nt_kv_scan_fn fn, void *arg)
 {
@@ -604,6 +612,139 @@ static void test_append_rejects(void **state)
 }
 
 /* The stored commit of height as bytes. */
+/* Builds the next block of n fresh records with a quorum commit. */
+static nt_block *quorum_block(fix *f, uint32_t n, nt_commit *c)
+{
+	uint8_t recbuf[4][NT_RECORD_MAX];
+	size_t lens[4];
+	uint8_t digests[4][32];
+	nt_block *b = next_block(f, n, recbuf, lens, digests);
+	sign_commit(f, b, 0x7, 0, c);
+	return b;
+}
+
+/* Catch-up appends without fsync and syncs once at the end of a run:
+ * append_ex(false) writes no synced batch, the blocks are visible at once,
+ * flush makes one synced write (none when nothing is pending), and a
+ * LevelDB store reopened afterwards holds every block. */
+static void test_unsynced_append_flush(void **state)
+{
+	(void)state;
+	tu_seed();
+	fix *f = fix_new(4, true);
+	flaky_kv *fk = calloc(1, sizeof *fk);
+	assert_non_null(fk);
+	fk->base.ops = &flaky_ops;
+	fk->inner = f->kv;
+	f->kv = &fk->base;
+	nt_ledger_free(f->l);
+	nt_why why = {{0}};
+	assert_int_equal(nt_ledger_open(f->kv, &f->g, &f->l, &why), NT_OK);
+	grow(f, 2);
+	assert_int_equal(fk->synced, 1);
+	assert_false(nt_ledger_unsynced(f->l));
+	/* nothing pending: flush writes nothing */
+	assert_int_equal(nt_ledger_flush(f->l, &why), NT_OK);
+	assert_int_equal(fk->writes, 1);
+
+	for (int i = 0; i < 4; i++) {
+		nt_commit c;
+		nt_block *b = quorum_block(f, (uint32_t)(1 + tu_rand() % 4), &c);
+		if (nt_ledger_check_block(f->l, b, NULL, 0, 0, NULL, NULL, &why) != NT_OK ||
+		    nt_ledger_append_ex(f->l, b, &c, NULL, false, &why) != NT_OK)
+			fail_msg("block %d: %s", i, why.msg);
+		assert_true(nt_ledger_unsynced(f->l));
+		/* visible at once to the ledger's readers */
+		nt_block *back = NULL;
+		assert_int_equal(nt_ledger_block(f->l, b->header.height, &back), NT_OK);
+		assert_int_equal(back->count, b->count);
+		nt_block_free(back);
+		nt_block_free(b);
+	}
+	assert_int_equal(nt_ledger_height(f->l), 5);
+	assert_int_equal(fk->writes, 5);
+	assert_int_equal(fk->synced, 1);
+
+	/* A failing store: flush says so and the appends stay pending. */
+	fk->fail_writes = true;
+	assert_int_equal(nt_ledger_flush(f->l, &why), NT_ERR_IO);
+	assert_non_null(strstr(why.msg, "cannot sync the store"));
+	assert_true(nt_ledger_unsynced(f->l));
+	fk->fail_writes = false;
+	assert_int_equal(nt_ledger_flush(f->l, &why), NT_OK);
+	assert_int_equal(fk->synced, 2);
+	assert_false(nt_ledger_unsynced(f->l));
+	assert_int_equal(nt_ledger_flush(f->l, &why), NT_OK);
+	assert_int_equal(fk->synced, 2);
+
+	/* A synced append also covers the unsynced ones before it. */
+	nt_commit c;
+	nt_block *b = quorum_block(f, 2, &c);
+	assert_int_equal(nt_ledger_append_ex(f->l, b, &c, NULL, false, &why), NT_OK);
+	nt_block_free(b);
+	b = quorum_block(f, 3, &c);
+	assert_int_equal(nt_ledger_append(f->l, b, &c, NULL, &why), NT_OK);
+	nt_block_free(b);
+	assert_false(nt_ledger_unsynced(f->l));
+	assert_int_equal(fk->synced, 3);
+	b = quorum_block(f, 1, &c);
+	assert_int_equal(nt_ledger_append_ex(f->l, b, &c, NULL, false, &why), NT_OK);
+	nt_block_free(b);
+	assert_int_equal(nt_ledger_flush(f->l, &why), NT_OK);
+
+	/* Reopen the LevelDB store: every block is there and consistent. */
+	uint64_t height = nt_ledger_height(f->l);
+	nt_hash tip = *nt_ledger_tip_hash(f->l);
+	assert_int_equal(height, 8);
+	nt_ledger_free(f->l);
+	nt_kv_close(f->kv);
+	open_kv(f);
+	assert_int_equal(nt_ledger_open(f->kv, &f->g, &f->l, &why), NT_OK);
+	assert_int_equal(nt_ledger_height(f->l), height);
+	assert_memory_equal(nt_ledger_tip_hash(f->l), &tip, sizeof tip);
+	assert_int_equal(nt_ledger_audit(f->l, NULL, NULL, &why), NT_OK);
+	assert_int_equal(nt_ledger_flush(NULL, &why), NT_ERR_ARG);
+	assert_false(nt_ledger_unsynced(NULL));
+	fix_free(f);
+}
+
+/* A record whose signature is bad is refused unless known_valid vouches
+ * for it: the only way catch-up skips the check. */
+static void test_bad_record_sig_needs_known_valid(void **state)
+{
+	(void)state;
+	tu_seed();
+	fix *f = fix_new(4, false);
+	grow(f, 2);
+	uint8_t recbuf[3][NT_RECORD_MAX];
+	size_t lens[3];
+	uint8_t digests[3][32];
+	const uint8_t *ptrs[3];
+	for (int i = 0; i < 3; i++) {
+		lens[i] = make_record(f, recbuf[i], digests[i], i == 1);
+		ptrs[i] = recbuf[i];
+	}
+	recbuf[1][lens[1] - 1] ^= 0x01; /* the signature is last: still decodes */
+	f->now += 1000;
+	nt_block *b = propose_raw(f, ptrs, lens, 3, f->now);
+	nt_why why = {{0}};
+	assert_int_equal(nt_ledger_check_block(f->l, b, NULL, 0, 0, NULL, NULL, &why),
+			 NT_ERR_SIGNATURE);
+	assert_non_null(strstr(why.msg, "record 1 signature invalid"));
+	int asked = 0;
+	assert_int_equal(nt_ledger_check_block(f->l, b, NULL, 0, 0, yes, &asked, &why), NT_OK);
+	assert_int_equal(asked, 3);
+	/* known_valid is not even asked when the records do not match the
+	 * header: the structure is checked first */
+	b->header.records_root.b[0] ^= 1;
+	asked = 0;
+	assert_int_equal(nt_ledger_check_block(f->l, b, NULL, 0, 0, yes, &asked, &why),
+			 NT_ERR_MISMATCH);
+	assert_int_equal(asked, 0);
+	nt_block_free(b);
+	fix_free(f);
+}
+
 static size_t stored_commit(fix *f, uint64_t height, uint8_t out[NT_COMMIT_MAX])
 {
 	nt_commit *c = malloc(sizeof *c);
@@ -1034,11 +1175,17 @@ static void test_open_rejects(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_solo_chain),		cmocka_unit_test(test_quorum_chain_reopen),
-	    cmocka_unit_test(test_check_block_rejects), cmocka_unit_test(test_append_rejects),
-	    cmocka_unit_test(test_solo_rules),		cmocka_unit_test(test_find_digest_order),
-	    cmocka_unit_test(test_audit_detects),	cmocka_unit_test(test_open_rejects),
+	    cmocka_unit_test(test_solo_chain),
+	    cmocka_unit_test(test_quorum_chain_reopen),
+	    cmocka_unit_test(test_check_block_rejects),
+	    cmocka_unit_test(test_append_rejects),
+	    cmocka_unit_test(test_solo_rules),
+	    cmocka_unit_test(test_find_digest_order),
+	    cmocka_unit_test(test_audit_detects),
+	    cmocka_unit_test(test_open_rejects),
 	    cmocka_unit_test(test_last_commit),
+	    cmocka_unit_test(test_unsynced_append_flush),
+	    cmocka_unit_test(test_bad_record_sig_needs_known_valid),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -6,7 +6,9 @@
 #include "tests/testutil.h"
 
 #include "core/ledger.h"
+#include "core/record.h"
 #include "core/solo.h"
+#include "crypto/digest.h"
 #include "net/rpc_client.h"
 #include "net/rpc_server.h"
 #include "node/rpc.h"
@@ -156,11 +158,21 @@ typedef struct {
 	pthread_cond_t cv;
 	chain *dst;
 	uint64_t delivered;
-	uint64_t next;	 /* height expected */
-	bool order_ok;	 /* every delivery was the next height */
-	bool append_ok;	 /* every append succeeded */
-	bool lc_null_ok; /* last_commit NULL exactly at height 1 */
+	uint64_t next;		    /* height expected */
+	bool order_ok;		    /* every delivery was the next height */
+	bool append_ok;		    /* every append succeeded */
+	bool lc_null_ok;	    /* last_commit NULL exactly at height 1 */
+	nt_sync *s;		    /* set: ask nt_sync_verified, and check like the loop */
+	uint64_t verified, refused; /* by nt_sync_verified; by check_block */
+	uint64_t last_h;
 } sink;
+
+/* known_valid as catchup.c builds it: the sync thread's word or nothing. */
+static bool sink_known(void *arg, const nt_hash *id)
+{
+	(void)id;
+	return *(const bool *)arg;
+}
 
 static void deliver(void *arg, nt_block *b, const nt_commit *c, const nt_commit *lc)
 {
@@ -172,6 +184,22 @@ static void deliver(void *arg, nt_block *b, const nt_commit *c, const nt_commit 
 	if ((h == 1) != (lc == NULL))
 		k->lc_null_ok = false;
 	nt_why why = {{0}};
+	if (k->s != NULL) {
+		bool v = nt_sync_verified(k->s, b);
+		k->verified += v;
+		if (k->dst != NULL &&
+		    nt_ledger_check_block(k->dst->l, b, lc, 0, 0, sink_known, &v, &why) != NT_OK) {
+			k->refused++;
+			k->next = h; /* it was not applied */
+			k->delivered++;
+			k->last_h = h;
+			pthread_cond_broadcast(&k->cv);
+			pthread_mutex_unlock(&k->mu);
+			nt_block_free(b);
+			return;
+		}
+	}
+	k->last_h = h;
 	if (k->dst != NULL && nt_ledger_append(k->dst->l, b, c, lc, &why) != NT_OK) {
 		fprintf(stderr, "append %llu: %s\n", (unsigned long long)h, why.msg);
 		k->append_ok = false;
@@ -436,6 +464,192 @@ static void test_rpc_sync_method(void **state)
 	chain_free(&src);
 }
 
+/* A signed record of random content (bad: its signature broken). */
+static size_t make_record(const nt_seckey *k, uint8_t *out, bool bad)
+{
+	nt_record r;
+	memset(&r, 0, sizeof r);
+	r.version = NT_RECORD_VERSION;
+	r.alg = NT_ALG_SHA256;
+	r.digest_len = 32;
+	uint64_t file[4] = {tu_rand(), tu_rand(), tu_rand(), tu_rand()};
+	size_t dl = 0;
+	assert_int_equal(nt_digest_buf(NT_ALG_SHA256, file, sizeof file, r.digest, &dl), NT_OK);
+	r.size = sizeof file;
+	r.client_time = T0;
+	assert_int_equal(nt_record_sign(&r, k), NT_OK);
+	size_t len = 0;
+	assert_int_equal(nt_record_encode(&r, out, NT_RECORD_MAX, &len), NT_OK);
+	if (bad)
+		out[len - 1] ^= 0x01; /* the signature is last: still decodes */
+	return len;
+}
+
+/* Appends nblocks blocks of 3 records to c; the record at index 1 of
+ * block bad_h (0: none) has a broken signature (append stores it: only
+ * check_block verifies record signatures). */
+static void chain_grow_records(chain *c, uint64_t nblocks, uint64_t bad_h)
+{
+	nt_seckey *sub = NULL;
+	assert_int_equal(nt_seckey_generate(&sub), NT_OK);
+	nt_why why = {{0}};
+	for (uint64_t i = 0; i < nblocks; i++) {
+		uint64_t h = nt_ledger_height(c->l) + 1;
+		uint8_t recs[3][NT_RECORD_MAX];
+		const uint8_t *ptrs[3];
+		size_t lens[3];
+		for (int r = 0; r < 3; r++) {
+			lens[r] = make_record(sub, recs[r], h == bad_h && r == 1);
+			ptrs[r] = recs[r];
+		}
+		nt_block *b = NULL;
+		nt_commit cm;
+		assert_int_equal(
+		    nt_solo_produce(c->l, c->key, ptrs, lens, 3, T0 + h * 1000, &b, &cm, &why),
+		    NT_OK);
+		assert_int_equal(nt_ledger_append(c->l, b, &cm, NULL, &why), NT_OK);
+		nt_block_free(b);
+	}
+	nt_seckey_free(sub);
+}
+
+/* The sync thread verifies every record of what it fetches: each block it
+ * delivers is known verified (nt_sync_verified), but not a copy whose
+ * header names other records, nor the same records at another height. */
+static void test_sync_verifies_records(void **state)
+{
+	(void)state;
+	tu_seed();
+	chain src, dst;
+	chain_new(&src, 0, NULL);
+	chain_grow_records(&src, NBLK, 0);
+	chain_new(&dst, 0, src.key);
+	server sv;
+	server_start(&sv, src.l, NULL, 3);
+	const char *urls[1] = {sv.url};
+	sink k;
+	sink_init(&k, &dst, 1);
+	nt_sync *s = NULL;
+	nt_why why = {{0}};
+	assert_int_equal(nt_sync_start(urls, 1, deliver, &k, &s, &why), NT_OK);
+	k.s = s;
+	nt_sync_request(s, 1, NBLK);
+	sink_wait(&k, NBLK);
+	assert_true(k.order_ok);
+	assert_true(k.append_ok);
+	assert_int_equal(k.verified, NBLK);
+	assert_int_equal(k.refused, 0);
+	assert_int_equal(nt_ledger_height(dst.l), NBLK);
+
+	nt_block *b = NULL;
+	assert_int_equal(nt_ledger_block(src.l, 4, &b), NT_OK);
+	assert_true(nt_sync_verified(s, b));
+	b->header.records_root.b[7] ^= 1;
+	assert_false(nt_sync_verified(s, b));
+	b->header.records_root.b[7] ^= 1;
+	b->header.height = NBLK + 1;
+	assert_false(nt_sync_verified(s, b));
+	b->header.height = 4;
+	b->header.record_count = 2;
+	assert_false(nt_sync_verified(s, b));
+	assert_false(nt_sync_verified(NULL, b));
+	assert_false(nt_sync_verified(s, NULL));
+	nt_block_free(b);
+	nt_sync_stop(s);
+	server_stop(&sv);
+	assert_int_equal(nt_ledger_audit(dst.l, NULL, NULL, &why), NT_OK);
+	sink_destroy(&k);
+	chain_free(&src);
+	chain_free(&dst);
+}
+
+/* A peer serving a block with a bad record signature: the blocks before
+ * it arrive verified, it arrives NOT marked verified (so the loop checks
+ * its records and refuses it), and nothing after it is delivered. */
+static void test_sync_bad_record_signature(void **state)
+{
+	(void)state;
+	tu_seed();
+	chain src, dst;
+	chain_new(&src, 0, NULL);
+	chain_grow_records(&src, 4, 3);
+	chain_new(&dst, 0, src.key);
+	server sv;
+	server_start(&sv, src.l, NULL, 100);
+	const char *urls[1] = {sv.url};
+	sink k;
+	sink_init(&k, &dst, 1);
+	nt_sync *s = NULL;
+	nt_why why = {{0}};
+	assert_int_equal(nt_sync_start(urls, 1, deliver, &k, &s, &why), NT_OK);
+	k.s = s;
+	nt_sync_request(s, 1, 4);
+	sink_wait(&k, 3);
+	usleep(200000);
+	pthread_mutex_lock(&k.mu);
+	assert_int_equal(k.verified, 2);
+	assert_true(k.refused >= 1);
+	assert_int_equal(k.last_h, 3); /* block 4 never came */
+	pthread_mutex_unlock(&k.mu);
+	assert_int_equal(nt_ledger_height(dst.l), 2);
+	nt_sync_stop(s);
+	server_stop(&sv);
+	sink_destroy(&k);
+	chain_free(&src);
+	chain_free(&dst);
+}
+
+static uint64_t sink_count(sink *k)
+{
+	pthread_mutex_lock(&k->mu);
+	uint64_t n = k->delivered;
+	pthread_mutex_unlock(&k->mu);
+	return n;
+}
+
+/* The sync thread runs at most NT_SYNC_WINDOW blocks ahead of what the
+ * loop reported applied, and a request in progress can be extended. */
+static void test_sync_window_and_extend(void **state)
+{
+	(void)state;
+	tu_seed();
+	const uint64_t total = NT_SYNC_WINDOW + 60;
+	chain src;
+	chain_new(&src, total, NULL);
+	server sv;
+	server_start(&sv, src.l, NULL, 50);
+	const char *urls[1] = {sv.url};
+	sink k;
+	sink_init(&k, NULL, 1);
+	nt_sync *s = NULL;
+	nt_why why = {{0}};
+	assert_int_equal(nt_sync_start(urls, 1, deliver, &k, &s, &why), NT_OK);
+	nt_sync_request(s, 1, total - 20);
+	sink_wait(&k, NT_SYNC_WINDOW);
+	usleep(300000);
+	assert_int_equal(sink_count(&k), NT_SYNC_WINDOW); /* waits for the loop */
+	assert_true(nt_sync_extend(s, total));
+	nt_sync_applied(s, 30);
+	sink_wait(&k, NT_SYNC_WINDOW + 30);
+	usleep(200000);
+	assert_int_equal(sink_count(&k), NT_SYNC_WINDOW + 30);
+	nt_sync_applied(s, total);
+	sink_wait(&k, total);
+	usleep(200000);
+	assert_int_equal(sink_count(&k), total);
+	assert_true(k.order_ok);
+	/* done: nothing in progress to extend */
+	for (int i = 0; i < 100 && nt_sync_extend(s, total + 5); i++)
+		usleep(10000);
+	assert_false(nt_sync_extend(s, total + 5));
+	assert_false(nt_sync_extend(NULL, 1));
+	nt_sync_applied(NULL, 1);
+	nt_sync_stop(s);
+	server_stop(&sv);
+	sink_destroy(&k);
+	chain_free(&src);
+}
+
 static void test_sync_bad_args(void **state)
 {
 	(void)state;
@@ -468,6 +682,9 @@ int main(void)
 	    cmocka_unit_test(test_sync_rejects_bad_replies),
 	    cmocka_unit_test(test_rpc_sync_method),
 	    cmocka_unit_test(test_sync_bad_args),
+	    cmocka_unit_test(test_sync_verifies_records),
+	    cmocka_unit_test(test_sync_bad_record_signature),
+	    cmocka_unit_test(test_sync_window_and_extend),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
