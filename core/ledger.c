@@ -169,7 +169,7 @@ const nt_genesis *nt_ledger_genesis(const nt_ledger *l)
 
 uint64_t nt_ledger_height(const nt_ledger *l)
 {
-	return l->height;
+	return __atomic_load_n(&l->height, __ATOMIC_ACQUIRE);
 }
 
 const nt_header *nt_ledger_tip(const nt_ledger *l)
@@ -558,7 +558,7 @@ nt_err nt_ledger_append_ex(nt_ledger *l, const nt_block *b, const nt_commit *c,
 			nt_strerror(e));
 		goto out;
 	}
-	l->height = h->height;
+	__atomic_store_n(&l->height, h->height, __ATOMIC_RELEASE); /* read by other threads */
 	l->tip = *h;
 	l->tip_hash = bh;
 	nt_sha256(craw, cl, &l->tip_commit_hash);

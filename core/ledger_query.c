@@ -3,6 +3,7 @@
 #include "core/ledger.h"
 
 #include "core/ledger_internal.h"
+
 #include "core/receipt.h"
 #include "core/record.h"
 
@@ -10,6 +11,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* The tip height as the appending thread last published it: queries may run
+ * on other threads than the one appending (notaryd's RPC threads). */
+static inline uint64_t ntl_height(const nt_ledger *l)
+{
+	return __atomic_load_n(&l->height, __ATOMIC_ACQUIRE);
+}
 
 void ntl_recs_free(ntl_recs *r)
 {
@@ -166,7 +174,7 @@ nt_err nt_ledger_header(const nt_ledger *l, uint64_t height, nt_header *out)
 {
 	if (l == NULL || out == NULL)
 		return NT_ERR_ARG;
-	if (height == 0 || height > l->height)
+	if (height == 0 || height > ntl_height(l))
 		return NT_ERR_NOT_FOUND;
 	nt_err e = ntl_load_header(l, height, out, NULL, NULL, NULL);
 	/* Below the tip a missing header is damage, not absence. */
@@ -177,7 +185,7 @@ nt_err nt_ledger_commit(const nt_ledger *l, uint64_t height, nt_commit *out)
 {
 	if (l == NULL || out == NULL)
 		return NT_ERR_ARG;
-	if (height == 0 || height > l->height)
+	if (height == 0 || height > ntl_height(l))
 		return NT_ERR_NOT_FOUND;
 	/* Decode into a copy so out stays untouched on failure. */
 	nt_commit *c = malloc(sizeof *c);
@@ -238,7 +246,7 @@ nt_err nt_ledger_locate(const nt_ledger *l, const nt_hash *record_id, uint64_t *
 	uint32_t i = nt_get_u32(&r);
 	bool ok = nt_reader_done(&r);
 	free(v);
-	if (!ok || h == 0 || h > l->height)
+	if (!ok || h == 0 || h > ntl_height(l))
 		return NT_ERR_CORRUPT;
 	*height = h;
 	*index = i;

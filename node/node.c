@@ -1,7 +1,8 @@
 /* notaryd's wiring, its RPC events and its event loop.
  *
  * Threads: nng's workers run on_rpc (parse, decode and verify a submitted
- * record, in parallel) and push an event; the peer transport and the sync
+ * record, in parallel) and push an event, or answer a read-only query from
+ * the store themselves (answer_here); the peer transport and the sync
  * thread push peer events (gossip.c). The loop thread (the caller of
  * nt_node_run) owns ledger, mempool, waiters and the consensus engine
  * (consensus_host.c): it answers queries, adds records, feeds the engine
@@ -66,6 +67,55 @@ nt_rpc_env nd_env(const node *n)
 
 /* ---- RPC threads ---- */
 
+/* Answers a query that needs only the store, on the calling RPC thread, so
+ * that queries run in parallel and do not queue behind consensus work in
+ * the loop. LevelDB reads are thread-safe and stored blocks never change
+ * (a canonical-commit swap replaces one valid commit by another). Anything
+ * that needs the loop's state -- the mempool, waiting, a record not
+ * committed yet -- returns false and goes the usual way. */
+static bool answer_here(node *n, nt_rpc_req *req, nt_rpc_call *c)
+{
+	switch (c->method) {
+	case NT_RPC_RECEIPT:
+	case NT_RPC_FIND:
+	case NT_RPC_BLOCK:
+	case NT_RPC_VALIDATORS:
+	case NT_RPC_SYNC:
+		break;
+	default:
+		return false;
+	}
+	queue *q = &n->q;
+	pthread_rwlock_rdlock(&q->store_lock);
+	if (q->store_closed) {
+		pthread_rwlock_unlock(&q->store_lock);
+		return false;
+	}
+	char *reply = NULL;
+	if (c->method == NT_RPC_RECEIPT) {
+		uint64_t h;
+		uint32_t idx;
+		char *rj = NULL;
+		nt_err e = nt_ledger_locate(n->ledger, &c->record_id, &h, &idx);
+		/* NOT_FOUND after a successful locate: the block's batch is
+		 * written but the ledger's tip not yet moved; the loop knows. */
+		if (e == NT_OK && (e = nt_ledger_receipt(n->ledger, &c->record_id, &rj)) == NT_OK)
+			reply = nt_rpc_committed_reply(c->id, &c->record_id, h, rj);
+		free(rj);
+		if (e != NT_OK) {
+			pthread_rwlock_unlock(&q->store_lock);
+			return false;
+		}
+	} else {
+		nt_rpc_env env = nd_env(n);
+		reply = nt_rpc_exec_query(&env, c);
+	}
+	pthread_rwlock_unlock(&q->store_lock);
+	send_reply(req, reply);
+	nt_rpc_call_free(c);
+	return true;
+}
+
 static void on_rpc(void *arg, nt_rpc_req *req, const char *body, size_t len)
 {
 	node *n = arg;
@@ -77,6 +127,8 @@ static void on_rpc(void *arg, nt_rpc_req *req, const char *body, size_t len)
 		send_reply(req, err);
 		return;
 	}
+	if (answer_here(n, req, &c))
+		return;
 	queue *q = &n->q;
 	pthread_mutex_lock(&q->mu);
 	bool closed = q->closed, full = q->n == q->cap;
@@ -446,6 +498,11 @@ static void shutdown_node(node *n)
 		q->closed = true;
 		pthread_mutex_unlock(&q->mu);
 	}
+	/* Waits for queries running on RPC threads; later ones queue (and are
+	 * refused as the queue is closed). */
+	pthread_rwlock_wrlock(&q->store_lock);
+	q->store_closed = true;
+	pthread_rwlock_unlock(&q->store_lock);
 	if (n->srv != NULL && !n->fatal) {
 		drain_queue(n, 0);
 		/* Alone, we can still commit what is pending before leaving;
@@ -520,6 +577,12 @@ int nt_node_run(const char *home, const volatile sig_atomic_t *stop)
 	pthread_cond_init(&n->q.cv, &ca);
 	pthread_condattr_destroy(&ca);
 	pthread_mutex_init(&n->q.mu, NULL);
+	/* Writer-preferring: a flood of queries must not hold off shutdown. */
+	pthread_rwlockattr_t ra;
+	pthread_rwlockattr_init(&ra);
+	pthread_rwlockattr_setkind_np(&ra, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+	pthread_rwlock_init(&n->q.store_lock, &ra);
+	pthread_rwlockattr_destroy(&ra);
 
 	n->home = home;
 	int rc = open_all(n, home);
@@ -539,6 +602,7 @@ int nt_node_run(const char *home, const volatile sig_atomic_t *stop)
 		return rc; /* an abandoned transport may still lock n->q.mu */
 	pthread_cond_destroy(&n->q.cv);
 	pthread_mutex_destroy(&n->q.mu);
+	pthread_rwlock_destroy(&n->q.store_lock);
 	free(n);
 	return rc;
 }

@@ -93,6 +93,11 @@ typedef struct {
 	size_t pn, pbytes, nsync;
 	uint64_t dropped_full; /* under mu */
 	bool closed;
+	/* Read-only queries run on the RPC threads under the read side;
+	 * shutdown takes the write side to set store_closed before the
+	 * ledger goes (node.c, answer_here). */
+	pthread_rwlock_t store_lock;
+	bool store_closed;
 } queue;
 
 typedef struct {
