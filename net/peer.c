@@ -10,9 +10,11 @@
 
 #include <nng/nng.h>
 #include <nng/protocol/bus0/bus.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 /* nng's dialer waits between reconnection attempts, doubling from the
  * minimum up to the maximum: a restarted peer is back within ~2 s. */
@@ -31,6 +33,9 @@ struct nt_peer {
 	void *arg;
 	atomic_uint connected;
 	atomic_bool closing;
+	pthread_mutex_t mu; /* with cv: the closing thread says it is done */
+	pthread_cond_t cv;
+	bool closed;
 };
 
 static void on_pipe(nng_pipe pipe, nng_pipe_ev ev, void *arg)
@@ -85,8 +90,16 @@ nt_err nt_peer_start(const char *listen_url, const char *const *dial_urls, size_
 	p->arg = arg;
 	atomic_init(&p->connected, 0);
 	atomic_init(&p->closing, false);
+	pthread_mutex_init(&p->mu, NULL);
+	pthread_condattr_t ca;
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&p->cv, &ca);
+	pthread_condattr_destroy(&ca);
 	int rv = nng_bus0_open(&p->sock);
 	if (rv != 0) {
+		pthread_cond_destroy(&p->cv);
+		pthread_mutex_destroy(&p->mu);
 		free(p);
 		return net_fail(why, "open a bus socket", NULL, rv);
 	}
@@ -122,6 +135,8 @@ nt_err nt_peer_start(const char *listen_url, const char *const *dial_urls, size_
 	return NT_OK;
 fail:
 	nng_close(p->sock);
+	pthread_cond_destroy(&p->cv);
+	pthread_mutex_destroy(&p->mu);
 	free(p);
 	return e;
 }
@@ -151,13 +166,51 @@ unsigned nt_peer_connected(const nt_peer *p)
 	return p ? atomic_load(&((nt_peer *)p)->connected) : 0;
 }
 
-void nt_peer_stop(nt_peer *p)
+static void *close_thread(void *arg)
 {
-	if (p == NULL)
-		return;
-	atomic_store(&p->closing, true);
+	nt_peer *p = arg;
 	nng_close(p->sock);
 	/* Waits for a callback that is still running; none starts after. */
 	nng_aio_free(p->aio);
+	pthread_mutex_lock(&p->mu);
+	p->closed = true;
+	pthread_cond_signal(&p->cv);
+	pthread_mutex_unlock(&p->mu);
+	return NULL;
+}
+
+bool nt_peer_stop(nt_peer *p)
+{
+	if (p == NULL)
+		return true;
+	atomic_store(&p->closing, true);
+	/* Closed on a helper thread so that a deadlock inside nng cannot
+	 * keep the caller (a node shutting down, a test) forever. */
+	pthread_t th;
+	if (pthread_create(&th, NULL, close_thread, p) != 0) {
+		close_thread(p);
+	} else {
+		struct timespec ts;
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		ts.tv_sec += NT_PEER_STOP_MS / 1000;
+		ts.tv_nsec += (long)(NT_PEER_STOP_MS % 1000) * 1000000L;
+		if (ts.tv_nsec >= 1000000000L) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000L;
+		}
+		pthread_mutex_lock(&p->mu);
+		while (!p->closed && pthread_cond_timedwait(&p->cv, &p->mu, &ts) == 0)
+			;
+		bool closed = p->closed;
+		pthread_mutex_unlock(&p->mu);
+		if (!closed) {
+			pthread_detach(th);
+			return false; /* p stays allocated: the thread still uses it */
+		}
+		pthread_join(th, NULL);
+	}
+	pthread_cond_destroy(&p->cv);
+	pthread_mutex_destroy(&p->mu);
 	free(p);
+	return true;
 }

@@ -14,6 +14,7 @@
 
 #include "core/err.h"
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -40,7 +41,13 @@ nt_err nt_peer_broadcast(nt_peer *p, const uint8_t *msg, size_t len) NT_MUST_CHE
 /* Number of currently connected pipes (inbound + outbound). */
 unsigned nt_peer_connected(const nt_peer *p);
 
-/* Closes the socket and waits for callbacks to finish; NULL is a no-op. */
-void nt_peer_stop(nt_peer *p);
+/* Closes the socket and waits for callbacks to finish, within about
+ * NT_PEER_STOP_MS; NULL is a no-op. False when nng did not finish closing
+ * in time (nng 1.5.2's nng_close can deadlock under a message flood): the
+ * transport is then abandoned, allocated, to nng; the handler is not
+ * called again, except that one already running may still be finishing,
+ * so its arg must stay valid (exit the process soon). */
+#define NT_PEER_STOP_MS 4000
+bool nt_peer_stop(nt_peer *p);
 
 #endif

@@ -301,8 +301,15 @@ void nd_gossip_stop(node *n)
 	 * first, then free what they left there. */
 	nt_sync_stop(n->sync);
 	n->sync = NULL;
-	nt_peer_stop(n->peer);
+	bool clean = nt_peer_stop(n->peer);
 	n->peer = NULL;
+	if (!clean) {
+		nt_log(NT_LOG_WARN,
+		       "the peer transport did not close within %d ms; leaving it to the exit",
+		       NT_PEER_STOP_MS);
+		n->leak = true; /* a handler still running may touch n */
+		return;
+	}
 	queue *q = &n->q;
 	pthread_mutex_lock(&q->mu);
 	peer_event *ev = q->ph;
