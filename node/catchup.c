@@ -85,7 +85,7 @@ typedef struct {
 static bool synced_known_valid(void *arg, const nt_hash *id)
 {
 	const synced_arg *a = arg;
-	return a->verified || nd_known_valid(a->n->mp, id);
+	return a->verified || nd_known_valid(a->n, id);
 }
 
 /* Fetched blocks are appended without fsync, and the store is synced once

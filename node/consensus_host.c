@@ -28,7 +28,8 @@
 
 bool nd_known_valid(void *arg, const nt_hash *id)
 {
-	return nt_mempool_contains(arg, id);
+	node *n = arg;
+	return nt_mempool_contains(n->mp, id) || nd_sigcache_has(n->sigs, id);
 }
 
 /* ---- the host table ---- */
@@ -93,7 +94,7 @@ static bool host_valid(void *arg, const nt_block *b, const nt_commit *lc, uint64
 	node *n = arg;
 	nt_why why = {{0}};
 	nt_err e = nt_ledger_check_block(n->ledger, b, lc, now, n->ccfg.max_clock_skew_ms,
-					 nd_known_valid, n->mp, &why);
+					 nd_known_valid, n, &why);
 	if (e != NT_OK) {
 		nt_log(NT_LOG_WARN, "proposal for height %" PRIu64 " is invalid: %s",
 		       b->header.height, why.msg[0] ? why.msg : nt_strerror(e));

@@ -10,10 +10,14 @@
  * the node.
  *
  * Record gossip, two sealed types (core/peermsg.h envelope):
- *   TX  (16): body = one encoded record, sent once when a record is new to
- *             the mempool;
+ *   TX  (16): body = one encoded record;
  *   TXS (18): body = u16 n (1..NT_GOSSIP_TXS_MAX) || n x (u32 len || record),
- *             big-endian, no trailing bytes: the re-gossip batch.
+ *             big-endian, no trailing bytes.
+ * Records new to the mempool are collected during a loop turn and sent as
+ * one TXS (a TX when alone) at its end: the envelope's signature and the
+ * message's trip through the transport, which cost more than the record
+ * itself, are paid once per batch. The collecting adds no wait: the loop
+ * turn that took the records also sends them.
  * bus0 is best effort and a validator that was down (or not yet connected)
  * misses a TX for good, so the loop re-sends pending records whose oldest
  * waited REGOSSIP_AGE_MS: at most REGOSSIP_PER_S records a second, oldest
@@ -94,19 +98,25 @@ void nd_count_drop(node *n, nd_drop d)
  * queued for the loop. */
 static void take_record(node *n, uint16_t sender, const uint8_t *body, size_t blen)
 {
-	nt_record *rec = malloc(sizeof *rec);
-	if (rec == NULL)
-		return;
-	if (blen > NT_RECORD_MAX || nt_record_decode(body, blen, rec, NULL) != NT_OK) {
+	nt_hash id;
+	nt_record_id(body, blen, &id);
+	/* Most copies of a record are not its first (see sigcache.h). */
+	if (!nd_sigcache_has(n->sigs, &id)) {
+		nt_record *rec = malloc(sizeof *rec);
+		if (rec == NULL)
+			return;
+		if (blen > NT_RECORD_MAX || nt_record_decode(body, blen, rec, NULL) != NT_OK) {
+			free(rec);
+			nd_count_drop(n, ND_BAD_RECORD);
+			return;
+		}
+		nt_err e = nt_record_verify(rec);
 		free(rec);
-		nd_count_drop(n, ND_BAD_RECORD);
-		return;
-	}
-	nt_err e = nt_record_verify(rec);
-	free(rec);
-	if (e != NT_OK) {
-		nd_count_drop(n, ND_BAD_SIG);
-		return;
+		if (e != NT_OK) {
+			nd_count_drop(n, ND_BAD_SIG);
+			return;
+		}
+		nd_sigcache_add(n->sigs, &id);
 	}
 	peer_event *ev = calloc(1, sizeof *ev);
 	if (ev == NULL)
@@ -120,7 +130,7 @@ static void take_record(node *n, uint16_t sender, const uint8_t *body, size_t bl
 	}
 	memcpy(ev->msg, body, blen);
 	ev->len = blen;
-	nt_record_id(body, blen, &ev->id);
+	ev->id = id;
 	push(n, ev);
 }
 
@@ -260,10 +270,13 @@ static void on_sync(void *arg, nt_block *block, const nt_commit *commit,
 	push(n, ev);
 }
 
+/* Slots of the verified-records cache: ~2 MiB, several blocks' worth. */
+#define SIGCACHE_LOG2 16
+
 nt_err nd_gossip_start(node *n, nt_why *why)
 {
 	n->peer_tip = calloc(n->genesis.vals.n, sizeof *n->peer_tip);
-	if (n->peer_tip == NULL)
+	if (n->peer_tip == NULL || nd_sigcache_new(SIGCACHE_LOG2, &n->sigs) != NT_OK)
 		return nt_fail(why, NT_ERR_NOMEM, "out of memory");
 	/* A network of one with no peers listed needs no transport (and does
 	 * not take a port). */
@@ -303,6 +316,9 @@ void nd_gossip_stop(node *n)
 	n->sync = NULL;
 	bool clean = nt_peer_stop(n->peer);
 	n->peer = NULL;
+	free(n->txs);
+	n->txs = NULL;
+	n->txs_n = 0;
 	if (!clean) {
 		nt_log(NT_LOG_WARN,
 		       "the peer transport did not close within %d ms; leaving it to the exit",
@@ -310,6 +326,9 @@ void nd_gossip_stop(node *n)
 		n->leak = true; /* a handler still running may touch n */
 		return;
 	}
+	/* Only the transport's threads and the loop use it (both done). */
+	nd_sigcache_free(n->sigs);
+	n->sigs = NULL;
 	queue *q = &n->q;
 	pthread_mutex_lock(&q->mu);
 	peer_event *ev = q->ph;
@@ -346,13 +365,52 @@ static void broadcast_signed(node *n, uint8_t type, const uint8_t *body, size_t 
 	free(msg);
 }
 
+static void put_len(uint8_t *p, uint32_t l)
+{
+	p[0] = (uint8_t)(l >> 24);
+	p[1] = (uint8_t)(l >> 16);
+	p[2] = (uint8_t)(l >> 8);
+	p[3] = (uint8_t)l;
+}
+
+void nd_gossip_flush(node *n)
+{
+	if (n->txs_n == 0)
+		return;
+	if (n->txs_n == 1) {
+		broadcast_signed(n, NT_GOSSIP_TX, n->txs + 6, n->txs_len - 6);
+	} else {
+		n->txs[0] = (uint8_t)(n->txs_n >> 8);
+		n->txs[1] = (uint8_t)n->txs_n;
+		broadcast_signed(n, NT_GOSSIP_TXS, n->txs, n->txs_len);
+	}
+	n->txs_n = 0;
+	n->txs_len = 2;
+}
+
 void nd_gossip_tx(node *n, const uint8_t *rec, size_t len)
 {
-	broadcast_signed(n, NT_GOSSIP_TX, rec, len);
+	if (n->peer == NULL || n->self < 0)
+		return;
+	if (n->txs == NULL) {
+		if ((n->txs = malloc(NT_GOSSIP_TXS_BYTES)) == NULL) {
+			broadcast_signed(n, NT_GOSSIP_TX, rec, len);
+			return;
+		}
+		n->txs_len = 2;
+	}
+	if (n->txs_n == NT_GOSSIP_TXS_MAX || n->txs_len + 4 + len > NT_GOSSIP_TXS_BYTES)
+		nd_gossip_flush(n);
+	put_len(n->txs + n->txs_len, (uint32_t)len);
+	memcpy(n->txs + n->txs_len + 4, rec, len);
+	n->txs_len += 4 + len;
+	n->txs_n++;
 }
 
 void nd_gossip_status_tick(node *n, uint64_t now)
 {
+	/* Called at the end of every loop turn: the turn's new records go. */
+	nd_gossip_flush(n);
 	if (now < n->next_status)
 		return;
 	n->next_status = now + 1000;
@@ -417,10 +475,7 @@ void nd_gossip_regossip_tick(node *n, uint64_t now)
 		while (i < cnt && k < NT_GOSSIP_TXS_MAX &&
 		       off + 4 + n->lens[i] <= NT_GOSSIP_TXS_BYTES) {
 			uint32_t l = (uint32_t)n->lens[i];
-			body[off] = (uint8_t)(l >> 24);
-			body[off + 1] = (uint8_t)(l >> 16);
-			body[off + 2] = (uint8_t)(l >> 8);
-			body[off + 3] = (uint8_t)l;
+			put_len(body + off, l);
 			memcpy(body + off + 4, n->recs[i], l);
 			off += 4 + l;
 			i++;

@@ -19,6 +19,7 @@
 #include "node/config.h"
 #include "node/privval.h"
 #include "node/rpc.h"
+#include "node/sigcache.h"
 #include "node/sync.h"
 #include "node/wal.h"
 #include "node/walbuf.h"
@@ -30,11 +31,13 @@
 enum {
 	NT_GOSSIP_TX = 16,     /* body: one encoded record (mempool gossip) */
 	NT_GOSSIP_STATUS = 17, /* body: u64 tip height || u64 engine height || u32 round */
-	NT_GOSSIP_TXS = 18,    /* body: u16 n || n x (u32 len || record): re-gossip batch */
+	NT_GOSSIP_TXS = 18,    /* body: u16 n || n x (u32 len || record): a batch */
 };
-/* Re-gossip of pending records (gossip.c): at most this many a second,
- * oldest first, in batches; only while the oldest waited REGOSSIP_AGE_MS. */
-#define NT_GOSSIP_TXS_MAX 32
+/* New records are gossiped in TXS batches of up to NT_GOSSIP_TXS_MAX, one
+ * per loop turn (gossip.c). Re-gossip of pending records: at most
+ * REGOSSIP_PER_S a second, oldest first, only while the oldest waited
+ * REGOSSIP_AGE_MS. */
+#define NT_GOSSIP_TXS_MAX 128
 #define NT_GOSSIP_TXS_BYTES (256u * 1024)
 #define REGOSSIP_PER_S 256
 #define REGOSSIP_AGE_MS 1000
@@ -187,6 +190,9 @@ typedef struct node {
 	unsigned peers_seen;	 /* nt_peer_connected at the last tick */
 	uint64_t peer_joined_at; /* monotonic ms a peer last connected (or start) */
 	uint64_t regossiped;	 /* records re-sent (status "records_regossiped") */
+	nd_sigcache *sigs;	 /* records verified recently (any thread) */
+	uint8_t *txs;		 /* new records not yet gossiped: a TXS body */
+	size_t txs_len, txs_n;
 
 	/* block cadence (consensus_host.c): records added since the running
 	 * height started, and whether the next height may start at once */
@@ -217,7 +223,9 @@ bool nd_cons_block_due(const node *n, uint64_t now);
 
 /* helpers of consensus_host.c for catchup.c */
 void nd_fatal(node *n, const char *what, const nt_why *why, nt_err e);
-bool nd_known_valid(void *arg, const nt_hash *id); /* arg: the mempool */
+/* A record the mempool holds or whose signature was verified recently
+ * (sigcache.h): check_block need not verify it again. arg: the node. */
+bool nd_known_valid(void *arg, const nt_hash *id);
 void nd_lc_clear(node *n);
 
 /* catchup.c */
@@ -229,6 +237,7 @@ void nd_gossip_stop(node *n);
 void nd_gossip_event(node *n, peer_event *ev);
 void nd_gossip_broadcast(node *n, const uint8_t *msg, size_t len);
 void nd_gossip_tx(node *n, const uint8_t *rec, size_t len);
+void nd_gossip_flush(node *n); /* sends the records nd_gossip_tx collected */
 void nd_gossip_status_tick(node *n, uint64_t now);
 /* Re-sends old pending records (a peer that was down missed them). */
 void nd_gossip_regossip_tick(node *n, uint64_t now);
