@@ -44,7 +44,32 @@ uint64_t nd_wall_ms(void)
 	return clock_ms(CLOCK_REALTIME);
 }
 
-static void send_reply(nt_rpc_req *req, char *body)
+/* ---- replies ---- */
+
+/* A batch in flight: one slot per element, sent as one array when the last
+ * is filled. Slots are filled on the RPC thread that parsed the batch (parse
+ * errors, answer_here, busy) and, once its event is queued, on the loop
+ * thread (handle_call, waiters, shutdown). `left` counts the empty slots
+ * plus one hold, kept by whoever may still dispatch elements (the RPC
+ * thread, then the queued event), so the batch cannot be sent and freed
+ * under a dispatcher still walking it. */
+struct rpc_batch {
+	pthread_mutex_t mu;
+	nt_rpc_req *req;
+	size_t n, left;
+	size_t bytes; /* of the replies so far (NT_RPC_BATCH_REPLY_MAX) */
+	char **replies;
+	nt_rpc_call *calls; /* parsed elements; zeroed once answered or handed on */
+	char **ids;	    /* each element's id, for the reply-size error */
+	bool *queued;	    /* element i waits in the queued event */
+};
+
+static reply_to to_req(nt_rpc_req *req)
+{
+	return (reply_to){.req = req};
+}
+
+static void reply_single(nt_rpc_req *req, char *body)
 {
 	if (body == NULL) {
 		static const char oom[] = "{\"jsonrpc\":\"2.0\",\"id\":null,\"error\":{\"code\":-"
@@ -54,6 +79,55 @@ static void send_reply(nt_rpc_req *req, char *body)
 	}
 	nt_rpc_reply(req, body, strlen(body));
 	free(body);
+}
+
+static void batch_free(rpc_batch *b)
+{
+	for (size_t i = 0; i < b->n; i++) {
+		free(b->replies[i]);
+		free(b->ids[i]);
+	}
+	nt_rpc_batch_parsed_free(b->calls, NULL, b->n);
+	free(b->replies);
+	free(b->ids);
+	free(b->queued);
+	pthread_mutex_destroy(&b->mu);
+	free(b);
+}
+
+/* Drops one count (a filled slot or the hold); the last one sends. */
+static void batch_put(rpc_batch *b, size_t slot, char *body)
+{
+	pthread_mutex_lock(&b->mu);
+	if (slot < b->n) {
+		size_t l = body != NULL ? strlen(body) : 0;
+		if (b->bytes + l > NT_RPC_BATCH_REPLY_MAX) {
+			free(body);
+			body = nt_rpc_error(b->ids[slot], NT_RPC_E_TOO_LARGE,
+					    "the batch's reply would exceed %u bytes; send this "
+					    "request alone",
+					    NT_RPC_BATCH_REPLY_MAX);
+			l = body != NULL ? strlen(body) : 0;
+		}
+		b->bytes += l;
+		b->replies[slot] = body;
+	}
+	bool last = --b->left == 0;
+	pthread_mutex_unlock(&b->mu);
+	if (!last)
+		return;
+	char *all = nt_rpc_batch_join(b->replies, b->n);
+	nt_rpc_req *req = b->req;
+	batch_free(b);
+	reply_single(req, all);
+}
+
+static void send_reply(reply_to to, char *body)
+{
+	if (to.b != NULL)
+		batch_put(to.b, to.slot, body);
+	else
+		reply_single(to.req, body);
 }
 
 nt_rpc_env nd_env(const node *n)
@@ -73,7 +147,7 @@ nt_rpc_env nd_env(const node *n)
  * (a canonical-commit swap replaces one valid commit by another). Anything
  * that needs the loop's state -- the mempool, waiting, a record not
  * committed yet -- returns false and goes the usual way. */
-static bool answer_here(node *n, nt_rpc_req *req, nt_rpc_call *c)
+static bool answer_here(node *n, reply_to to, nt_rpc_call *c)
 {
 	switch (c->method) {
 	case NT_RPC_RECEIPT:
@@ -111,67 +185,158 @@ static bool answer_here(node *n, nt_rpc_req *req, nt_rpc_call *c)
 		reply = nt_rpc_exec_query(&env, c);
 	}
 	pthread_rwlock_unlock(&q->store_lock);
-	send_reply(req, reply);
+	send_reply(to, reply);
 	nt_rpc_call_free(c);
 	return true;
+}
+
+/* Queues ev for the loop; false (with *closed saying why) when the queue
+ * is closed or full. */
+static bool enqueue(node *n, rpc_event ev, bool *closed)
+{
+	queue *q = &n->q;
+	pthread_mutex_lock(&q->mu);
+	*closed = q->closed;
+	bool ok = !q->closed && q->n < q->cap;
+	if (ok) {
+		q->ev[(q->head + q->n) % q->cap] = ev;
+		q->n++;
+		pthread_cond_signal(&q->cv);
+	}
+	pthread_mutex_unlock(&q->mu);
+	if (!ok)
+		nt_log(NT_LOG_DEBUG, "request refused: %s",
+		       *closed ? "shutting down" : "queue full");
+	return ok;
+}
+
+static char *busy_reply(const char *id, bool closed)
+{
+	return nt_rpc_error(id, NT_RPC_E_BUSY, "%s",
+			    closed ? "node is shutting down; retry later"
+				   : "node is busy; retry later");
+}
+
+static rpc_batch *batch_new(nt_rpc_req *req, nt_rpc_call *calls, size_t cnt)
+{
+	rpc_batch *b = calloc(1, sizeof *b);
+	if (b == NULL)
+		return NULL;
+	b->replies = calloc(cnt, sizeof *b->replies);
+	b->ids = calloc(cnt, sizeof *b->ids);
+	b->queued = calloc(cnt, sizeof *b->queued);
+	bool ok = b->replies && b->ids && b->queued;
+	for (size_t i = 0; ok && i < cnt; i++)
+		ok = calls[i].id == NULL || (b->ids[i] = strdup(calls[i].id)) != NULL;
+	if (!ok) {
+		for (size_t i = 0; b->ids != NULL && i < cnt; i++)
+			free(b->ids[i]);
+		free(b->replies);
+		free(b->ids);
+		free(b->queued);
+		free(b);
+		return NULL;
+	}
+	pthread_mutex_init(&b->mu, NULL);
+	b->req = req;
+	b->n = cnt;
+	b->left = cnt + 1; /* + the hold */
+	b->calls = calls;
+	return b;
+}
+
+/* A batch: every element is handled as a single request would be, with its
+ * reply going to its slot; the elements that need the loop go in one event. */
+static void on_batch(node *n, nt_rpc_req *req, const char *body, size_t len)
+{
+	nt_rpc_call *calls = NULL;
+	char **errs = NULL, *err = NULL;
+	size_t cnt = 0;
+	if (nt_rpc_parse_batch(body, len, &calls, &errs, &cnt, &err) != NT_OK) {
+		if (nt_log_get_level() <= NT_LOG_DEBUG)
+			nt_log(NT_LOG_DEBUG, "rejected batch: %s", err ? err : "(out of memory)");
+		reply_single(req, err);
+		return;
+	}
+	rpc_batch *b = batch_new(req, calls, cnt);
+	if (b == NULL) {
+		nt_rpc_batch_parsed_free(calls, errs, cnt);
+		reply_single(req, NULL);
+		return;
+	}
+	size_t queued = 0;
+	for (size_t i = 0; i < cnt; i++) {
+		reply_to to = {.b = b, .slot = i};
+		if (errs[i] != NULL) {
+			batch_put(b, i, errs[i]);
+			errs[i] = NULL;
+		} else if (!answer_here(n, to, &b->calls[i])) {
+			b->queued[i] = true;
+			queued++;
+		}
+	}
+	free(errs);
+	bool closed = false;
+	/* From here the queued event holds the batch: hands off. */
+	if (queued > 0 && enqueue(n, (rpc_event){.batch = b}, &closed))
+		return;
+	for (size_t i = 0; queued > 0 && i < cnt; i++)
+		if (b->queued[i]) {
+			b->queued[i] = false;
+			batch_put(b, i, busy_reply(b->calls[i].id, closed));
+			nt_rpc_call_free(&b->calls[i]);
+		}
+	batch_put(b, SIZE_MAX, NULL); /* the hold */
 }
 
 static void on_rpc(void *arg, nt_rpc_req *req, const char *body, size_t len)
 {
 	node *n = arg;
+	if (nt_rpc_is_batch(body, len)) {
+		on_batch(n, req, body, len);
+		return;
+	}
 	nt_rpc_call c;
 	char *err = NULL;
 	if (nt_rpc_parse(body, len, &c, &err) != NT_OK) {
 		if (nt_log_get_level() <= NT_LOG_DEBUG)
 			nt_log(NT_LOG_DEBUG, "rejected request: %s", err ? err : "(out of memory)");
-		send_reply(req, err);
+		reply_single(req, err);
 		return;
 	}
-	if (answer_here(n, req, &c))
+	if (answer_here(n, to_req(req), &c))
 		return;
-	queue *q = &n->q;
-	pthread_mutex_lock(&q->mu);
-	bool closed = q->closed, full = q->n == q->cap;
-	if (!closed && !full) {
-		q->ev[(q->head + q->n) % q->cap] = (rpc_event){.req = req, .call = c};
-		q->n++;
-		pthread_cond_signal(&q->cv);
-	}
-	pthread_mutex_unlock(&q->mu);
-	if (closed || full) {
-		nt_log(NT_LOG_DEBUG, "request refused: %s",
-		       closed ? "shutting down" : "queue full");
-		send_reply(req, nt_rpc_error(c.id, NT_RPC_E_BUSY, "%s",
-					     closed ? "node is shutting down; retry later"
-						    : "node is busy; retry later"));
+	bool closed = false;
+	if (!enqueue(n, (rpc_event){.to = to_req(req), .call = c}, &closed)) {
+		reply_single(req, busy_reply(c.id, closed));
 		nt_rpc_call_free(&c);
 	}
 }
 
 /* ---- waiters ---- */
 
-static void waiter_add(node *n, nt_rpc_req *req, nt_rpc_call *c, uint64_t now)
+static void waiter_add(node *n, reply_to to, nt_rpc_call *c, uint64_t now)
 {
 	if (n->nw == n->wcap) {
 		size_t cap = n->wcap ? 2 * n->wcap : 64;
 		waiter *w = realloc(n->w, cap * sizeof *w);
 		if (w == NULL) {
 			nt_rpc_env env = nd_env(n);
-			send_reply(req, nt_rpc_record_reply(&env, c->id, &c->record_id));
+			send_reply(to, nt_rpc_record_reply(&env, c->id, &c->record_id));
 			return;
 		}
 		n->w = w;
 		n->wcap = cap;
 	}
 	n->w[n->nw++] = (waiter){
-	    .req = req, .id = c->id, .record_id = c->record_id, .deadline = now + c->wait_ms};
+	    .to = to, .id = c->id, .record_id = c->record_id, .deadline = now + c->wait_ms};
 	c->id = NULL; /* the waiter owns it now */
 }
 
 static void waiter_answer(node *n, size_t i)
 {
 	nt_rpc_env env = nd_env(n);
-	send_reply(n->w[i].req, nt_rpc_record_reply(&env, n->w[i].id, &n->w[i].record_id));
+	send_reply(n->w[i].to, nt_rpc_record_reply(&env, n->w[i].id, &n->w[i].record_id));
 	free(n->w[i].id);
 	n->w[i] = n->w[--n->nw];
 }
@@ -192,7 +357,7 @@ void nd_waiters_block(node *n, uint64_t height)
 			i++;
 			continue;
 		}
-		send_reply(n->w[i].req,
+		send_reply(n->w[i].to,
 			   nt_rpc_committed_reply(n->w[i].id, &n->w[i].record_id, height, rj));
 		free(rj);
 		free(n->w[i].id);
@@ -216,41 +381,38 @@ void nd_waiters_settle(node *n, uint64_t now, bool all)
 
 /* ---- events ---- */
 
-static void on_submit(node *n, rpc_event *ev, uint64_t now)
+static void on_submit(node *n, reply_to to, nt_rpc_call *c, uint64_t now)
 {
-	nt_rpc_call *c = &ev->call;
 	nt_rpc_env env = nd_env(n);
 	uint64_t h;
 	uint32_t idx;
 	nt_err e = nt_ledger_locate(n->ledger, &c->record_id, &h, &idx);
 	if (e == NT_OK) {
-		send_reply(ev->req, nt_rpc_record_reply(&env, c->id, &c->record_id));
+		send_reply(to, nt_rpc_record_reply(&env, c->id, &c->record_id));
 		return;
 	}
 	if (e != NT_ERR_NOT_FOUND) {
-		send_reply(ev->req, nt_rpc_error(c->id, NT_RPC_E_STORAGE, "storage failure: %s",
-						 nt_strerror(e)));
+		send_reply(to, nt_rpc_error(c->id, NT_RPC_E_STORAGE, "storage failure: %s",
+					    nt_strerror(e)));
 		return;
 	}
 	if (n->self < 0) {
 		/* An observer never proposes, so a record it took would wait
 		 * for someone else to gossip it: say where to go instead. */
-		send_reply(ev->req,
-			   nt_rpc_error(c->id, NT_RPC_E_OBSERVER,
-					"this node is an observer; submit to a validator"));
+		send_reply(to, nt_rpc_error(c->id, NT_RPC_E_OBSERVER,
+					    "this node is an observer; submit to a validator"));
 		return;
 	}
 	e = nt_mempool_add(n->mp, c->record, c->record_len, &c->record_id, now);
 	if (e == NT_ERR_FULL) {
 		nt_log(NT_LOG_DEBUG, "submit refused: mempool full");
-		send_reply(ev->req,
-			   nt_rpc_error(c->id, NT_RPC_E_BUSY,
-					"mempool is full (%zu records, %zu bytes); retry later",
-					nt_mempool_count(n->mp), nt_mempool_bytes(n->mp)));
+		send_reply(to, nt_rpc_error(c->id, NT_RPC_E_BUSY,
+					    "mempool is full (%zu records, %zu bytes); retry later",
+					    nt_mempool_count(n->mp), nt_mempool_bytes(n->mp)));
 		return;
 	}
 	if (e != NT_OK && e != NT_ERR_EXISTS) {
-		send_reply(ev->req,
+		send_reply(to,
 			   nt_rpc_error(c->id, NT_RPC_E_INTERNAL, "mempool: %s", nt_strerror(e)));
 		return;
 	}
@@ -261,9 +423,9 @@ static void on_submit(node *n, rpc_event *ev, uint64_t now)
 		n->arrived = true;
 	}
 	if (c->wait_ms > 0)
-		waiter_add(n, ev->req, c, now);
+		waiter_add(n, to, c, now);
 	else
-		send_reply(ev->req, nt_rpc_record_reply(&env, c->id, &c->record_id));
+		send_reply(to, nt_rpc_record_reply(&env, c->id, &c->record_id));
 	/* A full block is started at once, not at the next wake-up; anything
 	 * else waits for the end of this batch of events (nd_cons_tick), so
 	 * that a pipelined height takes every record that came with it. */
@@ -272,23 +434,22 @@ static void on_submit(node *n, rpc_event *ev, uint64_t now)
 		nd_cons_maybe_start(n, false);
 }
 
-static void on_receipt(node *n, rpc_event *ev, uint64_t now)
+static void on_receipt(node *n, reply_to to, nt_rpc_call *c, uint64_t now)
 {
-	nt_rpc_call *c = &ev->call;
 	nt_rpc_env env = nd_env(n);
 	uint64_t h;
 	uint32_t idx;
 	nt_err e = nt_ledger_locate(n->ledger, &c->record_id, &h, &idx);
 	if (e == NT_OK ||
 	    (e == NT_ERR_NOT_FOUND && nt_mempool_contains(n->mp, &c->record_id) && c->wait_ms == 0))
-		send_reply(ev->req, nt_rpc_record_reply(&env, c->id, &c->record_id));
+		send_reply(to, nt_rpc_record_reply(&env, c->id, &c->record_id));
 	else if (e == NT_ERR_NOT_FOUND && nt_mempool_contains(n->mp, &c->record_id))
-		waiter_add(n, ev->req, c, now);
+		waiter_add(n, to, c, now);
 	else if (e == NT_ERR_NOT_FOUND)
-		send_reply(ev->req, nt_rpc_error(c->id, NT_RPC_E_NOT_FOUND, "unknown record"));
+		send_reply(to, nt_rpc_error(c->id, NT_RPC_E_NOT_FOUND, "unknown record"));
 	else
-		send_reply(ev->req, nt_rpc_error(c->id, NT_RPC_E_STORAGE, "storage failure: %s",
-						 nt_strerror(e)));
+		send_reply(to, nt_rpc_error(c->id, NT_RPC_E_STORAGE, "storage failure: %s",
+					    nt_strerror(e)));
 }
 
 /* Consensus and peer state for the status method. */
@@ -320,27 +481,43 @@ static char *status_extra(const node *n)
 	return s;
 }
 
-static void handle_event(node *n, rpc_event *ev)
+static void handle_call(node *n, reply_to to, nt_rpc_call *c)
 {
 	uint64_t now = nd_mono_ms();
-	switch (ev->call.method) {
+	switch (c->method) {
 	case NT_RPC_SUBMIT:
-		on_submit(n, ev, now);
+		on_submit(n, to, c, now);
 		break;
 	case NT_RPC_RECEIPT:
-		on_receipt(n, ev, now);
+		on_receipt(n, to, c, now);
 		break;
 	default: {
 		nt_rpc_env env = nd_env(n);
 		char *extra = NULL;
-		if (ev->call.method == NT_RPC_STATUS)
+		if (c->method == NT_RPC_STATUS)
 			env.status_extra = extra = status_extra(n);
-		send_reply(ev->req, nt_rpc_exec_query(&env, &ev->call));
+		send_reply(to, nt_rpc_exec_query(&env, c));
 		free(extra);
 		break;
 	}
 	}
-	nt_rpc_call_free(&ev->call);
+	nt_rpc_call_free(c);
+}
+
+static void handle_event(node *n, rpc_event *ev)
+{
+	rpc_batch *b = ev->batch;
+	if (b == NULL) {
+		handle_call(n, ev->to, &ev->call);
+		return;
+	}
+	/* In request order; the event's hold keeps b alive until the end. */
+	for (size_t i = 0; i < b->n; i++)
+		if (b->queued[i]) {
+			b->queued[i] = false;
+			handle_call(n, (reply_to){.b = b, .slot = i}, &b->calls[i]);
+		}
+	batch_put(b, SIZE_MAX, NULL);
 }
 
 /* Takes every queued event (waiting until deadline if there is none) and
@@ -516,11 +693,11 @@ static void shutdown_node(node *n)
 	nt_rpc_env env = nd_env(n);
 	for (size_t i = 0; i < n->nw; i++) {
 		if (n->fatal)
-			send_reply(n->w[i].req,
+			send_reply(n->w[i].to,
 				   nt_rpc_error(n->w[i].id, NT_RPC_E_STORAGE,
 						"storage failure on the node; it is stopping"));
 		else
-			send_reply(n->w[i].req,
+			send_reply(n->w[i].to,
 				   nt_rpc_record_reply(&env, n->w[i].id, &n->w[i].record_id));
 		free(n->w[i].id);
 	}
@@ -541,9 +718,14 @@ static void shutdown_node(node *n)
 		/* nng may still call on_rpc, which touches n->q: n must live. */
 		n->leak = true;
 	}
-	/* Requests queued after the drain were abandoned with the transport. */
-	for (size_t i = 0; i < q->n; i++)
-		nt_rpc_call_free(&q->ev[(q->head + i) % q->cap].call);
+	/* Requests queued after the drain were abandoned with the transport;
+	 * so is a batch among them (its context is gone: nothing to send). */
+	for (size_t i = 0; i < q->n; i++) {
+		rpc_event *ev = &q->ev[(q->head + i) % q->cap];
+		nt_rpc_call_free(&ev->call);
+		if (ev->batch != NULL)
+			batch_free(ev->batch);
+	}
 	q->n = 0;
 	nd_gossip_stop(n);
 }

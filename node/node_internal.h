@@ -62,10 +62,21 @@ typedef enum {
 	ND__COUNT
 } nd_drop;
 
-/* Queue entry kinds. */
+/* Where a reply goes: a single request (b == NULL), or slot `slot` of a
+ * batch (node.c), which sends the joined array once every slot is filled. */
+typedef struct rpc_batch rpc_batch;
 typedef struct {
 	nt_rpc_req *req;
-	nt_rpc_call call;
+	rpc_batch *b;
+	size_t slot;
+} reply_to;
+
+/* Queue entry kinds. A batch takes one entry for all its elements that need
+ * the loop (it holds one nng context, like a single request). */
+typedef struct {
+	reply_to to;	  /* single request */
+	nt_rpc_call call; /* single request */
+	rpc_batch *batch; /* non-NULL: the batch's queued elements instead */
 } rpc_event;
 
 typedef struct peer_event {
@@ -104,7 +115,7 @@ typedef struct {
 } queue;
 
 typedef struct {
-	nt_rpc_req *req;
+	reply_to to;
 	char *id;
 	nt_hash record_id;
 	uint64_t deadline;

@@ -315,19 +315,18 @@ static nt_err parse_envelope(json_t *root, nt_rpc_call *c, perr *pe)
 	return e;
 }
 
-nt_err nt_rpc_parse(const char *body, size_t len, nt_rpc_call *out, char **err_reply)
+/* One request object (root NULL: the message was not JSON, jerr says
+ * why). */
+static nt_err parse_root(json_t *root, const json_error_t *jerr, nt_rpc_call *out, char **err_reply)
 {
 	nt_rpc_call c;
 	memset(&c, 0, sizeof c);
 	perr pe = {0, ""};
-	json_error_t jerr;
-	json_t *root = json_loadb(body, len, JSON_DECODE_ANY, &jerr);
 	nt_err e;
 	if (root == NULL)
-		e = bad(&pe, NT_RPC_E_PARSE, "parse error: %s", jerr.text);
+		e = bad(&pe, NT_RPC_E_PARSE, "parse error: %s", jerr->text);
 	else
 		e = parse_envelope(root, &c, &pe);
-	json_decref(root);
 	if (e != NT_OK) {
 		*err_reply = nt_rpc_error(c.id, pe.code, "%s", pe.msg);
 		nt_rpc_call_free(&c);
@@ -335,6 +334,111 @@ nt_err nt_rpc_parse(const char *body, size_t len, nt_rpc_call *out, char **err_r
 	}
 	*out = c;
 	return NT_OK;
+}
+
+nt_err nt_rpc_parse(const char *body, size_t len, nt_rpc_call *out, char **err_reply)
+{
+	json_error_t jerr;
+	json_t *root = json_loadb(body, len, JSON_DECODE_ANY, &jerr);
+	nt_err e = parse_root(root, &jerr, out, err_reply);
+	json_decref(root);
+	return e;
+}
+
+bool nt_rpc_is_batch(const char *body, size_t len)
+{
+	size_t i = 0;
+	while (i < len && (body[i] == ' ' || body[i] == '\t' || body[i] == '\n' || body[i] == '\r'))
+		i++;
+	return i < len && body[i] == '[';
+}
+
+nt_err nt_rpc_parse_batch(const char *body, size_t len, nt_rpc_call **calls, char ***errs,
+			  size_t *n, char **err_reply)
+{
+	json_error_t jerr;
+	json_t *root = json_loadb(body, len, JSON_DECODE_ANY, &jerr);
+	size_t cnt = json_array_size(root);
+	nt_err e = NT_ERR_ARG;
+	if (root == NULL)
+		*err_reply = nt_rpc_error(NULL, NT_RPC_E_PARSE, "parse error: %s", jerr.text);
+	else if (!json_is_array(root))
+		*err_reply =
+		    nt_rpc_error(NULL, NT_RPC_E_REQUEST, "a request must be a JSON-RPC 2.0 object");
+	else if (cnt == 0)
+		*err_reply = nt_rpc_error(NULL, NT_RPC_E_REQUEST, "empty batch");
+	else if (cnt > NT_RPC_BATCH_MAX)
+		*err_reply = nt_rpc_error(NULL, NT_RPC_E_REQUEST, "batch too large (max %d)",
+					  NT_RPC_BATCH_MAX);
+	else
+		e = NT_OK;
+	if (e != NT_OK) {
+		json_decref(root);
+		return e;
+	}
+	nt_rpc_call *cs = calloc(cnt, sizeof *cs);
+	char **es = calloc(cnt, sizeof *es);
+	for (size_t i = 0; cs != NULL && es != NULL && i < cnt; i++) {
+		json_t *el = json_array_get(root, i);
+		if (json_is_object(el)) {
+			if (parse_root(el, NULL, &cs[i], &es[i]) == NT_OK)
+				continue;
+		} else {
+			es[i] = nt_rpc_error(NULL, NT_RPC_E_REQUEST,
+					     "a batch element must be a JSON-RPC 2.0 object");
+		}
+		if (es[i] == NULL) {
+			e = NT_ERR_NOMEM;
+			break;
+		}
+	}
+	json_decref(root);
+	if (cs == NULL || es == NULL || e != NT_OK) {
+		nt_rpc_batch_parsed_free(cs, es, es != NULL ? cnt : 0);
+		*err_reply = NULL;
+		return NT_ERR_NOMEM;
+	}
+	*calls = cs;
+	*errs = es;
+	*n = cnt;
+	return NT_OK;
+}
+
+void nt_rpc_batch_parsed_free(nt_rpc_call *calls, char **errs, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (calls != NULL)
+			nt_rpc_call_free(&calls[i]);
+		if (errs != NULL)
+			free(errs[i]);
+	}
+	free(calls);
+	free(errs);
+}
+
+char *nt_rpc_batch_join(char *const *replies, size_t n)
+{
+	static const char oom[] =
+	    "{\"jsonrpc\":\"2.0\",\"id\":null,\"error\":{\"code\":-32603,\"message\":\"out of "
+	    "memory\"}}";
+	size_t total = 2;
+	for (size_t i = 0; i < n; i++)
+		total += (replies[i] != NULL ? strlen(replies[i]) : sizeof oom - 1) + 1;
+	char *out = malloc(total + 1), *p = out;
+	if (out == NULL)
+		return NULL;
+	*p++ = '[';
+	for (size_t i = 0; i < n; i++) {
+		const char *r = replies[i] != NULL ? replies[i] : oom;
+		size_t l = strlen(r);
+		if (i > 0)
+			*p++ = ',';
+		memcpy(p, r, l);
+		p += l;
+	}
+	*p++ = ']';
+	*p = '\0';
+	return out;
 }
 
 void nt_rpc_call_free(nt_rpc_call *c)

@@ -70,6 +70,31 @@ typedef struct {
 nt_err nt_rpc_parse(const char *body, size_t len, nt_rpc_call *out, char **err_reply) NT_MUST_CHECK;
 void nt_rpc_call_free(nt_rpc_call *c);
 
+/* Batches (docs/RPC.md): a JSON array of 1..NT_RPC_BATCH_MAX request
+ * objects, answered by one array with a response per element, in request
+ * order. The answers of one batch together are held to
+ * NT_RPC_BATCH_REPLY_MAX bytes (elements past it get -32004), so a batch of
+ * large queries cannot make the node hold hundreds of 4 MiB replies. */
+#define NT_RPC_BATCH_MAX 256
+#define NT_RPC_BATCH_REPLY_MAX (16u * 1024 * 1024)
+
+/* Whether body is a batch: its first non-whitespace byte is '['. */
+bool nt_rpc_is_batch(const char *body, size_t len);
+
+/* Parses a batch. On NT_OK, *n is the element count (1..NT_RPC_BATCH_MAX)
+ * and *calls, *errs are malloc'd arrays of n: element i is either a parsed
+ * call (errs[i] == NULL) or not (errs[i] is its error reply and calls[i]
+ * is zeroed). Free with nt_rpc_batch_parsed_free. Otherwise *err_reply is
+ * the single error reply for the whole message (not JSON, not an array,
+ * empty, too many elements; NULL when out of memory). */
+nt_err nt_rpc_parse_batch(const char *body, size_t len, nt_rpc_call **calls, char ***errs,
+			  size_t *n, char **err_reply) NT_MUST_CHECK;
+void nt_rpc_batch_parsed_free(nt_rpc_call *calls, char **errs, size_t n);
+
+/* "[r0,r1,...]" from n complete replies (a NULL one becomes an internal
+ * error with id null); NULL when out of memory. */
+char *nt_rpc_batch_join(char *const *replies, size_t n);
+
 /* Replies built from parts. id is JSON text (NULL means null). */
 char *nt_rpc_error(const char *id, int code, const char *fmt, ...) NT_PRINTF(3, 4);
 /* result is JSON text. */

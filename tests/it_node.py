@@ -413,7 +413,8 @@ class TestRpc(NodeTest):
             self.raw_err(c, b"", -32700)
             self.raw_err(c, b"42", -32600)
             self.raw_err(c, b"\"str\"", -32600)
-            self.raw_err(c, b'[{"jsonrpc":"2.0","id":1,"method":"status"}]', -32600)
+            self.raw_err(c, b'[]', -32600)
+            self.raw_err(c, b'[{"jsonrpc":"2.0",', -32700)
             self.raw_err(c, b'{"jsonrpc":"1.0","id":7,"method":"status"}', -32600, id=7)
             self.raw_err(c, b'{"jsonrpc":"2.0","id":7,"method":5}', -32600, id=7)
             self.raw_err(c, b'{"jsonrpc":"2.0","id":{"a":1},"method":"status"}', -32600)
@@ -485,6 +486,153 @@ class TestRpc(NodeTest):
         finally:
             idle.close()
         self.assertIsNone(self.node.proc.poll())
+
+
+def req(method, params=None, id=1):
+    r = {"jsonrpc": "2.0", "id": id, "method": method}
+    if params is not None:
+        r["params"] = params
+    return r
+
+
+class TestBatch(NodeTest):
+    def batch(self, c, elems):
+        body = elems if isinstance(elems, bytes) else json.dumps(elems).encode()
+        r = json.loads(c.request(body))
+        self.assertIsInstance(r, list, r)
+        return r
+
+    def test_submits_commit_with_receipts(self):
+        self.node.start()
+        with self.node.client() as c:
+            recs = [make_record(self.submitter) for _ in range(3)]
+            out = self.batch(c, [req("submit", {"record": r.hex(), "wait_ms": 5000}, id=10 + i)
+                                 for i, r in enumerate(recs)])
+            self.assertEqual(len(out), 3)
+            for i, (r, rec) in enumerate(zip(out, recs)):
+                self.assertEqual(r["jsonrpc"], "2.0")
+                self.assertEqual(r["id"], 10 + i)
+                res = r["result"]
+                self.assertEqual(res["status"], "committed", r)
+                self.assertEqual(res["record_id"], record_id(rec))
+                self.assertEqual(res["receipt"]["record"], rec.hex())
+                # the same receipt a later single call gives
+                self.assertEqual(self.ok(c, "receipt", {"record_id": record_id(rec)})["receipt"],
+                                 res["receipt"])
+            # a batch of queries answered on the RPC threads, in order
+            out = self.batch(c, [req("receipt", {"record_id": record_id(r)}, id="r%d" % i)
+                                 for i, r in enumerate(recs)] + [req("validators", id=99)])
+            self.assertEqual([r["id"] for r in out], ["r0", "r1", "r2", 99])
+            for r, rec in zip(out, recs):
+                self.assertEqual(r["result"]["record_id"], record_id(rec))
+            self.assertEqual(out[3]["result"]["quorum"], 1)
+            # single requests are unchanged after batches
+            self.assertEqual(self.ok(c, "status")["log_size"], 3)
+        if cli_has("verify"):
+            gen = os.path.join(self.home, "genesis.json")
+            for i, rec in enumerate(recs):
+                path = os.path.join(self.dir, "r%d.json" % i)
+                with open(path, "w") as f:
+                    json.dump(out[i]["result"]["receipt"], f)
+                p = subprocess.run([NOTARY, "verify", "--genesis", gen, "--receipt", path],
+                                   capture_output=True, text=True, timeout=30)
+                self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+
+    def test_mixed_elements(self):
+        self.node.start()
+        with self.node.client() as c:
+            rec = make_record(self.submitter)
+            out = self.batch(c, [req("submit", {"record": rec.hex(), "wait_ms": 5000}, id=1),
+                                 42,
+                                 req("nope", id=3),
+                                 req("status", id=4),
+                                 req("block", {"height": 0}, id=5),
+                                 req("receipt", {"record_id": "11" * 32}, id=6)])
+            self.assertEqual(len(out), 6, out)
+            self.assertEqual(out[0]["id"], 1)
+            self.assertEqual(out[0]["result"]["status"], "committed", out[0])
+            self.assertIsNone(out[1]["id"])
+            self.assertEqual(out[1]["error"]["code"], -32600)
+            self.assertEqual(out[2]["id"], 3)
+            self.assertEqual(out[2]["error"]["code"], -32601)
+            self.assertEqual(out[3]["id"], 4)
+            self.assertEqual(out[3]["result"]["chain_id"], "it-net")
+            self.assertEqual(out[4]["error"]["code"], -32602)
+            self.assertEqual(out[5]["error"]["code"], -32001)
+            # a bad record fails alone; the good one beside it is taken
+            bad = bytearray(make_record(self.submitter))
+            bad[-1] ^= 1
+            good = make_record(self.submitter)
+            out = self.batch(c, [req("submit", {"record": bytes(bad).hex()}, id="b"),
+                                 req("submit", {"record": good.hex(), "wait_ms": 5000}, id="g")])
+            self.assertEqual(out[0]["error"]["code"], -32002)
+            self.assertEqual(out[1]["result"]["status"], "committed")
+            # whitespace before the array; nested arrays are elements that fail
+            out = self.batch(c, b' \n\t[[], {"jsonrpc":"2.0","id":7,"method":"status"}]')
+            self.assertEqual(out[0]["error"]["code"], -32600)
+            self.assertEqual(out[1]["id"], 7)
+
+    def test_limits(self):
+        self.node.start()
+        with self.node.client() as c:
+            self.raw_err(c, b"[]", -32600)
+            self.raw_err(c, b" [ ] ", -32600)
+            msg = self.raw_err(c, json.dumps([req("status", id=i) for i in range(257)]).encode(),
+                               -32600)
+            self.assertIn("256", msg)
+            out = self.batch(c, [req("status", id=i) for i in range(256)])
+            self.assertEqual([r["id"] for r in out], list(range(256)))
+            # the 1 MiB message limit holds for the whole batch
+            recs = [make_record(self.submitter, meta={"pad": "x" * 3000}) for _ in range(200)]
+            body = json.dumps([req("submit", {"record": r.hex()}, id=i)
+                               for i, r in enumerate(recs)]).encode()
+            self.assertGreater(len(body), 1 << 20)
+            self.raw_err(c, body, -32004)
+            self.assertEqual(self.ok(c, "status")["mempool"]["records"], 0)
+
+    def test_duplicate_in_one_batch(self):
+        set_config(self.home, block={"interval_ms": 700})
+        self.node.start()
+        with self.node.client() as c:
+            rec = make_record(self.submitter)
+            p = {"record": rec.hex(), "wait_ms": 5000}
+            out = self.batch(c, [req("submit", p, id=1), req("submit", p, id=2),
+                                 req("submit", {"record": rec.hex()}, id=3)])
+            self.assertEqual(out[0]["result"]["status"], "committed", out)
+            self.assertEqual(out[1]["result"]["receipt"], out[0]["result"]["receipt"])
+            self.assertEqual(out[2]["result"]["status"], "pending")
+            self.assertEqual(self.ok(c, "status")["log_size"], 1)
+
+    def test_sigterm_answers_waiting_batch(self):
+        # Blocks only after a minute: a batch of submits waits; SIGTERM
+        # commits them and the batch gets its whole array.
+        set_config(self.home, block={"interval_ms": 600000, "max_records": 2000})
+        self.node.start()
+        recs = [make_record(self.submitter) for _ in range(8)]
+        got, errors = [], []
+
+        def worker():
+            try:
+                with self.node.client(timeout=30) as c:
+                    got.append(json.loads(c.request(json.dumps(
+                        [req("submit", {"record": r.hex(), "wait_ms": 60000}, id=i)
+                         for i, r in enumerate(recs)]).encode())))
+            except Exception as e:  # noqa: BLE001
+                errors.append(repr(e))
+
+        t = threading.Thread(target=worker, daemon=True)
+        t.start()
+        end = time.time() + 20
+        with self.node.client() as c:
+            while self.ok(c, "status")["mempool"]["records"] < 8 and time.time() < end:
+                time.sleep(0.05)
+        self.assertEqual(self.node.stop(), 0, self.node.log())
+        t.join(timeout=15)
+        self.assertFalse(errors, errors)
+        self.assertEqual(len(got), 1)
+        self.assertEqual([r["id"] for r in got[0]], list(range(8)))
+        for r in got[0]:
+            self.assertEqual(r["result"]["status"], "committed", r)
 
 
 class TestLifecycle(NodeTest):

@@ -1,7 +1,9 @@
-/* Fuzz target: nt_rpc_parse, the JSON-RPC request parser every client
- * message goes through (docs/RPC.md). On success the call must be within
- * the documented bounds; on failure the error reply must be a well-formed
- * JSON-RPC error object, because the transport sends it as is. */
+/* Fuzz target: nt_rpc_parse and nt_rpc_parse_batch, the JSON-RPC request
+ * parsers every client message goes through (docs/RPC.md). On success a
+ * call must be within the documented bounds; on failure the error reply
+ * must be a well-formed JSON-RPC error object, because the transport sends
+ * it as is; a batch's joined reply must be a JSON array of one entry per
+ * element. */
 #include "node/rpc.h"
 #include "tests/fuzz/fuzz.h"
 
@@ -26,19 +28,8 @@ static void check_error_reply(const char *reply)
 	json_decref(root);
 }
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+static void check_call(nt_rpc_call c)
 {
-	if (size > NT_RPC_MAX_MSG)
-		return 0; /* the transport answers -32004 before parsing */
-	nt_rpc_call c;
-	char *reply = NULL;
-	nt_err e = nt_rpc_parse((const char *)data, size, &c, &reply);
-	if (e != NT_OK) {
-		check_error_reply(reply);
-		free(reply);
-		return 0;
-	}
-	fz_check(reply == NULL);
 	switch (c.method) {
 	case NT_RPC_SUBMIT:
 		fz_check(c.record != NULL && c.record_len > 0 && c.record_len <= NT_RECORD_MAX);
@@ -67,6 +58,62 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fz_check(root != NULL);
 	json_decref(root);
 	free(ok);
+}
+
+static void check_batch(const char *body, size_t size)
+{
+	nt_rpc_call *calls = NULL;
+	char **errs = NULL, *reply = NULL;
+	size_t n = 0;
+	if (nt_rpc_parse_batch(body, size, &calls, &errs, &n, &reply) != NT_OK) {
+		check_error_reply(reply);
+		free(reply);
+		return;
+	}
+	fz_check(n >= 1 && n <= NT_RPC_BATCH_MAX);
+	char **replies = calloc(n, sizeof *replies);
+	fz_check(replies != NULL);
+	for (size_t i = 0; i < n; i++) {
+		if (errs[i] != NULL) {
+			check_error_reply(errs[i]);
+			replies[i] = errs[i];
+			errs[i] = NULL;
+		} else {
+			check_call(calls[i]);
+			replies[i] = nt_rpc_result(calls[i].id, "null");
+		}
+	}
+	char *all = nt_rpc_batch_join(replies, n);
+	fz_check(all != NULL);
+	json_t *arr = json_loads(all, 0, NULL);
+	fz_check(json_is_array(arr) && json_array_size(arr) == n);
+	json_decref(arr);
+	free(all);
+	for (size_t i = 0; i < n; i++)
+		free(replies[i]);
+	free(replies);
+	nt_rpc_batch_parsed_free(calls, errs, n);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	if (size > NT_RPC_MAX_MSG)
+		return 0; /* the transport answers -32004 before parsing */
+	const char *body = (const char *)data;
+	if (nt_rpc_is_batch(body, size)) {
+		check_batch(body, size);
+		return 0;
+	}
+	nt_rpc_call c;
+	char *reply = NULL;
+	nt_err e = nt_rpc_parse(body, size, &c, &reply);
+	if (e != NT_OK) {
+		check_error_reply(reply);
+		free(reply);
+		return 0;
+	}
+	fz_check(reply == NULL);
+	check_call(c);
 	nt_rpc_call_free(&c);
 	return 0;
 }
