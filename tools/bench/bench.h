@@ -17,6 +17,8 @@
 #include "core/types.h"
 
 #define BENCH_MAX_NODES 64
+/* --batch: the node's limit (node/rpc.h NT_RPC_BATCH_MAX). */
+#define BENCH_BATCH_MAX 256
 
 /* ---- processes (bench_proc.c) ---- */
 
@@ -95,14 +97,17 @@ typedef struct {
 	char first_error[256];
 } bench_submit_result;
 
-/* Submits recs[from, from+n) with nclients threads spread over urls.
+/* Submits recs[from, from+n) with nclients threads spread over urls,
+ * batch (1..BENCH_BATCH_MAX) records per message: a batch's records all
+ * count their latency from its send (open loop: its first record's due
+ * time); elements answered busy or pending go on one at a time.
  * rate_per_s == 0: closed loop (each client sends its next record when its
  * receipt is back). Otherwise open loop: record k is due at start + k/rate
  * and its latency counts from that due time, so a stalled node cannot hide
  * its queueing (no coordinated omission). */
 nt_err bench_submit(const bench_records *rs, size_t from, size_t n, char urls[][64],
 		    unsigned nurls, unsigned nclients, double rate_per_s, unsigned wait_ms,
-		    bench_submit_result *out, nt_why *why) NT_MUST_CHECK;
+		    unsigned batch, bench_submit_result *out, nt_why *why) NT_MUST_CHECK;
 
 typedef struct {
 	size_t done, failed;

@@ -215,20 +215,9 @@ static void tenths(const uint64_t *ends, size_t n, uint64_t first, uint64_t last
  * stuck, so the phase stops rather than wait out every record. */
 enum { R_COMMITTED, R_PENDING, R_BUSY, R_FAILED, R_DOWN };
 
-/* Sends req and classifies the answer. */
-static int call(nt_rpc_client *cl, const char *req, size_t len, int timeout_ms, uint64_t *height,
-		bool find, char *err, size_t errcap)
+/* Classifies one JSON-RPC response object. */
+static int classify(json_t *j, uint64_t *height, bool find, char *err, size_t errcap)
 {
-	char *resp = NULL;
-	size_t rlen = 0;
-	nt_why why = {{0}};
-	nt_err e = nt_rpc_client_call(cl, req, len, timeout_ms, &resp, &rlen, &why);
-	if (e != NT_OK) {
-		snprintf(err, errcap, "%s", why.msg[0] ? why.msg : nt_strerror(e));
-		return R_DOWN;
-	}
-	json_t *j = json_loadb(resp, rlen, 0, NULL);
-	free(resp);
 	int rc = R_FAILED;
 	json_t *res = json_object_get(j, "result");
 	json_t *er = json_object_get(j, "error");
@@ -258,6 +247,35 @@ static int call(nt_rpc_client *cl, const char *req, size_t len, int timeout_ms, 
 			snprintf(err, errcap, "unexpected answer");
 		}
 	}
+	return rc;
+}
+
+/* Sends req; on success *out is the parsed answer (an object, or an array
+ * for a batch). */
+static int send_req(nt_rpc_client *cl, const char *req, size_t len, int timeout_ms, json_t **out,
+		    char *err, size_t errcap)
+{
+	char *resp = NULL;
+	size_t rlen = 0;
+	nt_why why = {{0}};
+	nt_err e = nt_rpc_client_call(cl, req, len, timeout_ms, &resp, &rlen, &why);
+	if (e != NT_OK) {
+		snprintf(err, errcap, "%s", why.msg[0] ? why.msg : nt_strerror(e));
+		return R_DOWN;
+	}
+	*out = json_loadb(resp, rlen, 0, NULL);
+	free(resp);
+	return R_COMMITTED;
+}
+
+/* Sends req and classifies the answer. */
+static int call(nt_rpc_client *cl, const char *req, size_t len, int timeout_ms, uint64_t *height,
+		bool find, char *err, size_t errcap)
+{
+	json_t *j = NULL;
+	if (send_req(cl, req, len, timeout_ms, &j, err, errcap) == R_DOWN)
+		return R_DOWN;
+	int rc = classify(j, height, find, err, errcap);
 	json_decref(j);
 	return rc;
 }
@@ -270,7 +288,7 @@ typedef struct {
 	char (*urls)[64];
 	unsigned nurls;
 	double rate;
-	unsigned wait_ms;
+	unsigned wait_ms, batch;
 	uint64_t t0_us;
 	_Atomic size_t next;
 	atomic_size_t committed, failed, busy;
@@ -296,6 +314,127 @@ static void note_error(submit_shared *sh, const char *msg)
 	pthread_mutex_unlock(&sh->mu);
 }
 
+/* Writes record k's submit request at req; returns its length. */
+static int submit_req(const submit_shared *sh, size_t k, char *req)
+{
+	const bench_record *r = &sh->rs->r[sh->from + k];
+	int n = snprintf(req, 160, "{\"jsonrpc\":\"2.0\",\"id\":%zu,\"method\":\"submit\","
+			 "\"params\":{\"record\":\"", k);
+	nt_hex_encode(r->rec, r->len, req + n);
+	n += 2 * r->len;
+	n += snprintf(req + n, 96, "\",\"wait_ms\":%u}}", sh->wait_ms);
+	return n;
+}
+
+/* Carries record k to its receipt one request at a time: rc R_BUSY means
+ * (re)send the submit, R_PENDING ask for the receipt, waiting again. */
+static int finish_one(submit_shared *sh, nt_rpc_client *cl, char *req, size_t k, int rc,
+		      uint64_t deadline, uint64_t *h, char *err, size_t errcap)
+{
+	bool first = true;
+	if (rc == R_BUSY) {
+		int n = submit_req(sh, k, req);
+		while (rc == R_BUSY && bench_now_us() < deadline) {
+			if (!first) {
+				atomic_fetch_add(&sh->busy, 1);
+				bench_sleep_ms(BUSY_BACKOFF_MS);
+			}
+			first = false;
+			rc = call(cl, req, (size_t)n, (int)sh->wait_ms + RPC_GRACE_MS, h, false, err,
+				  errcap);
+		}
+		if (rc == R_BUSY)
+			atomic_fetch_add(&sh->busy, 1);
+	}
+	if (rc == R_PENDING || rc == R_BUSY) {
+		/* Still in a mempool: ask for the receipt, waiting again. */
+		char idhex[65];
+		nt_hex_encode(sh->rs->r[sh->from + k].id.b, 32, idhex);
+		int qn = snprintf(req, 512,
+				  "{\"jsonrpc\":\"2.0\",\"id\":%zu,\"method\":\"receipt\","
+				  "\"params\":{\"record_id\":\"%s\",\"wait_ms\":%u}}",
+				  k, idhex, sh->wait_ms);
+		while ((rc == R_PENDING || rc == R_BUSY) && bench_now_us() < deadline) {
+			if (rc == R_BUSY)
+				bench_sleep_ms(BUSY_BACKOFF_MS);
+			rc = call(cl, req, (size_t)qn, (int)sh->wait_ms + RPC_GRACE_MS, h, false,
+				  err, errcap);
+		}
+	}
+	return rc;
+}
+
+typedef struct {
+	uint64_t first, last, maxh;
+} client_span;
+
+static void note_result(submit_shared *sh, size_t k, int rc, uint64_t due, uint64_t h,
+			const char *err, client_span *sp)
+{
+	uint64_t end = bench_now_us();
+	if (rc == R_COMMITTED) {
+		sh->lat_ms[k] = (double)(end - due) / 1000.0;
+		sh->end_us[k] = end;
+		atomic_fetch_add(&sh->committed, 1);
+		if (end > sp->last)
+			sp->last = end;
+		if (h > sp->maxh)
+			sp->maxh = h;
+	} else {
+		atomic_fetch_add(&sh->failed, 1);
+		note_error(sh, err[0] ? err : "not committed within the deadline");
+		if (rc == R_DOWN)
+			atomic_store(&sh->down, true);
+	}
+}
+
+/* Records k..k+cnt-1 in one batch message; the elements that come back
+ * committed are done, the rest go on one by one (busy, pending). */
+static void submit_batch(submit_shared *sh, nt_rpc_client *cl, char *req, size_t k, size_t cnt,
+			 uint64_t due, uint64_t deadline, client_span *sp)
+{
+	char err[256] = "";
+	int rcs[BENCH_BATCH_MAX];
+	uint64_t hs[BENCH_BATCH_MAX];
+	size_t n = 0;
+	req[n++] = '[';
+	for (size_t j = 0; j < cnt; j++) {
+		if (j > 0)
+			req[n++] = ',';
+		n += (size_t)submit_req(sh, k + j, req + n);
+		rcs[j] = R_FAILED;
+		hs[j] = 0;
+	}
+	req[n++] = ']';
+	json_t *arr = NULL;
+	int rc = send_req(cl, req, n, (int)sh->wait_ms + RPC_GRACE_MS, &arr, err, sizeof err);
+	if (rc != R_DOWN && json_is_object(arr) &&
+	    json_integer_value(json_object_get(json_object_get(arr, "error"), "code")) == -32003)
+		rc = R_BUSY; /* the whole batch refused (not expected: kept simple) */
+	for (size_t j = 0; j < cnt; j++) {
+		json_t *el = json_array_get(arr, j);
+		json_t *id = json_object_get(el, "id");
+		if (rc == R_DOWN || rc == R_BUSY)
+			rcs[j] = rc;
+		else if (json_is_integer(id) && (size_t)json_integer_value(id) == k + j)
+			rcs[j] = classify(el, &hs[j], false, err, sizeof err);
+		else
+			snprintf(err, sizeof err, "batch answer without element %zu", j);
+	}
+	json_decref(arr);
+	for (size_t j = 0; j < cnt; j++) {
+		if (rcs[j] == R_BUSY || rcs[j] == R_PENDING) {
+			if (rcs[j] == R_BUSY) {
+				atomic_fetch_add(&sh->busy, 1);
+				bench_sleep_ms(BUSY_BACKOFF_MS);
+			}
+			rcs[j] = finish_one(sh, cl, req, k + j, rcs[j], deadline, &hs[j], err,
+					    sizeof err);
+		}
+		note_result(sh, k + j, rcs[j], due, hs[j], err, sp);
+	}
+}
+
 static void *submit_client(void *arg)
 {
 	client_arg *ca = arg;
@@ -307,13 +446,15 @@ static void *submit_client(void *arg)
 		note_error(sh, why.msg);
 		return NULL;
 	}
-	char *req = malloc(2 * NT_RECORD_MAX + 256);
-	uint64_t first = UINT64_MAX, last = 0, maxh = 0;
+	size_t bk = sh->batch > 1 ? sh->batch : 1;
+	char *req = malloc(bk * (2 * NT_RECORD_MAX + 256) + 2);
+	client_span sp = {UINT64_MAX, 0, 0};
 	for (;;) {
-		size_t k = atomic_fetch_add(&sh->next, 1);
+		size_t k = atomic_fetch_add(&sh->next, bk);
 		if (req == NULL || k >= sh->n || atomic_load(&sh->down))
 			break;
-		const bench_record *r = &sh->rs->r[sh->from + k];
+		size_t cnt = sh->n - k < bk ? sh->n - k : bk;
+		/* Open loop: a batch goes on the schedule of its first record. */
 		uint64_t due = sh->t0_us;
 		if (sh->rate > 0) {
 			due = sh->t0_us + (uint64_t)((double)k * 1e6 / sh->rate);
@@ -326,64 +467,27 @@ static void *submit_client(void *arg)
 		uint64_t start = bench_now_us();
 		if (sh->rate <= 0)
 			due = start;
-		if (start < first)
-			first = start;
+		if (start < sp.first)
+			sp.first = start;
 		uint64_t deadline = start + RECORD_DEADLINE_MS * 1000ull;
-		int n = snprintf(req, 160, "{\"jsonrpc\":\"2.0\",\"id\":%zu,\"method\":\"submit\","
-				  "\"params\":{\"record\":\"", k);
-		nt_hex_encode(r->rec, r->len, req + n);
-		n += 2 * r->len;
-		n += snprintf(req + n, 96, "\",\"wait_ms\":%u}}", sh->wait_ms);
-		int rc = R_BUSY;
+		if (bk > 1) {
+			submit_batch(sh, cl, req, k, cnt, due, deadline, &sp);
+			continue;
+		}
 		uint64_t h = 0;
-		while (rc == R_BUSY && bench_now_us() < deadline) {
-			rc = call(cl, req, (size_t)n, (int)sh->wait_ms + RPC_GRACE_MS, &h, false,
-				  err, sizeof err);
-			if (rc == R_BUSY) {
-				atomic_fetch_add(&sh->busy, 1);
-				bench_sleep_ms(BUSY_BACKOFF_MS);
-			}
-		}
-		if (rc == R_PENDING || rc == R_BUSY) {
-			/* Still in a mempool: ask for the receipt, waiting again. */
-			char idhex[65];
-			nt_hex_encode(r->id.b, 32, idhex);
-			int qn = snprintf(req, 512,
-					  "{\"jsonrpc\":\"2.0\",\"id\":%zu,\"method\":\"receipt\","
-					  "\"params\":{\"record_id\":\"%s\",\"wait_ms\":%u}}",
-					  k, idhex, sh->wait_ms);
-			while ((rc == R_PENDING || rc == R_BUSY) && bench_now_us() < deadline) {
-				if (rc == R_BUSY)
-					bench_sleep_ms(BUSY_BACKOFF_MS);
-				rc = call(cl, req, (size_t)qn, (int)sh->wait_ms + RPC_GRACE_MS, &h,
-					  false, err, sizeof err);
-			}
-		}
-		uint64_t end = bench_now_us();
-		if (rc == R_COMMITTED) {
-			sh->lat_ms[k] = (double)(end - due) / 1000.0;
-			sh->end_us[k] = end;
-			atomic_fetch_add(&sh->committed, 1);
-			if (end > last)
-				last = end;
-			if (h > maxh)
-				maxh = h;
-		} else {
-			atomic_fetch_add(&sh->failed, 1);
-			note_error(sh, err[0] ? err : "not committed within the deadline");
-			if (rc == R_DOWN)
-				atomic_store(&sh->down, true);
-		}
+		err[0] = '\0';
+		int rc = finish_one(sh, cl, req, k, R_BUSY, deadline, &h, err, sizeof err);
+		note_result(sh, k, rc, due, h, err, &sp);
 	}
 	free(req);
 	nt_rpc_client_close(cl);
 	pthread_mutex_lock(&sh->mu);
-	if (first < sh->first_us)
-		sh->first_us = first;
-	if (last > sh->last_us)
-		sh->last_us = last;
-	if (maxh > sh->max_height)
-		sh->max_height = maxh;
+	if (sp.first < sh->first_us)
+		sh->first_us = sp.first;
+	if (sp.last > sh->last_us)
+		sh->last_us = sp.last;
+	if (sp.maxh > sh->max_height)
+		sh->max_height = sp.maxh;
 	pthread_mutex_unlock(&sh->mu);
 	return NULL;
 }
@@ -420,9 +524,10 @@ static nt_err run_clients(void *(*fn)(void *), void *sh, unsigned nclients, nt_w
 
 nt_err bench_submit(const bench_records *rs, size_t from, size_t n, char urls[][64],
 		    unsigned nurls, unsigned nclients, double rate_per_s, unsigned wait_ms,
-		    bench_submit_result *out, nt_why *why)
+		    unsigned batch, bench_submit_result *out, nt_why *why)
 {
-	if (from + n > rs->n || nurls == 0 || nclients == 0 || wait_ms == 0)
+	if (from + n > rs->n || nurls == 0 || nclients == 0 || wait_ms == 0 || batch == 0 ||
+	    batch > BENCH_BATCH_MAX)
 		return nt_fail(why, NT_ERR_ARG, "bad submit phase arguments");
 	submit_shared *sh = calloc(1, sizeof *sh);
 	double *lat = malloc((n ? n : 1) * sizeof *lat);
@@ -436,7 +541,7 @@ nt_err bench_submit(const bench_records *rs, size_t from, size_t n, char urls[][
 	for (size_t i = 0; i < n; i++)
 		lat[i] = -1;
 	*sh = (submit_shared){.rs = rs, .from = from, .n = n, .urls = urls, .nurls = nurls,
-			      .rate = rate_per_s, .wait_ms = wait_ms, .lat_ms = lat,
+			      .rate = rate_per_s, .wait_ms = wait_ms, .batch = batch, .lat_ms = lat,
 			      .end_us = ends, .first_us = UINT64_MAX};
 	pthread_mutex_init(&sh->mu, NULL);
 	/* Open loop: clients start sleeping on their first due time. */

@@ -23,7 +23,7 @@
 static const char usage[] =
     "usage: notary-bench [--validators N] [--records R] [--clients C] [--quick] [--json]\n"
     "                    [--keep] [--queries Q] [--rpc-contexts K] [--interval-ms MS]\n"
-    "                    [--no-observer]\n\n"
+    "                    [--no-observer] [--batch B]\n\n"
     "Starts N notaryd validators (and one observer) on loopback in a temporary folder,\n"
     "submits R pre-signed records through the JSON-RPC with C client threads that each\n"
     "wait for their receipt, then measures half load, queries, observer catch-up and\n"
@@ -38,10 +38,11 @@ static const char usage[] =
     "  -Q, --queries Q      receipt and find queries each (default 50000; quick 5000)\n"
     "  -K, --rpc-contexts K set rpc_contexts in every config.json (default: as written)\n"
     "  -I, --interval-ms MS set block.interval_ms in every config.json (default: as written)\n"
-    "  -O, --no-observer    skip the observer catch-up\n";
+    "  -O, --no-observer    skip the observer catch-up\n"
+    "  -B, --batch B        submits per JSON-RPC message (a batch), 1..256 (default 1)\n";
 
 typedef struct {
-	unsigned validators, clients, rpc_contexts, interval_ms;
+	unsigned validators, clients, rpc_contexts, interval_ms, batch;
 	size_t records, queries;
 	bool quick, json, keep, observer;
 } opts;
@@ -80,13 +81,14 @@ static int parse_opts(int argc, char **argv, opts *o)
 	    {"json", no_argument, NULL, 'j'},		  {"keep", no_argument, NULL, 'k'},
 	    {"queries", required_argument, NULL, 'Q'},	  {"rpc-contexts", required_argument, NULL, 'K'},
 	    {"interval-ms", required_argument, NULL, 'I'}, {"no-observer", no_argument, NULL, 'O'},
-	    {"help", no_argument, NULL, 'h'},		  {NULL, 0, NULL, 0}};
+	    {"batch", required_argument, NULL, 'B'},	  {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0}};
 	bool set_v = false, set_r = false, set_c = false, set_q = false, set_i = false;
 	*o = (opts){.validators = 1, .clients = 64, .records = 20000, .queries = 50000,
-		    .observer = true};
+		    .observer = true, .batch = 1};
 	int ch;
 	unsigned long long v;
-	while ((ch = getopt_long(argc, argv, "n:r:c:qjkQ:K:I:Oh", lo, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "n:r:c:qjkQ:K:I:OB:h", lo, NULL)) != -1) {
 		const char *bad = NULL;
 		switch (ch) {
 		case 'n':
@@ -123,6 +125,11 @@ static int parse_opts(int argc, char **argv, opts *o)
 				bad = "--interval-ms must be 1..3600000";
 			o->interval_ms = (unsigned)v;
 			set_i = true;
+			break;
+		case 'B':
+			if (!parse_uint(optarg, BENCH_BATCH_MAX, &v) || v == 0)
+				bad = "--batch must be 1..256";
+			o->batch = (unsigned)v;
 			break;
 		case 'q':
 			o->quick = true;
@@ -224,13 +231,15 @@ static void print_json(const opts *o, const results *r)
 				  r->floor.verifies_per_s, "sha256_per_s", r->floor.sha256_per_s,
 				  "leveldb_puts_per_s", r->floor.kv_puts_per_s, "cores",
 				  (json_int_t)r->floor.cores);
-	json_t *cfg = json_pack("{s:I,s:I,s:I,s:b,s:I,s:I,s:I}", "validators",
+	json_t *cfg = json_pack("{s:I,s:I,s:I,s:b,s:I,s:I,s:I,s:I}", "validators",
 				(json_int_t)o->validators, "records", (json_int_t)o->records,
 				"clients", (json_int_t)o->clients, "quick", o->quick, "queries",
 				(json_int_t)o->queries, "rpc_contexts", (json_int_t)o->rpc_contexts,
-				"interval_ms", (json_int_t)o->interval_ms);
+				"interval_ms", (json_int_t)o->interval_ms, "batch",
+				(json_int_t)o->batch);
 	json_t *j = json_object();
 	json_object_set_new(j, "config", cfg);
+	json_object_set_new(j, "batch", json_integer((json_int_t)o->batch));
 	json_object_set_new(j, "records_per_s", json_real(r->full.records_per_s));
 	json_object_set_new(j, "records", json_integer((json_int_t)r->full.offered));
 	json_object_set_new(j, "committed", json_integer((json_int_t)r->full.committed));
@@ -260,8 +269,8 @@ static void print_json(const opts *o, const results *r)
 
 static void print_table(const opts *o, const results *r)
 {
-	printf("notary-bench: %u validator(s), %zu records, %u clients%s\n", o->validators,
-	       o->records, o->clients, o->quick ? " (quick)" : "");
+	printf("notary-bench: %u validator(s), %zu records, %u clients, batch %u%s\n",
+	       o->validators, o->records, o->clients, o->batch, o->quick ? " (quick)" : "");
 	printf("  %-34s %12.0f  (%zu/%zu committed in %.2f s)\n", "records/s (full load)",
 	       r->full.records_per_s, r->full.committed, r->full.offered, r->full.wall_s);
 	printf("  %-34s %8.1f %8.1f %8.1f\n", "latency ms p50/p95/p99 full load", r->full.lat_ms.p50,
@@ -380,7 +389,7 @@ int main(int argc, char **argv)
 		cpu0[i] = bench_proc_cpu_s(c.nodes[i].pid);
 
 	progress(&o, "%s", "full load...\n");
-	if (bench_submit(&rs, 0, o.records, urls, o.validators, o.clients, 0, WAIT_MS, &r.full,
+	if (bench_submit(&rs, 0, o.records, urls, o.validators, o.clients, 0, WAIT_MS, o.batch, &r.full,
 			 &why) != NT_OK)
 		return fail(&why, "full load");
 	/* CPU per record is taken over the full-load phase alone. */
@@ -394,7 +403,7 @@ int main(int argc, char **argv)
 	if (r.half_rate > 0) {
 		progress(&o, "%s", "half load...\n");
 		if (bench_submit(&rs, o.records, nh, urls, o.validators, o.clients, r.half_rate,
-				 WAIT_MS, &r.half, &why) != NT_OK)
+				 WAIT_MS, o.batch, &r.half, &why) != NT_OK)
 			return fail(&why, "half load");
 	}
 	size_t total = r.full.committed + r.half.committed;
