@@ -540,6 +540,22 @@ nt_err nt_ledger_append_ex(nt_ledger *l, const nt_block *b, const nt_commit *c,
 		if (e != NT_OK)
 			goto out;
 	}
+	if (b->count > 0) {
+		nt_merkle_tree t;
+		uint8_t km[NTL_KEY_U64_LEN];
+		ntl_key_u64(km, NTL_TREE, h->height);
+		e = nt_merkle_tree_build(b->ids, b->count, &t);
+		if (e == NT_OK) {
+			uint64_t total = t.off[t.depth] + 1;
+			e = nt_kv_batch_put(kb, km, sizeof km, t.nodes,
+					    (size_t)total * sizeof(nt_hash));
+			nt_merkle_tree_free(&t);
+		}
+		if (e != NT_OK) {
+			nt_fail(why, e, "cannot build the write batch: %s", nt_strerror(e));
+			goto out;
+		}
+	}
 	uint8_t tip[NTL_TIP_MAX];
 	size_t tl = 0;
 	if ((e = encode_tip(h->height, &bh, &lg, tip, &tl)) != NT_OK ||

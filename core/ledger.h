@@ -107,6 +107,10 @@ nt_err nt_ledger_commit(const nt_ledger *l, uint64_t height, nt_commit *out) NT_
 nt_err nt_ledger_block(const nt_ledger *l, uint64_t height, nt_block **out) NT_MUST_CHECK;
 nt_err nt_ledger_locate(const nt_ledger *l, const nt_hash *record_id, uint64_t *height,
 			uint32_t *index) NT_MUST_CHECK;
+/* The encoded record at (height, index) into buf (cap >= NT_RECORD_MAX
+ * always suffices); NT_ERR_NOT_FOUND when there is none. */
+nt_err nt_ledger_record(const nt_ledger *l, uint64_t height, uint32_t index, uint8_t *buf,
+			size_t cap, size_t *len) NT_MUST_CHECK;
 /* Up to cap record ids whose record has this digest, in ledger order. */
 nt_err nt_ledger_find_digest(const nt_ledger *l, int alg, const uint8_t *digest, size_t dlen,
 			     nt_hash *ids, size_t cap, size_t *n) NT_MUST_CHECK;

@@ -99,6 +99,34 @@ static nt_err audit_indexes(audit_state *s, uint64_t height, uint32_t i, const n
 	return NT_OK;
 }
 
+/* The stored tree levels receipts are served from (NTL_TREE), when there
+ * are any: exactly the levels of the block's record ids. */
+static nt_err audit_tree(audit_state *s, uint64_t height, const ntl_recs *r, nt_why *why)
+{
+	uint8_t k[NTL_KEY_U64_LEN];
+	ntl_key_u64(k, NTL_TREE, height);
+	uint8_t *v = NULL;
+	size_t vl = 0;
+	nt_err e = nt_kv_get(s->l->kv, k, sizeof k, &v, &vl);
+	if (e == NT_ERR_NOT_FOUND)
+		return NT_OK; /* a store written before the levels were kept */
+	if (e != NT_OK)
+		return AFAIL(why, height, "cannot read the records tree: %s", nt_strerror(e));
+	nt_merkle_tree t = {0};
+	if (r->n == 0 || nt_merkle_tree_build(r->ids, r->n, &t) != NT_OK) {
+		free(v);
+		nt_merkle_tree_free(&t);
+		return AFAIL(why, height, "%s",
+			     r->n == 0 ? "a records tree is stored for an empty block"
+				       : "cannot build the records tree (out of memory)");
+	}
+	uint64_t total = t.off[t.depth] + 1;
+	bool same = vl == total * sizeof(nt_hash) && memcmp(v, t.nodes, vl) == 0;
+	free(v);
+	nt_merkle_tree_free(&t);
+	return same ? NT_OK : AFAIL(why, height, "stored records tree does not match its records");
+}
+
 static nt_err audit_height(audit_state *s, uint64_t height, nt_why *why)
 {
 	const nt_ledger *l = s->l;
@@ -158,6 +186,8 @@ static nt_err audit_height(audit_state *s, uint64_t height, nt_why *why)
 		e = AFAIL(why, height, "records_root does not match its records");
 		goto out;
 	}
+	if ((e = audit_tree(s, height, &r, why)) != NT_OK)
+		goto out;
 	uint64_t first = s->log.size;
 	for (uint32_t i = 0; i < r.n; i++)
 		nt_merkle_log_append(&s->log, &r.ids[i]);
@@ -249,13 +279,15 @@ static nt_err audit_strays(const nt_ledger *l, uint64_t tip, uint64_t size, nt_w
 		bool numbered;
 		bool per_record; /* one per record rather than one per height */
 		const char *what;
+		bool optional; /* at most one per height (audit_tree checks it) */
 	} kinds[] = {
-	    {NTL_HEADER, NTL_KEY_U64_LEN, true, false, "header"},
-	    {NTL_COMMIT, NTL_KEY_U64_LEN, true, false, "commit"},
-	    {NTL_RECORD, NTL_KEY_REC_LEN, true, true, "record"},
-	    {NTL_INDEX, NTL_KEY_ID_LEN, false, true, "index"},
-	    {NTL_LOG, NTL_KEY_U64_LEN, true, true, "log"},
-	    {NTL_DIGEST, 0, false, true, "digest index"},
+	    {NTL_HEADER, NTL_KEY_U64_LEN, true, false, "header", false},
+	    {NTL_COMMIT, NTL_KEY_U64_LEN, true, false, "commit", false},
+	    {NTL_RECORD, NTL_KEY_REC_LEN, true, true, "record", false},
+	    {NTL_INDEX, NTL_KEY_ID_LEN, false, true, "index", false},
+	    {NTL_LOG, NTL_KEY_U64_LEN, true, true, "log", false},
+	    {NTL_DIGEST, 0, false, true, "digest index", false},
+	    {NTL_TREE, NTL_KEY_U64_LEN, true, false, "records tree", true},
 	};
 	for (size_t i = 0; i < sizeof kinds / sizeof *kinds; i++) {
 		key_census c;
@@ -282,7 +314,7 @@ static nt_err audit_strays(const nt_ledger *l, uint64_t tip, uint64_t size, nt_w
 				       ": %s stored beyond the tip (height %" PRIu64 ")",
 				       c.stray_num, kinds[i].what, tip);
 		uint64_t want = kinds[i].per_record ? size : tip;
-		if (c.count != want)
+		if (c.count != want && !(kinds[i].optional && c.count < want))
 			return nt_fail(why, NT_ERR_CORRUPT,
 				       "store has %" PRIu64 " %s entries, expected %" PRIu64
 				       " (stray entries)",

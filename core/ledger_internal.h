@@ -27,6 +27,11 @@ struct nt_ledger {
 #define NTL_INDEX 'i'
 #define NTL_DIGEST 'd'
 #define NTL_LOG 'l'
+/* 'm' u64 height -> every level of the block's records tree (merkle.h
+ * layout, leaves first), so that one receipt reads its proof instead of
+ * loading and hashing the whole block. Absent in stores written before
+ * it existed and for empty blocks; readers then fall back to the block. */
+#define NTL_TREE 'm'
 
 #define NTL_KEY_U64_LEN 9  /* tag u64 */
 #define NTL_KEY_REC_LEN 13 /* 'r' u64 height u32 index */

@@ -198,6 +198,30 @@ nt_err nt_ledger_commit(const nt_ledger *l, uint64_t height, nt_commit *out)
 	return e == NT_ERR_NOT_FOUND ? NT_ERR_CORRUPT : e;
 }
 
+nt_err nt_ledger_record(const nt_ledger *l, uint64_t height, uint32_t index, uint8_t *buf,
+			size_t cap, size_t *len)
+{
+	if (l == NULL || buf == NULL || len == NULL)
+		return NT_ERR_ARG;
+	if (height == 0 || height > ntl_height(l))
+		return NT_ERR_NOT_FOUND;
+	uint8_t k[NTL_KEY_REC_LEN];
+	ntl_key_rec(k, height, index);
+	uint8_t *v = NULL;
+	size_t vl = 0;
+	nt_err e = nt_kv_get(l->kv, k, sizeof k, &v, &vl);
+	if (e != NT_OK)
+		return e;
+	if (vl > cap) {
+		free(v);
+		return vl > NT_RECORD_MAX ? NT_ERR_CORRUPT : NT_ERR_RANGE;
+	}
+	memcpy(buf, v, vl);
+	*len = vl;
+	free(v);
+	return NT_OK;
+}
+
 nt_err nt_ledger_block(const nt_ledger *l, uint64_t height, nt_block **out)
 {
 	if (l == NULL || out == NULL)
@@ -445,6 +469,76 @@ nt_err nt_block_receipts_get(const nt_block_receipts *br, const nt_hash *record_
 	return nt_block_receipts_get_index(br, hit->index, json_out);
 }
 
+/* One receipt from the block's stored tree levels (NTL_TREE): the header,
+ * the commit, the record and the levels are read; nothing is hashed but
+ * the record id and the O(log n) proof check. NT_ERR_NOT_FOUND when the
+ * levels are not stored
+ * (the caller then builds from the whole block). The levels must agree
+ * with the header (root, leaf count) and the record: a receipt that
+ * cannot verify is worse than none. */
+static nt_err receipt_from_levels(const nt_ledger *l, const nt_hash *record_id, uint64_t height,
+				  uint32_t index, char **out)
+{
+	uint8_t km[NTL_KEY_U64_LEN], kr[NTL_KEY_REC_LEN];
+	ntl_key_u64(km, NTL_TREE, height);
+	uint8_t *lv = NULL, *rec = NULL;
+	size_t lvl = 0, rl = 0;
+	nt_err e = nt_kv_get(l->kv, km, sizeof km, &lv, &lvl);
+	if (e != NT_OK)
+		return e;
+	nt_header h;
+	nt_commit *c = malloc(sizeof *c);
+	nt_receipt_block *rb = NULL;
+	if (c == NULL) {
+		e = NT_ERR_NOMEM;
+		goto out;
+	}
+	if ((e = nt_ledger_header(l, height, &h)) != NT_OK ||
+	    (e = nt_ledger_commit(l, height, c)) != NT_OK)
+		goto out;
+	nt_merkle_tree t;
+	uint64_t total = nt_merkle_tree_layout(h.record_count, &t);
+	ntl_key_rec(kr, height, index);
+	if (total == 0 || lvl != total * sizeof(nt_hash) || index >= h.record_count) {
+		e = NT_ERR_CORRUPT;
+		goto out;
+	}
+	t.nodes = (nt_hash *)lv;
+	nt_hash root, id;
+	nt_merkle_tree_root(&t, &root);
+	if (!ntl_hash_eq(&root, &h.records_root) || !ntl_hash_eq(&t.nodes[index], record_id)) {
+		e = NT_ERR_CORRUPT;
+		goto out;
+	}
+	if ((e = nt_kv_get(l->kv, kr, sizeof kr, &rec, &rl)) != NT_OK) {
+		e = e == NT_ERR_NOT_FOUND ? NT_ERR_CORRUPT : e;
+		goto out;
+	}
+	nt_record_id(rec, rl, &id);
+	if (!ntl_hash_eq(&id, record_id)) {
+		e = NT_ERR_CORRUPT;
+		goto out;
+	}
+	nt_hash proof[NT_MERKLE_PROOF_MAX];
+	size_t pl = 0;
+	if ((e = nt_merkle_tree_proof(&t, index, proof, &pl)) != NT_OK)
+		goto out;
+	/* A damaged inner node would give a proof that does not verify. */
+	if (nt_merkle_inclusion_verify(record_id, index, h.record_count, proof, pl, &root, NULL) !=
+	    NT_OK) {
+		e = NT_ERR_CORRUPT;
+		goto out;
+	}
+	if ((e = nt_receipt_block_new(&h, c, &l->g.vals, &rb)) == NT_OK)
+		e = nt_receipt_block_build(rb, rec, rl, record_id, index, proof, pl, out);
+out:
+	nt_receipt_block_free(rb);
+	free(c);
+	free(rec);
+	free(lv);
+	return e;
+}
+
 nt_err nt_ledger_receipt(const nt_ledger *l, const nt_hash *record_id, char **out)
 {
 	if (l == NULL || record_id == NULL || out == NULL)
@@ -453,6 +547,9 @@ nt_err nt_ledger_receipt(const nt_ledger *l, const nt_hash *record_id, char **ou
 	uint32_t index = 0;
 	nt_err e = nt_ledger_locate(l, record_id, &height, &index);
 	if (e != NT_OK)
+		return e;
+	e = receipt_from_levels(l, record_id, height, index, out);
+	if (e != NT_ERR_NOT_FOUND)
 		return e;
 	nt_block_receipts *br = NULL;
 	e = load_block_receipts(l, height, false, &br);

@@ -98,28 +98,38 @@ nt_err nt_merkle_inclusion_proof(const nt_hash *leaves, uint64_t n, uint64_t ind
 	return NT_OK;
 }
 
+uint64_t nt_merkle_tree_layout(uint64_t n, nt_merkle_tree *t)
+{
+	if (t == NULL || n == 0 || n > UINT64_MAX / 4 / sizeof(nt_hash))
+		return 0;
+	/* Level sizes halve (rounding up), so all levels hold < 2n + 64. */
+	memset(t, 0, sizeof *t);
+	uint64_t total = 0;
+	for (uint64_t len = n;; len = (len + 1) / 2) {
+		t->off[t->depth] = total;
+		t->len[t->depth] = len;
+		total += len;
+		if (len == 1)
+			break;
+		t->depth++;
+	}
+	if (total > SIZE_MAX / sizeof(nt_hash))
+		return 0;
+	t->n = n;
+	return total;
+}
+
 nt_err nt_merkle_tree_build(const nt_hash *leaves, uint64_t n, nt_merkle_tree *out)
 {
 	if (leaves == NULL || out == NULL || n == 0 || n > UINT64_MAX / 4 / sizeof(nt_hash))
 		return NT_ERR_ARG;
-	/* Level sizes halve (rounding up), so all levels hold < 2n + 64. */
 	nt_merkle_tree t;
-	memset(&t, 0, sizeof t);
-	uint64_t total = 0;
-	for (uint64_t len = n;; len = (len + 1) / 2) {
-		t.off[t.depth] = total;
-		t.len[t.depth] = len;
-		total += len;
-		if (len == 1)
-			break;
-		t.depth++;
-	}
-	if (total > SIZE_MAX / sizeof(nt_hash))
+	uint64_t total = nt_merkle_tree_layout(n, &t);
+	if (total == 0)
 		return NT_ERR_NOMEM;
 	t.nodes = malloc((size_t)total * sizeof(nt_hash));
 	if (t.nodes == NULL)
 		return NT_ERR_NOMEM;
-	t.n = n;
 	memcpy(t.nodes, leaves, (size_t)n * sizeof(nt_hash));
 	for (unsigned j = 0; j < t.depth; j++) {
 		const nt_hash *lo = t.nodes + t.off[j];

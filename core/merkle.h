@@ -54,6 +54,10 @@ typedef struct {
 	uint64_t len[65]; /* nodes in level j */
 } nt_merkle_tree;
 
+/* The shape of the tree of n >= 1 leaves: sets t's n, depth, off and len
+ * (not nodes) and returns the number of nodes of all levels (0 for n == 0
+ * or an n too large to hold). Lets stored levels be read back in place. */
+uint64_t nt_merkle_tree_layout(uint64_t n, nt_merkle_tree *t);
 /* Copies the n >= 1 leaf hashes and hashes every level. NT_ERR_ARG for
  * n == 0, NT_ERR_NOMEM. Free with nt_merkle_tree_free. */
 nt_err nt_merkle_tree_build(const nt_hash *leaves, uint64_t n, nt_merkle_tree *out) NT_MUST_CHECK;

@@ -1,5 +1,6 @@
 /* All receipts of a block at once (nt_ledger_block_receipts) against the
- * one-at-a-time path, and the level-array Merkle tree behind both. */
+ * one-at-a-time path (from the stored tree levels, or from the whole block
+ * when they are missing), and the level-array Merkle tree behind both. */
 #include "tests/testutil.h"
 
 #include "core/ledger.h"
@@ -262,9 +263,134 @@ static void test_corrupt_block(void **state)
 	assert_int_equal(nt_ledger_block_receipts(f->l, 1, &br), NT_ERR_CORRUPT);
 	assert_null(br);
 	char *json = NULL;
-	assert_int_equal(nt_ledger_receipt(f->l, &ids[0], &json), NT_ERR_CORRUPT);
 	assert_int_equal(nt_ledger_receipt(f->l, &ids[2], &json), NT_ERR_CORRUPT);
 	assert_null(json);
+	/* record 0 is intact and its proof comes from the stored levels: its
+	 * receipt still verifies, so it is still served */
+	assert_int_equal(nt_ledger_receipt(f->l, &ids[0], &json), NT_OK);
+	nt_receipt *rc = NULL;
+	nt_why why = {{0}};
+	assert_int_equal(nt_receipt_parse(json, strlen(json), &rc, &why), NT_OK);
+	assert_int_equal(nt_receipt_verify(rc, &f->g, NULL, 0, &why), NT_OK);
+	free(rc);
+	free(json);
+	fix_free(f);
+}
+
+static void raw_put(nt_kv *kv, const uint8_t *k, size_t kl, const uint8_t *v, size_t vl)
+{
+	nt_kv_batch *kb = NULL;
+	assert_int_equal(nt_kv_batch_new(&kb), NT_OK);
+	if (v != NULL)
+		assert_int_equal(nt_kv_batch_put(kb, k, kl, v, vl), NT_OK);
+	else
+		assert_int_equal(nt_kv_batch_del(kb, k, kl), NT_OK);
+	assert_int_equal(nt_kv_write(kv, kb, false), NT_OK);
+	nt_kv_batch_free(kb);
+}
+
+/* Receipts come from the block's stored tree levels ('m' height): without
+ * them (a store written before they were kept) the same bytes come from
+ * the whole block; damaged levels give no receipt; and the audit checks
+ * them. */
+static void test_stored_levels(void **state)
+{
+	(void)state;
+	tu_seed();
+	fix *f = fix_new();
+	nt_hash ids[9];
+	grow(f, 9, ids);
+	uint8_t k[9] = {'m', 0, 0, 0, 0, 0, 0, 0, 1};
+	uint8_t *lv = NULL;
+	size_t lvl = 0;
+	assert_int_equal(nt_kv_get(f->kv, k, sizeof k, &lv, &lvl), NT_OK);
+	/* 9 leaves: levels of 9, 5, 3, 2, 1 nodes */
+	assert_int_equal(lvl, 20 * sizeof(nt_hash));
+	assert_memory_equal(lv, ids, sizeof ids);
+	char *with[9];
+	for (int i = 0; i < 9; i++)
+		assert_int_equal(nt_ledger_receipt(f->l, &ids[i], &with[i]), NT_OK);
+
+	raw_put(f->kv, k, sizeof k, NULL, 0);
+	nt_why why = {{0}};
+	assert_int_equal(nt_ledger_audit(f->l, NULL, NULL, &why), NT_OK);
+	for (int i = 0; i < 9; i++) {
+		char *without = NULL;
+		assert_int_equal(nt_ledger_receipt(f->l, &ids[i], &without), NT_OK);
+		assert_string_equal(with[i], without);
+		free(without);
+	}
+
+	/* a proof node changed, the root changed, a level cut short */
+	uint8_t *bad = malloc(lvl);
+	assert_non_null(bad);
+	size_t spots[3] = {9 * 32 + 5, lvl - 1, 0};
+	for (int c = 0; c < 3; c++) {
+		memcpy(bad, lv, lvl);
+		size_t bl = lvl;
+		if (c == 2)
+			bl -= 32;
+		else
+			bad[spots[c]] ^= 1;
+		raw_put(f->kv, k, sizeof k, bad, bl);
+		int corrupt = 0;
+		for (int i = 0; i < 9; i++) {
+			char *json = NULL;
+			nt_err e = nt_ledger_receipt(f->l, &ids[i], &json);
+			if (e == NT_OK) {
+				/* untouched by the damage: still the right receipt */
+				assert_string_equal(json, with[i]);
+				free(json);
+			} else {
+				assert_int_equal(e, NT_ERR_CORRUPT);
+				assert_null(json);
+				corrupt++;
+			}
+		}
+		/* level 1 node 0 (records 0 and 1) is in the proofs of
+		 * records 2 and 3 only; root or size: in every receipt */
+		assert_int_equal(corrupt, c == 0 ? 2 : 9);
+		memset(&why, 0, sizeof why);
+		assert_int_equal(nt_ledger_audit(f->l, NULL, NULL, &why), NT_ERR_CORRUPT);
+		assert_non_null(strstr(why.msg, "height 1: stored records tree does not match"));
+	}
+	raw_put(f->kv, k, sizeof k, lv, lvl);
+	memset(&why, 0, sizeof why);
+	assert_int_equal(nt_ledger_audit(f->l, NULL, NULL, &why), NT_OK);
+	/* levels stored beyond the tip */
+	k[8] = 7;
+	raw_put(f->kv, k, sizeof k, lv, lvl);
+	assert_int_equal(nt_ledger_audit(f->l, NULL, NULL, &why), NT_ERR_CORRUPT);
+	assert_non_null(strstr(why.msg, "records tree stored beyond the tip"));
+	free(bad);
+	free(lv);
+	for (int i = 0; i < 9; i++)
+		free(with[i]);
+	fix_free(f);
+}
+
+/* nt_ledger_record: one record by position (what find answers from). */
+static void test_record_by_position(void **state)
+{
+	(void)state;
+	fix *f = fix_new();
+	nt_hash ids[4];
+	grow(f, 4, ids);
+	uint8_t buf[NT_RECORD_MAX];
+	size_t len = 0;
+	for (uint32_t i = 0; i < 4; i++) {
+		assert_int_equal(nt_ledger_record(f->l, 1, i, buf, sizeof buf, &len), NT_OK);
+		nt_hash id;
+		nt_record_id(buf, len, &id);
+		assert_memory_equal(id.b, ids[i].b, NT_HASH_LEN);
+	}
+	assert_int_equal(nt_ledger_record(f->l, 1, 4, buf, sizeof buf, &len), NT_ERR_NOT_FOUND);
+	assert_int_equal(nt_ledger_record(f->l, 0, 0, buf, sizeof buf, &len), NT_ERR_NOT_FOUND);
+	assert_int_equal(nt_ledger_record(f->l, 2, 0, buf, sizeof buf, &len), NT_ERR_NOT_FOUND);
+	assert_int_equal(nt_ledger_record(f->l, 1, 0, buf, 10, &len), NT_ERR_RANGE);
+	assert_int_equal(nt_ledger_record(NULL, 1, 0, buf, sizeof buf, &len), NT_ERR_ARG);
+	assert_int_equal(nt_ledger_record(f->l, 1, 0, NULL, sizeof buf, &len), NT_ERR_ARG);
+	assert_int_equal(nt_ledger_record(f->l, 1, 0, buf, sizeof buf, NULL), NT_ERR_ARG);
 	fix_free(f);
 }
 
@@ -325,7 +451,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_tree_matches_rfc),	cmocka_unit_test(test_tree_bad_input),
 	    cmocka_unit_test(test_batch_equals_single), cmocka_unit_test(test_corrupt_block),
-	    cmocka_unit_test(test_receipt_block_build),
+	    cmocka_unit_test(test_receipt_block_build), cmocka_unit_test(test_stored_levels),
+	    cmocka_unit_test(test_record_by_position),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
