@@ -608,37 +608,44 @@ static char *exec_block(const nt_rpc_env *env, const nt_rpc_call *c)
 }
 
 /* One entry of find's answer. blk / att cache the last block read. */
-static nt_err find_entry(const nt_ledger *l, const nt_hash *id, nt_block **blk, uint64_t *att,
-			 json_t **out)
+/* One entry of a find answer. Only the record and (once per height, as
+ * the ids come in ledger order) the commit for the attested time are read:
+ * never the whole block. */
+static nt_err find_entry(const nt_ledger *l, const nt_hash *id, uint64_t *att_height,
+			 uint64_t *att, json_t **out)
 {
 	uint64_t height;
 	uint32_t index;
 	nt_err e = nt_ledger_locate(l, id, &height, &index);
 	if (e != NT_OK)
 		return e;
-	if (*blk == NULL || (*blk)->header.height != height) {
-		nt_block_free(*blk);
-		*blk = NULL;
+	if (*att_height != height) {
 		nt_commit *cm = malloc(sizeof *cm);
 		if (cm == NULL)
 			return NT_ERR_NOMEM;
-		e = nt_ledger_block(l, height, blk);
-		if (e == NT_OK)
-			e = nt_ledger_commit(l, height, cm);
-		if (e == NT_OK)
+		e = nt_ledger_commit(l, height, cm);
+		if (e == NT_OK) {
 			*att = nt_commit_time(cm);
+			*att_height = height;
+		}
 		free(cm);
 		if (e != NT_OK)
 			return e;
 	}
-	if (index >= (*blk)->count)
-		return NT_ERR_CORRUPT;
+	uint8_t *raw = malloc(NT_RECORD_MAX);
 	nt_record *r = malloc(sizeof *r);
-	if (r == NULL)
-		return NT_ERR_NOMEM;
-	if (nt_record_decode((*blk)->recs[index], (*blk)->lens[index], r, NULL) != NT_OK) {
+	size_t rl = 0;
+	if (raw == NULL || r == NULL)
+		e = NT_ERR_NOMEM;
+	else if ((e = nt_ledger_record(l, height, index, raw, NT_RECORD_MAX, &rl)) == NT_OK &&
+		 nt_record_decode(raw, rl, r, NULL) != NT_OK)
+		e = NT_ERR_CORRUPT;
+	if (e == NT_ERR_NOT_FOUND)
+		e = NT_ERR_CORRUPT; /* the index names it: it must be there */
+	free(raw);
+	if (e != NT_OK) {
 		free(r);
-		return NT_ERR_CORRUPT;
+		return e;
 	}
 	json_t *meta = r->meta_len ? json_loadb(r->meta, r->meta_len, 0, NULL) : json_object();
 	*out = json_pack(
@@ -662,18 +669,15 @@ static char *exec_find(const nt_rpc_env *env, const nt_rpc_call *c)
 		return nt_rpc_error(c->id, NT_RPC_E_NOT_FOUND, "no record with this %s digest",
 				    nt_digest_name(c->alg));
 	json_t *arr = json_array();
-	nt_block *blk = NULL;
-	uint64_t att = 0;
+	uint64_t att_height = 0, att = 0;
 	for (size_t i = 0; arr != NULL && i < n; i++) {
 		json_t *ent = NULL;
-		if ((e = find_entry(env->ledger, &ids[i], &blk, &att, &ent)) != NT_OK) {
-			nt_block_free(blk);
+		if ((e = find_entry(env->ledger, &ids[i], &att_height, &att, &ent)) != NT_OK) {
 			json_decref(arr);
 			return store_error(c->id, e, "record");
 		}
 		json_array_append_new(arr, ent);
 	}
-	nt_block_free(blk);
 	return reply_json(c->id, json_pack("{s:o}", "records", arr));
 }
 
