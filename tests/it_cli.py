@@ -14,9 +14,11 @@ import re
 import shutil
 import signal
 import socket
+import struct
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import unittest
 
@@ -30,6 +32,9 @@ NOTARYD = os.path.join(BUILD, "notaryd")
 VECTORS = os.path.join(os.environ.get("NT_VECTORS", os.path.join(ROOT, "tests", "vectors")),
                        "receipt-v1")
 HEX64 = re.compile(r"\b[0-9a-f]{64}\b")
+
+sys.path.insert(0, HERE)
+import nngwire  # noqa: E402
 
 
 def run(*args, timeout=60, env=None, cwd=None):
@@ -112,6 +117,84 @@ class Node:
                 return f.read()[-3000:]
         except OSError:
             return ""
+
+
+class FakeNode:
+    """A REP0 server in front of a real node: relays each request to it, but
+    can refuse batches as a whole (as a node without batch support does) or
+    make chosen elements of a batch answer -32003 (busy). Counts what came."""
+
+    def __init__(self, upstream_url, refuse_batches=False, busy_every=0):
+        self.upstream = upstream_url
+        self.refuse_batches = refuse_batches
+        self.busy_every = busy_every
+        self.batches = []  # (method of the first element, size) of each array received
+        self.singles = 0
+        self.srv = socket.socket()
+        self.srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.srv.bind(("127.0.0.1", 0))
+        self.srv.listen(4)
+        self.url = "tcp://127.0.0.1:%d" % self.srv.getsockname()[1]
+        self.stopping = False
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def close(self):
+        self.stopping = True
+        self.srv.close()
+        self.thread.join(timeout=10)
+
+    def _serve(self):
+        while not self.stopping:
+            try:
+                conn, _ = self.srv.accept()
+            except OSError:
+                return
+            try:
+                self._session(conn)
+            except (OSError, nngwire.WireError):
+                pass
+            finally:
+                conn.close()
+
+    def _session(self, conn):
+        conn.settimeout(120)
+        conn.sendall(nngwire.sp_header(nngwire.PROTO_REP0))
+        hdr = nngwire._read_exact(conn, 8)
+        if hdr != nngwire.sp_header(nngwire.PROTO_REQ0):
+            return
+        with nngwire.ReqClient.from_url(self.upstream, timeout=120) as up:
+            while True:
+                (n,) = struct.unpack(">Q", nngwire._read_exact(conn, 8))
+                frame = nngwire._read_exact(conn, n)
+                rid, body = frame[:4], frame[4:]
+                reply = self._answer(up, body)
+                conn.sendall(struct.pack(">Q", 4 + len(reply)) + rid + reply)
+
+    def _answer(self, up, body):
+        req = json.loads(body)
+        if not isinstance(req, list):
+            self.singles += 1
+            return up.request(body)
+        self.batches.append((req[0].get("method") if req and isinstance(req[0], dict) else None,
+                             len(req)))
+        if self.refuse_batches:
+            return json.dumps({"jsonrpc": "2.0", "id": None, "error": {
+                "code": -32600, "message": "batch requests are not supported"}}).encode()
+        if not self.busy_every:
+            return up.request(body)
+        # Elements chosen to be busy are not passed on, as if the mempool
+        # had been full for them.
+        keep = [(i, r) for i, r in enumerate(req) if (r["id"] % self.busy_every) != 0]
+        answers = json.loads(up.request(json.dumps([r for _, r in keep]).encode())) if keep else []
+        out = [None] * len(req)
+        for (i, _), a in zip(keep, answers):
+            out[i] = a
+        for i, r in enumerate(req):
+            if out[i] is None:
+                out[i] = {"jsonrpc": "2.0", "id": r["id"], "error": {
+                    "code": -32003, "message": "busy: the mempool is full"}}
+        return json.dumps(out).encode()
 
 
 class TestVerifyVectors(unittest.TestCase):
@@ -568,6 +651,147 @@ class TestWithNode(unittest.TestCase):
             p = run("receipt", "--node", self.node.url, "--wait", "10", "--out", out, rid)
             self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
             self.assertEqual(self.verify(out, f).returncode, 0)
+
+    # ---- many files: sent in JSON-RPC batches ----
+
+    def files(self, n, prefix="many"):
+        return [self.file("%s%03d.txt" % (prefix, i), b"exhibit %d " % i + os.urandom(8))
+                for i in range(n)]
+
+    def assert_done_in_order(self, out, paths):
+        lines = [ln for ln in out.splitlines() if not ln.startswith("    ")]
+        self.assertEqual(len(lines), len(paths), out)
+        for ln, path in zip(lines, paths):
+            self.assertRegex(ln, r"^[0-9a-f]{64}  " + re.escape(path) + " -> " +
+                             re.escape(path + ".receipt.json") + r" \(block \d+, attested ")
+
+    def test_submit_many(self):
+        paths = self.files(150)
+        p = self.submit("--case", "many", *paths, timeout=120)
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        self.assertEqual(p.stderr, "")  # no progress unless stderr is a terminal
+        self.assert_done_in_order(p.stdout, paths)
+        ids = set()
+        for path in paths:
+            rid = self.submitted_id(p.stdout, path)
+            ids.add(rid)
+            v = self.verify(path + ".receipt.json", path, json_out=True)
+            self.assertEqual(v.returncode, 0, path + v.stdout + v.stderr)
+            self.assertEqual(json.loads(v.stdout)["record_id"], rid)
+        self.assertEqual(len(ids), len(paths))
+        self.assertEqual(sorted(os.listdir(self.dir)),
+                         sorted([os.path.basename(x) for x in paths] +
+                                [os.path.basename(x) + ".receipt.json" for x in paths]))
+
+    def test_submit_many_big_metadata(self):
+        # Records near the size limit: a batch is cut by bytes (512 KiB)
+        # before it has 64 of them.
+        fake = FakeNode(self.node.url)
+        try:
+            paths = self.files(70, "big")
+            p = run("submit", "--node", fake.url, "--key", self.key, "--case", "c" * 3900,
+                    *paths, timeout=120)
+        finally:
+            fake.close()
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        sizes = [k for m, k in fake.batches if m == "submit"]
+        self.assertEqual(sum(sizes), 70, fake.batches)
+        self.assertTrue(50 < sizes[0] < 64, sizes)
+        self.assertTrue(all(m in ("submit", "receipt") for m, _ in fake.batches))
+        self.assert_done_in_order(p.stdout, paths)
+        for path in (paths[0], paths[-1]):
+            self.assertEqual(self.verify(path + ".receipt.json", path).returncode, 0)
+
+    def test_submit_many_with_one_committed(self):
+        paths = self.files(80, "mix")
+        old = paths[40]
+        p = self.submit(old)
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        first_id = self.submitted_id(p.stdout, old)
+        with open(old + ".receipt.json", "rb") as fh:
+            first = json.load(fh)
+        p = self.submit(*paths, timeout=120)
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        self.assert_done_in_order(p.stdout, paths)
+        lines = p.stdout.splitlines()
+        self.assertIn("already notarized", lines[40])
+        self.assertEqual(sum("already notarized" in ln for ln in lines), 1)
+        self.assertEqual(self.submitted_id(p.stdout, old), first_id)
+        with open(old + ".receipt.json", "rb") as fh:
+            again = json.load(fh)
+        self.assertEqual(again["record"], first["record"])
+        self.assertEqual(again["height"], first["height"])
+        for path in (paths[0], old, paths[-1]):
+            self.assertEqual(self.verify(path + ".receipt.json", path).returncode, 0)
+
+    def test_submit_many_pending(self):
+        # --timeout 0: nothing is waited for. The file already committed is
+        # done at once; every other one is reported pending, in order.
+        paths = self.files(100, "pend")
+        old = paths[7]
+        self.assertEqual(self.submit(old).returncode, 0)
+        p = self.submit("--timeout", "0", *paths, timeout=120)
+        self.assertIn(p.returncode, (0, 3), p.stdout + p.stderr)
+        lines = [ln for ln in p.stdout.splitlines() if not ln.startswith("    ")]
+        self.assertEqual(len(lines), len(paths), p.stdout)
+        pending = []
+        for ln, path in zip(lines, paths):
+            m = re.match(r"^([0-9a-f]{64})  " + re.escape(path) + "(: pending| -> )", ln)
+            self.assertIsNotNone(m, ln)
+            if m.group(2) == ": pending":
+                pending.append((m.group(1), path))
+        self.assertIn("already notarized", lines[7])
+        # Sent with wait_ms 0 and not waited for: every new record is pending.
+        self.assertEqual([path for _, path in pending], paths[:7] + paths[8:])
+        self.assertEqual(p.returncode, 3)
+        self.assertEqual(p.stdout.count("notary receipt --node"), len(pending))
+        for rid, path in pending[:1] + pending[-1:]:
+            out = path + ".receipt.json"
+            self.assertFalse(os.path.exists(out))
+            r = run("receipt", "--node", self.node.url, "--wait", "10", "--out", out, rid)
+            self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+            self.assertEqual(self.verify(out, path).returncode, 0)
+
+    def test_submit_node_without_batches(self):
+        # A node that answers any array with one -32600: the CLI falls back
+        # to one request per file and still gets every receipt.
+        fake = FakeNode(self.node.url, refuse_batches=True)
+        try:
+            paths = self.files(100, "old")
+            p = run("submit", "--node", fake.url, "--key", self.key, *paths, timeout=120)
+        finally:
+            fake.close()
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        self.assertEqual(p.stderr, "")
+        self.assert_done_in_order(p.stdout, paths)
+        self.assertEqual(fake.batches, [("submit", 64)])  # refused once, then never again
+        self.assertGreaterEqual(fake.singles, 1 + 100 + 1)  # status, submits, receipts
+        for path in (paths[0], paths[63], paths[64], paths[-1]):
+            self.assertEqual(self.verify(path + ".receipt.json", path).returncode, 0)
+
+    def test_submit_busy_elements(self):
+        # A batch whose elements come back -32003 one by one: those files
+        # fail as a single busy submit does; the others are committed.
+        fake = FakeNode(self.node.url, busy_every=10)
+        try:
+            paths = self.files(70, "busy")
+            p = run("submit", "--node", fake.url, "--key", self.key, *paths, timeout=120)
+        finally:
+            fake.close()
+        self.assertEqual(p.returncode, 1, p.stdout + p.stderr)
+        self.assertTrue(fake.batches)
+        busy = [ln for ln in p.stderr.splitlines() if "busy" in ln]
+        self.assertTrue(busy, p.stderr)
+        for ln in busy:
+            self.assertRegex(ln, r"^[0-9a-f]{64}  .*: the node is busy, try again later: "
+                                 r".*\(code -32003\)$")
+        done = [ln for ln in p.stdout.splitlines() if " -> " in ln]
+        self.assertEqual(len(done) + len(busy), len(paths), p.stdout + p.stderr)
+        failed = {ln.split("  ", 1)[1].split(": ", 1)[0] for ln in busy}
+        done_paths = [x for x in paths if x not in failed]
+        self.assert_done_in_order(p.stdout, done_paths)
+        for path in paths:
+            self.assertEqual(os.path.exists(path + ".receipt.json"), path not in failed)
 
     def test_status_block_validators(self):
         f = self.file("s.txt", b"status " + os.urandom(8))

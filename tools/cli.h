@@ -94,6 +94,19 @@ nt_err nt_cli_read_file(const char *path, size_t max, char **out, size_t *len,
  * file or the whole new one, never a torn one. */
 nt_err nt_cli_write_file(const char *path, const void *data, size_t len, mode_t mode,
 			 bool overwrite, nt_why *why) NT_MUST_CHECK;
+/* One file of nt_cli_write_files. */
+typedef struct {
+	const char *path;
+	const void *data;
+	size_t len;
+	nt_err err; /* out: NT_OK, or what nt_cli_write_file would have returned */
+	nt_why why; /* out: set when err is not NT_OK */
+} nt_cli_wfile;
+/* Writes each of the n files as nt_cli_write_file(overwrite=true) would
+ * (temporary file, fsync, rename, fsync of the directory), but overlaps
+ * their disk writes and fsyncs each directory once, after all renames. When
+ * it returns, every file with err == NT_OK is durable. */
+void nt_cli_write_files(nt_cli_wfile *files, size_t n, mode_t mode);
 /* True if path exists (any type). */
 bool nt_cli_exists(const char *path);
 /* The last path component (pointer into path; "" for a trailing slash). */
@@ -153,6 +166,23 @@ const char *nt_cli_rpc_url(const nt_cli_rpc *c);
  * timeout_ms. On NT_RPC_RESULT *result is a new reference. */
 nt_rpc_outcome nt_cli_rpc_call(nt_cli_rpc *c, const char *method, json_t *params, int timeout_ms,
 			       json_t **result, nt_rpc_status *st);
+/* One request of a batch. */
+typedef struct {
+	const char *method;
+	json_t *params;	  /* in: taken by nt_cli_rpc_batch (NULL for none) */
+	json_t *result;	  /* out: a new reference when st.outcome is NT_RPC_RESULT */
+	nt_rpc_status st; /* out: this request's outcome */
+} nt_cli_rpc_req;
+
+/* Sends the n requests as one JSON-RPC batch (docs/RPC.md "Batches") and
+ * waits up to timeout_ms for the answer. NT_RPC_RESULT: the node answered
+ * each request; reqs[i].st and .result say how. NT_RPC_ERROR: the node
+ * answered the message as a whole with one error (st; e.g. -32600 from a node
+ * that does not take batches): no request was executed. NT_RPC_TRANSPORT: no
+ * usable answer (st), and the requests may or may not have been executed.
+ * On the last two every reqs[i].st is a copy of st. */
+nt_rpc_outcome nt_cli_rpc_batch(nt_cli_rpc *c, nt_cli_rpc_req *reqs, size_t n, int timeout_ms,
+				nt_rpc_status *st);
 /* Prints a failed call to stderr ("error: <message> (code C)" or the
  * transport message) and returns NT_EXIT_FAIL. */
 int nt_cli_rpc_report(const char *cmd, const nt_rpc_status *st);

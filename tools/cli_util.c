@@ -473,20 +473,53 @@ static nt_rpc_outcome transport(nt_rpc_status *st, const char *fmt, ...)
 	return NT_RPC_TRANSPORT;
 }
 
-nt_rpc_outcome nt_cli_rpc_call(nt_cli_rpc *c, const char *method, json_t *params, int timeout_ms,
-			       json_t **result, nt_rpc_status *st)
+/* One JSON-RPC response object (alone or an element of a batch answer) to an
+ * outcome. A result must carry the id we sent; an error is taken whatever its
+ * id (a node answers a request it could not parse with id null). */
+static nt_rpc_outcome take_answer(const nt_cli_rpc *c, json_t *doc, json_int_t id, json_t **result,
+				  nt_rpc_status *st)
 {
-	memset(st, 0, sizeof *st);
-	json_int_t id = c->next_id++;
+	if (!json_is_object(doc))
+		return transport(st, "the node at %s answered with something that is not JSON-RPC",
+				 c->url);
+	json_t *err = json_object_get(doc, "error");
+	json_t *res = json_object_get(doc, "result");
+	if (json_is_object(err)) {
+		st->outcome = NT_RPC_ERROR;
+		json_t *code = json_object_get(err, "code");
+		st->code = json_is_integer(code) ? (long)json_integer_value(code) : 0;
+		const char *msg = nt_cli_jstr(err, "message", "(no message)");
+		snprintf(st->message, sizeof st->message, "%s", msg);
+		return NT_RPC_ERROR;
+	}
+	json_t *rid = json_object_get(doc, "id");
+	if (res == NULL || !json_is_integer(rid) || json_integer_value(rid) != id)
+		return transport(st, "the node at %s sent a malformed JSON-RPC answer", c->url);
+	*result = json_incref(res);
+	st->outcome = NT_RPC_RESULT;
+	return NT_RPC_RESULT;
+}
+
+/* A request object; params is stolen (NULL for none). NULL when out of memory. */
+static json_t *request_json(const char *method, json_t *params, json_int_t id)
+{
 	json_t *req = json_pack("{s:s, s:I, s:s}", "jsonrpc", "2.0", "id", id, "method", method);
 	if (req == NULL) {
 		json_decref(params);
-		return transport(st, "out of memory");
+		return NULL;
 	}
 	if (params != NULL && json_object_set_new(req, "params", params) != 0) {
 		json_decref(req);
-		return transport(st, "out of memory");
+		return NULL;
 	}
+	return req;
+}
+
+/* Sends req (a request object or an array of them; reference stolen) and
+ * parses the answer into *doc. */
+static nt_rpc_outcome exchange(nt_cli_rpc *c, json_t *req, int timeout_ms, json_t **doc,
+			       nt_rpc_status *st)
+{
 	char *body = json_dumps(req, JSON_COMPACT);
 	json_decref(req);
 	if (body == NULL)
@@ -504,35 +537,93 @@ nt_rpc_outcome nt_cli_rpc_call(nt_cli_rpc *c, const char *method, json_t *params
 		return transport(st, "no answer from a node at %s within %d s (%s)", c->url,
 				 timeout_ms / 1000, nt_strerror(e));
 	}
-
 	json_error_t jerr;
-	json_t *doc = json_loadb(resp, resp_len, 0, &jerr);
+	*doc = json_loadb(resp, resp_len, 0, &jerr);
 	free(resp);
-	if (!json_is_object(doc)) {
-		json_decref(doc);
+	if (*doc == NULL)
 		return transport(st, "the node at %s answered with something that is not JSON-RPC",
 				 c->url);
-	}
-	json_t *err = json_object_get(doc, "error");
-	json_t *res = json_object_get(doc, "result");
-	if (json_is_object(err)) {
-		st->outcome = NT_RPC_ERROR;
-		json_t *code = json_object_get(err, "code");
-		st->code = json_is_integer(code) ? (long)json_integer_value(code) : 0;
-		const char *msg = nt_cli_jstr(err, "message", "(no message)");
-		snprintf(st->message, sizeof st->message, "%s", msg);
-		json_decref(doc);
-		return NT_RPC_ERROR;
-	}
-	json_t *rid = json_object_get(doc, "id");
-	if (res == NULL || !json_is_integer(rid) || json_integer_value(rid) != id) {
-		json_decref(doc);
-		return transport(st, "the node at %s sent a malformed JSON-RPC answer", c->url);
-	}
-	*result = json_incref(res);
-	json_decref(doc);
-	st->outcome = NT_RPC_RESULT;
 	return NT_RPC_RESULT;
+}
+
+nt_rpc_outcome nt_cli_rpc_call(nt_cli_rpc *c, const char *method, json_t *params, int timeout_ms,
+			       json_t **result, nt_rpc_status *st)
+{
+	memset(st, 0, sizeof *st);
+	json_int_t id = c->next_id++;
+	json_t *req = request_json(method, params, id);
+	if (req == NULL)
+		return transport(st, "out of memory");
+	json_t *doc = NULL;
+	if (exchange(c, req, timeout_ms, &doc, st) != NT_RPC_RESULT)
+		return NT_RPC_TRANSPORT;
+	nt_rpc_outcome oc = take_answer(c, doc, id, result, st);
+	json_decref(doc);
+	return oc;
+}
+
+static void batch_status_all(nt_cli_rpc_req *reqs, size_t n, const nt_rpc_status *st)
+{
+	for (size_t i = 0; i < n; i++)
+		reqs[i].st = *st;
+}
+
+nt_rpc_outcome nt_cli_rpc_batch(nt_cli_rpc *c, nt_cli_rpc_req *reqs, size_t n, int timeout_ms,
+				nt_rpc_status *st)
+{
+	memset(st, 0, sizeof *st);
+	json_t *arr = json_array();
+	json_int_t first = c->next_id;
+	c->next_id += (json_int_t)n;
+	bool oom = arr == NULL;
+	for (size_t i = 0; i < n; i++) {
+		reqs[i].result = NULL;
+		memset(&reqs[i].st, 0, sizeof reqs[i].st);
+		json_t *params = reqs[i].params;
+		reqs[i].params = NULL;
+		if (oom) {
+			json_decref(params);
+			continue;
+		}
+		json_t *req = request_json(reqs[i].method, params, first + (json_int_t)i);
+		if (req == NULL || json_array_append_new(arr, req) != 0)
+			oom = true;
+	}
+	if (oom || n == 0) {
+		json_decref(arr);
+		transport(st, "%s", n == 0 ? "empty batch" : "out of memory");
+		batch_status_all(reqs, n, st);
+		return NT_RPC_TRANSPORT;
+	}
+	json_t *doc = NULL;
+	if (exchange(c, arr, timeout_ms, &doc, st) != NT_RPC_RESULT) {
+		batch_status_all(reqs, n, st);
+		return NT_RPC_TRANSPORT;
+	}
+	nt_rpc_outcome oc;
+	if (json_is_array(doc) && json_array_size(doc) == n) {
+		/* The answer keeps the order of the requests (docs/RPC.md). */
+		for (size_t i = 0; i < n; i++)
+			take_answer(c, json_array_get(doc, i), first + (json_int_t)i,
+				    &reqs[i].result, &reqs[i].st);
+		st->outcome = oc = NT_RPC_RESULT;
+	} else if (json_is_object(doc)) {
+		/* One answer for the whole message: an error such as -32600 from a
+		 * node without batches, or -32004 (too large). A result here is
+		 * nonsense and take_answer says so. */
+		json_t *ignored = NULL;
+		oc = take_answer(c, doc, -1, &ignored, st);
+		json_decref(ignored);
+		if (oc == NT_RPC_RESULT)
+			oc = transport(st, "the node at %s sent a malformed JSON-RPC answer",
+				       c->url);
+		batch_status_all(reqs, n, st);
+	} else {
+		oc = transport(st, "the node at %s sent a malformed JSON-RPC answer", c->url);
+		batch_status_all(reqs, n, st);
+	}
+	json_decref(doc);
+	return oc;
 }
 
 int nt_cli_rpc_report(const char *cmd, const nt_rpc_status *st)

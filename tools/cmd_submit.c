@@ -4,19 +4,31 @@
  * The file itself never leaves the machine: only its digest, size and the
  * metadata the party chose go into the record. All files are hashed and
  * their records signed before anything is sent, so a missing file or an
- * oversized metadata fails with nothing submitted. Records are sent without
- * waiting except the last, whose wait usually covers the block holding all
- * of them; stragglers are then collected with `receipt`. */
+ * oversized metadata fails with nothing submitted. A single file is sent in
+ * one `submit` that waits for its block. Several are sent in JSON-RPC batches
+ * without waiting, then their receipts are collected with batches of
+ * `receipt` calls that wait, and each batch's receipts are written together
+ * (nt_cli_write_files). A node that refuses batches gets one request per
+ * file, as before batches existed. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "core/hex.h"
 #include "core/receipt.h"
 #include "crypto/digest.h"
 #include "crypto/keys.h"
 #include "tools/cli.h"
+
+/* Several files go to the node in JSON-RPC batches (docs/RPC.md): one message
+ * per batch instead of one round trip per file, which is what bounded a
+ * folder's speed. A batch stays well under the node's 1 MiB request limit. */
+#define SUBMIT_BATCH_MAX 64
+#define SUBMIT_BATCH_BYTES (512u * 1024)
+/* An upper bound on one request's JSON besides the record's hex. */
+#define SUBMIT_REQ_OVERHEAD 160u
 
 static const char submit_usage[] =
     "usage: notary submit [--node URL] --key KEY [--case C] [--title T] [--media-type M]\n"
@@ -26,7 +38,8 @@ static const char submit_usage[] =
     "for the block that commits it. Writes the receipt to FILE.receipt.json (or to\n"
     "--out for a single FILE) and prints the record id. Submitting a file whose\n"
     "receipt already exists beside it re-confirms that record instead of making a\n"
-    "new one, so the earliest attested time is kept.\n\n"
+    "new one, so the earliest attested time is kept. Many FILEs are sent to the\n"
+    "node together; on a terminal, progress is shown on stderr.\n\n"
     "Options:\n"
     "  -n, --node URL         node to submit to (default $NOTARY_NODE or " NT_CLI_DEFAULT_NODE ")\n"
     "  -k, --key KEY          your key file from `notary keygen` (required)\n"
@@ -45,7 +58,8 @@ static const char submit_usage[] =
     "  notary submit --key party.key --case \"(2026) Zhe 0192 Min Chu 123\" \\\n"
     "      --title \"chat export\" chat.zip\n";
 
-enum { ST_PENDING, ST_DONE, ST_FAILED };
+/* ST_SAVE: the node's receipt checked, in `text`, not yet written. */
+enum { ST_PENDING, ST_SAVE, ST_DONE, ST_FAILED };
 
 typedef struct {
 	const char *path;
@@ -59,6 +73,8 @@ typedef struct {
 	int state;
 	bool sent;
 	bool reused; /* the record of an existing receipt, sent again */
+	char *text;  /* the receipt to write (ST_SAVE) */
+	size_t text_len;
 	uint64_t height;
 	char attested[40];
 } item;
@@ -197,11 +213,16 @@ static int prepare(item *it, const submit_opts *o, const nt_seckey *key)
 	return rc;
 }
 
+/* A progress line is on stderr's last line (only ever on a terminal). */
+static bool progress_active;
+
 static void item_fail(item *it, const char *fmt, ...) NT_PRINTF(2, 3);
 static void item_fail(item *it, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
+	if (progress_active)
+		fputs("\r\033[K", stderr);
 	fprintf(stderr, "%s  %s: ", it->id_hex, it->path);
 	vfprintf(stderr, fmt, ap);
 	fputc('\n', stderr);
@@ -210,7 +231,7 @@ static void item_fail(item *it, const char *fmt, ...)
 }
 
 /* A "committed" answer: check the receipt is for exactly our record, then
- * write it. */
+ * keep it for save_receipts. */
 static void take_receipt(item *it, const submit_opts *o, json_t *res)
 {
 	json_t *rj = json_object_get(res, "receipt");
@@ -255,19 +276,44 @@ static void take_receipt(item *it, const submit_opts *o, json_t *res)
 			  why.msg);
 		return;
 	}
-	nt_err e = nt_cli_write_file(it->out_path, text, len, 0644, true, &why);
-	free(text);
-	if (e != NT_OK) {
-		free(r);
-		item_fail(it, "cannot save the receipt: %s", why.msg);
-		return;
-	}
+	/* Written with the other receipts of its batch (save_receipts). */
 	char t[40];
 	nt_cli_time_human(nt_commit_time(&r->commit), t);
 	it->height = r->height;
 	snprintf(it->attested, sizeof it->attested, "%s", t);
 	free(r);
-	it->state = ST_DONE;
+	it->text = text;
+	it->text_len = len;
+	it->state = ST_SAVE;
+}
+
+/* Writes the receipts of the k items that have one to save; each is durable
+ * when this returns. */
+static void save_receipts(item **its, size_t k)
+{
+	nt_cli_wfile files[SUBMIT_BATCH_MAX];
+	item *which[SUBMIT_BATCH_MAX];
+	size_t m = 0;
+	for (size_t i = 0; i < k && m < SUBMIT_BATCH_MAX; i++) {
+		if (its[i]->state != ST_SAVE)
+			continue;
+		which[m] = its[i];
+		files[m] = (nt_cli_wfile){
+		    .path = its[i]->out_path, .data = its[i]->text, .len = its[i]->text_len};
+		m++;
+	}
+	if (m == 0)
+		return;
+	nt_cli_write_files(files, m, 0644);
+	for (size_t i = 0; i < m; i++) {
+		item *it = which[i];
+		free(it->text);
+		it->text = NULL;
+		if (files[i].err == NT_OK)
+			it->state = ST_DONE;
+		else
+			item_fail(it, "cannot save the receipt: %s", files[i].why.msg);
+	}
 }
 
 /* Handles one submit/receipt answer. Returns false if the node is gone. */
@@ -307,6 +353,155 @@ static int wait_ms_left(uint64_t deadline)
 	return (int)(left > NT_CLI_MAX_WAIT_MS ? NT_CLI_MAX_WAIT_MS : left);
 }
 
+typedef struct {
+	nt_cli_rpc *c;
+	const submit_opts *o;
+	bool alive;	   /* false once the node is gone */
+	bool batches;	   /* false once the node refused a batch as a whole */
+	bool progress;	   /* stderr is a terminal and there are many files */
+	size_t n, done;	   /* for the progress line */
+	uint64_t deadline; /* for the commit, on the monotonic clock */
+} session;
+
+static void progress_show(session *s, const char *what)
+{
+	if (!s->progress)
+		return;
+	fprintf(stderr, "\r\033[Knotary submit: %s %zu/%zu", what, s->done, s->n);
+	fflush(stderr);
+}
+
+static void progress_clear(const session *s)
+{
+	if (s->progress)
+		fputs("\r\033[K", stderr);
+}
+
+/* The params of a submit (the record) or receipt (its id) for it. On out of
+ * memory the item has failed and *oom is set. */
+static json_t *params_for(item *it, bool submit, int wait, bool *oom)
+{
+	if (!submit)
+		return json_pack("{s:s, s:i}", "record_id", it->id_hex, "wait_ms", wait);
+	char *hex = malloc(2 * it->rec_len + 1);
+	if (hex == NULL) {
+		item_fail(it, "%s", "out of memory");
+		*oom = true;
+		return NULL;
+	}
+	nt_hex_encode(it->rec, it->rec_len, hex);
+	json_t *params = json_pack("{s:s, s:i}", "record", hex, "wait_ms", wait);
+	free(hex);
+	return params;
+}
+
+/* One request per item, as the CLI always did: for a single file, and for
+ * nodes that do not take batches. Stops at the first item the node is gone
+ * for (the rest stay unsent), and receipts when the time is up. */
+static void send_each(session *s, item **its, size_t k, const char *method, int wait)
+{
+	bool submit = strcmp(method, "submit") == 0;
+	for (size_t i = 0; i < k && s->alive; i++) {
+		item *it = its[i];
+		if (!submit && (wait = wait_ms_left(s->deadline)) == 0)
+			break;
+		bool oom = false;
+		json_t *params = params_for(it, submit, wait, &oom);
+		if (oom)
+			continue;
+		it->sent = true;
+		json_t *res = NULL;
+		nt_rpc_status st;
+		nt_rpc_outcome oc =
+		    nt_cli_rpc_call(s->c, method, params, wait + NT_CLI_CONNECT_MS * 2, &res, &st);
+		s->alive = handle(it, s->o, oc, res, &st);
+		json_decref(res);
+	}
+}
+
+/* The k items as one batch of `method` requests; falls back to send_each
+ * (now and for the rest of the run) when the node refuses the batch. */
+static void send_batch(session *s, item **its, size_t k, const char *method, int wait)
+{
+	if (!s->batches || k == 1) {
+		send_each(s, its, k, method, wait);
+		return;
+	}
+	bool submit = strcmp(method, "submit") == 0;
+	nt_cli_rpc_req *reqs = calloc(k, sizeof *reqs);
+	if (reqs == NULL) {
+		send_each(s, its, k, method, wait);
+		return;
+	}
+	size_t m = 0;
+	for (size_t i = 0; i < k; i++) {
+		item *it = its[i];
+		bool oom = false;
+		json_t *params = params_for(it, submit, wait, &oom);
+		if (oom)
+			continue;
+		its[m] = it; /* compact: items that failed above are not sent */
+		reqs[m].method = method;
+		reqs[m].params = params;
+		m++;
+	}
+	if (m == 0) {
+		free(reqs);
+		return;
+	}
+	if (submit)
+		for (size_t i = 0; i < m; i++)
+			its[i]->sent = true;
+	nt_rpc_status st;
+	nt_rpc_outcome oc = nt_cli_rpc_batch(s->c, reqs, m, wait + NT_CLI_CONNECT_MS * 2, &st);
+	if (oc == NT_RPC_ERROR) {
+		/* Nothing was executed (e.g. -32600 from a node without batches):
+		 * one request per file from here on. */
+		s->batches = false;
+		free(reqs);
+		send_each(s, its, m, method, wait);
+		return;
+	}
+	for (size_t i = 0; i < m; i++) {
+		if (!handle(its[i], s->o, reqs[i].st.outcome, reqs[i].result, &reqs[i].st))
+			s->alive = false;
+		json_decref(reqs[i].result);
+	}
+	free(reqs);
+}
+
+/* The next batch: up to SUBMIT_BATCH_MAX items from items[*from] on that
+ * pass keep(), within SUBMIT_BATCH_BYTES of JSON. Advances *from past the
+ * items looked at. */
+static size_t next_batch(item *items, size_t n, size_t *from, bool (*keep)(const item *),
+			 size_t hex_bytes_each, item **out)
+{
+	size_t k = 0, bytes = 2;
+	size_t i = *from;
+	for (; i < n && k < SUBMIT_BATCH_MAX; i++) {
+		if (!keep(&items[i]))
+			continue;
+		size_t b =
+		    (hex_bytes_each ? hex_bytes_each : 2 * items[i].rec_len) + SUBMIT_REQ_OVERHEAD;
+		if (k > 0 && bytes + b > SUBMIT_BATCH_BYTES)
+			break;
+		bytes += b;
+		out[k++] = &items[i];
+	}
+	*from = i;
+	return k;
+}
+
+static bool is_unsent(const item *it)
+{
+	return !it->sent && it->state == ST_PENDING;
+}
+
+static bool is_waiting(const item *it)
+{
+	return it->sent && it->state == ST_PENDING;
+}
+
 static int run_submit(const submit_opts *o, item *items, size_t n)
 {
 	nt_why why = {{0}};
@@ -326,50 +521,63 @@ static int run_submit(const submit_opts *o, item *items, size_t n)
 	}
 	json_decref(res);
 
-	bool alive = true;
-	uint64_t deadline = 0;
-	for (size_t i = 0; i < n && alive; i++) {
-		item *it = &items[i];
-		bool last = i + 1 == n;
-		if (last)
-			deadline = nt_cli_mono_ms() + o->timeout_ms;
-		/* One file: wait in the submit itself. Several: send all, then
-		 * collect in order, so the first wait covers the shared block. */
-		int wait = last && n == 1 ? wait_ms_left(deadline) : 0;
-		char *hex = malloc(2 * it->rec_len + 1);
-		if (hex == NULL) {
-			item_fail(it, "%s", "out of memory");
-			continue;
-		}
-		nt_hex_encode(it->rec, it->rec_len, hex);
-		it->sent = true;
-		json_t *params = json_pack("{s:s, s:i}", "record", hex, "wait_ms", wait);
-		free(hex);
-		res = NULL;
-		nt_rpc_outcome oc =
-		    nt_cli_rpc_call(c, "submit", params, wait + NT_CLI_CONNECT_MS * 2, &res, &st);
-		alive = handle(it, o, oc, res, &st);
-		json_decref(res);
+	item **batch = malloc(SUBMIT_BATCH_MAX * sizeof *batch);
+	if (batch == NULL) {
+		nt_cli_rpc_close(c);
+		return nt_cli_errorf(NT_EXIT_FAIL, "submit", "out of memory");
 	}
-	for (size_t i = 0; i < n; i++) {
-		item *it = &items[i];
-		if (!it->sent) {
-			item_fail(it, "%s", "not submitted");
-			continue;
-		}
-		while (alive && it->state == ST_PENDING) {
-			int wait = wait_ms_left(deadline);
-			if (wait == 0)
+	session s = {.c = c,
+		     .o = o,
+		     .alive = true,
+		     .batches = true,
+		     .progress = n > SUBMIT_BATCH_MAX && isatty(STDERR_FILENO),
+		     .n = n};
+	progress_active = s.progress;
+	if (n == 1) {
+		/* One file: wait in the submit itself. */
+		s.deadline = nt_cli_mono_ms() + o->timeout_ms;
+		batch[0] = &items[0];
+		send_each(&s, batch, 1, "submit", wait_ms_left(s.deadline));
+		save_receipts(batch, 1);
+	} else {
+		/* Several: send all without waiting, then collect, so that the
+		 * first wait covers the block shared by many of them. */
+		size_t from = 0;
+		while (s.alive && from < n) {
+			size_t k = next_batch(items, n, &from, is_unsent, 0, batch);
+			if (from >= n) /* the timeout counts from the last record sent */
+				s.deadline = nt_cli_mono_ms() + o->timeout_ms;
+			if (k == 0)
 				break;
-			json_t *params =
-			    json_pack("{s:s, s:i}", "record_id", it->id_hex, "wait_ms", wait);
-			res = NULL;
-			nt_rpc_outcome oc = nt_cli_rpc_call(
-			    c, "receipt", params, wait + NT_CLI_CONNECT_MS * 2, &res, &st);
-			alive = handle(it, o, oc, res, &st);
-			json_decref(res);
+			send_batch(&s, batch, k, "submit", 0);
+			save_receipts(batch, k);
+			s.done = from;
+			progress_show(&s, "sent");
 		}
 	}
+	for (size_t i = 0; i < n; i++)
+		if (!items[i].sent && items[i].state == ST_PENDING)
+			item_fail(&items[i], "%s", "not submitted");
+	/* Collect the receipts, the earliest files first; a batch answers when
+	 * its last record is committed or the wait is up. */
+	while (s.alive) {
+		int wait = wait_ms_left(s.deadline);
+		if (wait == 0)
+			break;
+		size_t from = 0;
+		size_t k = next_batch(items, n, &from, is_waiting, 64, batch);
+		if (k == 0)
+			break;
+		send_batch(&s, batch, k, "receipt", wait);
+		save_receipts(batch, k);
+		s.done = 0;
+		for (size_t i = 0; i < n; i++)
+			s.done += items[i].state == ST_DONE;
+		progress_show(&s, "committed");
+	}
+	progress_clear(&s);
+	progress_active = false;
+	free(batch);
 
 	int rc = NT_EXIT_OK;
 	for (size_t i = 0; i < n; i++) {
@@ -391,7 +599,7 @@ static int run_submit(const submit_opts *o, item *items, size_t n)
 			    o->node, it->out_path, it->id_hex);
 		}
 	}
-	if (!alive)
+	if (!s.alive)
 		fprintf(stderr,
 			"notary submit: lost the node at %s; records marked failed may or "
 			"may not have arrived (submitting again is safe).\n",
@@ -442,8 +650,10 @@ static int submit_files(submit_opts *o, char **files, size_t n)
 		fprintf(stderr, "notary submit: nothing was submitted.\n");
 	else
 		rc = run_submit(o, items, n);
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++) {
 		free(items[i].out_path);
+		free(items[i].text);
+	}
 	free(items);
 	return rc;
 }
