@@ -109,12 +109,25 @@ def _port_free(port):
             return False
 
 
+def _ephemeral_low():
+    """The first port the kernel gives outgoing connections; ports below it
+    cannot be taken by a client socket while a node is down (a restarted
+    node must get its port back)."""
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+            low = int(f.read().split()[0])
+        return low if low >= 12000 else 32768
+    except (OSError, ValueError, IndexError):
+        return 32768
+
+
 def free_base_port(nodes, tries=200):
     """A base port P such that P+10*i and P+10*i+1 were free just now for
-    every i < nodes. Random, so parallel test runs rarely collide."""
+    every i < nodes, below the ephemeral range. Random, so parallel test runs
+    rarely collide."""
     span = PORT_STRIDE * nodes + 2
     for _ in range(tries):
-        base = random.randrange(20000, 60000 - span)
+        base = random.randrange(10000, _ephemeral_low() - span)
         if all(_port_free(base + PORT_STRIDE * i + k) for i in range(nodes) for k in (0, 1)):
             return base
     raise ClusterError("no free range of %d ports found" % span)

@@ -101,11 +101,27 @@ static bool port_free(unsigned port)
 	return ok;
 }
 
+/* The first port the kernel hands out to outgoing connections: ports
+ * below it are never taken by a client socket, which could otherwise grab a
+ * node's port before the node (the observer starts last) binds it. */
+static unsigned ephemeral_low(void)
+{
+	unsigned lo = 32768, hi = 60999;
+	FILE *f = fopen("/proc/sys/net/ipv4/ip_local_port_range", "r");
+	if (f != NULL) {
+		if (fscanf(f, "%u %u", &lo, &hi) != 2 || lo < 12000)
+			lo = 32768;
+		fclose(f);
+	}
+	return lo;
+}
+
 static unsigned free_base_port(unsigned nodes)
 {
 	srand((unsigned)(getpid() ^ time(NULL)));
+	unsigned slots = (ephemeral_low() - 10000u - 10u * nodes - 2u) / 10u;
 	for (int t = 0; t < 300; t++) {
-		unsigned base = 20000u + 10u * (unsigned)(rand() % 3500);
+		unsigned base = 10000u + 10u * (unsigned)(rand() % slots);
 		bool ok = true;
 		for (unsigned i = 0; ok && i < nodes; i++)
 			ok = port_free(base + 10 * i) && port_free(base + 10 * i + 1);
