@@ -21,21 +21,6 @@ typedef struct {
 	int fd;
 } pending;
 
-static int write_all(int fd, const void *data, size_t len)
-{
-	const char *p = data;
-	while (len > 0) {
-		ssize_t w = write(fd, p, len);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -1;
-		p += w;
-		len -= (size_t)w;
-	}
-	return 0;
-}
-
 /* The length of path's directory part, with its slash (0: the current one). */
 static size_t dir_len(const char *path)
 {
@@ -81,7 +66,7 @@ static void start_file(nt_cli_wfile *f, pending *p, mode_t mode)
 		return;
 	}
 	free(dir);
-	if (fchmod(p->fd, mode) != 0 || write_all(p->fd, f->data, f->len) != 0) {
+	if (fchmod(p->fd, mode) != 0 || nt_cli_write_all(p->fd, f->data, f->len) != NT_OK) {
 		int err = errno;
 		drop(p);
 		f->err = nt_fail(&f->why, NT_ERR_IO, "cannot write %s: %s", p->tmp, strerror(err));

@@ -186,7 +186,7 @@ nt_err nt_cli_read_file(const char *path, size_t max, char **out, size_t *len, n
 	return NT_OK;
 }
 
-static nt_err write_all(int fd, const void *data, size_t len)
+nt_err nt_cli_write_all(int fd, const void *data, size_t len)
 {
 	const char *p = data;
 	while (len > 0) {
@@ -235,7 +235,7 @@ nt_err nt_cli_write_file(const char *path, const void *data, size_t len, mode_t 
 			    "cannot create a file in %s: %s", dirname, strerror(errno));
 		goto out;
 	}
-	if (fchmod(fd, mode) != 0 || write_all(fd, data, len) != NT_OK || fsync(fd) != 0) {
+	if (fchmod(fd, mode) != 0 || nt_cli_write_all(fd, data, len) != NT_OK || fsync(fd) != 0) {
 		int err = errno;
 		close(fd);
 		unlink(tmp);
