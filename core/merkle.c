@@ -393,7 +393,9 @@ nt_err nt_merkle_log_decode(const uint8_t *buf, size_t len, nt_merkle_log *out)
 	nt_merkle_log log;
 	nt_merkle_log_init(&log);
 	log.size = nt_get_u64(&r);
-	if (!r.ok || len != log_encoded_len(log.size))
+	/* A full log (2^64 - 1 leaves) can take no further leaf: append would
+	 * have to refuse on our own invariant, so such bytes are refused here. */
+	if (!r.ok || log.size == UINT64_MAX || len != log_encoded_len(log.size))
 		return NT_ERR_DECODE;
 	for (int i = 63; i >= 0; i--) {
 		if (log.size & ((uint64_t)1 << i))

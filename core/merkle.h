@@ -82,7 +82,8 @@ typedef struct {
 void nt_merkle_log_init(nt_merkle_log *log);
 void nt_merkle_log_append(nt_merkle_log *log, const nt_hash *leaf_hash);
 void nt_merkle_log_root(const nt_merkle_log *log, nt_hash *out);
-/* u64 size, then the peaks of the set bits from the highest bit down. */
+/* u64 size, then the peaks of the set bits from the highest bit down.
+ * Decode refuses size 2^64 - 1: such a log could take no further leaf. */
 nt_err nt_merkle_log_encode(const nt_merkle_log *log, uint8_t *out, size_t cap,
 			    size_t *len) NT_MUST_CHECK;
 nt_err nt_merkle_log_decode(const uint8_t *buf, size_t len, nt_merkle_log *out) NT_MUST_CHECK;
