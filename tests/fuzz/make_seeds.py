@@ -7,7 +7,8 @@ decoded to bytes, blocks and RPC requests assembled from them. Edge seeds
 (empty, truncated, off-by-one lengths, torn WAL tails) are built here. The
 output is committed; rerun after a format change:
 
-    python3 tests/fuzz/make_seeds.py
+    python3 tests/fuzz/make_seeds.py            # every corpus
+    python3 tests/fuzz/make_seeds.py keyfile    # only the ones named
 
 Deterministic: the same tree gives the same files. Each corpus directory is
 rewritten; crash regressions live in tests/fuzz/regressions/ and are never
@@ -18,6 +19,7 @@ import json
 import os
 import shutil
 import struct
+import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
@@ -63,14 +65,23 @@ def crc32c(data, crc=0):
 assert crc32c(b"123456789") == 0xE3069283
 
 
+# Targets named on the command line (all when none): the others are not rewritten.
+ONLY = set(sys.argv[1:])
+
+
 class Corpus:
     def __init__(self, name):
+        self.seen = set()
+        self.dir = None
+        if ONLY and name not in ONLY:
+            return
         self.dir = os.path.join(OUT, name)
         shutil.rmtree(self.dir, ignore_errors=True)
         os.makedirs(self.dir)
-        self.seen = set()
 
     def add(self, label, data):
+        if self.dir is None:
+            return
         if isinstance(data, str):
             data = data.encode()
         if data in self.seen:
@@ -269,6 +280,15 @@ def main():
     c.add("edge-hex-nul", '{"jsonrpc":"2.0","id":1,"method":"find","params":{"digest":"ab\\u0000"}}')
     c.add("edge-utf8", req("\u00e9" * 40))
     c.add("edge-empty", b"")
+    # batches (docs/RPC.md): the bytes as first committed, kept exact
+    c.add("batch-empty", "  []")
+    c.add("batch-nested", '[[{"jsonrpc":"2.0","id":1,"method":"status"}]]')
+    c.add("batch-mixed", '[{"jsonrpc":"2.0","id":1,"method":"status"},42,'
+          '{"jsonrpc":"2.0","id":"x","method":"nope"},'
+          '{"jsonrpc":"2.0","id":3,"method":"find","params":{"digest":"zz"}}]')
+    c.add("batch-queries", '[{"jsonrpc":"2.0","id":7,"method":"sync","params":{"from":1,"max":5}},'
+          '{"jsonrpc":"2.0","id":8,"method":"receipt","params":{"record_id":"%s","wait_ms":100}}]'
+          % ("ab" * 32))
 
     # ---- wal ----
     c = Corpus("wal")
@@ -345,7 +365,185 @@ def main():
                                         vote_msg(1, 2, 1, 0, b"\0" * 32)))
     c.add("script-next-height", script(vote_msg(1, 1, 2, 0, bh1), p1, *votes(1, bh1),
                                        *votes(2, bh1)))
+    node_seeds(recs)
     print("seeds written to", os.path.relpath(OUT, ROOT))
+
+
+# Fuzz keys' secrets (32 x 0x01..0x04) and the secp256k1 group order.
+FUZZ_SECRETS = [bytes([i]) * 32 for i in (1, 2, 3, 4)]
+SECP_N = bytes.fromhex("FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141")
+
+
+def leaf_hash(data):
+    return sha256(b"\0" + data)
+
+
+def merkle_log(leaves):
+    """The peaks of core/merkle.c's incremental log after appending leaves."""
+    size, peaks = 0, [None] * 64
+    for h in leaves:
+        i = 0
+        while size >> i & 1:
+            h = sha256(b"\1" + peaks[i] + h)
+            peaks[i] = None
+            i += 1
+        peaks[i] = h
+        size += 1
+    return size, peaks
+
+
+def merkle_log_bytes(size, peaks):
+    return u64(size) + b"".join(peaks[i] for i in range(63, -1, -1) if size >> i & 1)
+
+
+def sign_state(height, rnd, step, magic=b"NTSS", version=1, crc_xor=0):
+    body = magic + bytes([version]) + u64(height) + u32(rnd) + bytes([step])
+    return body + u32(crc32c(body) ^ crc_xor)
+
+
+def keyfile(secret, pub, **extra):
+    # The exact text nt_keyfile_write produces (crypto/keyfile.c).
+    text = '{"type":"notary-secret-key/1","secret":"%s","pubkey":"%s"}\n' % (
+        secret.hex(), pub.hex())
+    if extra:
+        obj = {"type": "notary-secret-key/1", "secret": secret.hex(), "pubkey": pub.hex()}
+        obj.update(extra)
+        text = json.dumps(obj)
+    return text
+
+
+def node_seeds(recs):
+    """Corpora of the on-disk node files: merklelog, signstate, config, keyfile."""
+    # ---- merklelog (the log stored with the chain tip) ----
+    c = Corpus("merklelog")
+    ids = [leaf_hash(r) for r in recs]
+    for n in (0, 1, 2, 3, 6, len(ids)):
+        c.add("valid-%d-leaves" % n, merkle_log_bytes(*merkle_log(ids[:n])))
+    six = merkle_log_bytes(*merkle_log(ids[:6]))
+    seven = merkle_log_bytes(*merkle_log((ids * 2)[:7]))
+    c.add("valid-7-leaves", seven)
+    # Arbitrary peaks are accepted: the log cannot check them without its leaves.
+    c.add("edge-size-2^32", u64(2**32) + b"\x11" * 32)
+    c.add("edge-size-max-minus-1", u64(2**64 - 2) + b"\x22" * 32 * 63)
+    # 2^64 - 1 decodes, but appending to it would overflow (see fuzz_merklelog.c).
+    c.add("edge-size-max", u64(2**64 - 1) + b"\x33" * 32 * 64)
+    c.add("edge-empty", b"")
+    c.add("edge-size-only-short", u64(0)[:7])
+    c.add("edge-truncated", six[:-1])
+    c.add("edge-trailing", six + b"\0")
+    c.add("edge-popcount-mismatch", u64(3) + b"\x44" * 32)
+
+    # ---- signstate (node/privval.h, 22 bytes) ----
+    c = Corpus("signstate")
+    c.add("valid-nothing-signed", sign_state(0, 0, 0))
+    c.add("valid-propose-h1", sign_state(1, 0, 1))
+    c.add("valid-prevote", sign_state(42, 3, 2))
+    c.add("valid-precommit", sign_state(1000, 0, 3))
+    c.add("valid-repaired", sign_state(77, 2**32 - 1, 3))  # what --repair-sign-state writes
+    c.add("valid-max", sign_state(2**64 - 1, 2**32 - 1, 3))
+    c.add("corrupt-crc", sign_state(42, 3, 2, crc_xor=1))
+    c.add("corrupt-magic", sign_state(42, 3, 2, magic=b"NTSX"))
+    c.add("corrupt-version", sign_state(42, 3, 2, version=2))
+    c.add("corrupt-step-4", sign_state(42, 3, 4))
+    c.add("corrupt-step-0-height-1", sign_state(1, 0, 0))
+    c.add("corrupt-step-0-round-1", sign_state(0, 1, 0))
+    c.add("corrupt-height-0", sign_state(0, 0, 1))
+    c.add("corrupt-short", sign_state(42, 3, 2)[:-1])
+    c.add("corrupt-long", sign_state(42, 3, 2) + b"\0")
+    c.add("edge-empty", b"")
+
+    # ---- config (docs/CONFIG.md; valid ones as notary testnet writes them) ----
+    c = Corpus("config")
+
+    def node_cfg(i, n, base=7400, observers=0):
+        cfg = {"moniker": "node%d" % i, "rpc": "tcp://127.0.0.1:%d" % (base + 10 * i),
+               "p2p": "tcp://127.0.0.1:%d" % (base + 10 * i + 1),
+               "peers": [{"p2p": "tcp://127.0.0.1:%d" % (base + 10 * j + 1),
+                          "rpc": "tcp://127.0.0.1:%d" % (base + 10 * j)}
+                         for j in range(n + observers) if j != i],
+               "key_file": "validator.key", "genesis_file": "genesis.json", "data_dir": "data",
+               "block": {"max_records": 2000, "max_bytes": 4194304, "interval_ms": 200,
+                         "heartbeat_s": 0},
+               "mempool": {"max_records": 100000, "max_bytes": 268435456},
+               "rpc_contexts": 1024}
+        return cfg
+
+    c.add("valid-testnet-node0", json.dumps(node_cfg(0, 3), indent=2) + "\n")
+    c.add("valid-testnet-observer", json.dumps(node_cfg(3, 3, observers=1), indent=2) + "\n")
+    c.add("valid-minimal", '{"rpc":"tcp://127.0.0.1:7400"}')
+    full = dict(node_cfg(1, 4), consensus={
+        "timeout_propose_ms": 3000, "timeout_propose_delta_ms": 500,
+        "timeout_prevote_ms": 1000, "timeout_prevote_delta_ms": 500,
+        "timeout_precommit_ms": 1000, "timeout_precommit_delta_ms": 500,
+        "max_clock_skew_ms": 2000})
+    c.add("valid-docs-full", json.dumps(full, indent=2))
+    c.add("valid-peer-strings", json.dumps({"rpc": "ipc:///tmp/n.ipc", "moniker": "m" * 64,
+                                            "peers": ["tcp://10.0.0.2:7401", "ws://h:1"],
+                                            "key_file": "/etc/notary/key",
+                                            "data_dir": "../data"}))
+    # NT_BLOCK_MAX_BYTES - NT_HEADER_MAX - count - u16 lengths; NT_RECORD_MAX
+    blk_max = 16 * 1024 * 1024 - 272 - 4 - 2 * 20000
+    rec_max = 3 + 64 + 8 + 8 + 2 + 4096 + 32 + 64
+    c.add("edge-bounds-high", json.dumps({
+        "rpc": "tcp://x", "block": {"max_records": 20000, "max_bytes": blk_max,
+                                    "interval_ms": 3600000, "heartbeat_s": 86400},
+        "mempool": {"max_records": 10000000, "max_bytes": 2**36}, "rpc_contexts": 4096,
+        "consensus": {"timeout_propose_ms": 600000, "timeout_propose_delta_ms": 600000,
+                      "max_clock_skew_ms": 3600000}}))
+    c.add("edge-bounds-low", json.dumps({
+        "rpc": "tcp://x", "block": {"max_records": 1, "max_bytes": rec_max, "interval_ms": 1},
+        "mempool": {"max_records": 1, "max_bytes": rec_max}, "rpc_contexts": 1,
+        "consensus": {"timeout_prevote_ms": 1, "timeout_prevote_delta_ms": 0,
+                      "max_clock_skew_ms": 0}}))
+    c.add("edge-block-bytes-over", json.dumps({"rpc": "tcp://x",
+                                               "block": {"max_bytes": blk_max + 1}}))
+    c.add("edge-contexts-0", json.dumps({"rpc": "tcp://x", "rpc_contexts": 0}))
+    c.add("edge-negative", json.dumps({"rpc": "tcp://x", "mempool": {"max_records": -1}}))
+    c.add("edge-float", json.dumps({"rpc": "tcp://x", "block": {"interval_ms": 1.5}}))
+    c.add("edge-huge-int", '{"rpc":"tcp://x","block":{"max_bytes":18446744073709551616}}')
+    c.add("edge-no-rpc", json.dumps({"moniker": "a"}))
+    c.add("edge-rpc-not-url", json.dumps({"rpc": "127.0.0.1:7400"}))
+    c.add("edge-moniker-65", json.dumps({"rpc": "tcp://x", "moniker": "m" * 65}))
+    c.add("edge-moniker-nul", '{"rpc":"tcp://x","moniker":"a\\u0000b"}')
+    c.add("edge-peer-string-nul", '{"rpc":"tcp://x","peers":["\\u0000tcp://y"]}')
+    c.add("edge-peer-no-p2p", json.dumps({"rpc": "tcp://x", "peers": [{"rpc": "tcp://y"}]}))
+    c.add("edge-peers-129", json.dumps({"rpc": "tcp://x", "peers": ["tcp://p"] * 129}))
+    c.add("edge-peers-object", json.dumps({"rpc": "tcp://x", "peers": {"p2p": "tcp://y"}}))
+    c.add("edge-section-array", json.dumps({"rpc": "tcp://x", "block": []}))
+    c.add("edge-unknown-members", json.dumps({"rpc": "tcp://x", "extra": 1,
+                                              "block": {"x": 2}, "consensus": {"y": 3},
+                                              "peers": [{"p2p": "tcp://y", "z": 4}]}))
+    c.add("edge-duplicate-key", '{"rpc":"tcp://x","rpc":"tcp://y"}')
+    c.add("edge-array", b"[]")
+    c.add("edge-empty", b"")
+
+    # ---- keyfile (crypto/keys.h) ----
+    c = Corpus("keyfile")
+    for i, (sk, pk) in enumerate(zip(FUZZ_SECRETS, FUZZ_KEYS)):
+        c.add("valid-key-%d" % (i + 1), keyfile(sk, pk))
+    sk, pk = FUZZ_SECRETS[0], FUZZ_KEYS[0]
+    c.add("valid-extra-member", keyfile(sk, pk, comment="x"))
+    c.add("valid-pretty", json.dumps({"pubkey": pk.hex(), "type": "notary-secret-key/1",
+                                      "secret": sk.hex()}, indent=4))
+    c.add("edge-pubkey-mismatch", keyfile(sk, FUZZ_KEYS[1]))
+    c.add("edge-secret-zero", keyfile(b"\0" * 32, pk))
+    c.add("edge-secret-order", keyfile(SECP_N, pk))
+    c.add("edge-secret-max", keyfile(b"\xff" * 32, pk))
+    c.add("edge-upper-hex", keyfile(sk, pk).upper().replace('"TYPE"', '"type"').replace(
+        '"SECRET"', '"secret"').replace('"PUBKEY"', '"pubkey"').replace(
+        "NOTARY-SECRET-KEY/1", "notary-secret-key/1"))
+    c.add("edge-short-secret", keyfile(sk, pk).replace(sk.hex(), sk.hex()[:-2]))
+    c.add("edge-secret-nul", keyfile(sk, pk).replace(sk.hex(), sk.hex()[:62] + "\\u0000"))
+    c.add("edge-wrong-type", keyfile(sk, pk).replace("notary-secret-key/1",
+                                                     "notary-secret-key/2"))
+    c.add("edge-no-type", json.dumps({"secret": sk.hex(), "pubkey": pk.hex()}))
+    c.add("edge-secret-number", json.dumps({"type": "notary-secret-key/1", "secret": 1,
+                                            "pubkey": pk.hex()}))
+    c.add("edge-duplicate-secret", keyfile(sk, pk)[:-2] + ',"secret":"%s"}' % sk.hex())
+    c.add("edge-truncated", keyfile(sk, pk)[:100])
+    c.add("edge-too-large", keyfile(sk, pk).rstrip("\n") + " " * 4000)
+    c.add("edge-array", b"[]")
+    c.add("edge-empty", b"")
 
 
 if __name__ == "__main__":

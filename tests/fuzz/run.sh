@@ -24,6 +24,10 @@ max_len() {
 	peermsg) echo 16384 ;;
 	rpc) echo 16384 ;;
 	wal) echo 4096 ;;
+	merklelog) echo 2100 ;;
+	signstate) echo 64 ;;
+	config) echo 16384 ;;
+	keyfile) echo 4200 ;;
 	*) echo 4096 ;;
 	esac
 }
