@@ -91,9 +91,13 @@ static bool synced_known_valid(void *arg, const nt_hash *id)
 /* Fetched blocks are appended without fsync, and the store is synced once
  * at the end of each run: when the next event the loop handles is not
  * another fetched block (drain_queue hands the loop its events as one FIFO
- * list and handles them back to back). So nothing else (a consensus
- * message that would make us sign on top of the new tip, a tick, a waiter
- * getting a receipt, an RPC answer) runs before the blocks are durable.
+ * list and handles them back to back). So nothing else in the loop (a
+ * consensus message that would make us sign on top of the new tip, a tick,
+ * a waiter getting a receipt) runs before the blocks are durable. Queries
+ * answered on the RPC threads (node.c, answer_here) may read a fetched
+ * block before the sync: what they hand out is still sound, as the block
+ * is decided and carries a commit that verifies, whether or not our disk
+ * keeps it.
  *
  * Why unsynced appends are safe here: these blocks are already decided
  * (each carries a commit of 2f+1 precommits that append verified) and any
