@@ -7,8 +7,9 @@
  * nt_node_run) owns ledger, mempool, waiters and the consensus engine
  * (consensus_host.c): it answers queries, adds records, feeds the engine
  * and executes its actions. Every network size, n = 1 included, runs the
- * same Tendermint engine. A receipt leaves the node only after the synced
- * append of its block returned. */
+ * same Tendermint engine. A receipt of a block this node committed leaves
+ * only after the synced append of that block returned (fetched blocks:
+ * catchup.c). */
 #include "node/node.h"
 
 #include "core/hex.h"
