@@ -11,10 +11,12 @@
 
 #include "core/genesis.h"
 
+#include <dirent.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -57,6 +59,40 @@ static inline const nt_genesis *fz_vector_genesis(void)
 		loaded = 1;
 	}
 	return &g;
+}
+
+/* For targets that read files: a private directory made on first use, on
+ * /dev/shm when it is writable (inputs run at memory speed), else /tmp,
+ * emptied and removed when the process exits (a crash leaves it behind).
+ * fz_scratch_path puts name in it. One target per process, so one
+ * directory; tag names it (nt-fuzz-TAG-XXXXXX). */
+static char fz_scratch[64];
+
+static inline void fz_scratch_cleanup(void)
+{
+	DIR *d = opendir(fz_scratch);
+	if (d != NULL) {
+		struct dirent *e;
+		char p[sizeof fz_scratch + 256];
+		while ((e = readdir(d)) != NULL)
+			if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0) {
+				snprintf(p, sizeof p, "%s/%s", fz_scratch, e->d_name);
+				unlink(p);
+			}
+		closedir(d);
+	}
+	rmdir(fz_scratch);
+}
+
+static inline void fz_scratch_path(const char *tag, const char *name, char *out, size_t cap)
+{
+	if (fz_scratch[0] == '\0') {
+		const char *base = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp";
+		snprintf(fz_scratch, sizeof fz_scratch, "%s/nt-fuzz-%s-XXXXXX", base, tag);
+		fz_check(mkdtemp(fz_scratch) != NULL);
+		atexit(fz_scratch_cleanup);
+	}
+	fz_check((size_t)snprintf(out, cap, "%s/%s", fz_scratch, name) < cap);
 }
 
 #endif

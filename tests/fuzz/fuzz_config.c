@@ -22,21 +22,12 @@
 
 static char dir[64], path[128];
 
-static void cleanup(void)
-{
-	unlink(path);
-	rmdir(dir);
-}
-
 static void setup(void)
 {
 	if (dir[0] != '\0')
 		return;
-	const char *base = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp";
-	snprintf(dir, sizeof dir, "%s/nt-fuzz-cfg-XXXXXX", base);
-	fz_check(mkdtemp(dir) != NULL);
-	snprintf(path, sizeof path, "%s/config.json", dir);
-	atexit(cleanup);
+	fz_scratch_path("cfg", "config.json", path, sizeof path);
+	snprintf(dir, sizeof dir, "%s", fz_scratch);
 	/* Unknown members are logged as warnings on almost every input. */
 	nt_log_set_level(NT_LOG_ERROR);
 }

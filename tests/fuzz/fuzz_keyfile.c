@@ -18,25 +18,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static char dir[64], path[128], path2[128];
-
-static void cleanup(void)
-{
-	unlink(path);
-	unlink(path2);
-	rmdir(dir);
-}
+static char path[128], path2[128];
 
 static void setup(void)
 {
-	if (dir[0] != '\0')
+	if (path[0] != '\0')
 		return;
-	const char *base = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp";
-	snprintf(dir, sizeof dir, "%s/nt-fuzz-key-XXXXXX", base);
-	fz_check(mkdtemp(dir) != NULL);
-	snprintf(path, sizeof path, "%s/validator.key", dir);
-	snprintf(path2, sizeof path2, "%s/rewritten.key", dir);
-	atexit(cleanup);
+	fz_scratch_path("key", "validator.key", path, sizeof path);
+	fz_scratch_path("key", "rewritten.key", path2, sizeof path2);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

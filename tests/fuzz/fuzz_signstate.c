@@ -21,25 +21,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static char dir[64], path[128], tmp[160];
-
-static void cleanup(void)
-{
-	unlink(path);
-	unlink(tmp);
-	rmdir(dir);
-}
+static char path[128], tmp[160];
 
 static void setup(void)
 {
-	if (dir[0] != '\0')
+	if (path[0] != '\0')
 		return;
-	const char *base = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp";
-	snprintf(dir, sizeof dir, "%s/nt-fuzz-ss-XXXXXX", base);
-	fz_check(mkdtemp(dir) != NULL);
-	snprintf(path, sizeof path, "%s/sign_state", dir);
+	fz_scratch_path("ss", "sign_state", path, sizeof path);
 	snprintf(tmp, sizeof tmp, "%s.tmp", path);
-	atexit(cleanup);
 	/* Removing the stale .tmp is logged at INFO on every input. */
 	nt_log_set_level(NT_LOG_ERROR);
 }
