@@ -739,18 +739,7 @@ class TestLifecycle(NodeTest):
     def test_without_quorum_stays_pending(self):
         # Two validators, the other one absent: the node runs consensus,
         # takes the record, and it stays pending (no quorum), no crash.
-        gpath = os.path.join(self.home, "genesis.json")
-        with open(gpath) as f:
-            g = json.load(f)
-        g["validators"].append({"name": "Other", "pubkey": Key().pub.hex()})
-        with open(gpath, "w") as f:
-            json.dump(g, f)
-        cfg_path = os.path.join(self.home, "config.json")
-        with open(cfg_path) as f:
-            cfg = json.load(f)
-        cfg["p2p"] = "tcp://127.0.0.1:%d" % nngwire.free_port()
-        with open(cfg_path, "w") as f:
-            json.dump(cfg, f)
+        self._two_validators_one_absent()
         self.node.start()
         with self.node.client() as c:
             st = self.ok(c, "status")

@@ -550,11 +550,9 @@ static void expect_append_fails(fix *f, const nt_block *b, const nt_commit *c, n
 	assert_int_equal(count_keys(f->kv), keys);
 }
 
-static void test_append_rejects(void **state)
+/* Puts a flaky_kv in front of f's store and reopens the ledger on it. */
+static flaky_kv *use_flaky(fix *f)
 {
-	(void)state;
-	tu_seed();
-	fix *f = fix_new(4, false);
 	flaky_kv *fk = calloc(1, sizeof *fk);
 	assert_non_null(fk);
 	fk->base.ops = &flaky_ops;
@@ -563,6 +561,16 @@ static void test_append_rejects(void **state)
 	nt_ledger_free(f->l);
 	nt_why why = {{0}};
 	assert_int_equal(nt_ledger_open(f->kv, &f->g, &f->l, &why), NT_OK);
+	return fk;
+}
+
+static void test_append_rejects(void **state)
+{
+	(void)state;
+	tu_seed();
+	fix *f = fix_new(4, false);
+	flaky_kv *fk = use_flaky(f);
+	nt_why why = {{0}};
 	grow(f, 2);
 
 	uint8_t recbuf[4][NT_RECORD_MAX];
@@ -632,14 +640,8 @@ static void test_unsynced_append_flush(void **state)
 	(void)state;
 	tu_seed();
 	fix *f = fix_new(4, true);
-	flaky_kv *fk = calloc(1, sizeof *fk);
-	assert_non_null(fk);
-	fk->base.ops = &flaky_ops;
-	fk->inner = f->kv;
-	f->kv = &fk->base;
-	nt_ledger_free(f->l);
+	flaky_kv *fk = use_flaky(f);
 	nt_why why = {{0}};
-	assert_int_equal(nt_ledger_open(f->kv, &f->g, &f->l, &why), NT_OK);
 	grow(f, 2);
 	assert_int_equal(fk->synced, 1);
 	assert_false(nt_ledger_unsynced(f->l));
