@@ -14,6 +14,7 @@
 
 #include "core/codec.h"
 #include "core/consensus_votes.h"
+#include "core/merkle.h"
 #include "crypto/digest.h"
 
 #define PROPOSAL_SIG_TAG "notary/proposal"
@@ -581,36 +582,103 @@ static nt_err route_err(int r)
 	return r == NT_DROP_FAR_ROUND + 2 ? NT_ERR_RANGE : NT_ERR_CHAIN;
 }
 
-nt_err nt_cons_on_vote(nt_cons *e, const nt_vote *v, uint64_t now, nt_cons_actions *out)
+/* ---- authentication ---- */
+
+static bool auth_memo_has(const nt_cons *e, uint16_t index, const nt_hash *m, const nt_sig *sig)
 {
-	begin(e, now, out);
+	return e->auth_ok && e->auth_index == index && cv_hash_eq(&e->auth_m, m) &&
+	       memcmp(e->auth_sig.b, sig->b, NT_SIG_LEN) == 0;
+}
+
+/* The signature check of vals[index] over m, once per message: a message
+ * nt_cons_authenticate_* passed is not verified again by on_*. */
+static bool sig_ok(nt_cons *e, uint16_t index, const nt_hash *m, const nt_sig *sig)
+{
+	if (auth_memo_has(e, index, m, sig))
+		return true;
+	if (!nt_verify(&e->g.vals.keys[index], m, sig))
+		return false;
+	e->auth_ok = true;
+	e->auth_index = index;
+	e->auth_m = *m;
+	e->auth_sig = *sig;
+	return true;
+}
+
+/* The checks of a vote that need no state but the height, in the order
+ * that costs least: a drop reason + 2, 0 (our height) or 1 (the next). */
+static int vote_route(const nt_cons *e, const nt_vote *v)
+{
 	if (v->type != NT_VOTE_PREVOTE && v->type != NT_VOTE_PRECOMMIT)
-		return finish(e, cv_drop(e, NT_DROP_BAD_TYPE, NT_ERR_DECODE), out);
+		return NT_DROP_BAD_TYPE + 2;
 	if (v->index >= e->n)
-		return finish(e, cv_drop(e, NT_DROP_BAD_INDEX, NT_ERR_RANGE), out);
-	int where = route(e, v->height, v->round);
-	if (where >= 2)
-		return finish(e, cv_drop(e, (nt_cons_drop)(where - 2), route_err(where)), out);
-	if (where == 0) {
-		/* A resent copy costs no signature check. */
-		const cv_round *R = cv_book_find(&e->book, v->round);
-		if (R != NULL && cv_has_copy(R, v))
-			return finish(e, cv_drop(e, NT_DROP_DUPLICATE, NT_ERR_EXISTS), out);
-	}
-	nt_hash m;
-	nt_vote_sighash(v->type, e->g.chain_id, v->height, v->round, &v->block_hash, v->timestamp,
-			&m);
-	if (!nt_verify(&e->g.vals.keys[v->index], &m, &v->sig))
-		return finish(e, cv_drop(e, NT_DROP_BAD_SIG, NT_ERR_SIGNATURE), out);
+		return NT_DROP_BAD_INDEX + 2;
+	return route(e, v->height, v->round);
+}
+
+static nt_err vote_drop_err(int where)
+{
+	if (where == NT_DROP_BAD_TYPE + 2)
+		return NT_ERR_DECODE;
+	if (where == NT_DROP_BAD_INDEX + 2)
+		return NT_ERR_RANGE;
+	return route_err(where);
+}
+
+/* An exact copy of a vote we hold (in the log or the next-height buffer). */
+static bool vote_held(const nt_cons *e, const nt_vote *v, int where)
+{
 	if (where == 1) {
 		for (size_t i = 0; i < e->next_nvotes; i++)
 			if (cv_vote_eq(&e->next_votes[i], v))
-				return finish(e, cv_drop(e, NT_DROP_DUPLICATE, NT_ERR_EXISTS), out);
+				return true;
+		return false;
+	}
+	const cv_round *R = cv_book_find(&e->book, v->round);
+	return R != NULL && cv_has_copy(R, v);
+}
+
+static bool vote_sig_ok(nt_cons *e, const nt_vote *v)
+{
+	nt_hash m;
+	nt_vote_sighash(v->type, e->g.chain_id, v->height, v->round, &v->block_hash, v->timestamp,
+			&m);
+	return sig_ok(e, v->index, &m, &v->sig);
+}
+
+nt_err nt_cons_authenticate_vote(nt_cons *e, const nt_vote *v)
+{
+	int where = vote_route(e, v);
+	/* A far height is still worth authenticating: it tells the host it
+	 * is behind. Everything else the engine would drop is dropped here,
+	 * before any signature check. */
+	if (where >= 2 && where != NT_DROP_FAR_HEIGHT + 2)
+		return cv_drop(e, (nt_cons_drop)(where - 2), vote_drop_err(where));
+	if (where < 2 && vote_held(e, v, where))
+		return cv_drop(e, NT_DROP_DUPLICATE, NT_ERR_EXISTS);
+	if (!vote_sig_ok(e, v))
+		return cv_drop(e, NT_DROP_BAD_SIG, NT_ERR_SIGNATURE);
+	return NT_OK;
+}
+
+nt_err nt_cons_on_vote(nt_cons *e, const nt_vote *v, uint64_t now, nt_cons_actions *out)
+{
+	begin(e, now, out);
+	int where = vote_route(e, v);
+	if (where >= 2)
+		return finish(e, cv_drop(e, (nt_cons_drop)(where - 2), vote_drop_err(where)), out);
+	/* A resent copy costs no signature check. */
+	if (vote_held(e, v, where))
+		return finish(e, cv_drop(e, NT_DROP_DUPLICATE, NT_ERR_EXISTS), out);
+	if (!vote_sig_ok(e, v))
+		return finish(e, cv_drop(e, NT_DROP_BAD_SIG, NT_ERR_SIGNATURE), out);
+	if (where == 1) {
 		if (e->next_per_val[v->index] >= NT_CONS_NEXT_VOTES_PER_VAL ||
 		    e->next_nvotes >= e->next_cap)
 			return finish(e, cv_drop(e, NT_DROP_FLOOD, NT_ERR_FULL), out);
 		e->next_votes[e->next_nvotes++] = *v;
 		e->next_per_val[v->index]++;
+		e->kept++;
 		return finish(e, NT_OK, out);
 	}
 	uint64_t eq = e->stats.equivocations;
@@ -640,6 +708,101 @@ static bool is_copy(const nt_cons *e, const nt_proposal *q)
 	return false;
 }
 
+/* The block's records are the ones its header commits to: their count
+ * and the root of their ids. Without this a genuine signed header could
+ * carry any bytes. */
+static bool records_match(const nt_block *b)
+{
+	if (b->count != b->header.record_count)
+		return false;
+	nt_hash root;
+	nt_merkle_root(b->ids, b->count, &root);
+	return cv_hash_eq(&root, &b->header.records_root);
+}
+
+/* Everything about a proposal but its signature and what it displaces:
+ * -1 if it may go on, else a drop reason (and *err). *where as route(). */
+static int proposal_check(const nt_cons *e, nt_proposal *q, int *where, nt_err *err)
+{
+	*where = 0;
+	if (q->block == NULL) {
+		*err = NT_ERR_ARG;
+		return NT_DROP_BAD_PROPOSAL;
+	}
+	if (q->proposer >= e->n) {
+		*err = NT_ERR_RANGE;
+		return NT_DROP_BAD_INDEX;
+	}
+	if ((*where = route(e, q->height, q->round)) >= 2) {
+		*err = route_err(*where);
+		return *where - 2;
+	}
+	if (q->valid_round < -1 || (q->valid_round >= 0 && (uint32_t)q->valid_round >= q->round)) {
+		*err = NT_ERR_RANGE;
+		return NT_DROP_BAD_PROPOSAL;
+	}
+	if (nt_cons_proposer(e, q->height, q->round) != q->proposer) {
+		*err = NT_ERR_ARG;
+		return NT_DROP_NOT_PROPOSER;
+	}
+	if (strcmp(q->block->header.chain_id, e->g.chain_id) != 0) {
+		*err = NT_ERR_CHAIN;
+		return NT_DROP_WRONG_CHAIN;
+	}
+	/* A fresh block (valid_round -1) names its proposer in the header;
+	 * a re-proposed one keeps the header of the round that made it.
+	 * A host that attaches last commits expects them from everyone. */
+	if (q->block->header.height != q->height || !cv_last_commit_ok(q->block, q->last_commit) ||
+	    (q->height > 1 && e->host.last_commit != NULL && q->last_commit == NULL) ||
+	    (q->valid_round == -1 && memcmp(q->block->header.proposer.b,
+					    e->g.vals.keys[q->proposer].b, NT_PUBKEY_LEN) != 0) ||
+	    nt_header_hash(&q->block->header, &q->block_hash) != NT_OK || !records_match(q->block)) {
+		*err = NT_ERR_CHAIN;
+		return NT_DROP_BAD_PROPOSAL;
+	}
+	if (*where == 0 && is_copy(e, q)) {
+		/* A relayed copy costs no signature check. */
+		*err = NT_ERR_EXISTS;
+		return NT_DROP_DUPLICATE;
+	}
+	if (*where == 1)
+		for (unsigned i = 0; i < e->next_nprops; i++)
+			if (e->next_props[i].round == q->round &&
+			    cv_hash_eq(&e->next_props[i].block_hash, &q->block_hash)) {
+				*err = NT_ERR_EXISTS;
+				return NT_DROP_DUPLICATE;
+			}
+	return -1;
+}
+
+static bool proposal_sig_ok(nt_cons *e, const nt_proposal *q)
+{
+	nt_hash m;
+	nt_proposal_sighash(e->g.chain_id, q->height, q->round, q->valid_round, &q->block_hash, &m);
+	return sig_ok(e, q->proposer, &m, &q->sig);
+}
+
+nt_err nt_cons_authenticate_proposal(nt_cons *e, nt_proposal *p)
+{
+	int where;
+	nt_err err = NT_OK;
+	int reason = proposal_check(e, p, &where, &err);
+	/* As for votes: a far height is a hint worth a signature check. */
+	if (reason == NT_DROP_FAR_HEIGHT) {
+		if (p->block == NULL || nt_header_hash(&p->block->header, &p->block_hash) != NT_OK ||
+		    !records_match(p->block) || p->block->header.height != p->height)
+			return cv_drop(e, NT_DROP_BAD_PROPOSAL, NT_ERR_CHAIN);
+		if (nt_cons_proposer(e, p->height, p->round) != p->proposer)
+			return cv_drop(e, NT_DROP_NOT_PROPOSER, NT_ERR_ARG);
+		reason = -1;
+	}
+	if (reason >= 0)
+		return cv_drop(e, (nt_cons_drop)reason, err);
+	if (!proposal_sig_ok(e, p))
+		return cv_drop(e, NT_DROP_BAD_SIG, NT_ERR_SIGNATURE);
+	return NT_OK;
+}
+
 nt_err nt_cons_on_proposal(nt_cons *e, nt_proposal *p, uint64_t now, nt_cons_actions *out)
 {
 	begin(e, now, out);
@@ -647,65 +810,19 @@ nt_err nt_cons_on_proposal(nt_cons *e, nt_proposal *p, uint64_t now, nt_cons_act
 	p->block = NULL; /* ours now, whatever happens */
 	p->last_commit = NULL;
 	nt_err err = NT_OK;
-	int reason = -1;
-	int where = 0;
-	if (q.block == NULL) {
-		reason = NT_DROP_BAD_PROPOSAL;
-		err = NT_ERR_ARG;
-	} else if (q.proposer >= e->n) {
-		reason = NT_DROP_BAD_INDEX;
-		err = NT_ERR_RANGE;
-	} else if ((where = route(e, q.height, q.round)) >= 2) {
-		reason = where - 2;
-		err = route_err(where);
-	} else if (q.valid_round < -1 ||
-		   (q.valid_round >= 0 && (uint32_t)q.valid_round >= q.round)) {
-		reason = NT_DROP_BAD_PROPOSAL;
-		err = NT_ERR_RANGE;
-	} else if (nt_cons_proposer(e, q.height, q.round) != q.proposer) {
-		reason = NT_DROP_NOT_PROPOSER;
-		err = NT_ERR_ARG;
-	} else if (strcmp(q.block->header.chain_id, e->g.chain_id) != 0) {
-		reason = NT_DROP_WRONG_CHAIN;
-		err = NT_ERR_CHAIN;
-	} else if (q.block->header.height != q.height ||
-		   !cv_last_commit_ok(q.block, q.last_commit) ||
-		   (q.height > 1 && e->host.last_commit != NULL && q.last_commit == NULL) ||
-		   (q.valid_round == -1 &&
-		    memcmp(q.block->header.proposer.b, e->g.vals.keys[q.proposer].b,
-			   NT_PUBKEY_LEN) != 0) ||
-		   nt_header_hash(&q.block->header, &q.block_hash) != NT_OK) {
-		/* A fresh block (valid_round -1) names its proposer in the header;
-		 * a re-proposed one keeps the header of the round that made it.
-		 * A host that attaches last commits expects them from everyone. */
-		reason = NT_DROP_BAD_PROPOSAL;
-		err = NT_ERR_CHAIN;
-	} else if (where == 0 && is_copy(e, &q)) {
-		/* A relayed copy costs no signature check. */
-		reason = NT_DROP_DUPLICATE;
-		err = NT_ERR_EXISTS;
-	} else {
-		nt_hash m;
-		nt_proposal_sighash(e->g.chain_id, q.height, q.round, q.valid_round, &q.block_hash,
-				    &m);
-		if (!nt_verify(&e->g.vals.keys[q.proposer], &m, &q.sig)) {
-			reason = NT_DROP_BAD_SIG;
-			err = NT_ERR_SIGNATURE;
-		}
+	int where;
+	int reason = proposal_check(e, &q, &where, &err);
+	if (reason < 0 && !proposal_sig_ok(e, &q)) {
+		reason = NT_DROP_BAD_SIG;
+		err = NT_ERR_SIGNATURE;
 	}
 	if (reason < 0 && where == 1) {
-		for (unsigned i = 0; i < e->next_nprops && reason < 0; i++)
-			if (e->next_props[i].round == q.round &&
-			    cv_hash_eq(&e->next_props[i].block_hash, &q.block_hash)) {
-				reason = NT_DROP_DUPLICATE;
-				err = NT_ERR_EXISTS;
-			}
-		if (reason < 0 && e->next_nprops >= NT_CONS_NEXT_PROPOSALS) {
+		if (e->next_nprops >= NT_CONS_NEXT_PROPOSALS) {
 			reason = NT_DROP_FLOOD;
 			err = NT_ERR_FULL;
-		}
-		if (reason < 0) {
+		} else {
 			e->next_props[e->next_nprops++] = q;
+			e->kept++;
 			return finish(e, NT_OK, out);
 		}
 	}

@@ -296,6 +296,33 @@ nt_err nt_cons_on_proposal(nt_cons *e, nt_proposal *p, uint64_t now,
 nt_err nt_cons_on_vote(nt_cons *e, const nt_vote *v, uint64_t now,
 		       nt_cons_actions *out) NT_MUST_CHECK;
 
+/* Authentication, for the host to call BEFORE it keeps a message or acts
+ * on it (writes it to its WAL, starts a height because of it, takes it as
+ * a hint that it is behind): NT_OK only if the message is signed by the
+ * validator of its height it names and every byte of it is covered by
+ * that signature (a proposal's header by its block_hash, its records by
+ * the header's records_root and record_count, its last commit by the
+ * header's last_commit_hash). Messages the engine would drop anyway (old
+ * height, round too far ahead, an exact copy we hold: NT_ERR_EXISTS,
+ * not the proposer, malformed) are refused before any signature check;
+ * a height above ours + 1 is checked in full (it may mean we are
+ * behind). Drops are counted as on_* count them. No state changes but a
+ * one-message memo: the on_* call that follows does not verify the same
+ * signature again. authenticate_proposal sets p->block_hash. */
+nt_err nt_cons_authenticate_vote(nt_cons *e, const nt_vote *v) NT_MUST_CHECK;
+nt_err nt_cons_authenticate_proposal(nt_cons *e, nt_proposal *p) NT_MUST_CHECK;
+
+/* How many messages from the wire the engine has kept so far: filed in
+ * its log, buffered for the next height, or stored as the second vote of
+ * an equivocation. A host whose WAL must hold exactly the input that
+ * changed the engine's state logs a message iff an on_* call raised this
+ * (and before executing that call's actions). What is not kept is never
+ * needed to rebuild the state, so a WAL of kept messages is bounded by
+ * what the engine keeps: per round at most NT_CONS_PROPOSALS_PER_ROUND
+ * proposals and two votes (the second an equivocation) per validator
+ * and vote type, plus the next-height buffer. */
+uint64_t nt_cons_kept(const nt_cons *e);
+
 /* A timeout scheduled by SCHEDULE_TIMEOUT fired (lines 57-67). Stale ones
  * (another height, round or step) are ignored with NT_OK. */
 nt_err nt_cons_on_timeout(nt_cons *e, uint64_t h, uint32_t r, uint8_t step, uint64_t now,

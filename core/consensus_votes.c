@@ -258,6 +258,7 @@ nt_err cv_file_vote(nt_cons *e, const nt_vote *v, bool own)
 		    !cv_hash_eq(&first->block_hash, &v->block_hash)) {
 			have->alt[t][v->index] = *v;
 			have->has_alt[t][v->index] = true;
+			e->kept++;
 		}
 		nt_err err = cv_push(e, &a);
 		return err != NT_OK ? err : NT_ERR_EXISTS;
@@ -271,6 +272,8 @@ nt_err cv_file_vote(nt_cons *e, const nt_vote *v, bool own)
 		return err;
 	r->votes[t][v->index] = *v;
 	r->has[t][v->index] = true;
+	if (!own)
+		e->kept++;
 	return NT_OK;
 }
 
@@ -339,6 +342,8 @@ nt_err cv_file_proposal(nt_cons *e, nt_proposal *p, bool own, bool borrowed, cv_
 	p->block = NULL;
 	p->last_commit = NULL;
 	r->nprops++;
+	if (!own)
+		e->kept++;
 	if (out != NULL)
 		*out = slot;
 	return NT_OK;
@@ -396,6 +401,11 @@ int32_t nt_cons_locked(const nt_cons *e, nt_hash *hash)
 int32_t nt_cons_valid_round(const nt_cons *e)
 {
 	return e->valid_round;
+}
+
+uint64_t nt_cons_kept(const nt_cons *e)
+{
+	return e->kept;
 }
 
 int nt_cons_self(const nt_cons *e)

@@ -104,6 +104,16 @@ struct nt_cons {
 	nt_proposal next_props[NT_CONS_NEXT_PROPOSALS];
 	unsigned next_nprops;
 
+	/* Messages kept (filed, buffered or stored as evidence): the host
+	 * logs exactly those (nt_cons_kept). */
+	uint64_t kept;
+	/* The last message nt_cons_authenticate_* verified: on_vote and
+	 * on_proposal skip a second check of the same signature. */
+	bool auth_ok;
+	uint16_t auth_index;
+	nt_hash auth_m;
+	nt_sig auth_sig;
+
 	/* Output of the current call. */
 	nt_cons_action *acts;
 	size_t nacts, acts_cap;

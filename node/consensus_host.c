@@ -8,9 +8,13 @@
  * message included, are synced (one WAL sync per signature). A receipt is
  * answered only after the block's synced append returned.
  *
- * What the WAL holds: every input of the running height, our own messages
- * (also those signed while replaying), and the messages of height+1 that
- * the engine buffered (a lock at height+1 can rest on them). Those are kept
+ * What the WAL holds: the input of the running height that the engine kept
+ * (nt_cons_kept: authenticated, and not a copy or a flood it refused), the
+ * fired timeouts, our own messages (also those signed while replaying),
+ * and the messages of height+1 that the engine buffered (a lock at
+ * height+1 can rest on them). Nothing unauthenticated is ever written:
+ * a peer's message is checked (nt_cons_authenticate_*) before it can
+ * start a height or reach the log. Those are kept
  * in memory too (node/walbuf.h) and re-appended when the WAL is reset for
  * height+1, before anything else of height+1 is fed to the engine. */
 #include "node/node_internal.h"
@@ -507,45 +511,26 @@ uint64_t nd_cons_deadline(const node *n, uint64_t d)
 
 /* ---- messages ---- */
 
-/* A far-height message is a hint that we are behind, but only if it is
- * genuinely signed by a validator (else anyone could send us syncing). */
-static bool far_vote_authentic(const node *n, const nt_vote *v)
-{
-	if (v->index >= n->genesis.vals.n)
-		return false;
-	nt_hash m;
-	nt_vote_sighash(v->type, n->genesis.chain_id, v->height, v->round, &v->block_hash,
-			v->timestamp, &m);
-	return nt_verify(&n->genesis.vals.keys[v->index], &m, &v->sig);
-}
-
-static bool far_proposal_authentic(const node *n, const nt_proposal *p)
-{
-	if (p->proposer >= n->genesis.vals.n)
-		return false;
-	nt_hash m;
-	nt_proposal_sighash(n->genesis.chain_id, p->height, p->round, p->valid_round,
-			    &p->block_hash, &m);
-	return nt_verify(&n->genesis.vals.keys[p->proposer], &m, &p->sig);
-}
-
 /* Where a message goes in the WAL. */
 enum {
 	LOG_NONE,
-	LOG_NOW,	/* the running height: logged before the engine sees it */
-	LOG_IF_BUFFERED /* height+1: logged (and kept) if the engine buffered it */
+	LOG_NOW,	/* the running height */
+	LOG_IF_BUFFERED /* height+1: kept across the reset for height+1 too */
 };
 
-/* Before feeding a message of height h: start our height if a peer
- * started it, note hints that we are behind; says how to log it. */
-static int before_feed(node *n, uint64_t h, bool authentic_far)
+/* Before feeding an authenticated message of height h: start our height
+ * if a validator started it, note hints that we are behind; says how to
+ * log it. Only authenticated messages get here: a forged vote for the
+ * next height must not start it (that would make empty blocks on
+ * anyone's say), nor a forged far one send us syncing. */
+static int before_feed(node *n, uint64_t h)
 {
 	uint64_t tip = nt_ledger_height(n->ledger);
 	if (h == tip + 1 && !n->running && !n->fatal)
 		start_height(n);
 	else if (h == tip + 2 && n->running)
 		n->next_seen = true;
-	if (h >= tip + 2 && authentic_far && (h > tip + 2 || !n->running))
+	if (h >= tip + 2 && h < tip + 1000000 && (h > tip + 2 || !n->running))
 		nd_cons_peer_height(n, h - 1);
 	if (!n->running)
 		return LOG_NONE;
@@ -554,28 +539,40 @@ static int before_feed(node *n, uint64_t h, bool authentic_far)
 	return h == nt_cons_height(n->cons) + 1 ? LOG_IF_BUFFERED : LOG_NONE;
 }
 
+/* After the engine saw it: into the WAL iff the engine kept it (what it
+ * did not keep cannot matter to a replay, and an unauthenticated message
+ * is never kept), before the call's actions run, so it precedes the sync
+ * of any signature that rests on it. */
+static void log_if_kept(node *n, int log, uint64_t kept, uint64_t h, const uint8_t *msg,
+			size_t len)
+{
+	if (nt_cons_kept(n->cons) == kept)
+		return;
+	if (log == LOG_NOW)
+		wal_log(n, msg, len);
+	else if (log == LOG_IF_BUFFERED)
+		wal_log_next(n, h, msg, len);
+}
+
 void nd_cons_on_message(node *n, const uint8_t *msg, size_t len)
 {
 	uint8_t t = nt_peermsg_type(msg, len);
 	nt_cons_actions acts = {0};
 	nt_err e;
-	uint64_t tip = nt_ledger_height(n->ledger);
 	if (t == NT_PEERMSG_VOTE) {
 		nt_vote v;
 		if (nt_peermsg_vote_decode(msg, len, &v, NULL) != NT_OK) {
 			nd_count_drop(n, ND_MALFORMED);
 			return;
 		}
-		bool far =
-		    v.height >= tip + 2 && v.height < tip + 1000000 && far_vote_authentic(n, &v);
-		int log = before_feed(n, v.height, far);
-		if (log == LOG_NOW)
-			wal_log(n, msg, len);
+		/* refusals are counted by the engine (status: consensus drops) */
+		if (nt_cons_authenticate_vote(n->cons, &v) != NT_OK)
+			return;
+		int log = before_feed(n, v.height);
+		uint64_t kept = nt_cons_kept(n->cons);
 		e = nt_cons_on_vote(n->cons, &v, nd_wall_ms(), &acts);
-		/* drops are counted by the engine; a buffered message causes no
-		 * action, so logging it after the call still precedes any sync */
-		if (log == LOG_IF_BUFFERED && e == NT_OK)
-			wal_log_next(n, v.height, msg, len);
+		(void)e; /* drops are counted by the engine */
+		log_if_kept(n, log, kept, v.height, msg, len);
 		exec_actions(n, acts);
 		return;
 	}
@@ -588,14 +585,17 @@ void nd_cons_on_message(node *n, const uint8_t *msg, size_t len)
 		nd_count_drop(n, ND_MALFORMED);
 		return;
 	}
-	bool far = p.height >= tip + 2 && p.height < tip + 1000000 && far_proposal_authentic(n, &p);
+	if (nt_cons_authenticate_proposal(n->cons, &p) != NT_OK) {
+		/* nothing of it is kept past the check */
+		nt_block_free(p.block);
+		free(p.last_commit);
+		return;
+	}
 	uint64_t ph = p.height;
-	int log = before_feed(n, ph, far);
-	if (log == LOG_NOW)
-		wal_log(n, msg, len);
+	int log = before_feed(n, ph);
+	uint64_t kept = nt_cons_kept(n->cons);
 	e = nt_cons_on_proposal(n->cons, &p, nd_wall_ms(), &acts);
-	if (log == LOG_IF_BUFFERED && e == NT_OK)
-		wal_log_next(n, ph, msg, len);
+	log_if_kept(n, log, kept, ph, msg, len);
 	exec_actions(n, acts);
 	/* A validator cannot decide a block it never received: pass every
 	 * proposal we accepted on, once (duplicates come back NT_ERR_EXISTS). */

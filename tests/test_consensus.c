@@ -1202,6 +1202,102 @@ static void test_set_last_signed(void **state)
 
 /* Height 2: the proposal carries the last commit the header names; early
  * messages of the next height are buffered and replayed. */
+/* What an outsider with no key can send is refused before the host keeps
+ * it or acts on it, and only what the engine kept advances nt_cons_kept. */
+static void test_authenticate(void **state)
+{
+	(void)state;
+	solo *s = solo_new(4, 0, NULL);
+	const nt_cons_stats *st = nt_cons_stats_get(s->e);
+	nt_hash x;
+	memset(x.b, 0x42, 32);
+	uint64_t kept = nt_cons_kept(s->e);
+
+	/* forged votes for our height, the next and a far one: refused */
+	for (uint64_t h = 1; h <= 7; h += 3) {
+		nt_vote v = mkvote(s, 1, NT_VOTE_PREVOTE, h, 0, &x);
+		v.sig.b[9] ^= 0x80;
+		assert_int_equal(nt_cons_authenticate_vote(s->e, &v), NT_ERR_SIGNATURE);
+		v = mkvote(s, 1, NT_VOTE_PRECOMMIT, h, 0, &x);
+		v.index = 3; /* signed by 1 */
+		assert_int_equal(nt_cons_authenticate_vote(s->e, &v), NT_ERR_SIGNATURE);
+	}
+	assert_int_equal(st->dropped[NT_DROP_BAD_SIG], 6);
+	/* an index beyond the set and a bad type cost no signature check */
+	nt_vote v = mkvote(s, 1, NT_VOTE_PREVOTE, 1, 0, &x);
+	v.index = 4;
+	assert_int_equal(nt_cons_authenticate_vote(s->e, &v), NT_ERR_RANGE);
+	v = mkvote(s, 1, 9, 1, 0, &x);
+	assert_int_equal(nt_cons_authenticate_vote(s->e, &v), NT_ERR_DECODE);
+
+	/* genuine ones pass, for this height, the next and a far one */
+	v = mkvote(s, 1, NT_VOTE_PREVOTE, 1, 0, &x);
+	assert_int_equal(nt_cons_authenticate_vote(s->e, &v), NT_OK);
+	assert_int_equal(nt_cons_on_vote(s->e, &v, T0, &s->acts), NT_OK);
+	assert_int_equal(nt_cons_kept(s->e), kept + 1);
+	/* the copy is refused before its signature, and not kept again */
+	assert_int_equal(nt_cons_authenticate_vote(s->e, &v), NT_ERR_EXISTS);
+	assert_int_equal(nt_cons_on_vote(s->e, &v, T0, &s->acts), NT_ERR_EXISTS);
+	assert_int_equal(nt_cons_kept(s->e), kept + 1);
+	v = mkvote(s, 2, NT_VOTE_PREVOTE, 2, 0, &x);
+	assert_int_equal(nt_cons_authenticate_vote(s->e, &v), NT_OK);
+	assert_int_equal(nt_cons_on_vote(s->e, &v, T0, &s->acts), NT_OK); /* buffered */
+	assert_int_equal(nt_cons_kept(s->e), kept + 2);
+	v = mkvote(s, 2, NT_VOTE_PREVOTE, 40, 0, &x);
+	assert_int_equal(nt_cons_authenticate_vote(s->e, &v), NT_OK);
+	assert_int_equal(nt_cons_on_vote(s->e, &v, T0, &s->acts), NT_ERR_CHAIN);
+	assert_int_equal(nt_cons_kept(s->e), kept + 2); /* a hint, never kept */
+
+	/* an equivocation's second vote is kept (it may count) */
+	v = mkvote(s, 1, NT_VOTE_PREVOTE, 1, 0, NULL);
+	assert_int_equal(nt_cons_authenticate_vote(s->e, &v), NT_OK);
+	assert_int_equal(nt_cons_on_vote(s->e, &v, T0, &s->acts), NT_ERR_EXISTS);
+	assert_int_equal(nt_cons_kept(s->e), kept + 3);
+	/* a flood past the per-validator bound is not */
+	assert_int_equal(feed_vote(s, 3, NT_VOTE_PREVOTE, 5, &x), NT_OK);
+	assert_int_equal(feed_vote(s, 3, NT_VOTE_PREVOTE, 6, &x), NT_OK);
+	assert_int_equal(feed_vote(s, 3, NT_VOTE_PREVOTE, 7, &x), NT_ERR_FULL);
+	assert_int_equal(nt_cons_kept(s->e), kept + 5);
+
+	/* proposals: a genuine header and signature carrying other records */
+	nt_proposal p;
+	memset(&p, 0, sizeof p);
+	p.height = 1;
+	p.proposer = 1;
+	p.valid_round = -1;
+	p.block = build_block(s->w, s->l, 1, T0 + 50, 2);
+	assert_int_equal(nt_header_hash(&p.block->header, &p.block_hash), NT_OK);
+	nt_hash m;
+	nt_proposal_sighash(s->g.chain_id, 1, 0, -1, &p.block_hash, &m);
+	assert_int_equal(nt_sign(s->keys[1], &m, &p.sig), NT_OK);
+	assert_int_equal(nt_cons_authenticate_proposal(s->e, &p), NT_OK);
+	nt_block *other = build_block(s->w, s->l, 1, T0 + 50, 2);
+	nt_hash keep_id = p.block->ids[1];
+	p.block->ids[1] = other->ids[1]; /* as if the wire carried another record */
+	assert_int_equal(nt_cons_authenticate_proposal(s->e, &p), NT_ERR_CHAIN);
+	p.block->ids[1] = keep_id;
+	/* the same records in another order */
+	nt_hash t0 = p.block->ids[0];
+	p.block->ids[0] = p.block->ids[1];
+	p.block->ids[1] = t0;
+	assert_int_equal(nt_cons_authenticate_proposal(s->e, &p), NT_ERR_CHAIN);
+	assert_int_equal(nt_cons_on_proposal(s->e, &p, T0 + 100, &s->acts), NT_ERR_CHAIN);
+	nt_block_free(other);
+	assert_int_equal(st->dropped[NT_DROP_BAD_PROPOSAL], 3);
+	assert_int_equal(nt_cons_kept(s->e), kept + 5);
+	assert_int_equal(nt_cons_last_signed(s->e).step, 0);
+	/* a forged signature on a well-formed proposal */
+	p.block = build_block(s->w, s->l, 1, T0 + 50, 1);
+	memset(p.sig.b, 0x5a, sizeof p.sig.b);
+	assert_int_equal(nt_cons_authenticate_proposal(s->e, &p), NT_ERR_SIGNATURE);
+	nt_block_free(p.block);
+	/* and the genuine one is kept, once */
+	nt_hash a;
+	assert_int_equal(feed_proposal(s, 1, 0, -1, NULL, &a), NT_OK);
+	assert_int_equal(nt_cons_kept(s->e), kept + 6);
+	solo_free(s);
+}
+
 static void test_next_height(void **state)
 {
 	(void)state;
@@ -1779,6 +1875,7 @@ int main(void)
 	    cmocka_unit_test(test_equivocation_needed_for_quorum),
 	    cmocka_unit_test(test_equivocating_precommits_commit),
 	    cmocka_unit_test(test_equivocation_evidence_once),
+	    cmocka_unit_test(test_authenticate),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
