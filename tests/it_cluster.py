@@ -14,7 +14,10 @@ Run by `make test` (tests/run.py picks up it_*.py), or by hand:
   d) an observer started from an empty store after 20+ blocks catches up
      and serves receipts that verify;
   e) garbage, replayed and wrongly signed peer messages on a validator's
-     p2p socket change nothing but the node's dropped-message counters.
+     p2p socket change nothing but the node's dropped-message counters;
+  f) forged votes for the next height, sent to an idle network by someone
+     with no key, start no height, make no (empty) block and add nothing
+     to the consensus WAL.
 
 Each case is bounded (CASE_LIMIT seconds, by SIGALRM) and tears its
 cluster down whatever happens.
@@ -305,6 +308,43 @@ class TestHostilePeers(BftCase):
         self.assertGreater(Cluster.dropped_total(after), Cluster.dropped_total(before),
                            "dropped counters before %s after %s (captured %d frames)" %
                            (before, after, len(captured)))
+
+    def test_f_forged_votes_start_nothing(self):
+        c = self.c
+        c.start_all()
+        self.submit_ok(0)
+        h0 = c.wait_same_height(timeout=20, at_least=1)
+        time.sleep(1.0)  # let the last precommits settle into the WAL
+        target = c.nodes[1]
+        wal = os.path.join(target.home, "consensus", "cs.wal")
+        wal0 = os.path.getsize(wal)
+        before = Cluster.dropped_total(c.dropped(target))
+        sent = 0
+        with nngwire.BusClient.from_url(target.p2p_url, timeout=5) as bus:
+            # Two forged votes a second for 8 s, for the next height and the
+            # one after, in the names of the other validators.
+            deadline = time.monotonic() + 8
+            while time.monotonic() < deadline:
+                for vtype in (1, 2):
+                    idx = random.choice([0, 2, 3])
+                    h = h0 + random.choice([1, 1, 2])
+                    vote = (struct.pack(">BBHQI", MSG_VOTE, vtype, idx, h, 0) + os.urandom(32) +
+                            struct.pack(">Q", int(time.time() * 1000)) + os.urandom(64))
+                    bus.send_frame(vote)
+                    sent += 1
+                time.sleep(0.5)
+        time.sleep(2.0)
+        self.assertEqual(c.heights(), {nd.name: h0 for nd in c.nodes},
+                         "forged votes made blocks (log of %s:\n%s)" %
+                         (target.name, target.log_text()))
+        self.assertEqual(os.path.getsize(wal), wal0, "forged votes reached the WAL")
+        self.assertNotIn("height %d round" % (h0 + 1), target.log_text(20000))
+        after = Cluster.dropped_total(c.dropped(target))
+        self.assertGreaterEqual(after - before, sent, "not every forged vote was refused")
+        # the network still works
+        r = self.submit_ok(2)
+        self.check_receipt(r.receipt, r.path)
+        self.assertEqual(r.height, h0 + 1)
 
 
 if __name__ == "__main__":

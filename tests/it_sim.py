@@ -96,6 +96,16 @@ class SimTest(unittest.TestCase):
         # messages the engine buffers: a crash can unlock a node
         self.caught("wal-current-only", "durability", seeds="300")
 
+    def test_planted_wal_unauth_writes_forged_bytes(self):
+        # the host logs a message before it is authenticated (what the node
+        # did before): the Byzantine nodes' forgeries reach an honest WAL
+        self.caught("wal-unauth", "wal-auth", seeds="50")
+
+    def test_planted_start_unauth_makes_empty_blocks(self):
+        # any message of the next height starts it: forged votes make an
+        # idle network commit empty blocks
+        self.caught("start-unauth", "empty-block", seeds="100")
+
     def test_usage_errors(self):
         for args in (["--faults", "flood"], ["--inject-bug", "nope"], ["--validators", "0"],
                      ["--validators", "4", "--byzantine", "4"], ["--seeds"], ["--bogus"]):

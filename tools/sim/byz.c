@@ -15,7 +15,13 @@
  *   BYZ_SILENT  sends nothing.
  *   BYZ_GARBAGE votes honestly-looking but floods malformed bytes, mutated
  *               messages and far-height votes through the real decoders.
- * All signatures are real, made with the validator's own key. */
+ * Every Byzantine node also forges now and then what an outsider with no
+ * key can send (forge()): votes and proposals that name an honest
+ * validator but carry a wrong signature, for the height its target runs
+ * and the one after (the messages that used to start heights and fill the
+ * WAL), and proposals whose genuine signature and header come with other
+ * records, or whose block claims more than the size bound.
+ * All other signatures are real, made with the validator's own key. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -284,9 +290,139 @@ static void garbage(sim_node *d)
 	}
 }
 
+/* A random honest validator's index (the one a forger pretends to be). */
+static int honest_index(sim *s)
+{
+	for (int tries = 0; tries < 16; tries++) {
+		int i = (int)sim_range(s, 0, (uint64_t)s->n - 1);
+		if (!s->nodes[i].byz)
+			return i;
+	}
+	return 0;
+}
+
+static void send_proposal(sim_node *d, int to, const nt_proposal *q)
+{
+	uint8_t *b = NULL;
+	size_t l = 0;
+	if (nt_peermsg_proposal_encode(q, &b, &l) == NT_OK)
+		sim_send(d->s, d->id, to, b, l);
+	free(b);
+}
+
+/* A proposal for (h, r) as proposer(h, r) would make it, built from our
+ * mempool, signed with our key (wrong for anyone else). */
+static bool forged_proposal(sim_node *d, uint64_t h, uint32_t r, nt_proposal *q)
+{
+	sim *s = d->s;
+	memset(q, 0, sizeof *q);
+	if (h != nt_ledger_height(d->l) + 1 ||
+	    sim_node_build_block(d, h, sim_node_now(d), 0, &q->block) != NT_OK)
+		return false;
+	q->height = h;
+	q->round = r;
+	q->valid_round = -1;
+	q->proposer = (uint16_t)((h + r) % (uint64_t)s->n);
+	q->block->header.proposer = s->g.vals.keys[q->proposer];
+	if (h > 1) {
+		q->last_commit = malloc(sizeof *q->last_commit);
+		if (q->last_commit == NULL || nt_ledger_commit(d->l, h - 1, q->last_commit) != NT_OK) {
+			nt_block_free(q->block);
+			free(q->last_commit);
+			return false;
+		}
+	}
+	if (nt_header_hash(&q->block->header, &q->block_hash) != NT_OK) {
+		nt_block_free(q->block);
+		free(q->last_commit);
+		return false;
+	}
+	sign_proposal(d, q);
+	return true;
+}
+
+/* What anyone who can reach a node can send: no valid signature. */
+static void forge(sim_node *d)
+{
+	sim *s = d->s;
+	int to = (int)sim_range(s, 0, (uint64_t)s->n - 1);
+	if (to == d->id || s->nodes[to].byz || !s->nodes[to].up)
+		return;
+	const sim_node *t = &s->nodes[to];
+	/* the height the target runs or, idle, the one it would start */
+	uint64_t h = nt_ledger_height(t->l) + sim_range(s, 1, 2);
+	uint32_t r = nt_cons_height(t->e) == h ? nt_cons_round(t->e) : 0;
+	switch (sim_range(s, 0, 3)) {
+	case 0: { /* a vote in an honest validator's name */
+		nt_vote v = mkvote(d, (uint8_t)sim_range(s, NT_VOTE_PREVOTE, NT_VOTE_PRECOMMIT), h,
+				   r, sim_chance(s, 500) ? NULL : seen_of(d, h, r));
+		v.index = (uint16_t)honest_index(s);
+		if (sim_chance(s, 500))
+			for (int i = 0; i < NT_SIG_LEN; i++)
+				v.sig.b[i] = (uint8_t)sim_rand(s);
+		send_vote(d, to, &v);
+		return;
+	}
+	case 1: { /* a proposal in the proposer's name */
+		nt_proposal q;
+		if (!forged_proposal(d, h, r, &q))
+			return;
+		if ((unsigned)d->id == q.proposer)
+			q.sig.b[0] ^= 1;
+		send_proposal(d, to, &q);
+		nt_block_free(q.block);
+		free(q.last_commit);
+		return;
+	}
+	case 2: { /* our own genuine proposal, with other records */
+		uint64_t mh = nt_ledger_height(d->l) + 1;
+		uint32_t mr = 0;
+		while ((mh + mr) % (uint64_t)s->n != (uint64_t)d->id)
+			mr++;
+		nt_proposal q;
+		if (!forged_proposal(d, mh, mr, &q))
+			return;
+		uint32_t count = q.block->count;
+		if (count > 0) {
+			q.block->count--; /* the header still counts it */
+		} else {
+			q.block->header.record_count = 1; /* signed, but no record comes */
+			if (nt_header_hash(&q.block->header, &q.block_hash) == NT_OK)
+				sign_proposal(d, &q);
+		}
+		send_proposal(d, to, &q);
+		q.block->count = count;
+		nt_block_free(q.block);
+		free(q.last_commit);
+		return;
+	}
+	default: { /* a proposal whose block claims more than the bound */
+		uint8_t buf[NT_PEERMSG_PROPOSAL_FIXED + 64];
+		memset(buf, 0, sizeof buf);
+		buf[0] = NT_PEERMSG_PROPOSAL;
+		for (size_t i = 1; i < sizeof buf; i++)
+			buf[i] = (uint8_t)sim_rand(s);
+		/* u16 commit_len 0, then u32 block_len beyond the maximum */
+		size_t o = NT_PEERMSG_PROPOSAL_FIXED - 6;
+		buf[o] = buf[o + 1] = 0;
+		buf[o + 2] = 0xff;
+		buf[o + 3] = 0xff;
+		buf[o + 4] = 0xff;
+		buf[o + 5] = (uint8_t)sim_range(s, 0, 255);
+		sim_send(s, d->id, to, buf, sizeof buf);
+		return;
+	}
+	}
+}
+
 void byz_tick(sim_node *d)
 {
 	sim *s = d->s;
+	if (d->byz != BYZ_SILENT) {
+		unsigned k = (unsigned)sim_range(s, 0, 3);
+		for (unsigned i = 0; i < k; i++)
+			forge(d);
+	}
 	if (d->byz == BYZ_GARBAGE) {
 		unsigned k = (unsigned)sim_range(s, 1, 6);
 		for (unsigned i = 0; i < k; i++)

@@ -12,7 +12,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/merkle.h"
+#include "core/peermsg.h"
 #include "core/receipt.h"
+#include "crypto/digest.h"
 #include "tools/sim/sim.h"
 
 void sim_fail(sim *s, const char *check, const char *fmt, ...)
@@ -191,9 +194,122 @@ void chk_free(sim *s)
 	s->decided = NULL;
 	s->have = NULL;
 	s->ndecided = 0;
+	free(s->justified);
+	s->justified = NULL;
+	s->njustified = 0;
 	for (int i = 0; i < SIM_MAXV; i++) {
 		free(s->sigs[i]);
 		s->sigs[i] = NULL;
 		s->sigcap[i] = s->nsig[i] = 0;
 	}
+}
+
+/* ---- no empty blocks on anyone's say ---- */
+
+void chk_started(sim *s, uint64_t h, bool justified)
+{
+	if (h >= s->njustified) {
+		uint64_t n = h + 64;
+		uint8_t *nj = realloc(s->justified, n);
+		if (nj == NULL) {
+			fprintf(stderr, "notary-sim: out of memory\n");
+			exit(2);
+		}
+		memset(nj + s->njustified, 0, n - s->njustified);
+		s->justified = nj;
+		s->njustified = n;
+	}
+	if (justified)
+		s->justified[h] = 1;
+}
+
+void chk_no_empty_block(sim *s, const sim_node *d, const nt_block *b)
+{
+	uint64_t h = b->header.height;
+	if (b->count > 0 || (h < s->njustified && s->justified[h]))
+		return;
+	sim_fail(s, "empty-block",
+		 "node %d committed an empty block at height %llu that no node started for "
+		 "pending records or a heartbeat, nor a validator's signed message",
+		 d->id, (unsigned long long)h);
+}
+
+/* ---- the WAL holds authenticated bytes only, boundedly many ---- */
+
+static bool vote_authentic(const sim *s, const uint8_t *msg, size_t len)
+{
+	nt_vote v;
+	nt_hash m;
+	if (nt_peermsg_vote_decode(msg, len, &v, NULL) != NT_OK || v.index >= s->g.vals.n)
+		return false;
+	nt_vote_sighash(v.type, s->g.chain_id, v.height, v.round, &v.block_hash, v.timestamp, &m);
+	return nt_verify(&s->g.vals.keys[v.index], &m, &v.sig);
+}
+
+/* Checked from the bytes alone, apart from the engine: every part of the
+ * message is bound to the proposer's signature. */
+static bool proposal_authentic(const sim *s, const uint8_t *msg, size_t len)
+{
+	nt_proposal p;
+	if (nt_peermsg_proposal_decode(msg, len, &p, NULL) != NT_OK)
+		return false;
+	bool ok = p.proposer < s->g.vals.n && p.block->header.record_count == p.block->count;
+	nt_hash x;
+	if (ok) {
+		nt_merkle_root(p.block->ids, p.block->count, &x);
+		ok = memcmp(x.b, p.block->header.records_root.b, NT_HASH_LEN) == 0;
+	}
+	if (ok && p.last_commit != NULL) {
+		uint8_t buf[NT_COMMIT_MAX];
+		size_t cl;
+		ok = nt_commit_encode(p.last_commit, buf, sizeof buf, &cl) == NT_OK;
+		if (ok) {
+			nt_sha256(buf, cl, &x);
+			ok = memcmp(x.b, p.block->header.last_commit_hash.b, NT_HASH_LEN) == 0;
+		}
+	}
+	if (ok) {
+		nt_proposal_sighash(s->g.chain_id, p.height, p.round, p.valid_round, &p.block_hash,
+				    &x);
+		ok = nt_verify(&s->g.vals.keys[p.proposer], &x, &p.sig);
+	}
+	nt_block_free(p.block);
+	free(p.last_commit);
+	return ok;
+}
+
+void chk_wal_append(sim *s, const sim_node *d, uint8_t kind, bool own, const uint8_t *msg,
+		    size_t len)
+{
+	if (d->byz || kind == WAL_TIMEOUT)
+		return;
+	bool ok = kind == WAL_VOTE ? vote_authentic(s, msg, len) : proposal_authentic(s, msg, len);
+	if (!ok) {
+		sim_fail(s, "wal-auth",
+			 "node %d wrote %s%s that no validator signed to its WAL (%zu bytes)",
+			 d->id, own ? "its own " : "", kind == WAL_VOTE ? "a vote" : "a proposal",
+			 len);
+		return;
+	}
+	/* The engine keeps per round at most NT_CONS_PROPOSALS_PER_ROUND
+	 * proposals, two votes (the second an equivocation) per validator and
+	 * type, and 3 timeouts (counted double: a withheld vote re-arms one);
+	 * rounds up to ours plus at most NT_CONS_FUTURE_ROUNDS_PER_VAL above
+	 * it per validator; and for the next height its bounded buffer. */
+	uint64_t cur = nt_cons_height(d->e);
+	uint64_t n = (uint64_t)s->n, here = 0, next = 0;
+	for (size_t i = 0; i < d->wal_n; i++) {
+		here += d->wal[i].h == cur;
+		next += d->wal[i].h == cur + 1;
+	}
+	uint64_t per_round = NT_CONS_PROPOSALS_PER_ROUND + 4 * n + 6;
+	uint64_t rounds = (uint64_t)nt_cons_round(d->e) + 1 + NT_CONS_FUTURE_ROUNDS_PER_VAL * n;
+	uint64_t max_next = NT_CONS_NEXT_VOTES_PER_VAL * n + NT_CONS_NEXT_PROPOSALS;
+	if (here > rounds * per_round || next > max_next)
+		sim_fail(s, "wal-bound",
+			 "node %d holds %llu WAL entries of height %llu (round %u; bound %llu) and "
+			 "%llu of the next (bound %llu)",
+			 d->id, (unsigned long long)here, (unsigned long long)cur,
+			 nt_cons_round(d->e), (unsigned long long)(rounds * per_round),
+			 (unsigned long long)next, (unsigned long long)max_next);
 }

@@ -85,10 +85,24 @@ nt_err sim_node_build_block(sim_node *d, uint64_t height, uint64_t time, unsigne
 				 out);
 }
 
+static bool heartbeat_due(const sim_node *d)
+{
+	return d->s->now >= d->last_block_at + d->s->heartbeat_ms;
+}
+
+/* node/consensus_host.c's rule: no empty block in round 0 unless a
+ * heartbeat is due (records may be pending elsewhere); from round 1 on it
+ * keeps a height someone started from stalling. */
 static nt_err host_propose(void *arg, uint64_t height, uint64_t now, nt_block **out)
 {
 	sim_node *d = arg;
-	return sim_node_build_block(d, height, now, 0, out);
+	nt_err err = sim_node_build_block(d, height, now, 0, out);
+	if (err == NT_OK && (*out)->count == 0 && nt_cons_round(d->e) == 0 && !heartbeat_due(d)) {
+		nt_block_free(*out);
+		*out = NULL;
+		return NT_ERR_NOT_FOUND;
+	}
+	return err;
 }
 
 static bool host_valid(void *arg, const nt_block *b, const nt_commit *lc, uint64_t now)
@@ -170,6 +184,16 @@ static void on_commit(sim_node *d, const nt_block *b, const nt_commit *c)
 	nt_why why = {{0}};
 	if (nt_header_hash(&b->header, &bh) != NT_OK)
 		return;
+	if (c->height != nt_ledger_height(d->l) + 1) {
+		/* Block sync stored this height while the engine was still
+		 * collecting its precommits (node/ does the same): the synced
+		 * block passed the agreement check already. */
+		if (c->height <= nt_ledger_height(d->l) && !d->byz)
+			chk_commit(s, d->id, c->height, &bh);
+		sim_trace(s, "n%d decided h%llu, already stored", d->id,
+			  (unsigned long long)c->height);
+		return;
+	}
 	const nt_commit *lc = NULL;
 	if (!sim_seen_get(d, &bh, &lc)) {
 		if (!d->byz)
@@ -193,6 +217,7 @@ static void on_commit(sim_node *d, const nt_block *b, const nt_commit *c)
 			return;
 		}
 		chk_commit(s, d->id, c->height, &bh);
+		chk_no_empty_block(s, d, b);
 	} else if (nt_ledger_append(d->l, b, c, lc, &why) != NT_OK) {
 		return; /* a Byzantine node's own business; block sync fixes it */
 	}
@@ -202,6 +227,7 @@ static void on_commit(sim_node *d, const nt_block *b, const nt_commit *c)
 	sim_trace(s, "n%d commit h%llu r%u %s recs=%u sigs=%u", d->id,
 		  (unsigned long long)c->height, c->round, sim_short(&bh, sb), b->count, c->count);
 	after_append(d, b);
+	d->last_block_at = s->now;
 	sched(d, EV_START, s->commit_delay, c->height + 1, 0, 0);
 }
 
@@ -317,18 +343,77 @@ void sim_node_exec(sim_node *d, nt_cons_actions acts)
 	}
 }
 
-/* Starts consensus at h (after the ledger has h-1 blocks): a new WAL. */
-static void start_height(sim_node *d, uint64_t h)
+/* Starts consensus at h (after the ledger has h-1 blocks): a new WAL.
+ * justified: a reason that makes an empty block at h right. */
+static void start_height(sim_node *d, uint64_t h, bool justified)
 {
 	nt_cons_actions acts;
 	if (h <= nt_cons_height(d->e) && nt_cons_height(d->e) != 0)
 		return;
+	chk_started(d->s, h, justified);
 	sim_wal_keep_from(d, h);
 	nt_err err = nt_cons_start_height(d->e, h, sim_node_now(d), &acts);
 	sim_node_exec(d, acts);
 	if (err != NT_OK && !d->byz)
 		sim_fail(d->s, "engine", "node %d: start_height(%llu): %s", d->id,
 			 (unsigned long long)h, nt_strerror(err));
+}
+
+/* ---- when a height starts (node/consensus_host.c) ---- */
+
+static bool idle(const sim_node *d)
+{
+	return nt_cons_height(d->e) != nt_ledger_height(d->l) + 1;
+}
+
+/* Records in the mempool that the ledger does not hold yet. */
+static bool records_pending(const sim_node *d)
+{
+	enum { PEEK = 64 };
+	const uint8_t *recs[PEEK];
+	size_t lens[PEEK];
+	nt_hash ids[PEEK];
+	size_t n = nt_mempool_peek(d->mp, PEEK, SIZE_MAX, recs, lens, ids);
+	for (size_t i = 0; i < n; i++) {
+		uint64_t h;
+		uint32_t idx;
+		if (nt_ledger_locate(d->l, &ids[i], &h, &idx) != NT_OK)
+			return true;
+	}
+	return false;
+}
+
+/* An idle node starts the next height for pending records or a due
+ * heartbeat; otherwise it waits for the heartbeat (or a validator's
+ * message, feed_*). */
+static void maybe_start(sim_node *d)
+{
+	if (!idle(d) || d->s->failed)
+		return;
+	uint64_t h = nt_ledger_height(d->l) + 1;
+	if (records_pending(d) || heartbeat_due(d)) {
+		start_height(d, h, true);
+		return;
+	}
+	sched(d, EV_START, d->last_block_at + d->s->heartbeat_ms - d->s->now, h, 0, 0);
+}
+
+static void records_arrived(sim_node *d)
+{
+	if (!idle(d) || d->start_soon)
+		return;
+	d->start_soon = true;
+	sched(d, EV_START, d->s->commit_delay, nt_ledger_height(d->l) + 1, 0, 0);
+}
+
+/* A message of height h from validator `from`: an idle node starts h when
+ * the message is authenticated (bug start-unauth: before). */
+static void peer_started(sim_node *d, uint64_t h, int from)
+{
+	if (h != nt_ledger_height(d->l) + 1 || !idle(d))
+		return;
+	sim_trace(d->s, "n%d starts h%llu on a message of n%d", d->id, (unsigned long long)h, from);
+	start_height(d, h, from < d->s->n && d->s->nodes[from].byz);
 }
 
 /* ---- block sync ---- */
@@ -388,7 +473,7 @@ void sim_node_catch_up(sim_node *d, uint64_t upto)
 		nt_block_free(b);
 	}
 	if (!s->failed)
-		start_height(d, nt_ledger_height(d->l) + 1);
+		maybe_start(d);
 }
 
 /* A message of height h means its sender holds h-1 blocks. The engine keeps
@@ -419,59 +504,79 @@ static bool logged_height(const sim_node *d, uint64_t h)
 	return (h == cur && !nt_cons_decided(d->e)) || h == cur + 1;
 }
 
-/* An equivocating vote is reported (EVIDENCE, NT_ERR_EXISTS) but may
- * still count for its value: it belongs in the WAL. */
-static bool has_evidence(nt_cons_actions acts)
-{
-	for (size_t i = 0; i < acts.n; i++)
-		if (acts.v[i].type == NT_CONS_EVIDENCE)
-			return true;
-	return false;
-}
-
+/* Input from the wire (or replayed from the WAL). The node's order:
+ * authenticate, then maybe start the height, then the engine, then the
+ * WAL iff the engine kept it. The planted bugs put back what node/ did
+ * before: log before authenticating (wal-unauth), start the height on
+ * any message (start-unauth). */
 static void feed_vote(sim_node *d, const uint8_t *msg, size_t len, bool own)
 {
+	sim *s = d->s;
 	nt_vote v;
 	nt_cons_actions acts;
 	if (nt_peermsg_vote_decode(msg, len, &v, NULL) != NT_OK) {
 		d->garbage_in++;
 		return;
 	}
+	bool honest = !d->byz;
+	if (honest && (s->o.bugs & BUG_START_UNAUTH))
+		peer_started(d, v.height, SIM_MAXV);
+	bool bug_log = honest && (s->o.bugs & BUG_WAL_UNAUTH);
+	if (bug_log && logged_height(d, v.height) && !d->replaying)
+		sim_wal_append(d, WAL_VOTE, own, msg, len, v.height, v.round, 0);
+	if (nt_cons_authenticate_vote(d->e, &v) != NT_OK)
+		return;
 	sync_hint(d, v.height);
-	bool log = logged_height(d, v.height) && !d->replaying;
+	peer_started(d, v.height, v.index);
+	bool log = logged_height(d, v.height) && !d->replaying && !bug_log;
+	uint64_t kept = nt_cons_kept(d->e);
 	nt_err err = nt_cons_on_vote(d->e, &v, sim_node_now(d), &acts);
-	/* Logged once accepted (drops are counted by the engine) and before
-	 * any action it caused runs: the same durability as logging first,
-	 * since only a PERSIST_SIGNED among those actions syncs the WAL. */
-	if (log && (err == NT_OK || has_evidence(acts)))
+	(void)err;
+	/* before any action it caused runs: only a PERSIST_SIGNED among
+	 * those syncs the WAL */
+	if (log && nt_cons_kept(d->e) != kept)
 		sim_wal_append(d, WAL_VOTE, own, msg, len, v.height, v.round, 0);
 	sim_node_exec(d, acts);
 }
 
 static void feed_proposal(sim_node *d, const uint8_t *msg, size_t len, bool own, bool relay)
 {
+	sim *s = d->s;
 	nt_proposal p;
 	nt_cons_actions acts;
 	if (nt_peermsg_proposal_decode(msg, len, &p, NULL) != NT_OK) {
 		d->garbage_in++;
 		return;
 	}
-	if (d->byz)
-		byz_on_proposal_seen(d, &p);
+	bool honest = !d->byz;
 	uint64_t ph = p.height;
 	uint32_t pr = p.round;
-	sync_hint(d, p.height);
-	bool log = logged_height(d, p.height) && !d->replaying;
+	if (honest && (s->o.bugs & BUG_START_UNAUTH))
+		peer_started(d, ph, SIM_MAXV);
+	bool bug_log = honest && (s->o.bugs & BUG_WAL_UNAUTH);
+	if (bug_log && logged_height(d, ph) && !d->replaying)
+		sim_wal_append(d, WAL_PROPOSAL, own, msg, len, ph, pr, 0);
+	if (nt_cons_authenticate_proposal(d->e, &p) != NT_OK) {
+		nt_block_free(p.block);
+		free(p.last_commit);
+		return;
+	}
+	if (d->byz)
+		byz_on_proposal_seen(d, &p);
+	sync_hint(d, ph);
+	peer_started(d, ph, p.proposer);
+	bool log = logged_height(d, ph) && !d->replaying && !bug_log;
+	uint64_t kept = nt_cons_kept(d->e);
 	nt_err err = nt_cons_on_proposal(d->e, &p, sim_node_now(d), &acts);
-	if (log && err == NT_OK)
+	if (log && nt_cons_kept(d->e) != kept)
 		sim_wal_append(d, WAL_PROPOSAL, own, msg, len, ph, pr, 0);
 	if (p.block != NULL || p.last_commit != NULL)
-		sim_fail(d->s, "engine", "on_proposal did not take the block");
+		sim_fail(s, "engine", "on_proposal did not take the block");
 	sim_node_exec(d, acts);
 	/* Gossip: relay a proposal the first time it is accepted, so a block
 	 * an equivocating proposer showed to some reaches all. */
 	if (err == NT_OK && relay && !d->byz)
-		sim_broadcast(d->s, d->id, msg, len);
+		sim_broadcast(s, d->id, msg, len);
 }
 
 static void feed_timeout(sim_node *d, uint64_t h, uint32_t r, uint8_t step)
@@ -501,8 +606,8 @@ static void on_record_msg(sim_node *d, const uint8_t *msg, size_t len)
 	if (nt_ledger_locate(d->l, &id, &h, &idx) == NT_OK)
 		return;
 	/* NT_ERR_EXISTS (gossip echo) and NT_ERR_FULL just drop it */
-	nt_err err = nt_mempool_add(d->mp, msg + 1, len - 1, &id, sim_node_now(d));
-	(void)err;
+	if (nt_mempool_add(d->mp, msg + 1, len - 1, &id, sim_node_now(d)) == NT_OK)
+		records_arrived(d);
 }
 
 void sim_node_submit(sim_node *d, sim_rec *r)
@@ -573,8 +678,9 @@ void sim_node_event(sim_node *d, const sim_ev *e)
 		feed_timeout(d, e->h, e->r, e->step);
 		break;
 	case EV_START:
+		d->start_soon = false;
 		if (nt_ledger_height(d->l) + 1 == e->h)
-			start_height(d, e->h);
+			maybe_start(d);
 		break;
 	case EV_SYNC:
 		d->sync_pending = false;
@@ -619,7 +725,8 @@ void sim_node_boot(sim_node *d)
 	open_volatile(d);
 	if (d->s->failed)
 		return;
-	start_height(d, 1);
+	d->last_block_at = d->s->now;
+	maybe_start(d);
 	sched(d, EV_TICK, d->s->tick_ms + sim_range(d->s, 0, d->s->tick_ms), 0, 0, 0);
 }
 
@@ -677,6 +784,17 @@ void sim_node_restart(sim_node *d)
 		memset(&d->persisted, 0, sizeof d->persisted);
 	else
 		nt_cons_set_last_signed(d->e, &d->persisted);
+	d->last_block_at = s->now;
+	/* As node/: the height runs again only if the WAL holds input of it;
+	 * otherwise the node is idle until something is due. */
+	bool ran = false;
+	for (size_t i = 0; i < d->wal_n; i++)
+		ran = ran || d->wal[i].h == h;
+	if (!ran) {
+		maybe_start(d);
+		sched(d, EV_TICK, s->tick_ms, 0, 0, 0);
+		return;
+	}
 	nt_cons_actions acts;
 	nt_err err = nt_cons_start_height(d->e, h, sim_node_now(d), &acts);
 	if (err != NT_OK)

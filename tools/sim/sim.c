@@ -3,7 +3,7 @@
  *   notary-sim [--seeds N] [--start S] [--validators V] [--byzantine K]
  *              [--faults all|none|delay,loss,dup,reorder,partition,crash,skew]
  *              [--heights H] [--time MS] [--heal MS] [--records R]
- *              [--inject-bug skip-lock|weak-quorum|no-wal] [--trace] [--keep-going]
+ *              [--inject-bug NAME] [--trace] [--keep-going]
  *
  * Exit 0 when every seed passed, 1 when a check failed (the failing seed,
  * the check and a replay command are printed), 2 on a usage error. */
@@ -31,6 +31,8 @@ static const struct {
     {"weak-quorum", BUG_WEAK_QUORUM},
     {"no-wal", BUG_NO_WAL},
     {"wal-current-only", BUG_WAL_CUR},
+    {"wal-unauth", BUG_WAL_UNAUTH},
+    {"start-unauth", BUG_START_UNAUTH},
 };
 
 static void usage(FILE *f)
@@ -40,7 +42,8 @@ static void usage(FILE *f)
 		"                  [--faults all|none|LIST] [--heights H] [--time MS] [--heal MS]\n"
 		"                  [--records R] [--inject-bug NAME] [--trace] [--keep-going]\n"
 		"  LIST: comma-separated delay,loss,dup,reorder,partition,crash,skew\n"
-		"  NAME: skip-lock, weak-quorum, no-wal, wal-current-only (planted bugs)\n"
+		"  NAME: skip-lock, weak-quorum, no-wal, wal-current-only, wal-unauth,\n"
+		"        start-unauth (planted bugs)\n"
 		"  --heights H (default 6): run until every honest node has H blocks and every\n"
 		"    record a receipt, after the faults heal at --heal MS (virtual, default\n"
 		"    3000); --time MS is the virtual deadline for that (default heal + 30000),\n"
@@ -233,6 +236,8 @@ static void setup(sim *s)
 	s->commit_delay = sim_range(s, 50, 1000);
 	s->tick_ms = sim_range(s, 200, 1000);
 	s->sync_delay = sim_range(s, 100, 800);
+	/* an idle network makes a block only this often (block.heartbeat_s) */
+	s->heartbeat_ms = sim_range(s, 1500, 4000);
 	s->retry_ms = 1500;
 	s->skew_bound = (o->faults & F_SKEW) ? 400 : 0;
 

@@ -49,6 +49,8 @@ enum {
 	BUG_WEAK_QUORUM = 1u << 1, /* engine: decide on f+1 precommits */
 	BUG_NO_WAL = 1u << 2,	   /* host: restart without WAL and sign-state */
 	BUG_WAL_CUR = 1u << 3,	   /* host: WAL only the current height (node/ before walbuf) */
+	BUG_WAL_UNAUTH = 1u << 4,  /* host: WAL a message before it is authenticated */
+	BUG_START_UNAUTH = 1u << 5, /* host: any message of tip+1 starts that height */
 };
 
 typedef struct {
@@ -114,6 +116,10 @@ typedef struct {
 	unsigned nseen;
 	uint64_t sync_hint;
 	bool sync_pending;
+	/* when heights start (node/consensus_host.c's rule): the virtual
+	 * time of our last block (heartbeats), a start already queued */
+	uint64_t last_block_at;
+	bool start_soon;
 	/* the lock at the crash, which replaying the WAL must restore */
 	uint64_t crash_h;
 	int32_t crash_lock;
@@ -204,7 +210,7 @@ struct sim {
 	uint64_t dmin, dmax;
 	unsigned loss_pm, dup_pm, reorder_pm; /* per mille */
 	uint64_t heal_at, deadline;
-	uint64_t commit_delay, tick_ms, retry_ms, sync_delay;
+	uint64_t commit_delay, tick_ms, retry_ms, sync_delay, heartbeat_ms;
 	int64_t skew_bound;
 	int part[SIM_MAXV]; /* partition side of each node; all 0: none */
 	bool healed;
@@ -215,6 +221,10 @@ struct sim {
 	nt_hash *decided;
 	uint8_t *have;
 	uint64_t ndecided;
+	/* per height: started by a node that had records or a due heartbeat,
+	 * or by a Byzantine validator's own signed message */
+	uint8_t *justified;
+	uint64_t njustified;
 	sig_slot *sigs[SIM_MAXV];
 	size_t sigcap[SIM_MAXV], nsig[SIM_MAXV];
 	byz_plan plans[16];
@@ -291,6 +301,15 @@ void chk_commit(sim *s, int node, uint64_t h, const nt_hash *bh);
 void chk_signed(sim *s, int node, uint64_t h, uint32_t r, uint8_t step, const nt_hash *m);
 void chk_receipt(sim *s, sim_node *d, sim_rec *r);
 void chk_durable(sim *s, sim_node *d);
+/* A height started on node's side, with a reason that may make an empty
+ * block right (records pending, a heartbeat due, a Byzantine signer). */
+void chk_started(sim *s, uint64_t h, bool justified);
+/* An honest node committed b: no empty block nobody had a reason for. */
+void chk_no_empty_block(sim *s, const sim_node *d, const nt_block *b);
+/* What an honest node writes to its WAL: authenticated bytes only, and no
+ * more entries for its height than the engine can keep. */
+void chk_wal_append(sim *s, const sim_node *d, uint8_t kind, bool own, const uint8_t *msg,
+		    size_t len);
 void chk_final(sim *s);
 void chk_free(sim *s);
 

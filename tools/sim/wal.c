@@ -112,4 +112,5 @@ void sim_wal_append(sim_node *d, uint8_t kind, bool own, const uint8_t *msg, siz
 		memcpy(w->msg, msg, len);
 		w->len = len;
 	}
+	chk_wal_append(d->s, d, kind, own, msg, len);
 }
