@@ -12,14 +12,24 @@
  *         of their index (a fuzzer cannot forge BIP-340), so the script
  *         reaches the algorithm's rules instead of the signature check.
  *         A COMMIT starts the next height, as the node does.
+ *   0xFC  outsider script: the same frames, NOT re-signed, as anyone who
+ *         can reach a node sends them. Each vote and proposal goes through
+ *         nt_cons_authenticate_* first: what it accepts must verify from
+ *         its bytes alone (signature of the named validator, records and
+ *         last commit bound to the signed header); what it refuses is fed
+ *         to the engine anyway and must be neither kept (nt_cons_kept) nor
+ *         answered with a signature.
  *   0xFD  seal round trip: u8 type || u8 sender || body is sealed with
  *         nt_peermsg_seal and must open to the same type, sender, body.
  *   1, 2  a single proposal or vote that decodes is re-signed and fed to a
  *         fresh engine.
  * The engine must not crash, leak or abort whatever it is fed. */
 #include "core/block.h"
+#include "core/commit.h"
+#include "core/merkle.h"
 #include "core/consensus.h"
 #include "core/peermsg.h"
+#include "crypto/digest.h"
 #include "tests/fuzz/fuzz.h"
 
 #define NKEYS 4
@@ -131,12 +141,80 @@ static void feed_proposal(nt_cons *e, nt_proposal *p, uint64_t now)
 	after(e, &acts, now);
 }
 
+/* ---- outsiders ---- */
+
+static bool signed_nothing(const nt_cons_actions *acts)
+{
+	for (size_t i = 0; i < acts->n; i++)
+		if (acts->v[i].type == NT_CONS_PERSIST_SIGNED)
+			return false;
+	return true;
+}
+
+/* The message's bytes verify on their own, apart from the engine. */
+static bool proposal_authentic(const nt_proposal *p)
+{
+	if (p->block == NULL || p->proposer >= NKEYS ||
+	    p->block->count != p->block->header.record_count)
+		return false;
+	nt_hash x;
+	nt_merkle_root(p->block->ids, p->block->count, &x);
+	if (memcmp(x.b, p->block->header.records_root.b, NT_HASH_LEN) != 0)
+		return false;
+	if (nt_header_hash(&p->block->header, &x) != NT_OK ||
+	    memcmp(x.b, p->block_hash.b, NT_HASH_LEN) != 0)
+		return false;
+	if (p->last_commit != NULL) {
+		uint8_t buf[NT_COMMIT_MAX];
+		size_t len;
+		if (nt_commit_encode(p->last_commit, buf, sizeof buf, &len) != NT_OK)
+			return false;
+		nt_sha256(buf, len, &x);
+		if (memcmp(x.b, p->block->header.last_commit_hash.b, NT_HASH_LEN) != 0)
+			return false;
+	}
+	nt_proposal_sighash(gen.chain_id, p->height, p->round, p->valid_round, &p->block_hash, &x);
+	return nt_verify(&gen.vals.keys[p->proposer], &x, &p->sig);
+}
+
+static void outsider_vote(nt_cons *e, const nt_vote *v, uint64_t now)
+{
+	nt_cons_actions acts;
+	if (nt_cons_authenticate_vote(e, v) == NT_OK) {
+		nt_hash m;
+		nt_vote_sighash(v->type, gen.chain_id, v->height, v->round, &v->block_hash,
+				v->timestamp, &m);
+		fz_check(v->index < NKEYS && nt_verify(&gen.vals.keys[v->index], &m, &v->sig));
+		fz_ignore(nt_cons_on_vote(e, v, now, &acts));
+		after(e, &acts, now);
+		return;
+	}
+	uint64_t kept = nt_cons_kept(e);
+	fz_ignore(nt_cons_on_vote(e, v, now, &acts));
+	fz_check(nt_cons_kept(e) == kept && signed_nothing(&acts));
+}
+
+/* Takes p->block and p->last_commit. */
+static void outsider_proposal(nt_cons *e, nt_proposal *p, uint64_t now)
+{
+	nt_cons_actions acts;
+	if (nt_cons_authenticate_proposal(e, p) == NT_OK) {
+		fz_check(proposal_authentic(p));
+		fz_ignore(nt_cons_on_proposal(e, p, now, &acts));
+		after(e, &acts, now);
+		return;
+	}
+	uint64_t kept = nt_cons_kept(e);
+	fz_ignore(nt_cons_on_proposal(e, p, now, &acts));
+	fz_check(nt_cons_kept(e) == kept && signed_nothing(&acts));
+}
+
 static uint32_t be32(const uint8_t *p)
 {
 	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
 
-static void script(const uint8_t *data, size_t size)
+static void script(const uint8_t *data, size_t size, bool outsider)
 {
 	uint64_t now = gen.genesis_time + 1000;
 	nt_cons *e = engine_new(now);
@@ -155,11 +233,19 @@ static void script(const uint8_t *data, size_t size)
 		nt_cons_actions acts;
 		switch (m[0]) {
 		case NT_PEERMSG_PROPOSAL:
-			if (nt_peermsg_proposal_decode(m, len, &p, NULL) == NT_OK)
+			if (nt_peermsg_proposal_decode(m, len, &p, NULL) != NT_OK)
+				break;
+			if (outsider)
+				outsider_proposal(e, &p, now);
+			else
 				feed_proposal(e, &p, now);
 			break;
 		case NT_PEERMSG_VOTE:
-			if (nt_peermsg_vote_decode(m, len, &v, NULL) == NT_OK)
+			if (nt_peermsg_vote_decode(m, len, &v, NULL) != NT_OK)
+				break;
+			if (outsider)
+				outsider_vote(e, &v, now);
+			else
 				feed_vote(e, &v, now);
 			break;
 		case 3:
@@ -266,8 +352,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		feed_proposal(e, &p, now);
 		nt_cons_free(e);
 	}
-	if (size > 0 && data[0] == 0xFE)
-		script(data + 1, size - 1);
+	if (size > 0 && (data[0] == 0xFE || data[0] == 0xFC))
+		script(data + 1, size - 1, data[0] == 0xFC);
 	else if (size > 0 && data[0] == 0xFD)
 		seal_round_trip(data, size);
 	return 0;

@@ -365,6 +365,14 @@ def main():
                                         vote_msg(1, 2, 1, 0, b"\0" * 32)))
     c.add("script-next-height", script(vote_msg(1, 1, 2, 0, bh1), p1, *votes(1, bh1),
                                        *votes(2, bh1)))
+    # what anyone can send: the same messages unsigned, fed without re-signing
+    def outsider(*msgs):
+        return b"\xfc" + b"".join(u16(len(m)) + m for m in msgs)
+
+    c.add("outsider-votes", outsider(*votes(1, bh1), *votes(2, bh1), vote_msg(1, 2, 2, 0, bh1),
+                                     vote_msg(2, 1, 900, 0, b"\0" * 32)))
+    c.add("outsider-proposal", outsider(p1, *votes(1, bh1), prop_msg(2, 0, 2, b1)))
+    c.add("proposal-oversized", p1[:1 + 8 + 4 + 4 + 2 + 64 + 2] + u32(0xFFFFFFF0) + b1[:64])
     node_seeds(recs)
     print("seeds written to", os.path.relpath(OUT, ROOT))
 
