@@ -17,7 +17,9 @@ Run by `make test` (tests/run.py picks up it_*.py), or by hand:
      p2p socket change nothing but the node's dropped-message counters;
   f) forged votes for the next height, sent to an idle network by someone
      with no key, start no height, make no (empty) block and add nothing
-     to the consensus WAL.
+     to the consensus WAL;
+  g) 15 MB proposals with no valid signature, for the next height, add
+     nothing to the WAL and leave the node's memory where it was.
 
 Each case is bounded (CASE_LIMIT seconds, by SIGALRM) and tears its
 cluster down whatever happens.
@@ -345,6 +347,59 @@ class TestHostilePeers(BftCase):
         r = self.submit_ok(2)
         self.check_receipt(r.receipt, r.path)
         self.assertEqual(r.height, h0 + 1)
+
+    def test_g_junk_proposals_never_reach_the_wal(self):
+        c = self.c
+        c.start_all()
+        self.submit_ok(0)
+        h0 = c.wait_same_height(timeout=20, at_least=1)
+        time.sleep(1.0)
+        target = c.nodes[1]
+        wal = os.path.join(target.home, "consensus", "cs.wal")
+        wal0 = os.path.getsize(wal)
+        rss0 = rss_kib(target.pid)
+        junk = junk_proposal(h0 + 1, proposer=(h0 + 1) % 4)
+        self.assertGreater(len(junk), 15_000_000)
+        sent = 0
+        with nngwire.BusClient.from_url(target.p2p_url, timeout=10) as bus:
+            deadline = time.monotonic() + 6
+            while time.monotonic() < deadline:
+                bus.send_frame(junk)
+                sent += 1
+        time.sleep(2.0)
+        grew = os.path.getsize(wal) - wal0
+        self.assertEqual(grew, 0, "%d junk proposals of %d bytes grew the WAL by %d bytes" %
+                         (sent, len(junk), grew))
+        self.assertEqual(c.heights(), {nd.name: h0 for nd in c.nodes})
+        rss1 = rss_kib(target.pid)
+        time.sleep(5.0)
+        rss2 = rss_kib(target.pid)
+        sys.stderr.write("test_g: %d junk proposals of %.1f MiB; WAL +%d B; RSS %d -> %d -> %d KiB\n" %
+                         (sent, len(junk) / 1048576, grew, rss0, rss1, rss2))
+        r = self.submit_ok(2)
+        self.check_receipt(r.receipt, r.path)
+
+
+def rss_kib(pid):
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
+def junk_proposal(height, proposer, chain=b"bft-test"):
+    """A proposal that decodes (core/peermsg.h, core/block.h) but that no
+    validator signed: a header of the cluster's chain and 20,000 records of
+    random bytes (15.6 MB), a zero signature, no last commit."""
+    z = b"\0" * 32
+    header = (b"\x01" + bytes([len(chain)]) + chain + struct.pack(">QQ", height,
+              int(time.time() * 1000)) + z + z + os.urandom(32) + struct.pack(">I", 20000) +
+              z + struct.pack(">Q", 0) + z + os.urandom(32))
+    rec = os.urandom(780)
+    blk = header + struct.pack(">I", 20000) + (struct.pack(">H", len(rec)) + rec) * 20000
+    return (struct.pack(">BQIIH", MSG_PROPOSAL, height, 0, 0xFFFFFFFF, proposer) + b"\0" * 64 +
+            struct.pack(">H", 0) + struct.pack(">I", len(blk)) + blk)
 
 
 if __name__ == "__main__":
