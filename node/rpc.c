@@ -315,6 +315,21 @@ static nt_err parse_envelope(json_t *root, nt_rpc_call *c, perr *pe)
 	return e;
 }
 
+/* Requests are read with JSON_REJECT_DUPLICATES, as receipts and the
+ * genesis are: with "last wins" a proxy or a log that keeps the first of two
+ * "method" or "record" members would see another request than the node
+ * executes. A repeated name is well-formed JSON (RFC 8259 only says names
+ * SHOULD be unique), so it is an invalid request rather than a parse error. */
+#define RPC_JSON_FLAGS (JSON_DECODE_ANY | JSON_REJECT_DUPLICATES)
+
+static nt_err load_error(perr *pe, const json_error_t *jerr)
+{
+	if (json_error_code(jerr) == json_error_duplicate_key)
+		return bad(pe, NT_RPC_E_REQUEST, "invalid request: %s (a member name may appear "
+			   "only once in an object)", jerr->text);
+	return bad(pe, NT_RPC_E_PARSE, "parse error: %s", jerr->text);
+}
+
 /* One request object (root NULL: the message was not JSON, jerr says
  * why). */
 static nt_err parse_root(json_t *root, const json_error_t *jerr, nt_rpc_call *out, char **err_reply)
@@ -324,7 +339,7 @@ static nt_err parse_root(json_t *root, const json_error_t *jerr, nt_rpc_call *ou
 	perr pe = {0, ""};
 	nt_err e;
 	if (root == NULL)
-		e = bad(&pe, NT_RPC_E_PARSE, "parse error: %s", jerr->text);
+		e = load_error(&pe, jerr);
 	else
 		e = parse_envelope(root, &c, &pe);
 	if (e != NT_OK) {
@@ -339,7 +354,7 @@ static nt_err parse_root(json_t *root, const json_error_t *jerr, nt_rpc_call *ou
 nt_err nt_rpc_parse(const char *body, size_t len, nt_rpc_call *out, char **err_reply)
 {
 	json_error_t jerr;
-	json_t *root = json_loadb(body, len, JSON_DECODE_ANY, &jerr);
+	json_t *root = json_loadb(body, len, RPC_JSON_FLAGS, &jerr);
 	nt_err e = parse_root(root, &jerr, out, err_reply);
 	json_decref(root);
 	return e;
@@ -357,12 +372,14 @@ nt_err nt_rpc_parse_batch(const char *body, size_t len, nt_rpc_call **calls, cha
 			  size_t *n, char **err_reply)
 {
 	json_error_t jerr;
-	json_t *root = json_loadb(body, len, JSON_DECODE_ANY, &jerr);
+	json_t *root = json_loadb(body, len, RPC_JSON_FLAGS, &jerr);
 	size_t cnt = json_array_size(root);
 	nt_err e = NT_ERR_ARG;
-	if (root == NULL)
-		*err_reply = nt_rpc_error(NULL, NT_RPC_E_PARSE, "parse error: %s", jerr.text);
-	else if (!json_is_array(root))
+	if (root == NULL) {
+		perr pe = {0, ""};
+		(void)load_error(&pe, &jerr);
+		*err_reply = nt_rpc_error(NULL, pe.code, "%s", pe.msg);
+	} else if (!json_is_array(root))
 		*err_reply =
 		    nt_rpc_error(NULL, NT_RPC_E_REQUEST, "a request must be a JSON-RPC 2.0 object");
 	else if (cnt == 0)
