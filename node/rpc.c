@@ -6,6 +6,7 @@
 #include "core/hex.h"
 #include "core/jsonx.h"
 #include "crypto/digest.h"
+#include "node/log.h"
 
 #include <inttypes.h>
 #include <jansson.h>
@@ -477,8 +478,32 @@ static json_t *time_json(uint64_t ms)
 	return json_string(buf);
 }
 
-static char *store_error(const char *id, nt_err e, const char *what)
+void nt_rpc_note_store_error(const nt_rpc_env *env, nt_err e, const char *what)
 {
+	if (e != NT_ERR_CORRUPT)
+		return;
+	uint64_t n = 1;
+	if (env->store_corruptions != NULL)
+		n = __atomic_add_fetch(env->store_corruptions, 1, __ATOMIC_RELAXED);
+	if ((n & (n - 1)) != 0)
+		return;
+	/* Before this line the client got -32005 and the operator nothing: a
+	 * damaged table file went unnoticed until someone asked for an old
+	 * block. */
+	nt_log(NT_LOG_ERROR,
+	       "store corruption reading %s: the stored data fails its checksum or does not "
+	       "decode; clients get a storage error for it (%" PRIu64 " corrupt read%s so far). "
+	       "Stop the node and run `notary audit --home DIR` to find the damage "
+	       "(docs/OPERATIONS.md)",
+	       what, n, n == 1 ? "" : "s");
+}
+
+/* The reply to a failed store read of what ("block"); detail names it for
+ * the log ("block 12"; NULL: what). */
+static char *store_error(const nt_rpc_env *env, const char *id, nt_err e, const char *what,
+			 const char *detail)
+{
+	nt_rpc_note_store_error(env, e, detail != NULL ? detail : what);
 	if (e == NT_ERR_NOT_FOUND)
 		return nt_rpc_error(id, NT_RPC_E_NOT_FOUND, "%s not found", what);
 	if (e == NT_ERR_IO || e == NT_ERR_CORRUPT)
@@ -505,8 +530,12 @@ char *nt_rpc_record_reply(const nt_rpc_env *env, const char *id, const nt_hash *
 	char *rtext = NULL;
 	if (e == NT_OK)
 		e = nt_ledger_receipt(env->ledger, record_id, &rtext);
-	if (e != NT_OK)
-		return store_error(id, e, "record");
+	if (e != NT_OK) {
+		char rid[2 * NT_HASH_LEN + 1], detail[128];
+		nt_hex_encode(record_id->b, NT_HASH_LEN, rid);
+		snprintf(detail, sizeof detail, "the receipt of record %s", rid);
+		return store_error(env, id, e, "record", detail);
+	}
 	char *reply = nt_rpc_committed_reply(id, record_id, height, rtext);
 	free(rtext);
 	return reply;
@@ -550,6 +579,13 @@ static char *exec_status(const nt_rpc_env *env, const char *id)
 	    nt_json_hex(root.b, NT_HASH_LEN), "mempool", mp, "validators", (int)g->vals.n,
 	    "node_pubkey", nt_json_hex(env->node_pubkey.b, NT_PUBKEY_LEN), "is_validator",
 	    env->is_validator, "version", env->version);
+	if (res != NULL)
+		json_object_set_new(
+		    res, "store_corruptions",
+		    json_integer(env->store_corruptions != NULL
+				     ? (json_int_t)__atomic_load_n(env->store_corruptions,
+								   __ATOMIC_RELAXED)
+				     : 0));
 	if (res != NULL && env->status_extra != NULL) {
 		json_t *x = json_loads(env->status_extra, 0, NULL);
 		if (json_is_object(x))
@@ -590,7 +626,9 @@ static char *exec_block(const nt_rpc_env *env, const nt_rpc_call *c)
 	if (e != NT_OK) {
 		free(cm);
 		nt_block_free(b);
-		return store_error(c->id, e, "block");
+		char detail[48];
+		snprintf(detail, sizeof detail, "block %" PRIu64, c->height);
+		return store_error(env, c->id, e, "block", detail);
 	}
 	uint8_t hb[NT_HEADER_MAX], cb[NT_COMMIT_MAX];
 	size_t hl = 0, cl = 0;
@@ -681,7 +719,7 @@ static char *exec_find(const nt_rpc_env *env, const nt_rpc_call *c)
 	nt_err e = nt_ledger_find_digest(env->ledger, c->alg, c->digest, c->digest_len, ids,
 					 NT_RPC_FIND_MAX, &n);
 	if (e != NT_OK)
-		return store_error(c->id, e, "digest");
+		return store_error(env, c->id, e, "digest", "the digest index");
 	if (n == 0)
 		return nt_rpc_error(c->id, NT_RPC_E_NOT_FOUND, "no record with this %s digest",
 				    nt_digest_name(c->alg));
@@ -691,7 +729,10 @@ static char *exec_find(const nt_rpc_env *env, const nt_rpc_call *c)
 		json_t *ent = NULL;
 		if ((e = find_entry(env->ledger, &ids[i], &att_height, &att, &ent)) != NT_OK) {
 			json_decref(arr);
-			return store_error(c->id, e, "record");
+			char rid[2 * NT_HASH_LEN + 1], detail[128];
+			nt_hex_encode(ids[i].b, NT_HASH_LEN, rid);
+			snprintf(detail, sizeof detail, "record %s", rid);
+			return store_error(env, c->id, e, "record", detail);
 		}
 		json_array_append_new(arr, ent);
 	}
