@@ -326,8 +326,9 @@ static nt_err parse_envelope(json_t *root, nt_rpc_call *c, perr *pe)
 static nt_err load_error(perr *pe, const json_error_t *jerr)
 {
 	if (json_error_code(jerr) == json_error_duplicate_key)
-		return bad(pe, NT_RPC_E_REQUEST, "invalid request: %s (a member name may appear "
-			   "only once in an object)", jerr->text);
+		return bad(pe, NT_RPC_E_REQUEST,
+			   "invalid request: %s (a member name may appear only once in an object)",
+			   jerr->text);
 	return bad(pe, NT_RPC_E_PARSE, "parse error: %s", jerr->text);
 }
 
@@ -580,12 +581,11 @@ static char *exec_status(const nt_rpc_env *env, const char *id)
 	    "node_pubkey", nt_json_hex(env->node_pubkey.b, NT_PUBKEY_LEN), "is_validator",
 	    env->is_validator, "version", env->version);
 	if (res != NULL)
-		json_object_set_new(
-		    res, "store_corruptions",
-		    json_integer(env->store_corruptions != NULL
-				     ? (json_int_t)__atomic_load_n(env->store_corruptions,
-								   __ATOMIC_RELAXED)
-				     : 0));
+		json_object_set_new(res, "store_corruptions",
+				    json_integer(env->store_corruptions != NULL
+						     ? (json_int_t)__atomic_load_n(
+							   env->store_corruptions, __ATOMIC_RELAXED)
+						     : 0));
 	if (res != NULL && env->status_extra != NULL) {
 		json_t *x = json_loads(env->status_extra, 0, NULL);
 		if (json_is_object(x))

@@ -455,9 +455,9 @@ static void test_ldb_error_strings(void **state)
 	assert_int_equal(nt_kv_leveldb_error(lock, NULL, &why), NT_ERR_IO);
 	assert_string_equal(why.msg, lock);
 	assert_null(strstr(why.msg, "no space"));
-	assert_int_equal(nt_kv_leveldb_error("IO error: /d/000007.ldb: Input/output error", NULL,
-					     &why),
-			 NT_ERR_IO);
+	assert_int_equal(
+	    nt_kv_leveldb_error("IO error: /d/000007.ldb: Input/output error", NULL, &why),
+	    NT_ERR_IO);
 	assert_null(strstr(why.msg, "no space"));
 	assert_int_equal(nt_kv_leveldb_error(NULL, NULL, NULL), NT_ERR_IO);
 }
@@ -471,7 +471,8 @@ static void test_ldb_disk_full(void **state)
 	char *dir = tu_tmpdir();
 	if (unshare(CLONE_NEWNS) != 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0 ||
 	    mount("tmpfs", dir, "tmpfs", 0, "size=1m") != 0) {
-		fprintf(stderr, "test_ldb_disk_full: skipped: cannot mount a 1 MiB tmpfs here (%s)\n",
+		fprintf(stderr,
+			"test_ldb_disk_full: skipped: cannot mount a 1 MiB tmpfs here (%s)\n",
 			strerror(errno));
 		tu_rmdir(dir);
 		free(dir);
@@ -520,10 +521,14 @@ static void test_ldb_disk_full(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    BOTH(test_put_get_del),  BOTH(test_scan),
-	    BOTH(test_batch),	     BOTH(test_bad_args),
-	    BOTH(test_random_model), cmocka_unit_test(test_ldb_reopen_and_lock),
-	    cmocka_unit_test(test_ldb_error_strings), cmocka_unit_test(test_ldb_disk_full),
+	    BOTH(test_put_get_del),
+	    BOTH(test_scan),
+	    BOTH(test_batch),
+	    BOTH(test_bad_args),
+	    BOTH(test_random_model),
+	    cmocka_unit_test(test_ldb_reopen_and_lock),
+	    cmocka_unit_test(test_ldb_error_strings),
+	    cmocka_unit_test(test_ldb_disk_full),
 	    cmocka_unit_test(test_ldb_flipped_byte_is_corrupt),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -511,8 +511,8 @@ static nt_err fk_write(nt_kv *kv, const nt_kv_batch *b, bool sync)
 static nt_err fk_write_why(nt_kv *kv, const nt_kv_batch *b, bool sync, nt_why *why)
 {
 	if (((flaky_kv *)kv)->fail_writes)
-		return nt_kv_leveldb_error("IO error: /d/000012.log: No space left on device",
-					   NULL, why);
+		return nt_kv_leveldb_error("IO error: /d/000012.log: No space left on device", NULL,
+					   why);
 	return fk_write(kv, b, sync);
 }
 static nt_err fk_scan(nt_kv *kv, const void *p, size_t pl, nt_kv_scan_fn fn, void *arg)
@@ -524,9 +524,11 @@ static void fk_close(nt_kv *kv)
 	nt_kv_close(((flaky_kv *)kv)->inner);
 	free(kv);
 }
-static const struct nt_kv_ops flaky_ops = {
-    .get = fk_get, .write = fk_write, .scan = fk_scan, .close = fk_close,
-    .write_why = fk_write_why};
+static const struct nt_kv_ops flaky_ops = {.get = fk_get,
+					   .write = fk_write,
+					   .scan = fk_scan,
+					   .close = fk_close,
+					   .write_why = fk_write_why};
 
 static int count_fn(void *arg, const uint8_t *k, size_t kl, const uint8_t *v, size_t vl)
 {

@@ -207,7 +207,8 @@ static void test_duplicate_members(void **state)
 	expect_error(err, NT_RPC_E_PARSE, "null");
 	free(err);
 	/* The same name in two different objects is fine. */
-	const char *ok = "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"block\",\"params\":{\"height\":3}}";
+	const char *ok =
+	    "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"block\",\"params\":{\"height\":3}}";
 	assert_int_equal(nt_rpc_parse(ok, strlen(ok), &c, &err), NT_OK);
 	assert_int_equal(c.height, 3);
 	nt_rpc_call_free(&c);

@@ -34,7 +34,8 @@ static long error_code(const char *reply)
 {
 	json_t *root = json_loads(reply, 0, NULL);
 	fz_check(root != NULL);
-	long code = (long)json_integer_value(json_object_get(json_object_get(root, "error"), "code"));
+	long code =
+	    (long)json_integer_value(json_object_get(json_object_get(root, "error"), "code"));
 	json_decref(root);
 	return code;
 }
