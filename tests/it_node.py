@@ -803,6 +803,66 @@ class TestLifecycle(NodeTest):
                                text=True, timeout=120)
             self.assertEqual(p.returncode, 1, p.stdout + p.stderr)
 
+    def test_disk_full_says_so(self):
+        """The store on a full disk: the node stops and its log says "no
+        space left on device" and what to do, not "input/output error".
+        data_dir is a 1 MiB tmpfs mounted in a private mount namespace
+        (unshare -m), so nothing is mounted outside the test; skipped where
+        that is not allowed."""
+        small = os.path.join(self.dir, "small")
+        os.makedirs(small)
+        wrap = ["unshare", "-m", "--propagation", "private", "sh", "-c",
+                'mount -t tmpfs -o size=1m tmpfs "$0" && exec "$@"', small]
+        try:
+            probe = subprocess.run(wrap + ["true"], capture_output=True, text=True, timeout=10)
+        except (OSError, subprocess.TimeoutExpired) as e:
+            raise unittest.SkipTest("cannot run unshare: %s" % e)
+        if probe.returncode != 0:
+            raise unittest.SkipTest("cannot mount a tmpfs in a private namespace: "
+                                    + probe.stderr.strip())
+        cfg_path = os.path.join(self.home, "config.json")
+        with open(cfg_path) as f:
+            cfg = json.load(f)
+        cfg["data_dir"] = small
+        with open(cfg_path, "w") as f:
+            json.dump(cfg, f)
+        node = self.node
+        node.logf = open(node.log_path, "ab")
+        node.proc = subprocess.Popen(wrap + [NOTARYD, "--home", self.home], stdout=node.logf,
+                                     stderr=node.logf)
+        node.wait_ready()
+        # ~4.5 KB records in batches of 50: the 1 MiB is gone in a few blocks
+        answers = []
+        with node.client(timeout=30) as c:
+            for _ in range(20):
+                if node.proc.poll() is not None:
+                    break
+                recs = [make_record(self.submitter, meta={"pad": os.urandom(1900).hex()})
+                        for _ in range(50)]
+                body = json.dumps([req("submit", {"record": r.hex(), "wait_ms": 3000}, id=i)
+                                   for i, r in enumerate(recs)]).encode()
+                try:
+                    answers.extend(json.loads(c.request(body)))
+                except (OSError, nngwire.WireError):
+                    break
+        rc = node.proc.wait(timeout=30)
+        node.proc = None
+        node.logf.close()
+        self.assertEqual(rc, 1)
+        with open(node.log_path, errors="replace") as f:
+            log = f.read()
+        self.assertNotIn("input/output error", log)
+        lines = [l for l in log.splitlines() if "no space left on device" in l]
+        self.assertTrue(lines, log[-3000:])
+        sys.stderr.write("\n  " + lines[0][25:] + " ")
+        self.assertIn("ERROR", lines[0])
+        self.assertIn("free space", lines[0])
+        self.assertIn("restart the node", lines[0])
+        self.assertIn("No space left on device", lines[0])  # LevelDB's own words kept
+        # nobody got a receipt for a block that was not stored
+        failed = [a for a in answers if "error" in a]
+        self.assertTrue(all(a["error"]["code"] in (-32005, -32003) for a in failed), failed[:3])
+
     def test_without_quorum_stays_pending(self):
         # Two validators, the other one absent: the node runs consensus,
         # takes the record, and it stays pending (no quorum), no crash.
