@@ -2,11 +2,14 @@
 #include "core/genesis.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "core/hex.h"
 #include "core/jsonx.h"
@@ -178,11 +181,24 @@ out:
 
 nt_err nt_genesis_load(const char *path, nt_genesis *out, nt_why *why)
 {
-	FILE *f = fopen(path, "rb");
-	if (f == NULL) {
+	/* O_NONBLOCK and the type check: a FIFO would block open() and a
+	 * device like /dev/zero would be read to the size limit, where a clear
+	 * refusal is what the operator needs. */
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0) {
 		int err = errno;
 		return nt_fail(why, err == ENOENT ? NT_ERR_NOT_FOUND : NT_ERR_IO,
 			       "cannot open genesis file %s: %s", path, strerror(err));
+	}
+	struct stat st;
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return nt_fail(why, NT_ERR_IO, "genesis file %s is not a regular file", path);
+	}
+	FILE *f = fdopen(fd, "rb");
+	if (f == NULL) {
+		close(fd);
+		return NT_ERR_NOMEM;
 	}
 	char *buf = malloc(GENESIS_TEXT_MAX + 1);
 	if (buf == NULL) {

@@ -131,6 +131,18 @@ nt_err nt_kv_write(nt_kv *kv, const nt_kv_batch *b, bool sync)
 	return kv->ops->write(kv, b, sync);
 }
 
+nt_err nt_kv_write_why(nt_kv *kv, const nt_kv_batch *b, bool sync, nt_why *why)
+{
+	if (kv == NULL || b == NULL)
+		return nt_fail(why, NT_ERR_ARG, "no store or no batch to write");
+	if (kv->ops->write_why != NULL)
+		return kv->ops->write_why(kv, b, sync, why);
+	nt_err e = kv->ops->write(kv, b, sync);
+	if (e != NT_OK)
+		nt_fail(why, e, "%s", nt_strerror(e));
+	return e;
+}
+
 nt_err nt_kv_scan(nt_kv *kv, const void *prefix, size_t pl, nt_kv_scan_fn fn, void *arg)
 {
 	if (kv == NULL || (prefix == NULL && pl > 0) || fn == NULL)

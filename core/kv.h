@@ -32,6 +32,9 @@ struct nt_kv_ops {
 	/* Calls fn for every key starting with prefix, in key order. */
 	nt_err (*scan)(nt_kv *kv, const void *prefix, size_t pl, nt_kv_scan_fn fn, void *arg);
 	void (*close)(nt_kv *kv);
+	/* Optional (NULL: nt_kv_write_why uses write and says nt_strerror):
+	 * write that also says why it failed, in the store's own words. */
+	nt_err (*write_why)(nt_kv *kv, const nt_kv_batch *b, bool sync, nt_why *why);
 };
 
 struct nt_kv {
@@ -40,6 +43,10 @@ struct nt_kv {
 
 nt_err nt_kv_get(nt_kv *kv, const void *k, size_t kl, uint8_t **v, size_t *vl) NT_MUST_CHECK;
 nt_err nt_kv_write(nt_kv *kv, const nt_kv_batch *b, bool sync) NT_MUST_CHECK;
+/* nt_kv_write that fills why (may be NULL) on failure: for LevelDB its own
+ * message with an operator hint first (nt_kv_leveldb_error), e.g. for a
+ * full disk. The ledger uses this one, so that the node can say what broke. */
+nt_err nt_kv_write_why(nt_kv *kv, const nt_kv_batch *b, bool sync, nt_why *why) NT_MUST_CHECK;
 nt_err nt_kv_scan(nt_kv *kv, const void *prefix, size_t pl, nt_kv_scan_fn fn, void *arg) NT_MUST_CHECK;
 /* Closes and frees; NULL is a no-op. */
 void nt_kv_close(nt_kv *kv);
@@ -50,6 +57,15 @@ nt_err nt_kv_mem_new(nt_kv **out) NT_MUST_CHECK;
 /* LevelDB store in directory dir (created if missing). NT_ERR_IO with why
  * carrying LevelDB's message (e.g. the lock is held by another process). */
 nt_err nt_kv_leveldb_open(const char *dir, nt_kv **out, nt_why *why) NT_MUST_CHECK;
+
+/* Translates one of LevelDB's error strings (its errptr text, e.g.
+ * "IO error: /data/000012.log: No space left on device") to nt_err:
+ * "Corruption: ..." is NT_ERR_CORRUPT, anything else NT_ERR_IO. why (may be
+ * NULL) gets "what: " (unless what is NULL) and the original text; for a
+ * full disk or quota it starts with "no space left on device" and what to
+ * do, so that the hint survives when a long path is cut off. Pure: the
+ * LevelDB store calls it on every failure; tests call it with strings. */
+nt_err nt_kv_leveldb_error(const char *msg, const char *what, nt_why *why) NT_MUST_CHECK;
 
 /* Batch internals for implementations: iterate the operations in order. */
 typedef void (*nt_kv_batch_fn)(void *arg, bool is_put, const uint8_t *k, size_t kl, const uint8_t *v,

@@ -6,14 +6,16 @@
  * nothing itself; it asks the owner.
  *
  * LevelDB reports failures as malloc'd strings through an errptr. They are
- * translated here: "Corruption: ..." becomes NT_ERR_CORRUPT, anything else
- * NT_ERR_IO, and the string is freed with leveldb_free. Only open has an
- * nt_why to carry the text.
+ * translated by nt_kv_leveldb_error ("Corruption: ..." becomes
+ * NT_ERR_CORRUPT, anything else NT_ERR_IO) and freed with leveldb_free.
+ * Open and write_why carry the text in an nt_why; get and scan only return
+ * the code (their callers, many and on many threads, have no why).
  *
  * A scan iterates over an implicit snapshot: writes made from inside a scan
  * callback are not seen by that scan. */
 #include "core/kv.h"
 
+#include <errno.h>
 #include <leveldb/c.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,11 +36,38 @@ typedef struct {
 	leveldb_writeoptions_t *wopts_sync; /* fsync before returning */
 } ldb_kv;
 
-/* Maps an errptr string to nt_err, copies it into why and frees it. */
+/* LevelDB's env turns errno into text with strerror (util/env_posix.cc
+ * PosixError), so a full disk reads "IO error: FILE: No space left on
+ * device". Matched both as glibc's English text and as this process's
+ * strerror, in case a locale is ever set. */
+static bool says_errno(const char *msg, const char *english, int errnum)
+{
+	return strstr(msg, english) != NULL || strstr(msg, strerror(errnum)) != NULL;
+}
+
+nt_err nt_kv_leveldb_error(const char *msg, const char *what, nt_why *why)
+{
+	if (msg == NULL)
+		msg = "(no message)";
+	nt_err e = strncmp(msg, "Corruption", 10) == 0 ? NT_ERR_CORRUPT : NT_ERR_IO;
+	const char *sep = what != NULL ? ": " : "";
+	if (what == NULL)
+		what = "";
+	/* The generic "input/output error" hid that the node only needs disk
+	 * space; the hint goes first so a long path cannot cut it off. */
+	if (e == NT_ERR_IO && (says_errno(msg, "No space left on device", ENOSPC) ||
+			       says_errno(msg, "Disk quota exceeded", EDQUOT)))
+		return nt_fail(why, e,
+			       "%s%sno space left on device: free space on the store's disk (or "
+			       "move data_dir to a larger one), then restart the node (%s)",
+			       what, sep, msg);
+	return nt_fail(why, e, "%s%s%s", what, sep, msg);
+}
+
+/* Translates an errptr string (nt_kv_leveldb_error) and frees it. */
 static nt_err take_err(char *err, nt_why *why, const char *what)
 {
-	nt_err e = strncmp(err, "Corruption", 10) == 0 ? NT_ERR_CORRUPT : NT_ERR_IO;
-	nt_fail(why, e, "%s: %s", what, err);
+	nt_err e = nt_kv_leveldb_error(err, what, why);
 	leveldb_free(err);
 	return e;
 }
@@ -80,7 +109,7 @@ static void to_writebatch(void *arg, bool is_put, const uint8_t *k, size_t kl, c
 		leveldb_writebatch_delete(wb, (const char *)k, kl);
 }
 
-static nt_err ldb_write(nt_kv *kv, const nt_kv_batch *b, bool sync)
+static nt_err ldb_write_why(nt_kv *kv, const nt_kv_batch *b, bool sync, nt_why *why)
 {
 	ldb_kv *l = (ldb_kv *)kv;
 	if (nt_kv_batch_count(b) == 0)
@@ -93,8 +122,13 @@ static nt_err ldb_write(nt_kv *kv, const nt_kv_batch *b, bool sync)
 	leveldb_write(l->db, sync ? l->wopts_sync : l->wopts, wb, &err);
 	leveldb_writebatch_destroy(wb);
 	if (err != NULL)
-		return take_err(err, NULL, "write");
+		return take_err(err, why, NULL);
 	return NT_OK;
+}
+
+static nt_err ldb_write(nt_kv *kv, const nt_kv_batch *b, bool sync)
+{
+	return ldb_write_why(kv, b, sync, NULL);
 }
 
 static nt_err ldb_scan(nt_kv *kv, const void *prefix, size_t pl, nt_kv_scan_fn fn, void *arg)
@@ -154,6 +188,7 @@ static const struct nt_kv_ops ldb_ops = {
     .write = ldb_write,
     .scan = ldb_scan,
     .close = ldb_close,
+    .write_why = ldb_write_why,
 };
 
 nt_err nt_kv_leveldb_open(const char *dir, nt_kv **out, nt_why *why)

@@ -140,15 +140,20 @@ nt_err nt_digest_file(int alg, const char *path, uint8_t out[NT_DIGEST_MAX], siz
 		return nt_fail(why, NT_ERR_CRYPTO, "digest %s is not available in this OpenSSL",
 			       a->name);
 
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* O_NONBLOCK: open() of a FIFO would otherwise wait for a writer
+	 * before the type check below could refuse it. It changes nothing for
+	 * the regular files that pass. */
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0) {
 		int e = errno;
 		if (e == ENOENT || e == ENOTDIR)
 			return nt_fail(why, NT_ERR_NOT_FOUND, "file %s does not exist", path);
 		return nt_fail(why, NT_ERR_IO, "cannot open %s: %s", path, strerror(e));
 	}
-	/* open() succeeds on a directory and read() would only then fail with a
-	 * less helpful EISDIR, so say it up front. */
+	/* Only a regular file has a fixed content to attest: a FIFO or a
+	 * socket gives whatever its writer sends, and /dev/zero or /dev/urandom
+	 * never end, so hashing them would hang the command. A directory would
+	 * only fail later with a less helpful EISDIR. */
 	struct stat st;
 	if (fstat(fd, &st) != 0) {
 		int e = errno;
@@ -159,8 +164,17 @@ nt_err nt_digest_file(int alg, const char *path, uint8_t out[NT_DIGEST_MAX], siz
 		close(fd);
 		return nt_fail(why, NT_ERR_IO, "%s is a directory, not a file", path);
 	}
-	if (S_ISREG(st.st_mode))
-		(void)posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+	if (!S_ISREG(st.st_mode)) {
+		close(fd);
+		return nt_fail(why, NT_ERR_IO,
+			       "%s is not a regular file (it is a %s); give a file's path", path,
+			       S_ISFIFO(st.st_mode)   ? "FIFO"
+			       : S_ISCHR(st.st_mode)  ? "character device"
+			       : S_ISBLK(st.st_mode)  ? "block device"
+			       : S_ISSOCK(st.st_mode) ? "socket"
+						      : "special file");
+	}
+	(void)posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
 
 	nt_err ret = NT_OK;
 	uint8_t *buf = malloc(FILE_BUF);

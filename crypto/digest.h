@@ -30,7 +30,9 @@ nt_err nt_digest_buf(int alg, const void *data, size_t len, uint8_t out[NT_DIGES
 
 /* Streams the file at path through the digest in constant memory.
  * On NT_OK also sets *file_size (if not NULL). NT_ERR_NOT_FOUND if missing,
- * NT_ERR_IO on read errors (why says which file and errno text). */
+ * NT_ERR_IO on read errors and for anything but a regular file (directory,
+ * FIFO, device, socket: refused at once, never read); why says which file
+ * and what. */
 nt_err nt_digest_file(int alg, const char *path, uint8_t out[NT_DIGEST_MAX], size_t *out_len,
 		      uint64_t *file_size, nt_why *why) NT_MUST_CHECK;
 

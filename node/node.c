@@ -131,13 +131,14 @@ static void send_reply(reply_to to, char *body)
 		reply_single(to.req, body);
 }
 
-nt_rpc_env nd_env(const node *n)
+nt_rpc_env nd_env(node *n)
 {
 	return (nt_rpc_env){.ledger = n->ledger,
 			    .mempool = n->mp,
 			    .node_pubkey = n->pub,
 			    .is_validator = n->self >= 0,
-			    .version = NT_VERSION};
+			    .version = NT_VERSION,
+			    .store_corruptions = &n->store_corruptions};
 }
 
 /* ---- RPC threads ---- */
@@ -393,6 +394,7 @@ static void on_submit(node *n, reply_to to, nt_rpc_call *c, uint64_t now)
 		return;
 	}
 	if (e != NT_ERR_NOT_FOUND) {
+		nt_rpc_note_store_error(&env, e, "the index of submitted records");
 		send_reply(to, nt_rpc_error(c->id, NT_RPC_E_STORAGE, "storage failure: %s",
 					    nt_strerror(e)));
 		return;
@@ -448,9 +450,11 @@ static void on_receipt(node *n, reply_to to, nt_rpc_call *c, uint64_t now)
 		waiter_add(n, to, c, now);
 	else if (e == NT_ERR_NOT_FOUND)
 		send_reply(to, nt_rpc_error(c->id, NT_RPC_E_NOT_FOUND, "unknown record"));
-	else
+	else {
+		nt_rpc_note_store_error(&env, e, "the index of committed records");
 		send_reply(to, nt_rpc_error(c->id, NT_RPC_E_STORAGE, "storage failure: %s",
 					    nt_strerror(e)));
+	}
 }
 
 /* Consensus and peer state for the status method. */

@@ -152,6 +152,9 @@ typedef struct node {
 	nt_hash *ids;
 	bool fatal;
 	bool leak; /* the RPC transport was abandoned at stop: keep n alive */
+	/* corrupt store reads (status "store_corruptions"): any thread, atomic
+	 * (nt_rpc_note_store_error) */
+	uint64_t store_corruptions;
 
 	/* consensus */
 	nt_cons_config ccfg;
@@ -217,7 +220,7 @@ uint64_t nd_mono_ms(void);
 uint64_t nd_wall_ms(void);
 void nd_waiters_settle(node *n, uint64_t now, bool all);
 void nd_waiters_block(node *n, uint64_t height);
-nt_rpc_env nd_env(const node *n);
+nt_rpc_env nd_env(node *n);
 
 /* consensus_host.c */
 nt_err nd_cons_open(node *n, nt_why *why); /* engine, sign-state, WAL, replay */

@@ -6,6 +6,7 @@
 #include "core/hex.h"
 #include "core/jsonx.h"
 #include "crypto/digest.h"
+#include "node/log.h"
 
 #include <inttypes.h>
 #include <jansson.h>
@@ -315,6 +316,22 @@ static nt_err parse_envelope(json_t *root, nt_rpc_call *c, perr *pe)
 	return e;
 }
 
+/* Requests are read with JSON_REJECT_DUPLICATES, as receipts and the
+ * genesis are: with "last wins" a proxy or a log that keeps the first of two
+ * "method" or "record" members would see another request than the node
+ * executes. A repeated name is well-formed JSON (RFC 8259 only says names
+ * SHOULD be unique), so it is an invalid request rather than a parse error. */
+#define RPC_JSON_FLAGS (JSON_DECODE_ANY | JSON_REJECT_DUPLICATES)
+
+static nt_err load_error(perr *pe, const json_error_t *jerr)
+{
+	if (json_error_code(jerr) == json_error_duplicate_key)
+		return bad(pe, NT_RPC_E_REQUEST,
+			   "invalid request: %s (a member name may appear only once in an object)",
+			   jerr->text);
+	return bad(pe, NT_RPC_E_PARSE, "parse error: %s", jerr->text);
+}
+
 /* One request object (root NULL: the message was not JSON, jerr says
  * why). */
 static nt_err parse_root(json_t *root, const json_error_t *jerr, nt_rpc_call *out, char **err_reply)
@@ -324,7 +341,7 @@ static nt_err parse_root(json_t *root, const json_error_t *jerr, nt_rpc_call *ou
 	perr pe = {0, ""};
 	nt_err e;
 	if (root == NULL)
-		e = bad(&pe, NT_RPC_E_PARSE, "parse error: %s", jerr->text);
+		e = load_error(&pe, jerr);
 	else
 		e = parse_envelope(root, &c, &pe);
 	if (e != NT_OK) {
@@ -339,7 +356,7 @@ static nt_err parse_root(json_t *root, const json_error_t *jerr, nt_rpc_call *ou
 nt_err nt_rpc_parse(const char *body, size_t len, nt_rpc_call *out, char **err_reply)
 {
 	json_error_t jerr;
-	json_t *root = json_loadb(body, len, JSON_DECODE_ANY, &jerr);
+	json_t *root = json_loadb(body, len, RPC_JSON_FLAGS, &jerr);
 	nt_err e = parse_root(root, &jerr, out, err_reply);
 	json_decref(root);
 	return e;
@@ -357,12 +374,14 @@ nt_err nt_rpc_parse_batch(const char *body, size_t len, nt_rpc_call **calls, cha
 			  size_t *n, char **err_reply)
 {
 	json_error_t jerr;
-	json_t *root = json_loadb(body, len, JSON_DECODE_ANY, &jerr);
+	json_t *root = json_loadb(body, len, RPC_JSON_FLAGS, &jerr);
 	size_t cnt = json_array_size(root);
 	nt_err e = NT_ERR_ARG;
-	if (root == NULL)
-		*err_reply = nt_rpc_error(NULL, NT_RPC_E_PARSE, "parse error: %s", jerr.text);
-	else if (!json_is_array(root))
+	if (root == NULL) {
+		perr pe = {0, ""};
+		(void)load_error(&pe, &jerr);
+		*err_reply = nt_rpc_error(NULL, pe.code, "%s", pe.msg);
+	} else if (!json_is_array(root))
 		*err_reply =
 		    nt_rpc_error(NULL, NT_RPC_E_REQUEST, "a request must be a JSON-RPC 2.0 object");
 	else if (cnt == 0)
@@ -460,8 +479,32 @@ static json_t *time_json(uint64_t ms)
 	return json_string(buf);
 }
 
-static char *store_error(const char *id, nt_err e, const char *what)
+void nt_rpc_note_store_error(const nt_rpc_env *env, nt_err e, const char *what)
 {
+	if (e != NT_ERR_CORRUPT)
+		return;
+	uint64_t n = 1;
+	if (env->store_corruptions != NULL)
+		n = __atomic_add_fetch(env->store_corruptions, 1, __ATOMIC_RELAXED);
+	if ((n & (n - 1)) != 0)
+		return;
+	/* Before this line the client got -32005 and the operator nothing: a
+	 * damaged table file went unnoticed until someone asked for an old
+	 * block. */
+	nt_log(NT_LOG_ERROR,
+	       "store corruption reading %s: the stored data fails its checksum or does not "
+	       "decode; clients get a storage error for it (%" PRIu64 " corrupt read%s so far). "
+	       "Stop the node and run `notary audit --home DIR` to find the damage "
+	       "(docs/OPERATIONS.md)",
+	       what, n, n == 1 ? "" : "s");
+}
+
+/* The reply to a failed store read of what ("block"); detail names it for
+ * the log ("block 12"; NULL: what). */
+static char *store_error(const nt_rpc_env *env, const char *id, nt_err e, const char *what,
+			 const char *detail)
+{
+	nt_rpc_note_store_error(env, e, detail != NULL ? detail : what);
 	if (e == NT_ERR_NOT_FOUND)
 		return nt_rpc_error(id, NT_RPC_E_NOT_FOUND, "%s not found", what);
 	if (e == NT_ERR_IO || e == NT_ERR_CORRUPT)
@@ -488,8 +531,12 @@ char *nt_rpc_record_reply(const nt_rpc_env *env, const char *id, const nt_hash *
 	char *rtext = NULL;
 	if (e == NT_OK)
 		e = nt_ledger_receipt(env->ledger, record_id, &rtext);
-	if (e != NT_OK)
-		return store_error(id, e, "record");
+	if (e != NT_OK) {
+		char rid[2 * NT_HASH_LEN + 1], detail[128];
+		nt_hex_encode(record_id->b, NT_HASH_LEN, rid);
+		snprintf(detail, sizeof detail, "the receipt of record %s", rid);
+		return store_error(env, id, e, "record", detail);
+	}
 	char *reply = nt_rpc_committed_reply(id, record_id, height, rtext);
 	free(rtext);
 	return reply;
@@ -533,6 +580,12 @@ static char *exec_status(const nt_rpc_env *env, const char *id)
 	    nt_json_hex(root.b, NT_HASH_LEN), "mempool", mp, "validators", (int)g->vals.n,
 	    "node_pubkey", nt_json_hex(env->node_pubkey.b, NT_PUBKEY_LEN), "is_validator",
 	    env->is_validator, "version", env->version);
+	if (res != NULL)
+		json_object_set_new(res, "store_corruptions",
+				    json_integer(env->store_corruptions != NULL
+						     ? (json_int_t)__atomic_load_n(
+							   env->store_corruptions, __ATOMIC_RELAXED)
+						     : 0));
 	if (res != NULL && env->status_extra != NULL) {
 		json_t *x = json_loads(env->status_extra, 0, NULL);
 		if (json_is_object(x))
@@ -573,7 +626,9 @@ static char *exec_block(const nt_rpc_env *env, const nt_rpc_call *c)
 	if (e != NT_OK) {
 		free(cm);
 		nt_block_free(b);
-		return store_error(c->id, e, "block");
+		char detail[48];
+		snprintf(detail, sizeof detail, "block %" PRIu64, c->height);
+		return store_error(env, c->id, e, "block", detail);
 	}
 	uint8_t hb[NT_HEADER_MAX], cb[NT_COMMIT_MAX];
 	size_t hl = 0, cl = 0;
@@ -664,7 +719,7 @@ static char *exec_find(const nt_rpc_env *env, const nt_rpc_call *c)
 	nt_err e = nt_ledger_find_digest(env->ledger, c->alg, c->digest, c->digest_len, ids,
 					 NT_RPC_FIND_MAX, &n);
 	if (e != NT_OK)
-		return store_error(c->id, e, "digest");
+		return store_error(env, c->id, e, "digest", "the digest index");
 	if (n == 0)
 		return nt_rpc_error(c->id, NT_RPC_E_NOT_FOUND, "no record with this %s digest",
 				    nt_digest_name(c->alg));
@@ -674,7 +729,10 @@ static char *exec_find(const nt_rpc_env *env, const nt_rpc_call *c)
 		json_t *ent = NULL;
 		if ((e = find_entry(env->ledger, &ids[i], &att_height, &att, &ent)) != NT_OK) {
 			json_decref(arr);
-			return store_error(c->id, e, "record");
+			char rid[2 * NT_HASH_LEN + 1], detail[128];
+			nt_hex_encode(ids[i].b, NT_HASH_LEN, rid);
+			snprintf(detail, sizeof detail, "record %s", rid);
+			return store_error(env, c->id, e, "record", detail);
 		}
 		json_array_append_new(arr, ent);
 	}

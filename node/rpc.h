@@ -110,7 +110,19 @@ typedef struct {
 	/* status only (may be NULL): a JSON object whose members are added to
 	 * the status result (consensus round/step, peers, drop counters). */
 	const char *status_extra;
+	/* Store reads that found corrupt data, bumped atomically from any
+	 * thread (nt_rpc_note_store_error); status shows it as
+	 * store_corruptions. May be NULL. */
+	uint64_t *store_corruptions;
 } nt_rpc_env;
+
+/* A store read of what (e.g. "block 12") failed with e. Corruption
+ * (NT_ERR_CORRUPT: a LevelDB checksum mismatch, or stored bytes that do not
+ * decode) is counted in env->store_corruptions and logged with the remedy
+ * (notary audit), on the 1st, 2nd, 4th, 8th... occurrence so that a client
+ * asking again and again cannot flood the log. Other errors: nothing. Any
+ * thread. */
+void nt_rpc_note_store_error(const nt_rpc_env *env, nt_err e, const char *what);
 
 /* status, validators, block, find, sync. */
 char *nt_rpc_exec_query(const nt_rpc_env *env, const nt_rpc_call *c);

@@ -61,8 +61,12 @@ static void sb_hex(sbuf *b, const uint8_t *v, size_t n)
 
 /* A stored block or commit of height h is missing or unreadable although
  * h <= tip: the store is damaged (or failing), not the request. */
-static char *storage_error(const char *id, nt_err e, uint64_t h, const char *what)
+static char *storage_error(const nt_rpc_env *env, const char *id, nt_err e, uint64_t h,
+			   const char *what)
 {
+	char detail[64];
+	snprintf(detail, sizeof detail, "the %s of height %" PRIu64, what, h);
+	nt_rpc_note_store_error(env, e, detail);
 	if (e == NT_ERR_NOMEM)
 		return nt_rpc_error(id, NT_RPC_E_INTERNAL, "out of memory");
 	return nt_rpc_error(id, NT_RPC_E_STORAGE,
@@ -113,7 +117,7 @@ char *nt_rpc_exec_sync(const nt_rpc_env *env, const nt_rpc_call *c)
 		}
 		nt_err e;
 		if (from > 1 && (e = load_commit(l, from - 1, lc, &lcl)) != NT_OK) {
-			err = storage_error(c->id, e, from - 1, "commit");
+			err = storage_error(env, c->id, e, from - 1, "commit");
 			goto out;
 		}
 	}
@@ -127,12 +131,12 @@ char *nt_rpc_exec_sync(const nt_rpc_env *env, const nt_rpc_call *c)
 			e = NT_ERR_NOMEM;
 		nt_block_free(blk);
 		if (e != NT_OK) {
-			err = storage_error(c->id, e, h, "block");
+			err = storage_error(env, c->id, e, h, "block");
 			goto out;
 		}
 		if ((e = load_commit(l, h, cm, &cml)) != NT_OK) {
 			free(bb);
-			err = storage_error(c->id, e, h, "commit");
+			err = storage_error(env, c->id, e, h, "commit");
 			goto out;
 		}
 		/* {"height":H,"block":"..","commit":"..","last_commit":".."|null}, */

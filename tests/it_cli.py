@@ -417,6 +417,35 @@ class TestUsage(unittest.TestCase):
         p = run("submit", "--node", url, "--key", key, f)
         self.assertEqual(p.returncode, 2, p.stderr)  # key readable by others: refused
 
+    def test_not_a_regular_file(self):
+        # A FIFO blocks open() and /dev/zero never ends: every command that
+        # reads a user's file refuses both at once (exit 2) instead of hanging.
+        fifo = os.path.join(self.tmp, "fifo")
+        os.mkfifo(fifo)
+        key = os.path.join(self.tmp, "k.key")
+        self.assertEqual(run("keygen", "--out", key).returncode, 0)
+        url = "tcp://127.0.0.1:1"  # never reached: the file is refused first
+        receipt = vec("valid-0.receipt.json")
+        for special in (fifo, "/dev/zero"):
+            cases = {
+                "verify FILE": ("verify", "--genesis", vec("genesis.json"), "--receipt",
+                                receipt, special),
+                "verify --receipt": ("verify", "--genesis", vec("genesis.json"), "--receipt",
+                                     special),
+                "verify --genesis": ("verify", "--genesis", special, "--receipt", receipt),
+                "submit": ("submit", "--node", url, "--key", key, special),
+                "find": ("find", "--node", url, special),
+            }
+            for name, args in cases.items():
+                with self.subTest(name, file=special):
+                    try:
+                        p = run(*args, timeout=10)
+                    except subprocess.TimeoutExpired:
+                        self.fail(f"{name} {special}: still running after 10 s")
+                    self.assertEqual(p.returncode, 2, p.stdout + p.stderr)
+                    self.assertIn("not a regular file", p.stderr)
+                    self.assertIn(special, p.stderr)
+
     def test_queries_usage(self):
         url = "tcp://127.0.0.1:1"
         self.assertEqual(run("find", "--node", url).returncode, 2)

@@ -736,6 +736,133 @@ class TestLifecycle(NodeTest):
                  if f.startswith("cs.wal.corrupt-")]
         self.assertEqual(len(moved), 1, moved)
 
+    def test_corrupt_table_block_logged_and_counted(self):
+        """A flipped byte in a LevelDB table file: the block it hits is
+        answered -32005, and the node logs it (pointing to notary audit) and
+        counts it in status, instead of failing that query silently."""
+        self.node.start()
+        recs = {}
+        with self.node.client() as c:
+            self.assertEqual(self.ok(c, "status")["store_corruptions"], 0)
+            for i in range(12):
+                # ~1.5 KB records, one per block: heights far apart sit in
+                # different 4 KiB table blocks
+                rec = make_record(self.submitter, meta={"title": "it", "pad": os.urandom(700).hex()})
+                res = self.ok(c, "submit", {"record": rec.hex(), "wait_ms": 5000})
+                self.assertEqual(res["status"], "committed", res)
+                recs.setdefault(res["height"], rec)
+        self.assertEqual(self.node.stop(), 0)
+        # LevelDB writes the log it recovers into a table file at open: one
+        # start and stop more puts every block in an .ldb file.
+        self.node.start()
+        self.assertEqual(self.node.stop(), 0)
+
+        heights = sorted(recs)
+        self.assertGreaterEqual(len(heights), 8, heights)
+        target = heights[len(heights) // 2]
+        sig = recs[target][-64:]  # the record's signature: stored once, as is
+        data = os.path.join(self.home, "data")
+        hits = 0
+        for name in sorted(os.listdir(data)):
+            if not name.endswith(".ldb"):
+                continue
+            path = os.path.join(data, name)
+            with open(path, "r+b") as f:
+                blob = f.read()
+                at = blob.find(sig)
+                if at < 0:
+                    continue
+                f.seek(at + 10)
+                f.write(bytes([blob[at + 10] ^ 0x40]))
+                hits += 1
+        self.assertEqual(hits, 1, "record of height %d not found in one table file: %s"
+                         % (target, os.listdir(data)))
+
+        self.node.start()
+        with self.node.client() as c:
+            msg = self.err(c, "block", {"height": target}, -32005)
+            self.assertIn("corrupt", msg)
+            self.assertEqual(self.ok(c, "status")["store_corruptions"], 1)
+            self.err(c, "receipt", {"record_id": record_id(recs[target])}, -32005)
+            self.assertEqual(self.ok(c, "status")["store_corruptions"], 2)
+            # the rest of the chain is still served
+            self.assertEqual(self.ok(c, "block", {"height": heights[0]})["height"], heights[0])
+            self.assertEqual(self.ok(c, "block", {"height": heights[-1]})["height"], heights[-1])
+            self.assertEqual(self.ok(c, "status")["store_corruptions"], 2)
+        with open(self.node.log_path, errors="replace") as f:
+            log = f.read()
+        lines = [l for l in log.splitlines() if "store corruption" in l]
+        self.assertEqual(len(lines), 2, log[-3000:])
+        self.assertIn("ERROR", lines[0])
+        self.assertIn("block %d" % target, lines[0])
+        self.assertIn("notary audit", lines[0])
+        self.assertIn(record_id(recs[target]), lines[1])
+        self.assertEqual(self.node.stop(), 0)
+        if cli_has("audit"):
+            p = subprocess.run([NOTARY, "audit", "--home", self.home], capture_output=True,
+                               text=True, timeout=120)
+            self.assertEqual(p.returncode, 1, p.stdout + p.stderr)
+
+    def test_disk_full_says_so(self):
+        """The store on a full disk: the node stops and its log says "no
+        space left on device" and what to do, not "input/output error".
+        data_dir is a 1 MiB tmpfs mounted in a private mount namespace
+        (unshare -m), so nothing is mounted outside the test; skipped where
+        that is not allowed."""
+        small = os.path.join(self.dir, "small")
+        os.makedirs(small)
+        wrap = ["unshare", "-m", "--propagation", "private", "sh", "-c",
+                'mount -t tmpfs -o size=1m tmpfs "$0" && exec "$@"', small]
+        try:
+            probe = subprocess.run(wrap + ["true"], capture_output=True, text=True, timeout=10)
+        except (OSError, subprocess.TimeoutExpired) as e:
+            raise unittest.SkipTest("cannot run unshare: %s" % e)
+        if probe.returncode != 0:
+            raise unittest.SkipTest("cannot mount a tmpfs in a private namespace: "
+                                    + probe.stderr.strip())
+        cfg_path = os.path.join(self.home, "config.json")
+        with open(cfg_path) as f:
+            cfg = json.load(f)
+        cfg["data_dir"] = small
+        with open(cfg_path, "w") as f:
+            json.dump(cfg, f)
+        node = self.node
+        node.logf = open(node.log_path, "ab")
+        node.proc = subprocess.Popen(wrap + [NOTARYD, "--home", self.home], stdout=node.logf,
+                                     stderr=node.logf)
+        node.wait_ready()
+        # ~4.5 KB records in batches of 50: the 1 MiB is gone in a few blocks
+        answers = []
+        with node.client(timeout=30) as c:
+            for _ in range(20):
+                if node.proc.poll() is not None:
+                    break
+                recs = [make_record(self.submitter, meta={"pad": os.urandom(1900).hex()})
+                        for _ in range(50)]
+                body = json.dumps([req("submit", {"record": r.hex(), "wait_ms": 3000}, id=i)
+                                   for i, r in enumerate(recs)]).encode()
+                try:
+                    answers.extend(json.loads(c.request(body)))
+                except (OSError, nngwire.WireError):
+                    break
+        rc = node.proc.wait(timeout=30)
+        node.proc = None
+        node.logf.close()
+        self.assertEqual(rc, 1)
+        with open(node.log_path, errors="replace") as f:
+            log = f.read()
+        self.assertNotIn("input/output error", log)
+        lines = [l for l in log.splitlines() if "no space left on device" in l]
+        self.assertTrue(lines, log[-3000:])
+        sys.stderr.write("\n  " + lines[0][25:] + " ")
+        self.assertIn("ERROR", lines[0])
+        self.assertIn("free space", lines[0])
+        self.assertIn("restart the node", lines[0])
+        self.assertIn("No space left on device", lines[0])  # LevelDB's own words kept
+        # nobody got a receipt for a block that was not stored
+        failed = [a for a in answers if "error" in a]
+        self.assertTrue(all(a["error"]["code"] in (-32005, -32003) for a in failed), failed[:3])
+
     def test_without_quorum_stays_pending(self):
         # Two validators, the other one absent: the node runs consensus,
         # takes the record, and it stays pending (no quorum), no crash.

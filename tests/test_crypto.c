@@ -357,6 +357,21 @@ static void test_digest_file_errors(void **state)
 	assert_non_null(strstr(why.msg, "is a directory, not a file"));
 	assert_int_equal(n, 99);
 
+	/* A FIFO with no writer and an endless device are refused, not
+	 * waited on or read forever. */
+	snprintf(path, sizeof path, "%s/fifo", dir);
+	assert_int_equal(mkfifo(path, 0600), 0);
+	why.msg[0] = '\0';
+	assert_int_equal(nt_digest_file(NT_ALG_SHA256, path, out, &n, &size, &why), NT_ERR_IO);
+	assert_non_null(strstr(why.msg, "not a regular file (it is a FIFO)"));
+	why.msg[0] = '\0';
+	assert_int_equal(nt_digest_file(NT_ALG_SHA256, "/dev/zero", out, &n, &size, &why),
+			 NT_ERR_IO);
+	assert_non_null(strstr(why.msg, "/dev/zero is not a regular file"));
+	assert_int_equal(n, 99);
+	assert_int_equal(size, 99);
+	unlink(path);
+
 	snprintf(path, sizeof path, "%s/f", dir);
 	write_file(path, "x", 1, 0600);
 	assert_int_equal(nt_digest_file(0, path, out, &n, &size, &why), NT_ERR_ARG);

@@ -4,9 +4,12 @@
 
 #include "core/kv.h"
 
+#include <errno.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 
 typedef struct {
 	bool leveldb;
@@ -345,6 +348,172 @@ static void test_ldb_reopen_and_lock(void **state)
 	free(dir);
 }
 
+static int count_scan(void *arg, const uint8_t *k, size_t kl, const uint8_t *v, size_t vl)
+{
+	(void)k, (void)kl, (void)v, (void)vl;
+	(*(int *)arg)++;
+	return 0;
+}
+
+/* A byte flipped inside a table file's data block is NT_ERR_CORRUPT for
+ * get and scan (reads verify LevelDB's block checksums), never other bytes
+ * handed out as if they were stored. */
+static void test_ldb_flipped_byte_is_corrupt(void **state)
+{
+	(void)state;
+	char *dir = tu_tmpdir();
+	char path[512];
+	snprintf(path, sizeof path, "%s/db", dir);
+	nt_why why = {{0}};
+	nt_kv *kv = NULL;
+	/* A value that is easy to find in the file: 64 bytes that snappy
+	 * cannot shorten, so they are stored as they are. */
+	uint8_t mark[64];
+	uint64_t x = 0x2545f4914f6cdd1du;
+	for (size_t j = 0; j < sizeof mark; j++) {
+		x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+		mark[j] = (uint8_t)x;
+	}
+	assert_int_equal(nt_kv_leveldb_open(path, &kv, &why), NT_OK);
+	nt_kv_batch *b = NULL;
+	assert_int_equal(nt_kv_batch_new(&b), NT_OK);
+	assert_int_equal(nt_kv_batch_put(b, "marked", 6, mark, sizeof mark), NT_OK);
+	assert_int_equal(nt_kv_write(kv, b, true), NT_OK);
+	nt_kv_batch_free(b);
+	nt_kv_close(kv);
+	/* LevelDB turns the log it recovers at open into a table file. */
+	assert_int_equal(nt_kv_leveldb_open(path, &kv, &why), NT_OK);
+	nt_kv_close(kv);
+
+	int flipped = 0;
+	for (int num = 1; num < 20; num++) {
+		char f[600];
+		snprintf(f, sizeof f, "%s/%06d.ldb", path, num);
+		FILE *fp = fopen(f, "r+b");
+		if (fp == NULL)
+			continue;
+		static uint8_t buf[1 << 16];
+		size_t n = fread(buf, 1, sizeof buf, fp);
+		for (size_t at = 0; at + sizeof mark <= n; at++) {
+			if (memcmp(buf + at, mark, sizeof mark) != 0)
+				continue;
+			assert_int_equal(fseek(fp, (long)(at + 10), SEEK_SET), 0);
+			assert_int_equal(fputc(buf[at + 10] ^ 0x40, fp), buf[at + 10] ^ 0x40);
+			flipped++;
+			break;
+		}
+		fclose(fp);
+	}
+	assert_int_equal(flipped, 1);
+
+	assert_int_equal(nt_kv_leveldb_open(path, &kv, &why), NT_OK);
+	uint8_t *v = NULL;
+	size_t vl = 0;
+	assert_int_equal(nt_kv_get(kv, "marked", 6, &v, &vl), NT_ERR_CORRUPT);
+	assert_null(v);
+	int seen = 0;
+	assert_int_equal(nt_kv_scan(kv, "m", 1, count_scan, &seen), NT_ERR_CORRUPT);
+	nt_kv_close(kv);
+	tu_rmdir(dir);
+	free(dir);
+}
+
+/* LevelDB's error strings, as its C API hands them out, to nt_err and a
+ * sentence for the operator. */
+static void test_ldb_error_strings(void **state)
+{
+	(void)state;
+	nt_why why = {{0}};
+	const char *full = "IO error: /srv/notary/data/000012.log: No space left on device";
+	assert_int_equal(nt_kv_leveldb_error(full, NULL, &why), NT_ERR_IO);
+	/* the plain words first, what to do, and LevelDB's own text kept */
+	assert_ptr_equal(strstr(why.msg, "no space left on device"), why.msg);
+	assert_non_null(strstr(why.msg, "free space"));
+	assert_non_null(strstr(why.msg, "restart the node"));
+	assert_non_null(strstr(why.msg, full));
+
+	assert_int_equal(nt_kv_leveldb_error(full, "cannot open store /srv/d", &why), NT_ERR_IO);
+	assert_ptr_equal(strstr(why.msg, "cannot open store /srv/d: no space left on device"),
+			 why.msg);
+	assert_int_equal(
+	    nt_kv_leveldb_error("IO error: /d/MANIFEST-000004: Disk quota exceeded", NULL, &why),
+	    NT_ERR_IO);
+	assert_ptr_equal(strstr(why.msg, "no space left on device"), why.msg);
+
+	/* A path long enough to be cut off does not cut off the advice. */
+	char longmsg[600];
+	snprintf(longmsg, sizeof longmsg, "IO error: /%0400d/000012.log: No space left on device",
+		 0);
+	assert_int_equal(nt_kv_leveldb_error(longmsg, "write", &why), NT_ERR_IO);
+	assert_non_null(strstr(why.msg, "then restart the node"));
+	assert_true(strlen(why.msg) < sizeof why.msg);
+
+	const char *corrupt = "Corruption: block checksum mismatch: /d/000005.ldb";
+	assert_int_equal(nt_kv_leveldb_error(corrupt, "get", &why), NT_ERR_CORRUPT);
+	assert_string_equal(why.msg, "get: Corruption: block checksum mismatch: /d/000005.ldb");
+	const char *lock = "IO error: lock /d/LOCK: already held by process";
+	assert_int_equal(nt_kv_leveldb_error(lock, NULL, &why), NT_ERR_IO);
+	assert_string_equal(why.msg, lock);
+	assert_null(strstr(why.msg, "no space"));
+	assert_int_equal(
+	    nt_kv_leveldb_error("IO error: /d/000007.ldb: Input/output error", NULL, &why),
+	    NT_ERR_IO);
+	assert_null(strstr(why.msg, "no space"));
+	assert_int_equal(nt_kv_leveldb_error(NULL, NULL, NULL), NT_ERR_IO);
+}
+
+/* A real full disk: LevelDB on a 1 MiB tmpfs, mounted in a private mount
+ * namespace of this test process (nothing is visible outside it, and it
+ * goes away with the process). Skipped where mounting is not allowed. */
+static void test_ldb_disk_full(void **state)
+{
+	(void)state;
+	char *dir = tu_tmpdir();
+	if (unshare(CLONE_NEWNS) != 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0 ||
+	    mount("tmpfs", dir, "tmpfs", 0, "size=1m") != 0) {
+		fprintf(stderr,
+			"test_ldb_disk_full: skipped: cannot mount a 1 MiB tmpfs here (%s)\n",
+			strerror(errno));
+		tu_rmdir(dir);
+		free(dir);
+		skip();
+	}
+	char path[512];
+	snprintf(path, sizeof path, "%s/db", dir);
+	nt_why why = {{0}};
+	nt_kv *kv = NULL;
+	assert_int_equal(nt_kv_leveldb_open(path, &kv, &why), NT_OK);
+	/* Incompressible values (snappy keeps them whole), 64 KiB a batch:
+	 * 1 MiB is full long before 64 batches. */
+	static uint8_t val[64 * 1024];
+	uint64_t x = 0x9e3779b97f4a7c15u;
+	nt_err e = NT_OK;
+	int i;
+	for (i = 0; i < 64 && e == NT_OK; i++) {
+		for (size_t j = 0; j < sizeof val; j++) {
+			x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+			val[j] = (uint8_t)x;
+		}
+		char key[16];
+		snprintf(key, sizeof key, "k%03d", i);
+		nt_kv_batch *b = NULL;
+		assert_int_equal(nt_kv_batch_new(&b), NT_OK);
+		assert_int_equal(nt_kv_batch_put(b, key, strlen(key), val, sizeof val), NT_OK);
+		memset(&why, 0, sizeof why);
+		e = nt_kv_write_why(kv, b, true, &why);
+		nt_kv_batch_free(b);
+	}
+	fprintf(stderr, "test_ldb_disk_full: write %d failed: %s\n", i, why.msg);
+	assert_int_equal(e, NT_ERR_IO);
+	assert_ptr_equal(strstr(why.msg, "no space left on device"), why.msg);
+	assert_non_null(strstr(why.msg, "restart the node"));
+	assert_non_null(strstr(why.msg, "No space left on device")); /* LevelDB's own text */
+	nt_kv_close(kv);
+	assert_int_equal(umount2(dir, MNT_DETACH), 0);
+	tu_rmdir(dir);
+	free(dir);
+}
+
 #define BOTH(fn)                                                                                   \
 	cmocka_unit_test_setup_teardown(fn, setup_mem, teardown),                                  \
 	    cmocka_unit_test_setup_teardown(fn, setup_ldb, teardown)
@@ -352,9 +521,15 @@ static void test_ldb_reopen_and_lock(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    BOTH(test_put_get_del),  BOTH(test_scan),
-	    BOTH(test_batch),	     BOTH(test_bad_args),
-	    BOTH(test_random_model), cmocka_unit_test(test_ldb_reopen_and_lock),
+	    BOTH(test_put_get_del),
+	    BOTH(test_scan),
+	    BOTH(test_batch),
+	    BOTH(test_bad_args),
+	    BOTH(test_random_model),
+	    cmocka_unit_test(test_ldb_reopen_and_lock),
+	    cmocka_unit_test(test_ldb_error_strings),
+	    cmocka_unit_test(test_ldb_disk_full),
+	    cmocka_unit_test(test_ldb_flipped_byte_is_corrupt),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

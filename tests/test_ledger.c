@@ -507,6 +507,14 @@ static nt_err fk_write(nt_kv *kv, const nt_kv_batch *b, bool sync)
 	}
 	return e;
 }
+/* Fails as LevelDB does on a full disk, in its words (nt_kv_leveldb_error). */
+static nt_err fk_write_why(nt_kv *kv, const nt_kv_batch *b, bool sync, nt_why *why)
+{
+	if (((flaky_kv *)kv)->fail_writes)
+		return nt_kv_leveldb_error("IO error: /d/000012.log: No space left on device", NULL,
+					   why);
+	return fk_write(kv, b, sync);
+}
 static nt_err fk_scan(nt_kv *kv, const void *p, size_t pl, nt_kv_scan_fn fn, void *arg)
 {
 	return nt_kv_scan(((flaky_kv *)kv)->inner, p, pl, fn, arg);
@@ -516,7 +524,11 @@ static void fk_close(nt_kv *kv)
 	nt_kv_close(((flaky_kv *)kv)->inner);
 	free(kv);
 }
-static const struct nt_kv_ops flaky_ops = {fk_get, fk_write, fk_scan, fk_close};
+static const struct nt_kv_ops flaky_ops = {.get = fk_get,
+					   .write = fk_write,
+					   .scan = fk_scan,
+					   .close = fk_close,
+					   .write_why = fk_write_why};
 
 static int count_fn(void *arg, const uint8_t *k, size_t kl, const uint8_t *v, size_t vl)
 {
@@ -604,6 +616,11 @@ static void test_append_rejects(void **state)
 	sign_commit(f, b, 0x7, 0, c);
 	fk->fail_writes = true;
 	expect_append_fails(f, b, c, NT_ERR_IO, "cannot write block 2");
+	/* ... in the store's own words, not a bare "input/output error" */
+	expect_append_fails(f, b, c, NT_ERR_IO,
+			    "cannot write block 2 to the store: no space left on device: free "
+			    "space");
+	expect_append_fails(f, b, c, NT_ERR_IO, "/d/000012.log: No space left on device");
 	fk->fail_writes = false;
 	assert_int_equal(nt_ledger_append(f->l, b, c, NULL, &why), NT_OK);
 	assert_int_equal(nt_ledger_height(f->l), 2);
@@ -670,7 +687,7 @@ static void test_unsynced_append_flush(void **state)
 	/* A failing store: flush says so and the appends stay pending. */
 	fk->fail_writes = true;
 	assert_int_equal(nt_ledger_flush(f->l, &why), NT_ERR_IO);
-	assert_non_null(strstr(why.msg, "cannot sync the store"));
+	assert_non_null(strstr(why.msg, "cannot sync the store: no space left on device"));
 	assert_true(nt_ledger_unsynced(f->l));
 	fk->fail_writes = false;
 	assert_int_equal(nt_ledger_flush(f->l, &why), NT_OK);

@@ -169,12 +169,57 @@ static void test_single_unchanged(void **state)
 	free(err);
 }
 
+/* A member name twice in one object is refused, never resolved by
+ * "last wins": two readers of the same request (a log, a proxy, this node)
+ * could otherwise disagree on what was asked. The receipt, genesis and
+ * config parsers refuse the same. */
+static void expect_dup_refused(const char *s)
+{
+	nt_rpc_call c;
+	memset(&c, 0, sizeof c);
+	char *err = NULL;
+	assert_int_not_equal(nt_rpc_parse(s, strlen(s), &c, &err), NT_OK);
+	assert_non_null(err);
+	expect_error(err, NT_RPC_E_REQUEST, "null");
+	assert_non_null(strstr(err, "duplicate"));
+	free(err);
+}
+
+static void test_duplicate_members(void **state)
+{
+	(void)state;
+	expect_dup_refused("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"status\",\"id\":2}");
+	expect_dup_refused("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"block\","
+			   "\"method\":\"status\"}");
+	expect_dup_refused("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"block\","
+			   "\"params\":{\"height\":1,\"height\":2}}");
+	expect_dup_refused("{\"jsonrpc\":\"2.0\",\"id\":{\"a\":1,\"a\":1},\"method\":\"status\"}");
+	/* In a batch the whole message is refused: the element's id cannot be
+	 * trusted either. */
+	whole_error("[{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"status\"},"
+		    "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"block\",\"params\":{\"height\":1,"
+		    "\"height\":2}}]",
+		    NT_RPC_E_REQUEST, "duplicate");
+	/* Not JSON stays a parse error. */
+	nt_rpc_call c;
+	char *err = NULL;
+	assert_int_not_equal(nt_rpc_parse("{\"a\":", 5, &c, &err), NT_OK);
+	expect_error(err, NT_RPC_E_PARSE, "null");
+	free(err);
+	/* The same name in two different objects is fine. */
+	const char *ok =
+	    "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"block\",\"params\":{\"height\":3}}";
+	assert_int_equal(nt_rpc_parse(ok, strlen(ok), &c, &err), NT_OK);
+	assert_int_equal(c.height, 3);
+	nt_rpc_call_free(&c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_is_batch),	     cmocka_unit_test(test_whole_message_errors),
 	    cmocka_unit_test(test_elements),	     cmocka_unit_test(test_join),
-	    cmocka_unit_test(test_single_unchanged),
+	    cmocka_unit_test(test_single_unchanged), cmocka_unit_test(test_duplicate_members),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

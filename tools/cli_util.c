@@ -129,7 +129,9 @@ void nt_cli_iso_human(const char *iso, char buf[64])
 
 nt_err nt_cli_read_file(const char *path, size_t max, char **out, size_t *len, nt_why *why)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* O_NONBLOCK so that a FIFO is refused by the check below instead of
+	 * blocking in open() until someone writes to it. */
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0) {
 		int err = errno;
 		return nt_fail(why, err == ENOENT ? NT_ERR_NOT_FOUND : NT_ERR_IO,

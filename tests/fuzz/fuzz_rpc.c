@@ -3,7 +3,9 @@
  * call must be within the documented bounds; on failure the error reply
  * must be a well-formed JSON-RPC error object, because the transport sends
  * it as is; a batch's joined reply must be a JSON array of one entry per
- * element. */
+ * element. A message that is JSON only when a member name may repeat must
+ * be refused as a whole with -32600 (docs/RPC.md), never read as "last
+ * wins". */
 #include "node/rpc.h"
 #include "tests/fuzz/fuzz.h"
 
@@ -26,6 +28,29 @@ static void check_error_reply(const char *reply)
 	fz_check(json_is_integer(code) && json_integer_value(code) < 0);
 	fz_check(json_is_string(json_object_get(err, "message")));
 	json_decref(root);
+}
+
+static long error_code(const char *reply)
+{
+	json_t *root = json_loads(reply, 0, NULL);
+	fz_check(root != NULL);
+	long code =
+	    (long)json_integer_value(json_object_get(json_object_get(root, "error"), "code"));
+	json_decref(root);
+	return code;
+}
+
+/* True if body parses as JSON when names may repeat, and not when they may
+ * not: then it holds an object with a repeated member name. */
+static bool has_repeated_name(const char *body, size_t size)
+{
+	json_t *loose = json_loadb(body, size, JSON_DECODE_ANY, NULL);
+	if (loose == NULL)
+		return false;
+	json_decref(loose);
+	json_t *strict = json_loadb(body, size, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, NULL);
+	json_decref(strict);
+	return strict == NULL;
 }
 
 static void check_call(nt_rpc_call c)
@@ -65,11 +90,14 @@ static void check_batch(const char *body, size_t size)
 	nt_rpc_call *calls = NULL;
 	char **errs = NULL, *reply = NULL;
 	size_t n = 0;
+	bool repeated = has_repeated_name(body, size);
 	if (nt_rpc_parse_batch(body, size, &calls, &errs, &n, &reply) != NT_OK) {
 		check_error_reply(reply);
+		fz_check(!repeated || error_code(reply) == NT_RPC_E_REQUEST);
 		free(reply);
 		return;
 	}
+	fz_check(!repeated);
 	fz_check(n >= 1 && n <= NT_RPC_BATCH_MAX);
 	char **replies = calloc(n, sizeof *replies);
 	fz_check(replies != NULL);
@@ -106,13 +134,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	nt_rpc_call c;
 	char *reply = NULL;
+	bool repeated = has_repeated_name(body, size);
 	nt_err e = nt_rpc_parse(body, size, &c, &reply);
 	if (e != NT_OK) {
 		check_error_reply(reply);
+		fz_check(!repeated || error_code(reply) == NT_RPC_E_REQUEST);
 		free(reply);
 		return 0;
 	}
 	fz_check(reply == NULL);
+	fz_check(!repeated);
 	check_call(c);
 	nt_rpc_call_free(&c);
 	return 0;

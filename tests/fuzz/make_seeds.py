@@ -289,6 +289,32 @@ def main():
     c.add("batch-queries", '[{"jsonrpc":"2.0","id":7,"method":"sync","params":{"from":1,"max":5}},'
           '{"jsonrpc":"2.0","id":8,"method":"receipt","params":{"record_id":"%s","wait_ms":100}}]'
           % ("ab" * 32))
+    # repeated member names: refused as a whole (-32600), never "last wins"
+    c.add("dup-id", '{"jsonrpc":"2.0","id":1,"method":"status","id":2}')
+    c.add("dup-method", '{"jsonrpc":"2.0","id":1,"method":"submit","method":"status"}')
+    c.add("dup-params", '{"jsonrpc":"2.0","id":1,"method":"block","params":{"height":1},'
+          '"params":{"height":2}}')
+    c.add("dup-param-member", '{"jsonrpc":"2.0","id":1,"method":"submit","params":{"record":"%s",'
+          '"wait_ms":0,"record":"%s"}}' % (rec_hex, parsed["bad-record-bit"]["record"]))
+    c.add("dup-in-id-object", '{"jsonrpc":"2.0","id":{"a":1,"a":2},"method":"status"}')
+    c.add("dup-escaped", '{"jsonrpc":"2.0","id":1,"method":"status","\\u006dethod":"sync"}')
+    c.add("batch-dup-element", '[{"jsonrpc":"2.0","id":1,"method":"status"},'
+          '{"jsonrpc":"2.0","id":2,"method":"find","params":{"digest":"%s","digest":"%s"}}]'
+          % ("ab" * 32, "cd" * 32))
+    # oversized members: each one past its documented bound (docs/RPC.md,
+    # node/rpc.h), within the 1 MiB message limit
+    rec_max = 3 + 64 + 8 + 8 + 2 + 4096 + 32 + 64  # NT_RECORD_MAX
+    c.add("big-record", req("submit", {"record": "00" * (rec_max + 1)}))
+    c.add("big-record-valid-prefix", req("submit", {"record": rec_hex + "00" * (rec_max + 1)}))
+    c.add("big-id", req("status", None, "i" * 65536))
+    c.add("big-id-number", '{"jsonrpc":"2.0","id":1%s,"method":"status"}' % ("0" * 400))
+    c.add("big-method", req("s" * 65536))
+    c.add("big-param-name", req("status", {"p" * 65536: 1}))
+    c.add("big-digest", req("find", {"digest": "ab" * 65, "alg": "sha512"}))
+    c.add("big-record-id", req("receipt", {"record_id": "ab" * 33}))
+    c.add("big-height", req("block", {"height": 2**64}))
+    c.add("big-sync-max", req("sync", {"from": 1, "max": 101}))
+    c.add("batch-257", "[" + ",".join([req("status", None, i) for i in range(257)]) + "]")
 
     # ---- wal ----
     c = Corpus("wal")
