@@ -1,0 +1,297 @@
+#!/usr/bin/env python3
+"""Process tests of the store guard and the sign-state repair of notaryd
+(node/store_guard.c, node/sign_repair.c, docs/OPERATIONS.md): a validator
+whose data/ (or consensus/) was deleted or restored from an old backup says
+so loudly and does not build a second chain; in a network it catches up from
+its peers and signs again; `notaryd --repair-sign-state H` is the documented
+way back from a damaged sign-state.
+
+Real notaryd processes on 127.0.0.1 only; every wait is bounded. The build
+directory comes from $NT_BUILD (default: build). Standard library only.
+"""
+import json
+import os
+import shutil
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+import nngwire  # noqa: E402
+from cluster import Cluster, wait_until  # noqa: E402
+from it_node import NOTARYD, Key, Node, make_home, make_record, record_id  # noqa: E402
+
+START_TIMEOUT = 20  # s: a refusing notaryd must have exited by then
+
+
+def read_sign_state(home):
+    """(height, round, step) of DIR/consensus/sign_state (node/privval.h)."""
+    with open(os.path.join(home, "consensus", "sign_state"), "rb") as f:
+        b = f.read()
+    assert len(b) == 22 and b[:4] == b"NTSS", b
+    return struct.unpack(">QIB", b[5:18])
+
+
+def notaryd(home, *args, timeout=START_TIMEOUT):
+    """Runs notaryd to completion; a node that does not exit by itself
+    within timeout is a failure (it should have refused)."""
+    try:
+        return subprocess.run([NOTARYD, "--home", home] + list(args), capture_output=True,
+                              text=True, timeout=timeout)
+    except subprocess.TimeoutExpired as e:
+        raise AssertionError("notaryd %s did not exit within %d s (it should have refused "
+                             "to start); its log:\n%s" % (" ".join(args), timeout,
+                                                          (e.stderr or b"")[-3000:])) from None
+
+
+class OneValidator(unittest.TestCase):
+    """A network of one: nobody to catch up from."""
+
+    @classmethod
+    def setUpClass(cls):
+        if not os.access(NOTARYD, os.X_OK):
+            raise unittest.SkipTest("%s not built" % NOTARYD)
+        cls.submitter = Key()
+
+    def setUp(self):
+        self.dir = tempfile.mkdtemp(prefix="nt-guard-")
+        self.url = "tcp://127.0.0.1:%d" % nngwire.free_port()
+        self.home = os.path.join(self.dir, "home")
+        make_home(self.home, self.url, {"interval_ms": 50})
+        self.node = Node(self.home, self.url)
+
+    def tearDown(self):
+        if self.node.proc is not None and self.node.proc.poll() is None:
+            self.node.proc.kill()
+            self.node.proc.wait(timeout=10)
+        if self.node.proc is not None:
+            self.node.logf.close()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def call(self, method, params=None):
+        with self.node.client() as c:
+            return c.call(method, params)
+
+    def commit(self, count):
+        """Submits count records, each waiting for its block; the height."""
+        h = None
+        for _ in range(count):
+            r = self.call("submit", {"record": make_record(self.submitter).hex(),
+                                     "wait_ms": 5000})
+            self.assertEqual(r["result"]["status"], "committed", r)
+            h = r["result"]["height"]
+        return h
+
+    def stop(self):
+        self.assertEqual(self.node.stop(), 0, self.node.log())
+
+    def rm(self, *names):
+        for n in names:
+            shutil.rmtree(os.path.join(self.home, n))
+
+    def test_a_data_lost_or_old_refuses_loudly(self):
+        self.node.start()
+        self.assertEqual(self.commit(1), 1)
+        self.stop()
+        backup = os.path.join(self.dir, "data-at-1")
+        shutil.copytree(os.path.join(self.home, "data"), backup)
+        self.node.start()
+        top = self.commit(2)
+        self.assertEqual(top, 3)
+        self.stop()
+        signed = read_sign_state(self.home)[0]
+        self.assertEqual(signed, top)
+        newest = os.path.join(self.dir, "data-at-3")
+        shutil.copytree(os.path.join(self.home, "data"), newest)
+
+        # data/ restored from an older backup: blocks 2..3 are missing.
+        self.rm("data")
+        shutil.copytree(backup, os.path.join(self.home, "data"))
+        p = notaryd(self.home)
+        print("\n--- old backup restored:\n" + p.stderr, file=sys.stderr)
+        self.assertEqual(p.returncode, 1, p.stderr)
+        self.assertIn("ERROR STORE BEHIND", p.stderr)
+        self.assertIn("holds blocks up to height 1, but this node had already reached "
+                      "height 3", p.stderr)
+        self.assertIn("the only validator", p.stderr)
+        self.assertIn("restore data/ from a backup that reaches height 3", p.stderr)
+
+        # data/ deleted: the same, from height 0; the store stays empty.
+        self.rm("data")
+        p = notaryd(self.home)
+        self.assertEqual(p.returncode, 1, p.stderr)
+        self.assertIn("holds blocks up to height 0", p.stderr)
+        self.assertIn("--allow-store-behind", p.stderr)
+
+        # The explicit flag: read-only, the status says why, nothing is
+        # signed and no block is made.
+        self.node.logf = open(self.node.log_path, "ab")
+        self.node.proc = subprocess.Popen([NOTARYD, "--home", self.home, "--allow-store-behind"],
+                                          stdout=self.node.logf, stderr=self.node.logf)
+        self.node.wait_ready()
+        st = self.call("status")["result"]
+        print("--- status with --allow-store-behind: store_behind_sign_state = %s"
+              % json.dumps(st["store_behind_sign_state"]), file=sys.stderr)
+        self.assertEqual(st["store_behind_sign_state"],
+                         {"store_height": 0, "sign_state_height": 3, "needed_height": 3,
+                          "read_only": True})
+        self.assertTrue(st["is_validator"])
+        self.assertFalse(st["observer"])
+        r = self.call("submit", {"record": make_record(self.submitter).hex(), "wait_ms": 500})
+        self.assertIn("read-only", r["error"]["message"], r)
+        time.sleep(0.5)
+        self.assertEqual(self.call("status")["result"]["height"], 0)
+        self.stop()
+        self.assertEqual(read_sign_state(self.home)[0], signed)
+        self.assertIn("WARN  --allow-store-behind", self.node.log())
+
+        # The way out: the newest backup (taken with the node stopped).
+        self.rm("data")
+        shutil.copytree(newest, os.path.join(self.home, "data"))
+        self.node.start()
+        self.assertIsNone(self.call("status")["result"]["store_behind_sign_state"])
+        self.assertEqual(self.commit(1), top + 1)
+        self.stop()
+
+
+    def test_b_data_and_consensus_lost_refuses(self):
+        self.node.start()
+        self.commit(2)
+        self.stop()
+        self.rm("data", "consensus")
+        p = notaryd(self.home)
+        print("\n--- data/ and consensus/ deleted:\n" + p.stderr, file=sys.stderr)
+        self.assertEqual(p.returncode, 1, p.stderr)
+        self.assertTrue(os.path.exists(os.path.join(self.home, "node_state")))
+        self.assertIn("ERROR SIGN-STATE LOST", p.stderr)
+        self.assertIn("the store is empty too", p.stderr)
+        self.assertFalse(os.path.exists(os.path.join(self.home, "consensus", "sign_state")))
+        # The repair cannot help a lone validator with an empty store.
+        p = notaryd(self.home, "--repair-sign-state", "2")
+        self.assertEqual(p.returncode, 1, p.stderr)
+        self.assertIn("store is empty", p.stderr)
+
+    def test_c_repair_sign_state(self):
+        self.node.start()
+        top = self.commit(3)
+        st = self.call("status")["result"]
+        self.assertIsNone(st["store_behind_sign_state"])
+        # The repair refuses to race a running node.
+        p = notaryd(self.home, "--repair-sign-state", str(top))
+        self.assertEqual(p.returncode, 1, p.stderr)
+        self.assertIn("stop the node first", p.stderr)
+        self.stop()
+
+        # A damaged sign-state stops the node and names the repair.
+        path = os.path.join(self.home, "consensus", "sign_state")
+        with open(path, "r+b") as f:
+            f.seek(9)
+            b = f.read(1)
+            f.seek(9)
+            f.write(bytes([b[0] ^ 0x40]))
+        p = notaryd(self.home)
+        print("\n--- corrupt sign-state:\n" + p.stderr, file=sys.stderr)
+        self.assertEqual(p.returncode, 1, p.stderr)
+        self.assertIn("is corrupt", p.stderr)
+        self.assertIn("notaryd --home %s --repair-sign-state H" % self.home, p.stderr)
+
+        # Below the store's height: refused, and said why.
+        p = notaryd(self.home, "--repair-sign-state", str(top - 1))
+        print("--- repair below the store:\n" + p.stderr, file=sys.stderr)
+        self.assertEqual(p.returncode, 1, p.stderr)
+        self.assertIn("below this store's height %d" % top, p.stderr)
+        # Above it, for the only validator: it would never make a block.
+        p = notaryd(self.home, "--repair-sign-state", str(top + 1))
+        self.assertEqual(p.returncode, 1, p.stderr)
+        self.assertIn("only validator", p.stderr)
+        p = notaryd(self.home, "--repair-sign-state", "abc")
+        self.assertEqual(p.returncode, 2, p.stderr)
+        # The file is still the damaged one.
+        self.assertEqual(notaryd(self.home).returncode, 1)
+
+        p = notaryd(self.home, "--repair-sign-state", str(top))
+        print("--- repair:\n" + p.stderr, file=sys.stderr)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertEqual(read_sign_state(self.home), (top, 0xFFFFFFFF, 3))
+        self.node.start()
+        rec = make_record(self.submitter)
+        r = self.call("submit", {"record": rec.hex(), "wait_ms": 5000})
+        self.assertEqual(r["result"]["status"], "committed", r)
+        self.assertEqual(r["result"]["height"], top + 1)
+        self.assertIsNone(self.call("status")["result"]["store_behind_sign_state"])
+        self.stop()
+        self.assertEqual(read_sign_state(self.home)[0], top + 1)
+
+    def test_d_consensus_lost_names_repair(self):
+        self.node.start()
+        top = self.commit(2)
+        self.stop()
+        self.rm("consensus")
+        p = notaryd(self.home)
+        self.assertEqual(p.returncode, 1, p.stderr)
+        self.assertIn("ERROR SIGN-STATE LOST", p.stderr)
+        self.assertIn("--repair-sign-state H", p.stderr)
+        self.assertEqual(notaryd(self.home, "--repair-sign-state", str(top)).returncode, 0)
+        self.node.start()
+        self.assertEqual(self.commit(1), top + 1)
+        self.stop()
+
+    def test_e_help_states_the_risk(self):
+        p = subprocess.run([NOTARYD, "--help"], capture_output=True, text=True, timeout=10)
+        self.assertEqual(p.returncode, 0)
+        for s in ("--repair-sign-state H", "--allow-store-behind",
+                  "NEVER delete DIR/data/ or DIR/consensus/"):
+            self.assertIn(s, p.stdout)
+
+
+class CatchUp(unittest.TestCase):
+    """Two validators (both needed for a block): the one that lost its store
+    says so, fetches the chain from the other and signs again."""
+
+    def test_data_deleted_catches_up_and_signs(self):
+        if not os.access(NOTARYD, os.X_OK):
+            raise unittest.SkipTest("%s not built" % NOTARYD)
+        t0 = time.monotonic()
+        with Cluster(validators=2, chain_id="guard-test") as c:
+            c.start_all()
+            for i in range(3):
+                r = c.submit(i % 2, c.write_file(), timeout=15)
+                self.assertEqual(r.rc, 0, r)
+            top = c.wait_same_height(timeout=15, at_least=3)
+            c.stop(1)
+            signed = read_sign_state(c.nodes[1].home)[0]
+            self.assertGreaterEqual(signed, 3)
+            c.wipe(1)
+            c.start(1)  # starts: it has a peer to catch up from
+            c.wait_height(top, [1], timeout=20)
+            log = c.nodes[1].log_text(20000)
+            print("\n--- node1 after losing data/:\n" +
+                  "\n".join(ln for ln in log.splitlines()
+                            if "STORE BEHIND" in ln or "caught up" in ln or "fetched" in ln
+                            or ln.startswith("  ") or " ERROR " in ln), file=sys.stderr)
+            self.assertIn("ERROR STORE BEHIND", log)
+            self.assertIn("follows its peers and fetches the missing blocks", log)
+            wait_until(lambda: "the store caught up" in c.nodes[1].log_text(20000), 10,
+                       what="the caught-up message")
+            st = c.status(1)
+            self.assertIsNone(st["store_behind_sign_state"], st)
+            # A block needs both validators: node1 signs again.
+            r = c.submit(0, c.write_file(), timeout=20)
+            self.assertEqual(r.rc, 0, r)
+            self.assertGreater(r.height, top)
+            self.assertGreater(read_sign_state(c.nodes[1].home)[0], signed)
+            c.wait_height(r.height, timeout=10)
+            c.assert_same_chain()
+            c.assert_alive()
+        self.assertLess(time.monotonic() - t0, 90)
+
+
+if __name__ == "__main__":
+    if not os.access(NOTARYD, os.X_OK):
+        print("%s is missing; build first" % NOTARYD, file=sys.stderr)
+        sys.exit(1)
+    unittest.main()
