@@ -23,7 +23,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import nngwire  # noqa: E402
 from cluster import Cluster, wait_until  # noqa: E402
-from it_node import NOTARYD, Key, Node, make_home, make_record, record_id  # noqa: E402
+from it_node import NOTARY, NOTARYD, Key, Node, make_home, make_record, record_id  # noqa: E402
 
 START_TIMEOUT = 20  # s: a refusing notaryd must have exited by then
 
@@ -143,6 +143,12 @@ class OneValidator(unittest.TestCase):
         self.assertFalse(st["observer"])
         r = self.call("submit", {"record": make_record(self.submitter).hex(), "wait_ms": 500})
         self.assertIn("read-only", r["error"]["message"], r)
+        self.assertEqual(r["error"]["code"], -32006, r)
+        p = subprocess.run([NOTARY, "status", "--node", self.url], capture_output=True,
+                           text=True, timeout=10)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertIn("STORE BEHIND: it holds height 0, this validator had reached 3; "
+                      "read-only", p.stdout)
         time.sleep(0.5)
         self.assertEqual(self.call("status")["result"]["height"], 0)
         self.stop()
