@@ -37,7 +37,8 @@ static nt_err decode(const char *path, const char *text, size_t len, nt_home_sta
 	else if (!json_is_integer(ver) || json_integer_value(ver) != 1)
 		e = nt_fail(why, NT_ERR_CORRUPT, "%s: unknown version", path);
 	else if (!json_is_string(cid) || json_string_length(cid) == 0 ||
-		 json_string_length(cid) > NT_CHAIN_ID_MAX)
+		 json_string_length(cid) > NT_CHAIN_ID_MAX ||
+		 strlen(json_string_value(cid)) != json_string_length(cid))
 		e = nt_fail(why, NT_ERR_CORRUPT, "%s: bad chain_id", path);
 	else if (!json_is_string(vh) ||
 		 nt_hex_decode32(json_string_value(vh), st.validators_hash.b) != NT_OK)
