@@ -185,6 +185,11 @@ int nd_guard_start(node *n, bool allow_behind)
 		 * proposed at any height; submits are refused (node.c). */
 		n->self = -1;
 		n->read_only = true;
+		/* Nor may a height start by itself: starting one resets the WAL,
+		 * whose height is part of the evidence above, and a later start
+		 * without this flag must still see it. (Submits are refused and,
+		 * alone, no peer message starts a height.) */
+		n->cfg.block_heartbeat_s = 0;
 		nt_log(NT_LOG_WARN,
 		       "--allow-store-behind: serving the %" PRIu64
 		       " blocks of the store read-only; this node will not sign",
