@@ -36,6 +36,13 @@ def read_sign_state(home):
     return struct.unpack(">QIB", b[5:18])
 
 
+def log_since(path, mark=0):
+    """The text of a log file from byte mark on."""
+    with open(path, "rb") as f:
+        f.seek(mark)
+        return f.read().decode(errors="replace")
+
+
 def notaryd(home, *args, timeout=START_TIMEOUT):
     """Runs notaryd to completion; a node that does not exit by itself
     within timeout is a failure (it should have refused)."""
@@ -293,6 +300,51 @@ class CatchUp(unittest.TestCase):
             c.wait_height(r.height, timeout=10)
             c.assert_same_chain()
             c.assert_alive()
+        self.assertLess(time.monotonic() - t0, 90)
+
+
+class CatchUpFour(unittest.TestCase):
+    """Four validators: the network moves on while one of them is down with
+    its data/ deleted; back up, it fetches the blocks it lacks, decides no
+    block of its own below them, and its vote is then part of a quorum."""
+
+    def test_network_moved_on(self):
+        if not os.access(NOTARYD, os.X_OK):
+            raise unittest.SkipTest("%s not built" % NOTARYD)
+        t0 = time.monotonic()
+        with Cluster(validators=4, chain_id="guard-four") as c:
+            c.start_all()
+            for i in range(4):
+                self.assertEqual(c.submit(i, c.write_file(), timeout=15).rc, 0)
+            c.wait_same_height(timeout=15, at_least=4)
+            c.stop(3)
+            signed = read_sign_state(c.nodes[3].home)[0]
+            c.wipe(3)
+            for i in range(3):  # 3 of 4 are a quorum
+                self.assertEqual(c.submit(i, c.write_file(), timeout=15).rc, 0)
+            top = c.wait_same_height([0, 1, 2], timeout=15)
+            self.assertGreater(top, signed)
+            mark = os.path.getsize(c.nodes[3].log_path)
+            c.start(3)
+            c.wait_height(top, [3], timeout=20)
+            wait_until(lambda: "the store caught up" in log_since(c.nodes[3].log_path, mark), 10,
+                       what="the caught-up message")
+            log = log_since(c.nodes[3].log_path, mark)
+            self.assertIn("ERROR STORE BEHIND", log)
+            # Every block it holds up to the network's height was fetched
+            # and checked, none decided by itself on an empty store.
+            own = [ln for ln in log.splitlines() if " INFO  block " in ln
+                   and "fetched from a peer" not in ln
+                   and int(ln.split(" INFO  block ")[1].split(":")[0]) <= top]
+            self.assertEqual(own, [], log)
+            # Without node0, blocks need node3's precommit.
+            c.stop(0)
+            r = c.submit(1, c.write_file(), timeout=30)
+            self.assertEqual(r.rc, 0, r)
+            self.assertGreater(read_sign_state(c.nodes[3].home)[0], top)
+            c.wait_height(r.height, [1, 2, 3], timeout=10)
+            c.assert_same_chain([1, 2, 3])
+            c.assert_alive([1, 2, 3])
         self.assertLess(time.monotonic() - t0, 90)
 
 
