@@ -263,7 +263,8 @@ class OneValidator(unittest.TestCase):
 
 class CatchUp(unittest.TestCase):
     """Two validators (both needed for a block): the one that lost its store
-    says so, fetches the chain from the other and signs again."""
+    says so, signs nothing while its only peer is down, then fetches the
+    chain from it and signs again."""
 
     def test_data_deleted_catches_up_and_signs(self):
         if not os.access(NOTARYD, os.X_OK):
@@ -276,13 +277,31 @@ class CatchUp(unittest.TestCase):
                 self.assertEqual(r.rc, 0, r)
             top = c.wait_same_height(timeout=15, at_least=3)
             c.stop(1)
+            c.stop(0)
+            with open(os.path.join(c.nodes[1].home, "consensus", "sign_state"), "rb") as f:
+                before = f.read()
             signed = read_sign_state(c.nodes[1].home)[0]
             self.assertGreaterEqual(signed, 3)
             c.wipe(1)
-            c.start(1)  # starts: it has a peer to catch up from
+            c.start(1)  # starts: it has a peer to catch up from (once it is back)
+            st = c.status(1)
+            print("\n--- node1 behind, its peer down: store_behind_sign_state = %s"
+                  % json.dumps(st["store_behind_sign_state"]), file=sys.stderr)
+            self.assertEqual(st["store_behind_sign_state"],
+                             {"store_height": 0, "sign_state_height": signed,
+                              "needed_height": top, "read_only": False})
+            self.assertTrue(st["is_validator"])
+            # A record makes it run height 1, where it may sign nothing.
+            r = c.submit(1, c.write_file(), timeout=3)
+            self.assertTrue(r.pending, r)
+            time.sleep(1.5)
+            with open(os.path.join(c.nodes[1].home, "consensus", "sign_state"), "rb") as f:
+                self.assertEqual(f.read(), before)
+            self.assertEqual(c.height(1), 0)
+            c.start(0)
             c.wait_height(top, [1], timeout=20)
             log = c.nodes[1].log_text(20000)
-            print("\n--- node1 after losing data/:\n" +
+            print("--- node1 after losing data/:\n" +
                   "\n".join(ln for ln in log.splitlines()
                             if "STORE BEHIND" in ln or "caught up" in ln or "fetched" in ln
                             or ln.startswith("  ") or " ERROR " in ln), file=sys.stderr)
@@ -290,14 +309,13 @@ class CatchUp(unittest.TestCase):
             self.assertIn("follows its peers and fetches the missing blocks", log)
             wait_until(lambda: "the store caught up" in c.nodes[1].log_text(20000), 10,
                        what="the caught-up message")
-            st = c.status(1)
-            self.assertIsNone(st["store_behind_sign_state"], st)
-            # A block needs both validators: node1 signs again.
-            r = c.submit(0, c.write_file(), timeout=20)
-            self.assertEqual(r.rc, 0, r)
-            self.assertGreater(r.height, top)
+            # A block needs both validators: node1 signs again, and the
+            # record it kept while behind is committed.
+            self.assertEqual(c.receipt(1, r.record_id, os.path.join(c.tmp, "r.json"),
+                                       wait=20).returncode, 0)
+            self.assertIsNone(c.status(1)["store_behind_sign_state"])
             self.assertGreater(read_sign_state(c.nodes[1].home)[0], signed)
-            c.wait_height(r.height, timeout=10)
+            c.wait_same_height(timeout=10, at_least=top + 1)
             c.assert_same_chain()
             c.assert_alive()
         self.assertLess(time.monotonic() - t0, 90)
