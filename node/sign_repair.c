@@ -115,6 +115,13 @@ static int repair(const char *home, home_view *v, uint64_t h)
 	nt_err e = nt_privval_repair(path, h, &why);
 	if (e != NT_OK)
 		return refuse("not repaired", &why, e);
+	if (v->g.vals.n > 1 && h == tip)
+		nt_log(NT_LOG_WARN,
+		       "--repair-sign-state: with H = the store's height the node may vote again "
+		       "at height %" PRIu64 ", where it may have voted before the damage; if the "
+		       "other validators can decide without it (4 or more validators), the "
+		       "network's consensus_height is the safer H (docs/OPERATIONS.md)",
+		       tip + 1);
 	nt_log(NT_LOG_INFO,
 	       "--repair-sign-state: done; the store holds height %" PRIu64
 	       ". Start the node normally: it signs again from height %" PRIu64 "%s",

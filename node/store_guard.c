@@ -54,10 +54,18 @@ static void loud_behind(const node *n, const nt_cons_hrs *s, uint64_t wal_h, boo
 	       ", WAL of height %" PRIu64 ", node_state %s",
 	       s->height, n->home, wal_h,
 	       n->hs.had_blocks ? "says this home held blocks" : "has no record of blocks");
-	nt_log(NT_LOG_ERROR,
-	       "  cause: data/ was deleted, or restored from a backup older than the node. "
-	       "Blocks %" PRIu64 "..%" PRIu64 " exist and carry this validator's signature",
-	       tip + 1, need);
+	if (s->round == UINT32_MAX && s->height - 1 == need)
+		nt_log(NT_LOG_ERROR,
+		       "  cause: the sign-state was set by --repair-sign-state to height %" PRIu64
+		       ", above this store (expected when the network went on while this node was "
+		       "stopped), or data/ was deleted or restored from an old backup. Blocks "
+		       "%" PRIu64 "..%" PRIu64 " exist; this validator may have signed them",
+		       s->height, tip + 1, need);
+	else
+		nt_log(NT_LOG_ERROR,
+		       "  cause: data/ was deleted, or restored from a backup older than the node. "
+		       "Blocks %" PRIu64 "..%" PRIu64 " exist and carry this validator's signature",
+		       tip + 1, need);
 	nt_log(NT_LOG_ERROR,
 	       "  risk: building other blocks at those heights would fork the chain (receipts "
 	       "of both would verify). It must get them back instead; until then it makes no "
