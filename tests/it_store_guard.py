@@ -366,6 +366,58 @@ class CatchUpFour(unittest.TestCase):
         self.assertLess(time.monotonic() - t0, 90)
 
 
+class RepairFour(unittest.TestCase):
+    """The documented repair in a network of four: a damaged sign-state,
+    H = the network's consensus_height, the node catches up, stays silent at
+    H and signs from H+1, where its vote completes a quorum."""
+
+    def test_repair_to_consensus_height(self):
+        if not os.access(NOTARYD, os.X_OK):
+            raise unittest.SkipTest("%s not built" % NOTARYD)
+        t0 = time.monotonic()
+        with Cluster(validators=4, chain_id="guard-repair") as c:
+            c.start_all()
+            for i in range(4):
+                self.assertEqual(c.submit(i, c.write_file(), timeout=15).rc, 0)
+            c.wait_same_height(timeout=15, at_least=4)
+            c.stop(3)
+            home = c.nodes[3].home
+            with open(os.path.join(home, "consensus", "sign_state"), "r+b") as f:
+                f.seek(20)
+                f.write(b"\xff")
+            for i in range(3):
+                self.assertEqual(c.submit(i, c.write_file(), timeout=15).rc, 0)
+            top = c.wait_same_height([0, 1, 2], timeout=15)
+            p = notaryd(home)
+            self.assertEqual(p.returncode, 1, p.stderr)
+            self.assertIn("--repair-sign-state H", p.stderr)
+            h = c.status(0)["consensus_height"]
+            self.assertEqual(h, top + 1)
+            p = notaryd(home, "--repair-sign-state", str(h))
+            self.assertEqual(p.returncode, 0, p.stderr)
+            mark = os.path.getsize(c.nodes[3].log_path)
+            c.start(3)
+            c.wait_height(top, [3], timeout=20)
+            wait_until(lambda: "the store caught up" in log_since(c.nodes[3].log_path, mark), 10,
+                       what="the caught-up message")
+            self.assertIn("set by --repair-sign-state to height %d" % h,
+                          log_since(c.nodes[3].log_path, mark))
+            # Height h is decided without it (it may not sign there) ...
+            self.assertEqual(c.submit(0, c.write_file(), timeout=15).rc, 0)
+            c.wait_height(h, [3], timeout=15)
+            self.assertEqual(read_sign_state(home), (h, 0xFFFFFFFF, 3))
+            # ... and from h+1 its vote completes a quorum without node0.
+            c.stop(0)
+            r = c.submit(1, c.write_file(), timeout=30)
+            self.assertEqual(r.rc, 0, r)
+            self.assertGreater(r.height, h)
+            self.assertGreater(read_sign_state(home)[0], h)
+            c.wait_height(r.height, [1, 2, 3], timeout=10)
+            c.assert_same_chain([1, 2, 3])
+            c.assert_alive([1, 2, 3])
+        self.assertLess(time.monotonic() - t0, 90)
+
+
 if __name__ == "__main__":
     if not os.access(NOTARYD, os.X_OK):
         print("%s is missing; build first" % NOTARYD, file=sys.stderr)
