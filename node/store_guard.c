@@ -195,8 +195,9 @@ int nd_guard_start(node *n, bool allow_behind)
 		n->read_only = true;
 		/* Nor may a height start by itself: starting one resets the WAL,
 		 * whose height is part of the evidence above, and a later start
-		 * without this flag must still see it. (Submits are refused and,
-		 * alone, no peer message starts a height.) */
+		 * without this flag must still see it. (Submits are refused; with
+		 * one validator no peer message starts a height either, and with
+		 * more the others decide those heights anyway.) */
 		n->cfg.block_heartbeat_s = 0;
 		nt_log(NT_LOG_WARN,
 		       "--allow-store-behind: serving the %" PRIu64
@@ -259,7 +260,7 @@ void nd_guard_tick(node *n, uint64_t now)
 		if (n->guard_warned != 0)
 			nt_log(NT_LOG_WARN,
 			       "store still behind: height %" PRIu64 " of %" PRIu64
-			       " needed; not signing, fetching blocks from peers",
+			       " needed; making no block below it, fetching blocks from peers",
 			       tip, n->guard_need);
 		n->guard_warned = now;
 	}
