@@ -67,7 +67,7 @@ $(B)/asan/tests/%: $(B)/asan/obj/tests/%.o $(B)/asan/obj/tests/testutil.o $(B)/a
 # Fuzz targets (tests/fuzz/README.md). make test runs each one's corpus
 # through a gcc ASan+UBSan build with a plain main() (standalone.c);
 # make fuzz builds them with clang's libFuzzer and runs them.
-FUZZ_TARGETS = record header commit block receipt genesis peermsg rpc wal merklelog signstate config keyfile
+FUZZ_TARGETS = record header commit block receipt genesis peermsg rpc wal merklelog signstate config keyfile nodestate
 FUZZ_ASAN    = $(FUZZ_TARGETS:%=$(B)/asan/fuzz/fuzz_%)
 FUZZ_BINS    = $(FUZZ_TARGETS:%=$(B)/fuzz/fuzz_%)
 FUZZ_SECONDS ?= 60

@@ -5,6 +5,7 @@
 
 #include <signal.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +22,8 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: notaryd --home DIR [--log-level debug|info|warn|error] [--quarantine-wal]\n"
+		"                          [--allow-store-behind]\n"
+		"       notaryd --home DIR --repair-sign-state H\n"
 		"       notaryd --help | --version\n"
 		"\n"
 		"Runs the node whose home directory DIR holds config.json, genesis.json,\n"
@@ -30,17 +33,69 @@ static void usage(FILE *f)
 		"\n"
 		"--quarantine-wal  moves a corrupt consensus WAL (DIR/consensus/cs.wal) aside\n"
 		"                  to cs.wal.corrupt-<seconds>, then starts normally with an\n"
-		"                  empty one (docs/OPERATIONS.md explains why that is safe).\n");
+		"                  empty one (docs/OPERATIONS.md explains why that is safe).\n"
+		"--repair-sign-state H\n"
+		"                  with the node stopped, replaces a damaged or lost sign-state\n"
+		"                  (DIR/consensus/sign_state) by one that says \"everything up to\n"
+		"                  height H may have been signed\", then exits. H: the height the\n"
+		"                  network is deciding now (consensus_height in `notary status\n"
+		"                  --json` on another node; with 2 or 3 validators its height,\n"
+		"                  see docs/OPERATIONS.md); with one validator, this store's\n"
+		"                  height. An H below the store's height is refused.\n"
+		"--allow-store-behind\n"
+		"                  a validator whose store is behind its sign-state (data/ lost\n"
+		"                  or restored from an old backup) and that cannot fetch the\n"
+		"                  missing blocks from other validators refuses to start; with\n"
+		"                  this flag it starts read-only: it serves its blocks and never\n"
+		"                  signs. With peers to catch up from it starts anyway, follows\n"
+		"                  them and signs again once its store has caught up.\n"
+		"\n"
+		"NEVER delete DIR/data/ or DIR/consensus/ of a validator: its signatures are\n"
+		"in blocks others hold, and a validator that forgets them can sign a second,\n"
+		"different chain whose receipts verify too. Restore data/ from a backup, or\n"
+		"let the node fetch it from its peers; repair a bad sign-state with\n"
+		"--repair-sign-state. DIR/node_state remembers that the home once held blocks\n"
+		"and signed, so that such a loss is refused at start (docs/OPERATIONS.md).\n");
+}
+
+/* A decimal height >= 1, nothing else (no sign, no spaces, no overflow). */
+static bool parse_height(const char *s, uint64_t *out)
+{
+	uint64_t v = 0;
+	if (*s == '\0')
+		return false;
+	for (; *s != '\0'; s++) {
+		if (*s < '0' || *s > '9' || v > (UINT64_MAX - (uint64_t)(*s - '0')) / 10)
+			return false;
+		v = v * 10 + (uint64_t)(*s - '0');
+	}
+	if (v == 0)
+		return false;
+	*out = v;
+	return true;
 }
 
 int main(int argc, char **argv)
 {
-	const char *home = NULL, *level = getenv("NOTARY_LOG");
+	const char *home = NULL, *level = getenv("NOTARY_LOG"), *repair = NULL;
 	bool quarantine = false;
+	nt_node_opts opts = {0};
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
 		if (strcmp(a, "--quarantine-wal") == 0) {
 			quarantine = true;
+			continue;
+		}
+		if (strcmp(a, "--allow-store-behind") == 0) {
+			opts.allow_store_behind = true;
+			continue;
+		}
+		if (strcmp(a, "--repair-sign-state") == 0 && i + 1 < argc) {
+			repair = argv[++i];
+			continue;
+		}
+		if (strncmp(a, "--repair-sign-state=", 20) == 0) {
+			repair = a + 20;
 			continue;
 		}
 		if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
@@ -79,6 +134,23 @@ int main(int argc, char **argv)
 		nt_log_set_level(lv);
 	}
 
+	if (repair != NULL) {
+		uint64_t h;
+		if (!parse_height(repair, &h)) {
+			fprintf(stderr,
+				"notaryd: --repair-sign-state needs a height H >= 1 (a decimal "
+				"number), not '%s'\n",
+				repair);
+			return 2;
+		}
+		if (quarantine || opts.allow_store_behind) {
+			fprintf(stderr, "notaryd: --repair-sign-state runs alone and exits; start "
+					"the node afterwards\n");
+			return 2;
+		}
+		return nt_node_repair_sign_state(home, h);
+	}
+
 	if (quarantine) {
 		char path[4200], renamed[4300];
 		nt_why why = {{0}};
@@ -104,5 +176,5 @@ int main(int argc, char **argv)
 	/* A client that disconnects must not kill the node. */
 	signal(SIGPIPE, SIG_IGN);
 
-	return nt_node_run(home, &stop_flag);
+	return nt_node_run(home, &opts, &stop_flag);
 }

@@ -136,7 +136,7 @@ nt_rpc_env nd_env(node *n)
 	return (nt_rpc_env){.ledger = n->ledger,
 			    .mempool = n->mp,
 			    .node_pubkey = n->pub,
-			    .is_validator = n->self >= 0,
+			    .is_validator = n->self >= 0 || n->read_only,
 			    .version = NT_VERSION,
 			    .store_corruptions = &n->store_corruptions};
 }
@@ -402,8 +402,13 @@ static void on_submit(node *n, reply_to to, nt_rpc_call *c, uint64_t now)
 	if (n->self < 0) {
 		/* An observer never proposes, so a record it took would wait
 		 * for someone else to gossip it: say where to go instead. */
-		send_reply(to, nt_rpc_error(c->id, NT_RPC_E_OBSERVER,
-					    "this node is an observer; submit to a validator"));
+		send_reply(to,
+			   nt_rpc_error(c->id, NT_RPC_E_OBSERVER, "%s",
+					n->read_only
+					    ? "this validator runs read-only: its store is "
+					      "behind its sign-state (see its log); submit "
+					      "elsewhere"
+					    : "this node is an observer; submit to a validator"));
 		return;
 	}
 	e = nt_mempool_add(n->mp, c->record, c->record_len, &c->record_id, now);
@@ -467,13 +472,15 @@ static char *status_extra(const node *n)
 	    "{s:I,s:I,s:s,s:b,s:i,s:I,s:I,s:I}", "consensus_height",
 	    (json_int_t)(n->running ? nt_cons_height(n->cons) : nt_ledger_height(n->ledger) + 1),
 	    "round", (json_int_t)(n->running ? nt_cons_round(n->cons) : 0), "step",
-	    step <= 3 ? steps[step] : "?", "observer", n->self < 0, "peers_connected",
-	    n->peer != NULL ? (int)nt_peer_connected(n->peer) : 0, "equivocations",
-	    (json_int_t)st->equivocations, "blocks_fetched", (json_int_t)n->blocks_synced,
-	    "proposals_relayed", (json_int_t)n->relayed);
-	if (o != NULL)
+	    step <= 3 ? steps[step] : "?", "observer", n->self < 0 && !n->read_only,
+	    "peers_connected", n->peer != NULL ? (int)nt_peer_connected(n->peer) : 0,
+	    "equivocations", (json_int_t)st->equivocations, "blocks_fetched",
+	    (json_int_t)n->blocks_synced, "proposals_relayed", (json_int_t)n->relayed);
+	if (o != NULL) {
 		json_object_set_new(o, "records_regossiped",
 				    json_integer((json_int_t)n->regossiped));
+		json_object_set_new(o, "store_behind_sign_state", nd_guard_status(n));
+	}
 	char *d = nd_gossip_dropped_json(n);
 	json_t *dj = d != NULL ? json_loads(d, 0, NULL) : NULL;
 	free(d);
@@ -582,6 +589,7 @@ static void run_loop(node *n, const volatile sig_atomic_t *stop)
 		nd_gossip_status_tick(n, nd_mono_ms());
 		nd_gossip_regossip_tick(n, nd_mono_ms());
 		nd_waiters_settle(n, nd_mono_ms(), false);
+		nd_guard_tick(n, nd_mono_ms());
 	}
 }
 
@@ -593,7 +601,7 @@ static int fail_start(const char *what, const nt_why *why, nt_err e)
 	return 1;
 }
 
-static int open_all(node *n, const char *home)
+static int open_all(node *n, const char *home, const nt_node_opts *opts)
 {
 	nt_why why = {{0}};
 	nt_err e;
@@ -655,6 +663,8 @@ static int open_all(node *n, const char *home)
 	       n->cfg.moniker);
 	if ((e = nd_gossip_start(n, &why)) != NT_OK)
 		return fail_start("cannot start the peer transport", &why, e);
+	if (nd_guard_start(n, opts != NULL && opts->allow_store_behind) != 0)
+		return 1;
 	if ((e = nd_cons_open(n, &why)) != NT_OK)
 		return fail_start("cannot start consensus", &why, e);
 	if (n->fatal)
@@ -751,7 +761,7 @@ static void free_all(node *n)
 	nt_config_free(&n->cfg);
 }
 
-int nt_node_run(const char *home, const volatile sig_atomic_t *stop)
+int nt_node_run(const char *home, const nt_node_opts *opts, const volatile sig_atomic_t *stop)
 {
 	node *n = calloc(1, sizeof *n);
 	if (n == NULL) {
@@ -772,7 +782,7 @@ int nt_node_run(const char *home, const volatile sig_atomic_t *stop)
 	pthread_rwlockattr_destroy(&ra);
 
 	n->home = home;
-	int rc = open_all(n, home);
+	int rc = open_all(n, home, opts);
 	if (rc == 0) {
 		run_loop(n, stop);
 		nt_log(NT_LOG_INFO, "%s",

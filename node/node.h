@@ -7,14 +7,35 @@
 #define NT_NODE_H
 
 #include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
 
 #ifndef NT_VERSION
 #define NT_VERSION "0.1.0"
 #endif
 
+/* Start-up choices from the command line (zero: the defaults). */
+typedef struct {
+	/* A validator whose store is behind its sign-state and that cannot
+	 * catch up from peers starts anyway, read-only: it serves what its
+	 * store holds and never signs (node/store_guard.c). */
+	bool allow_store_behind;
+} nt_node_opts;
+
 /* Runs the node of home until *stop becomes non-zero (a signal handler sets
- * it) or a fatal error. Returns the process exit code: 0 after a clean
- * shutdown, 1 after a fatal error (logged with the reason). */
-int nt_node_run(const char *home, const volatile sig_atomic_t *stop);
+ * it) or a fatal error. opts may be NULL. Returns the process exit code: 0
+ * after a clean shutdown, 1 after a fatal error or a refusal to start
+ * (logged with the reason). */
+int nt_node_run(const char *home, const nt_node_opts *opts, const volatile sig_atomic_t *stop);
+
+/* notaryd --repair-sign-state H: with the node stopped, records in the
+ * sign-state of home that every height up to and including h may have been
+ * signed (node/privval.h, nt_privval_repair), after checking h against the
+ * store: h below the store's height is refused (the validator may have
+ * signed every stored block), and in a network of one validator h must be
+ * the store's height (a higher one would forbid the next block forever).
+ * Logs what it did or why not; returns the exit code (0 done, 1 refused
+ * or failed). */
+int nt_node_repair_sign_state(const char *home, uint64_t h);
 
 #endif

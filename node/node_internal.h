@@ -17,6 +17,7 @@
 #include "net/peer.h"
 #include "net/rpc_server.h"
 #include "node/config.h"
+#include "node/home_state.h"
 #include "node/privval.h"
 #include "node/rpc.h"
 #include "node/sigcache.h"
@@ -213,6 +214,14 @@ typedef struct node {
 	bool arrived;
 	bool pipeline;
 	uint64_t pipeline_until; /* monotonic ms: after a non-empty block */
+
+	/* store guard (store_guard.c) */
+	nt_home_state hs;      /* DIR/node_state as known (facts only get set) */
+	bool hs_failed;	       /* writing it failed once: not tried again */
+	uint64_t guard_need;   /* height the store must reach (0: it is not behind) */
+	uint64_t guard_signed; /* sign-state height at start */
+	uint64_t guard_warned; /* monotonic ms of the last reminder */
+	bool read_only;	       /* --allow-store-behind took effect: self is -1 */
 } node;
 
 /* node.c */
@@ -241,6 +250,15 @@ void nd_fatal(node *n, const char *what, const nt_why *why, nt_err e);
  * (sigcache.h): check_block need not verify it again. arg: the node. */
 bool nd_known_valid(void *arg, const nt_hash *id);
 void nd_lc_clear(node *n);
+
+/* store_guard.c: at start (after nd_gossip_start, before nd_cons_open)
+ * checks the store against the sign-state, the WAL header and node_state;
+ * non-zero: the node must not start (the reason is logged). The tick
+ * records new facts in node_state and notices a store that caught up. */
+int nd_guard_start(node *n, bool allow_store_behind);
+void nd_guard_tick(node *n, uint64_t now);
+/* The status member "store_behind_sign_state": null, or the heights. */
+struct json_t *nd_guard_status(const node *n);
 
 /* catchup.c */
 void nd_catchup_tick(node *n, uint64_t now);

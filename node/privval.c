@@ -62,10 +62,11 @@ static void encode(const nt_cons_hrs *h, uint8_t out[NT_PRIVVAL_FILE_SIZE])
 
 static nt_err corrupt(nt_why *why, const char *path, const char *what)
 {
-	return nt_fail(why, NT_ERR_CORRUPT,
-		       "sign-state file %s is corrupt (%s); refusing to start, because guessing "
-		       "could sign twice (see docs/OPERATIONS.md)",
-		       path, what);
+	return nt_fail(
+	    why, NT_ERR_CORRUPT,
+	    "sign-state file %s is corrupt (%s); refusing to start, because guessing "
+	    "could sign twice (repair: notaryd --repair-sign-state H, docs/OPERATIONS.md)",
+	    path, what);
 }
 
 static nt_err decode(const char *path, const uint8_t *b, size_t n, nt_cons_hrs *out, nt_why *why)

@@ -14,8 +14,9 @@
  *
  * A missing file means nothing signed yet (all zero). A file that is not
  * exactly such a record is NT_ERR_CORRUPT and the node must refuse to start:
- * guessing a value could let it sign twice. There is no automatic repair;
- * docs/OPERATIONS.md says what an operator can do.
+ * guessing a value could let it sign twice. There is no automatic repair:
+ * the operator runs notaryd --repair-sign-state H (nt_privval_repair, with
+ * the checks of node/sign_repair.c; docs/OPERATIONS.md).
  *
  * Saving writes path.tmp, fdatasyncs it, renames it over path and fsyncs
  * the directory (kept open in the nt_privval object): when nt_privval_save

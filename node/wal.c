@@ -16,6 +16,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -191,6 +192,33 @@ static void get_frame_header(const uint8_t b[8], uint32_t *len, uint32_t *crc)
 	*crc = nt_get_u32(&rd);
 }
 
+static bool decode_header(const uint8_t hdr[NT_WAL_HEADER_SIZE], uint64_t *height)
+{
+	nt_reader rd;
+	nt_reader_init(&rd, hdr, NT_WAL_HEADER_SIZE);
+	const uint8_t *magic = nt_get_view(&rd, sizeof wal_magic);
+	uint64_t h = nt_get_u64(&rd);
+	uint32_t crc = nt_get_u32(&rd);
+	if (magic == NULL || memcmp(magic, wal_magic, sizeof wal_magic) != 0 ||
+	    crc != nt_crc32c(0, hdr, 16))
+		return false;
+	*height = h;
+	return true;
+}
+
+nt_err nt_wal_peek_height(const char *path, uint64_t *height)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT ? NT_ERR_NOT_FOUND : NT_ERR_IO;
+	uint8_t hdr[NT_WAL_HEADER_SIZE];
+	int r = pread_all(fd, hdr, sizeof hdr, 0);
+	close(fd);
+	if (r != 0)
+		return NT_ERR_CORRUPT; /* shorter than a header, or unreadable */
+	return decode_header(hdr, height) ? NT_OK : NT_ERR_CORRUPT;
+}
+
 /* Checks the header and every frame of w->fd (size bytes); sets w->height,
  * w->end, w->entries and truncates a torn tail (reported in *torn). */
 static nt_err scan(nt_wal *w, uint64_t size, uint64_t *torn, nt_why *why)
@@ -203,13 +231,8 @@ static nt_err scan(nt_wal *w, uint64_t size, uint64_t *torn, nt_why *why)
 			       size, NT_WAL_HEADER_SIZE, RECOVER_HINT, w->path);
 	if (pread_all(w->fd, hdr, sizeof hdr, 0) != 0)
 		return io_fail(why, "cannot read", w->path);
-	nt_reader rd;
-	nt_reader_init(&rd, hdr, sizeof hdr);
-	const uint8_t *magic = nt_get_view(&rd, sizeof wal_magic);
-	uint64_t height = nt_get_u64(&rd);
-	uint32_t crc = nt_get_u32(&rd);
-	if (magic == NULL || memcmp(magic, wal_magic, sizeof wal_magic) != 0 ||
-	    crc != nt_crc32c(0, hdr, 16))
+	uint64_t height;
+	if (!decode_header(hdr, &height))
 		return nt_fail(why, NT_ERR_CORRUPT,
 			       "corrupt WAL: bad header at byte offset 0 (magic or checksum); "
 			       "%s; file: %s",

@@ -112,6 +112,13 @@ uint64_t nt_wal_height(const nt_wal *w);
 uint64_t nt_wal_entries(const nt_wal *w);
 uint64_t nt_wal_size(const nt_wal *w);
 
+/* The height in the header of the WAL at path, read without opening the
+ * log (nothing is checked beyond the header, nothing is changed): for the
+ * start-up checks that run before nt_wal_open (node/store_guard.c).
+ * NT_ERR_NOT_FOUND if there is no file, NT_ERR_CORRUPT if the header is
+ * short or bad (nt_wal_open will then say more), NT_ERR_IO otherwise. */
+nt_err nt_wal_peek_height(const char *path, uint64_t *height) NT_MUST_CHECK;
+
 /* Recovery from NT_ERR_CORRUPT (the WAL must not be open): renames path to
  * path.corrupt-<unix seconds> (adding -1, -2, ... if that name exists) and
  * syncs the directory, so that the next nt_wal_open creates an empty log.

@@ -412,6 +412,32 @@ static void test_bad_header(void **state)
 	expect_corrupt(f->path, "shorter than its");
 }
 
+/* The start-up check reads the height alone, changing nothing. */
+static void test_peek_height(void **state)
+{
+	fix *f = *state;
+	uint64_t h = 99, offs[3];
+	assert_int_equal(nt_wal_peek_height(f->path, &h), NT_ERR_NOT_FOUND);
+	assert_int_equal(h, 99);
+	make_log(f->path, 2, offs);
+	nt_wal *w = NULL;
+	assert_int_equal(nt_wal_open(f->path, &w, NULL, NULL), NT_OK);
+	assert_int_equal(nt_wal_reset(w, 41, NULL), NT_OK);
+	nt_wal_close(w);
+	assert_int_equal(nt_wal_peek_height(f->path, &h), NT_OK);
+	assert_int_equal(h, 41);
+	xor_byte(f->path, 12, 0x80); /* height, caught by the header crc */
+	h = 7;
+	assert_int_equal(nt_wal_peek_height(f->path, &h), NT_ERR_CORRUPT);
+	assert_int_equal(h, 7);
+	cut(f->path, 7);
+	assert_int_equal(nt_wal_peek_height(f->path, &h), NT_ERR_CORRUPT);
+	/* nothing was repaired or removed by the peek */
+	struct stat sb;
+	assert_int_equal(stat(f->path, &sb), 0);
+	assert_int_equal(sb.st_size, 7);
+}
+
 static void test_quarantine(void **state)
 {
 	fix *f = *state;
@@ -581,6 +607,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_zero_length_in_middle, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_oversized_length, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_bad_header, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_peek_height, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_quarantine, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_reset, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_replay_stops, setup, teardown),

@@ -416,6 +416,18 @@ int nt_cmd_status(int argc, char **argv)
 		json_t *isv = json_object_get(res, "is_validator");
 		printf("%-14s%s%s\n", "node key", nt_cli_jstr(res, "node_pubkey", "-"),
 		       json_is_true(isv) ? " (validator)" : "");
+		/* Says it where the operator looks first, not only in the log. */
+		json_t *sb = json_object_get(res, "store_behind_sign_state");
+		uint64_t sh = 0, need = 0;
+		if (json_is_object(sb) && nt_cli_ju64(sb, "store_height", &sh) &&
+		    nt_cli_ju64(sb, "needed_height", &need))
+			printf(
+			    "%-14sSTORE BEHIND: it holds height %llu, this validator had reached "
+			    "%llu; %s (see the node's log)\n",
+			    "warning", (unsigned long long)sh, (unsigned long long)need,
+			    json_is_true(json_object_get(sb, "read_only"))
+				? "read-only, it never signs"
+				: "it signs again once caught up");
 		field("version", nt_cli_jstr(res, "version", "-"));
 	}
 	json_decref(res);

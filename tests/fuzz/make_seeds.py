@@ -447,7 +447,8 @@ def keyfile(secret, pub, **extra):
 
 
 def node_seeds(recs):
-    """Corpora of the on-disk node files: merklelog, signstate, config, keyfile."""
+    """Corpora of the on-disk node files: merklelog, signstate, config, keyfile,
+    nodestate."""
     # ---- merklelog (the log stored with the chain tip) ----
     c = Corpus("merklelog")
     ids = [leaf_hash(r) for r in recs]
@@ -576,6 +577,36 @@ def node_seeds(recs):
     c.add("edge-duplicate-secret", keyfile(sk, pk)[:-2] + ',"secret":"%s"}' % sk.hex())
     c.add("edge-truncated", keyfile(sk, pk)[:100])
     c.add("edge-too-large", keyfile(sk, pk).rstrip("\n") + " " * 4000)
+    c.add("edge-array", b"[]")
+    c.add("edge-empty", b"")
+
+    # ---- nodestate (DIR/node_state, node/home_state.h) ----
+    c = Corpus("nodestate")
+    vh = sha256(b"validators").hex()
+
+    def nodestate(blocks, signed, chain="vector-net-1", h=vh, **extra):
+        # The exact text nt_home_state_save writes (JSON_COMPACT, a newline).
+        obj = {"version": 1, "chain_id": chain, "validators_hash": h,
+               "had_blocks": blocks, "has_signed": signed}
+        obj.update(extra)
+        return json.dumps(obj, separators=(",", ":")) + "\n"
+    for blocks in (False, True):
+        for signed in (False, True):
+            c.add("valid-%d%d" % (blocks, signed), nodestate(blocks, signed))
+    c.add("valid-extra-member", nodestate(True, True, note="x"))
+    c.add("valid-chain-50", nodestate(True, False, chain="c" * 50))
+    c.add("edge-chain-51", nodestate(True, False, chain="c" * 51))
+    c.add("edge-chain-empty", nodestate(True, False, chain=""))
+    c.add("edge-chain-nul", nodestate(True, True).replace("vector-net-1", "vector\\u0000net"))
+    c.add("edge-version-2", nodestate(True, True).replace('"version":1', '"version":2'))
+    c.add("edge-hash-short", nodestate(True, True, h=vh[:-2]))
+    c.add("edge-hash-upper", nodestate(True, True, h=vh.upper()))
+    c.add("edge-bool-number", nodestate(True, True).replace('"had_blocks":true',
+                                                           '"had_blocks":1'))
+    c.add("edge-no-signed", nodestate(True, True).replace(',"has_signed":true', ""))
+    c.add("edge-duplicate", nodestate(True, True)[:-2] + ',"had_blocks":false}')
+    c.add("edge-too-large", nodestate(True, True).rstrip("\n") + " " * 4100)
+    c.add("edge-truncated", nodestate(True, True)[:40])
     c.add("edge-array", b"[]")
     c.add("edge-empty", b"")
 
