@@ -282,11 +282,11 @@ nt_err nt_rpc_server_start_ex(const char *url, unsigned nctx, size_t max_msg,
 		free(s);
 		return nt_fail(why, NT_ERR_NET, "cannot open RPC socket: %s", nng_strerror(rv));
 	}
-	/* Let slightly oversized requests through so that the client gets a
-	 * -32004 answer instead of a dropped connection. Not more: nng
+	/* Let requests up to twice the limit through so that the client gets
+	 * a -32004 answer instead of a dropped connection. Not more: nng
 	 * allocates a frame's claimed size as soon as its header arrives, so
 	 * this bounds what one connection can pin. */
-	size_t cap = max_msg > SIZE_MAX / 2 ? SIZE_MAX : max_msg + max_msg / 8;
+	size_t cap = max_msg > SIZE_MAX / 2 ? SIZE_MAX : max_msg * 2;
 	rv = nng_socket_set_size(s->sock, NNG_OPT_RECVMAXSZ, cap);
 	if (rv != 0)
 		goto fail_sock;

@@ -42,8 +42,9 @@ typedef struct {
 #define NT_RPC_SHED_MIN (64u * 1024)
 
 /* As nt_rpc_server_start, with limits (NULL: none). The socket accepts
- * requests up to max_msg + max_msg / 8 so that a request a little over
- * the limit is still answered -32004; a larger one closes the connection. */
+ * requests up to 2 * max_msg so that a request over the limit is still
+ * answered -32004; a larger one closes the connection (nng allocates what
+ * a frame's header claims: this bounds what one connection can pin). */
 nt_err nt_rpc_server_start_ex(const char *url, unsigned nctx, size_t max_msg,
 			      const nt_rpc_limits *lim, nt_rpc_handler h, void *arg,
 			      nt_rpc_server **out, nt_why *why) NT_MUST_CHECK;
