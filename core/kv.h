@@ -49,6 +49,11 @@ nt_err nt_kv_mem_new(nt_kv **out) NT_MUST_CHECK;
 
 /* LevelDB store in directory dir (created if missing). NT_ERR_IO with why
  * carrying LevelDB's message (e.g. the lock is held by another process). */
+/* Table files LevelDB keeps open at most (its max_open_files; it adds a
+ * handful of its own: log, manifest, lock, info log). The node reserves
+ * descriptors for them (node/netguard.c); LevelDB's default of 1,000 would
+ * alone exhaust a 1,024-descriptor limit. */
+#define NT_KV_LEVELDB_MAX_OPEN_FILES 128
 nt_err nt_kv_leveldb_open(const char *dir, nt_kv **out, nt_why *why) NT_MUST_CHECK;
 
 /* Batch internals for implementations: iterate the operations in order. */

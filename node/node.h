@@ -14,7 +14,10 @@
 
 /* Runs the node of home until *stop becomes non-zero (a signal handler sets
  * it) or a fatal error. Returns the process exit code: 0 after a clean
- * shutdown, 1 after a fatal error (logged with the reason). */
+ * shutdown, 1 after a fatal error (logged with the reason), NT_EXIT_RESTART
+ * after a clean stop because the node could not go on serving (nng's
+ * connection clean-up wedged: docs/OPERATIONS.md); restart it. */
+#define NT_EXIT_RESTART 75
 int nt_node_run(const char *home, const volatile sig_atomic_t *stop);
 
 #endif

@@ -205,6 +205,16 @@ typedef struct node {
 	uint8_t *txs;		 /* new records not yet gossiped: a TXS body */
 	size_t txs_len, txs_n;
 
+	/* descriptors and connections (netguard.c) */
+	struct {
+		uint64_t fd_limit;	/* soft RLIMIT_NOFILE after raising it */
+		unsigned reserve;	/* kept for the node's own files */
+		unsigned rpc_cap, peer_cap;
+		uint64_t next_check;	/* monotonic ms */
+		unsigned over_ticks;	/* checks in a row with unaccounted descriptors */
+		bool suspected, restart;
+	} net;
+
 	/* block cadence (consensus_host.c): records added since the running
 	 * height started, and whether the next height may start at once */
 	bool arrived;
@@ -238,6 +248,16 @@ void nd_fatal(node *n, const char *what, const nt_why *why, nt_err e);
  * (sigcache.h): check_block need not verify it again. arg: the node. */
 bool nd_known_valid(void *arg, const nt_hash *id);
 void nd_lc_clear(node *n);
+
+/* netguard.c */
+/* Raises the soft descriptor limit to the hard one and derives the
+ * connection caps (config or descriptor budget); 1 if the limit is too low. */
+int nd_net_plan(node *n);
+void nd_net_tick(node *n, uint64_t now); /* leak watchdog, about once a second */
+int nd_net_fds_open(void);		 /* descriptors open now, -1 unknown */
+/* Adds the connection and descriptor members of the status reply to o
+ * (a json_t object). */
+void nd_net_status(node *n, void *o);
 
 /* catchup.c */
 void nd_catchup_tick(node *n, uint64_t now);
