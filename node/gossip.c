@@ -301,7 +301,7 @@ nt_err nd_gossip_start(node *n, nt_why *why)
 	/* Only validators' nodes belong here: a connection that delivers no
 	 * signed message in time is closed (on_signed marks the good ones;
 	 * every node sends a signed STATUS each second). */
-	nt_peer_limits lim = {.max_conns = n->net.peer_cap,
+	nt_peer_limits lim = {.max_conns = n->net.caps.peer_cap,
 			      .auth_ms = n->cfg.peer_auth_timeout_ms};
 	nt_err e = nt_peer_start_ex(n->cfg.p2p, dial, n->cfg.npeers, NT_PEERMSG_MAX, &lim,
 				    on_peer, n, &n->peer, why);

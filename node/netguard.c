@@ -20,12 +20,14 @@
  * then closed connections keep their descriptors. Two signs, checked
  * about once a second: a connection we closed whose removal never came
  * (close_stuck), or more descriptors open than connections + reserve for
- * LEAK_TICKS checks in a row. Either makes leak_suspected (status, a log
+ * ND_NET_LEAK_TICKS checks in a row. Either makes leak_suspected (status, a log
  * line). When suspected and the descriptors or the RPC connections near
  * their cap, the node cannot serve much longer: it stops cleanly and
  * exits NT_EXIT_RESTART for the service manager to restart it, which is
  * the only way to get nng's reaper back. A clean stop keeps every safety
  * rule (sign-state, WAL); waiting until open() fails would not be clean. */
+#include "node/netguard.h"
+
 #include "node/log.h"
 #include "node/node.h"
 #include "node/node_internal.h"
@@ -36,7 +38,6 @@
 #include <sys/resource.h>
 
 #define OWN_FILES 32
-#define LEAK_TICKS 5
 /* Without a configured cap, RPC connections stop here even when the
  * descriptor budget allows more: each may pin a request buffer
  * (docs/OPERATIONS.md, memory bound). */
@@ -74,78 +75,114 @@ static uint64_t raise_nofile(void)
 	return rl.rlim_cur == RLIM_INFINITY ? UINT32_MAX : (uint64_t)rl.rlim_cur;
 }
 
+bool nd_net_plan_caps(uint64_t lim, unsigned npeers, unsigned cfg_rpc, unsigned cfg_peer,
+		      nd_net_caps *out, bool *lowered)
+{
+	unsigned reserve = NT_KV_LEVELDB_MAX_OPEN_FILES + 16 + OWN_FILES + 2 * npeers;
+	uint64_t avail = lim > reserve ? lim - reserve : 0;
+	uint64_t peer = cfg_peer > 0 ? cfg_peer : 2 * (uint64_t)npeers + PEER_CONNS_SLACK;
+	*lowered = false;
+	out->reserve = reserve;
+	if (avail < peer + 4)
+		return false;
+	uint64_t rpc = cfg_rpc;
+	if (rpc == 0)
+		rpc = avail - peer < RPC_CONNS_DEFAULT_MAX ? avail - peer : RPC_CONNS_DEFAULT_MAX;
+	if (rpc + peer > avail) {
+		rpc = avail - peer;
+		*lowered = true;
+	}
+	out->rpc_cap = (unsigned)rpc;
+	out->peer_cap = (unsigned)peer;
+	return true;
+}
+
 int nd_net_plan(node *n)
 {
 	const nt_config *c = &n->cfg;
 	uint64_t lim = raise_nofile();
-	unsigned reserve = NT_KV_LEVELDB_MAX_OPEN_FILES + 16 + OWN_FILES + 2 * (unsigned)c->npeers;
-	uint64_t avail = lim > reserve ? lim - reserve : 0;
-	uint64_t peer = c->max_peer_conns > 0 ? c->max_peer_conns
-					      : 2 * (uint64_t)c->npeers + PEER_CONNS_SLACK;
-	uint64_t rpc = c->max_rpc_conns;
-	if (avail < peer + 4) {
+	nd_net_caps caps;
+	bool lowered;
+	if (!nd_net_plan_caps(lim, (unsigned)c->npeers, c->max_rpc_conns, c->max_peer_conns, &caps,
+			      &lowered)) {
 		nt_log(NT_LOG_ERROR,
 		       "the descriptor limit (%" PRIu64 ") leaves too few for connections: the "
-		       "node keeps %u for its own files and needs %" PRIu64
-		       " for peers; raise it (ulimit -n, LimitNOFILE=)",
-		       lim, reserve, peer + 4);
+		       "node keeps %u for its own files; raise it (ulimit -n, LimitNOFILE=)",
+		       lim, caps.reserve);
 		return 1;
 	}
-	if (rpc == 0)
-		rpc = avail - peer < RPC_CONNS_DEFAULT_MAX ? avail - peer : RPC_CONNS_DEFAULT_MAX;
-	if (rpc + peer > avail) {
-		uint64_t fit = avail - peer;
+	if (lowered)
 		nt_log(NT_LOG_WARN,
-		       "net.max_rpc_conns %" PRIu64 " does not fit the descriptor limit %" PRIu64
-		       " (reserve %u, peers %" PRIu64 "): using %" PRIu64,
-		       rpc, lim, reserve, peer, fit);
-		rpc = fit;
-	}
+		       "net.max_rpc_conns %u does not fit the descriptor limit %" PRIu64
+		       " (reserve %u, peers %u): using %u",
+		       c->max_rpc_conns, lim, caps.reserve, caps.peer_cap, caps.rpc_cap);
 	n->net.fd_limit = lim;
-	n->net.reserve = reserve;
-	n->net.rpc_cap = (unsigned)rpc;
-	n->net.peer_cap = (unsigned)peer;
+	n->net.caps = caps;
 	nt_log(NT_LOG_INFO,
 	       "descriptors: limit %" PRIu64 ", %u reserved for the node's files; at most %u "
 	       "client and %u peer connections",
-	       lim, reserve, n->net.rpc_cap, n->net.peer_cap);
+	       lim, caps.reserve, caps.rpc_cap, caps.peer_cap);
 	return 0;
+}
+
+nd_net_verdict nd_net_judge(nd_net_watch *w, const nd_net_sample *s)
+{
+	bool over = s->fds >= 0 && (uint64_t)s->fds > (uint64_t)s->conns + w->caps.reserve;
+	w->over_ticks = over ? w->over_ticks + 1 : 0;
+	bool suspected = s->stuck > 0 || w->over_ticks >= ND_NET_LEAK_TICKS;
+	bool was = w->suspected;
+	w->suspected = suspected;
+	if (!suspected)
+		return was ? ND_NET_CLEARED : ND_NET_SAME;
+	if (!w->restart) {
+		bool fds_near =
+		    s->fds >= 0 && (uint64_t)s->fds + w->caps.reserve / 2 >= w->fd_limit;
+		bool rpc_full = w->caps.rpc_cap > 0 && s->rpc_open >= w->caps.rpc_cap;
+		if (fds_near || rpc_full) {
+			w->restart = true;
+			return ND_NET_RESTART;
+		}
+	}
+	return was ? ND_NET_SAME : ND_NET_SUSPECT;
 }
 
 void nd_net_tick(node *n, uint64_t now)
 {
-	if (now < n->net.next_check)
+	if (now < n->net_next_check)
 		return;
-	n->net.next_check = now + 1000;
+	n->net_next_check = now + 1000;
 	nt_conn_stats rs, ps;
 	nt_rpc_server_stats(n->srv, &rs);
 	nt_peer_stats(n->peer, &ps);
-	int fds = nd_net_fds_open();
-	unsigned conns = rs.open + ps.open;
-	bool over = fds >= 0 && (uint64_t)fds > (uint64_t)conns + n->net.reserve;
-	n->net.over_ticks = over ? n->net.over_ticks + 1 : 0;
-	unsigned stuck = rs.close_stuck + ps.close_stuck;
-	bool suspected = stuck > 0 || n->net.over_ticks >= LEAK_TICKS;
-	if (suspected && !n->net.suspected)
+	nd_net_sample s = {.fds = nd_net_fds_open(),
+			   .conns = rs.open + ps.open,
+			   .rpc_open = rs.open,
+			   .stuck = rs.close_stuck + ps.close_stuck};
+	bool was = n->net.suspected;
+	switch (nd_net_judge(&n->net, &s)) {
+	case ND_NET_SUSPECT:
 		nt_log(NT_LOG_ERROR,
 		       "descriptor leak suspected: %d descriptors open for %u connections "
 		       "(reserve %u); %u closed connections not cleaned up by nng after %d s",
-		       fds, conns, n->net.reserve, stuck, NT_CONN_STUCK_MS / 1000);
-	else if (!suspected && n->net.suspected)
-		nt_log(NT_LOG_INFO, "descriptor leak no longer suspected (%d open)", fds);
-	n->net.suspected = suspected;
-	if (!suspected || n->net.restart)
-		return;
-	bool fds_near = fds >= 0 && (uint64_t)fds + n->net.reserve / 2 >= n->net.fd_limit;
-	bool rpc_full = n->net.rpc_cap > 0 && rs.open >= n->net.rpc_cap;
-	if (fds_near || rpc_full) {
+		       s.fds, s.conns, n->net.caps.reserve, s.stuck, NT_CONN_STUCK_MS / 1000);
+		break;
+	case ND_NET_CLEARED:
+		nt_log(NT_LOG_INFO, "descriptor leak no longer suspected (%d open)", s.fds);
+		break;
+	case ND_NET_RESTART:
+		if (!was)
+			nt_log(NT_LOG_ERROR,
+			       "descriptor leak suspected: %d descriptors open for %u connections "
+			       "(reserve %u); %u closed connections not cleaned up by nng",
+			       s.fds, s.conns, n->net.caps.reserve, s.stuck);
 		nt_log(NT_LOG_ERROR,
-		       "the connection clean-up is wedged and the node is near its %s limit "
+		       "the connection clean-up is wedged and the node is near its limits "
 		       "(%d descriptors of %" PRIu64 ", %u of %u client connections): stopping "
 		       "cleanly to be restarted (exit %d)",
-		       fds_near ? "descriptor" : "connection", fds, n->net.fd_limit, rs.open,
-		       n->net.rpc_cap, NT_EXIT_RESTART);
-		n->net.restart = true;
+		       s.fds, n->net.fd_limit, s.rpc_open, n->net.caps.rpc_cap, NT_EXIT_RESTART);
+		break;
+	default:
+		break;
 	}
 }
 
@@ -159,9 +196,9 @@ void nd_net_status(node *n, void *obj)
 	json_object_set_new(o, "fds_open", json_integer(fds));
 	json_object_set_new(o, "fds_limit", json_integer((json_int_t)n->net.fd_limit));
 	json_object_set_new(o, "rpc_conns", json_integer(rs.open));
-	json_object_set_new(o, "rpc_conns_max", json_integer(n->net.rpc_cap));
+	json_object_set_new(o, "rpc_conns_max", json_integer(n->net.caps.rpc_cap));
 	json_object_set_new(o, "peer_conns", json_integer(ps.open));
-	json_object_set_new(o, "peer_conns_max", json_integer(n->net.peer_cap));
+	json_object_set_new(o, "peer_conns_max", json_integer(n->net.caps.peer_cap));
 	json_object_set_new(o, "conns_refused", json_integer((json_int_t)(rs.refused + ps.refused)));
 	json_object_set_new(o, "conns_idle_closed", json_integer((json_int_t)rs.idle_closed));
 	json_object_set_new(o, "conns_flood_closed", json_integer((json_int_t)rs.flood_closed));

@@ -661,7 +661,7 @@ static int open_all(node *n, const char *home)
 	if (n->fatal)
 		return 1;
 
-	nt_rpc_limits lim = {.max_conns = n->net.rpc_cap,
+	nt_rpc_limits lim = {.max_conns = n->net.caps.rpc_cap,
 			     .max_inflight = n->cfg.rpc_max_inflight,
 			     .idle_ms = n->cfg.rpc_idle_timeout_ms,
 			     .send_ms = n->cfg.rpc_send_timeout_ms,

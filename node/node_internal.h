@@ -20,6 +20,7 @@
 #include "node/privval.h"
 #include "node/rpc.h"
 #include "node/sigcache.h"
+#include "node/netguard.h"
 #include "node/sync.h"
 #include "node/wal.h"
 #include "node/walbuf.h"
@@ -206,14 +207,8 @@ typedef struct node {
 	size_t txs_len, txs_n;
 
 	/* descriptors and connections (netguard.c) */
-	struct {
-		uint64_t fd_limit;	/* soft RLIMIT_NOFILE after raising it */
-		unsigned reserve;	/* kept for the node's own files */
-		unsigned rpc_cap, peer_cap;
-		uint64_t next_check;	/* monotonic ms */
-		unsigned over_ticks;	/* checks in a row with unaccounted descriptors */
-		bool suspected, restart;
-	} net;
+	nd_net_watch net;
+	uint64_t net_next_check; /* monotonic ms */
 
 	/* block cadence (consensus_host.c): records added since the running
 	 * height started, and whether the next height may start at once */
