@@ -41,7 +41,7 @@
 /* Without a configured cap, RPC connections stop here even when the
  * descriptor budget allows more: each may pin a request buffer
  * (docs/OPERATIONS.md, memory bound). */
-#define RPC_CONNS_DEFAULT_MAX 256
+#define RPC_CONNS_DEFAULT_MAX 512
 #define PEER_CONNS_SLACK 4
 
 int nd_net_fds_open(void)

@@ -19,7 +19,7 @@ static void test_plan(void **state)
 	assert_false(low);
 	assert_int_equal(c.reserve, RESERVE0 + 6);
 	assert_int_equal(c.peer_cap, 10);
-	assert_int_equal(c.rpc_cap, 256); /* the default ceiling, not all that fits */
+	assert_int_equal(c.rpc_cap, 512); /* the default ceiling, not all that fits */
 	assert_true(c.reserve + c.peer_cap + c.rpc_cap <= 1024);
 
 	assert_true(nd_net_plan_caps(256, 0, 0, 0, &c, &low));
