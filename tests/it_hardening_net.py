@@ -351,5 +351,32 @@ class HardeningTest(unittest.TestCase):
         self.assertTrue(node.alive())
 
 
+class PeerAuthClusterTest(unittest.TestCase):
+    """(e) The authentication deadline must not hit real validators: in a
+    3-validator + 1-observer network no validator's accepted connection
+    from another validator is closed, and the observer keeps following."""
+
+    def test_validators_stay_connected(self):
+        if not os.access(NOTARYD, os.X_OK):
+            self.skipTest("notaryd not built")
+        import cluster
+        with cluster.Cluster(validators=3, observers=1, chain_id="auth-test") as c:
+            c.start_all()
+            time.sleep(8)  # past the 5 s deadline
+            for nd in c.validators:
+                i = c.nodes.index(nd)
+                st = c.status(i)
+                self.assertGreaterEqual(st["peer_conns"], 4, st)  # 2 per validator peer
+                # Only the observer's accepted connection may be closed.
+                self.assertLessEqual(st["peer_conns_unauth_closed"], 3, st)
+                self.assertEqual(st["conns_close_stuck"], 0, st)
+                self.assertFalse(st["leak_suspected"], st)
+            r = c.submit(0, c.write_file("auth"), timeout=20)
+            self.assertEqual(r.rc, cluster.EXIT_OK, r)
+            obs = c.nodes.index(c.observers[0])
+            h = c.status(0)["height"]
+            cluster.wait_until(lambda: c.status(obs)["height"] >= h, 15)
+
+
 if __name__ == "__main__":
     unittest.main(verbosity=2)
