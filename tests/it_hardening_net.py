@@ -198,6 +198,10 @@ class HardeningTest(unittest.TestCase):
             self.assertEqual(res["status"], "committed", res)
         self.assertTrue(node.alive(), node.log())
         st = keep.call("status")["result"]
+        sys.stderr.write("\n(a) %d idle connections opened; fds_open %d of %d, rpc_conns %d/%d, "
+                         "refused %d\n" % (len(self.socks) - 1, st["fds_open"], st["fds_limit"],
+                                          st["rpc_conns"], st["rpc_conns_max"],
+                                          st["conns_refused"]))
         self.assertGreater(st["conns_refused"], 0, st)
         self.assertLessEqual(st["rpc_conns"], st["rpc_conns_max"], st)
         self.assertLess(st["fds_open"], 256, st)
