@@ -17,7 +17,8 @@ typedef struct nt_kv_batch nt_kv_batch;
 nt_err nt_kv_batch_new(nt_kv_batch **out) NT_MUST_CHECK;
 void nt_kv_batch_free(nt_kv_batch *b);
 /* Copies key and value. */
-nt_err nt_kv_batch_put(nt_kv_batch *b, const void *k, size_t kl, const void *v, size_t vl) NT_MUST_CHECK;
+nt_err nt_kv_batch_put(nt_kv_batch *b, const void *k, size_t kl, const void *v,
+		       size_t vl) NT_MUST_CHECK;
 nt_err nt_kv_batch_del(nt_kv_batch *b, const void *k, size_t kl) NT_MUST_CHECK;
 size_t nt_kv_batch_count(const nt_kv_batch *b);
 
@@ -40,7 +41,8 @@ struct nt_kv {
 
 nt_err nt_kv_get(nt_kv *kv, const void *k, size_t kl, uint8_t **v, size_t *vl) NT_MUST_CHECK;
 nt_err nt_kv_write(nt_kv *kv, const nt_kv_batch *b, bool sync) NT_MUST_CHECK;
-nt_err nt_kv_scan(nt_kv *kv, const void *prefix, size_t pl, nt_kv_scan_fn fn, void *arg) NT_MUST_CHECK;
+nt_err nt_kv_scan(nt_kv *kv, const void *prefix, size_t pl, nt_kv_scan_fn fn,
+		  void *arg) NT_MUST_CHECK;
 /* Closes and frees; NULL is a no-op. */
 void nt_kv_close(nt_kv *kv);
 
@@ -57,8 +59,8 @@ nt_err nt_kv_mem_new(nt_kv **out) NT_MUST_CHECK;
 nt_err nt_kv_leveldb_open(const char *dir, nt_kv **out, nt_why *why) NT_MUST_CHECK;
 
 /* Batch internals for implementations: iterate the operations in order. */
-typedef void (*nt_kv_batch_fn)(void *arg, bool is_put, const uint8_t *k, size_t kl, const uint8_t *v,
-			       size_t vl);
+typedef void (*nt_kv_batch_fn)(void *arg, bool is_put, const uint8_t *k, size_t kl,
+			       const uint8_t *v, size_t vl);
 void nt_kv_batch_each(const nt_kv_batch *b, nt_kv_batch_fn fn, void *arg);
 
 #endif

@@ -19,8 +19,8 @@ typedef struct {
 	unsigned inflight;
 	uint64_t waiting;     /* bytes of replies queued on contexts */
 	uint64_t unconfirmed; /* bytes of the last reply the pipe took */
-	uint64_t last_ms;    /* added, or its last request completed */
-	uint64_t closing_at; /* we closed it (0: not yet) */
+	uint64_t last_ms;     /* added, or its last request completed */
+	uint64_t closing_at;  /* we closed it (0: not yet) */
 } slot;
 
 struct nt_pipeguard {
@@ -276,7 +276,8 @@ static void reap(nt_pipeguard *g, uint64_t now)
 				stuck++;
 			continue;
 		}
-		bool idle = g->o.idle_ms > 0 && s->inflight == 0 && now - s->last_ms >= g->o.idle_ms;
+		bool idle =
+		    g->o.idle_ms > 0 && s->inflight == 0 && now - s->last_ms >= g->o.idle_ms;
 		bool unauth = g->o.auth_ms > 0 && s->inbound && !s->authentic &&
 			      now - s->last_ms >= g->o.auth_ms;
 		if ((!idle && !unauth) || k == REAP_BATCH)

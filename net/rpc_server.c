@@ -133,7 +133,7 @@ static void send_body(nt_rpc_req *r, const char *body, size_t len)
 	set_state(r, CTX_SEND);
 	nng_aio_set_msg(r->aio, m);
 	nng_aio_set_timeout(r->aio, s->lim.send_ms > 0 ? (nng_duration)s->lim.send_ms
-						      : NNG_DURATION_INFINITE);
+						       : NNG_DURATION_INFINITE);
 	nng_ctx_send(r->ctx, r->aio);
 }
 

@@ -134,8 +134,8 @@ static nt_err parse_root(json_t *root, const char *home, nt_config *c, nt_why *w
 	    (e = get_uint(net, "net.", "rpc_idle_timeout_ms", 30000, 0, 3600000, &nv[2], why)) ||
 	    (e = get_uint(net, "net.", "rpc_send_timeout_ms", 10000, 0, 3600000, &nv[3], why)) ||
 	    (e = get_uint(net, "net.", "rpc_max_inflight", 16, 0, 4096, &nv[4], why)) ||
-	    (e = get_uint(net, "net.", "rpc_reply_budget_bytes", 64ull << 20, 0, 1ull << 40,
-			  &nv[5], why)) ||
+	    (e = get_uint(net, "net.", "rpc_reply_budget_bytes", 64ull << 20, 0, 1ull << 40, &nv[5],
+			  why)) ||
 	    (e = get_uint(net, "net.", "peer_auth_timeout_ms", 5000, 0, 3600000, &nv[6], why)))
 		return e;
 	nt_cons_config cd;

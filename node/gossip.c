@@ -303,8 +303,8 @@ nt_err nd_gossip_start(node *n, nt_why *why)
 	 * every node sends a signed STATUS each second). */
 	nt_peer_limits lim = {.max_conns = n->net.caps.peer_cap,
 			      .auth_ms = n->cfg.peer_auth_timeout_ms};
-	nt_err e = nt_peer_start_ex(n->cfg.p2p, dial, n->cfg.npeers, NT_PEERMSG_MAX, &lim,
-				    on_peer, n, &n->peer, why);
+	nt_err e = nt_peer_start_ex(n->cfg.p2p, dial, n->cfg.npeers, NT_PEERMSG_MAX, &lim, on_peer,
+				    n, &n->peer, why);
 	if (e == NT_OK && nr > 0)
 		e = nt_sync_start(rpcs, nr, on_sync, n, &n->sync, why);
 	free(dial);

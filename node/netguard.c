@@ -199,7 +199,8 @@ void nd_net_status(node *n, void *obj)
 	json_object_set_new(o, "rpc_conns_max", json_integer(n->net.caps.rpc_cap));
 	json_object_set_new(o, "peer_conns", json_integer(ps.open));
 	json_object_set_new(o, "peer_conns_max", json_integer(n->net.caps.peer_cap));
-	json_object_set_new(o, "conns_refused", json_integer((json_int_t)(rs.refused + ps.refused)));
+	json_object_set_new(o, "conns_refused",
+			    json_integer((json_int_t)(rs.refused + ps.refused)));
 	json_object_set_new(o, "conns_idle_closed", json_integer((json_int_t)rs.idle_closed));
 	json_object_set_new(o, "conns_flood_closed", json_integer((json_int_t)rs.flood_closed));
 	json_object_set_new(o, "peer_conns_unauth_closed",

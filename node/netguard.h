@@ -40,10 +40,10 @@ typedef struct {
 } nd_net_sample;
 
 typedef enum {
-	ND_NET_SAME = 0,  /* nothing new to say */
-	ND_NET_SUSPECT,	  /* a leak is now suspected */
-	ND_NET_CLEARED,	  /* no longer suspected */
-	ND_NET_RESTART,	  /* suspected and near a limit: stop to be restarted */
+	ND_NET_SAME = 0, /* nothing new to say */
+	ND_NET_SUSPECT,	 /* a leak is now suspected */
+	ND_NET_CLEARED,	 /* no longer suspected */
+	ND_NET_RESTART,	 /* suspected and near a limit: stop to be restarted */
 } nd_net_verdict;
 
 /* One check (about a second apart); updates w. */

@@ -782,9 +782,10 @@ int nt_node_run(const char *home, const volatile sig_atomic_t *stop)
 	if (rc == 0) {
 		run_loop(n, stop);
 		nt_log(NT_LOG_INFO, "%s",
-		       n->fatal	       ? "stopping after a fatal error"
-		       : n->net.restart ? "shutting down to be restarted (connection clean-up wedged)"
-					: "shutting down");
+		       n->fatal ? "stopping after a fatal error"
+		       : n->net.restart
+			   ? "shutting down to be restarted (connection clean-up wedged)"
+			   : "shutting down");
 	}
 	shutdown_node(n);
 	if (rc == 0 && !n->fatal)

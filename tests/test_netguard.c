@@ -92,7 +92,8 @@ static void test_restart_near_limits(void **state)
 	(void)state;
 	/* Suspected and descriptors within half the reserve of the limit. */
 	nd_net_watch w = watch();
-	nd_net_sample s = {.fds = 1024 - (int)RESERVE0 / 2, .conns = 60, .rpc_open = 60, .stuck = 3};
+	nd_net_sample s = {
+	    .fds = 1024 - (int)RESERVE0 / 2, .conns = 60, .rpc_open = 60, .stuck = 3};
 	assert_int_equal(nd_net_judge(&w, &s), ND_NET_RESTART);
 	assert_true(w.restart);
 	assert_int_equal(nd_net_judge(&w, &s), ND_NET_SAME); /* once */

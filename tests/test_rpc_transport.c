@@ -506,8 +506,7 @@ static void test_idle_closed(void **state)
 	call_ok(c, "hello", "hello");
 	/* A parked request keeps its connection busy past the idle time. */
 	char *resp = NULL;
-	assert_int_equal(nt_rpc_client_call(c, "delay", 5, 700, &resp, NULL, &why),
-			 NT_ERR_TIMEOUT);
+	assert_int_equal(nt_rpc_client_call(c, "delay", 5, 700, &resp, NULL, &why), NT_ERR_TIMEOUT);
 	nt_conn_stats st = stats_of(&f);
 	assert_int_equal(st.idle_closed, 0);
 	nt_rpc_client_close(c);
