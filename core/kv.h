@@ -17,7 +17,8 @@ typedef struct nt_kv_batch nt_kv_batch;
 nt_err nt_kv_batch_new(nt_kv_batch **out) NT_MUST_CHECK;
 void nt_kv_batch_free(nt_kv_batch *b);
 /* Copies key and value. */
-nt_err nt_kv_batch_put(nt_kv_batch *b, const void *k, size_t kl, const void *v, size_t vl) NT_MUST_CHECK;
+nt_err nt_kv_batch_put(nt_kv_batch *b, const void *k, size_t kl, const void *v,
+		       size_t vl) NT_MUST_CHECK;
 nt_err nt_kv_batch_del(nt_kv_batch *b, const void *k, size_t kl) NT_MUST_CHECK;
 size_t nt_kv_batch_count(const nt_kv_batch *b);
 
@@ -56,6 +57,11 @@ nt_err nt_kv_mem_new(nt_kv **out) NT_MUST_CHECK;
 
 /* LevelDB store in directory dir (created if missing). NT_ERR_IO with why
  * carrying LevelDB's message (e.g. the lock is held by another process). */
+/* Table files LevelDB keeps open at most (its max_open_files; it adds a
+ * handful of its own: log, manifest, lock, info log). The node reserves
+ * descriptors for them (node/netguard.c); LevelDB's default of 1,000 would
+ * alone exhaust a 1,024-descriptor limit. */
+#define NT_KV_LEVELDB_MAX_OPEN_FILES 128
 nt_err nt_kv_leveldb_open(const char *dir, nt_kv **out, nt_why *why) NT_MUST_CHECK;
 
 /* Translates one of LevelDB's error strings (its errptr text, e.g.
@@ -68,8 +74,8 @@ nt_err nt_kv_leveldb_open(const char *dir, nt_kv **out, nt_why *why) NT_MUST_CHE
 nt_err nt_kv_leveldb_error(const char *msg, const char *what, nt_why *why) NT_MUST_CHECK;
 
 /* Batch internals for implementations: iterate the operations in order. */
-typedef void (*nt_kv_batch_fn)(void *arg, bool is_put, const uint8_t *k, size_t kl, const uint8_t *v,
-			       size_t vl);
+typedef void (*nt_kv_batch_fn)(void *arg, bool is_put, const uint8_t *k, size_t kl,
+			       const uint8_t *v, size_t vl);
 void nt_kv_batch_each(const nt_kv_batch *b, nt_kv_batch_fn fn, void *arg);
 
 #endif

@@ -212,6 +212,7 @@ nt_err nt_kv_leveldb_open(const char *dir, nt_kv **out, nt_why *why)
 	}
 	leveldb_options_set_create_if_missing(l->opts, 1);
 	leveldb_options_set_paranoid_checks(l->opts, 1);
+	leveldb_options_set_max_open_files(l->opts, NT_KV_LEVELDB_MAX_OPEN_FILES);
 	leveldb_options_set_cache(l->opts, l->cache);
 	leveldb_options_set_filter_policy(l->opts, l->bloom);
 	leveldb_options_set_compression(l->opts, leveldb_snappy_compression);

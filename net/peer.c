@@ -8,6 +8,8 @@
  * (which waits for a running callback), and only then the struct. */
 #include "net/peer.h"
 
+#include "net/pipeguard.h"
+
 #include <nng/nng.h>
 #include <nng/protocol/bus0/bus.h>
 #include <pthread.h>
@@ -31,26 +33,22 @@ struct nt_peer {
 	nng_aio *aio;
 	nt_peer_handler h;
 	void *arg;
-	atomic_uint connected;
+	nt_pipeguard *guard; /* also counts the connected pipes */
 	atomic_bool closing;
 	pthread_mutex_t mu; /* with cv: the closing thread says it is done */
 	pthread_cond_t cv;
 	bool closed;
 };
 
-static void on_pipe(nng_pipe pipe, nng_pipe_ev ev, void *arg)
+/* The transport and connection of the message the handler is handling:
+ * the handler runs on the receive loop's thread, one message at a time. */
+static _Thread_local nt_peer *cur_peer;
+static _Thread_local nng_pipe cur_pipe;
+
+void nt_peer_authentic(void)
 {
-	(void)pipe;
-	nt_peer *p = arg;
-	if (ev == NNG_PIPE_EV_ADD_POST) {
-		atomic_fetch_add(&p->connected, 1);
-		return;
-	}
-	/* REM_POST. Never below zero, should nng report a pipe that was
-	 * removed before it was ever added. */
-	unsigned n = atomic_load(&p->connected);
-	while (n > 0 && !atomic_compare_exchange_weak(&p->connected, &n, n - 1))
-		;
+	if (cur_peer != NULL)
+		nt_pipeguard_authentic(cur_peer->guard, cur_pipe);
 }
 
 static void on_recv(void *arg)
@@ -59,8 +57,12 @@ static void on_recv(void *arg)
 	int rv = nng_aio_result(p->aio);
 	if (rv == 0) {
 		nng_msg *m = nng_aio_get_msg(p->aio);
-		if (!atomic_load(&p->closing))
+		if (!atomic_load(&p->closing)) {
+			cur_peer = p;
+			cur_pipe = nng_msg_get_pipe(m);
 			p->h(p->arg, nng_msg_body(m), nng_msg_len(m));
+			cur_peer = NULL;
+		}
 		nng_msg_free(m);
 	} else if (rv == NNG_ECLOSED || rv == NNG_ECANCELED) {
 		return;
@@ -80,6 +82,13 @@ static nt_err net_fail(nt_why *why, const char *what, const char *url, int rv)
 nt_err nt_peer_start(const char *listen_url, const char *const *dial_urls, size_t ndial,
 		     size_t max_msg, nt_peer_handler h, void *arg, nt_peer **out, nt_why *why)
 {
+	return nt_peer_start_ex(listen_url, dial_urls, ndial, max_msg, NULL, h, arg, out, why);
+}
+
+nt_err nt_peer_start_ex(const char *listen_url, const char *const *dial_urls, size_t ndial,
+			size_t max_msg, const nt_peer_limits *lim, nt_peer_handler h, void *arg,
+			nt_peer **out, nt_why *why)
+{
 	if (listen_url == NULL || h == NULL || out == NULL || (ndial > 0 && dial_urls == NULL) ||
 	    max_msg == 0)
 		return nt_fail(why, NT_ERR_ARG, "peer transport needs a listen URL and a handler");
@@ -88,7 +97,6 @@ nt_err nt_peer_start(const char *listen_url, const char *const *dial_urls, size_
 		return nt_fail(why, NT_ERR_NOMEM, "out of memory");
 	p->h = h;
 	p->arg = arg;
-	atomic_init(&p->connected, 0);
 	atomic_init(&p->closing, false);
 	pthread_mutex_init(&p->mu, NULL);
 	pthread_condattr_t ca;
@@ -107,12 +115,17 @@ nt_err nt_peer_start(const char *listen_url, const char *const *dial_urls, size_
 	if ((rv = nng_socket_set_size(p->sock, NNG_OPT_RECVMAXSZ, max_msg)) != 0 ||
 	    (rv = nng_socket_set_int(p->sock, NNG_OPT_SENDBUF, QUEUE_MSGS)) != 0 ||
 	    (rv = nng_socket_set_ms(p->sock, NNG_OPT_RECONNMINT, RECONN_MIN_MS)) != 0 ||
-	    (rv = nng_socket_set_ms(p->sock, NNG_OPT_RECONNMAXT, RECONN_MAX_MS)) != 0 ||
-	    (rv = nng_pipe_notify(p->sock, NNG_PIPE_EV_ADD_POST, on_pipe, p)) != 0 ||
-	    (rv = nng_pipe_notify(p->sock, NNG_PIPE_EV_REM_POST, on_pipe, p)) != 0) {
+	    (rv = nng_socket_set_ms(p->sock, NNG_OPT_RECONNMAXT, RECONN_MAX_MS)) != 0) {
 		e = net_fail(why, "configure the bus socket", NULL, rv);
 		goto fail;
 	}
+	nt_pipeguard_opts go = {0};
+	if (lim != NULL) {
+		go.max_pipes = lim->max_conns;
+		go.auth_ms = lim->auth_ms;
+	}
+	if ((e = nt_pipeguard_attach(p->sock, &go, &p->guard, why)) != NT_OK)
+		goto fail;
 	if ((rv = nng_listen(p->sock, listen_url, NULL, 0)) != 0) {
 		e = net_fail(why, "listen on", listen_url, rv);
 		goto fail;
@@ -135,6 +148,7 @@ nt_err nt_peer_start(const char *listen_url, const char *const *dial_urls, size_
 	return NT_OK;
 fail:
 	nng_close(p->sock);
+	nt_pipeguard_free(p->guard);
 	pthread_cond_destroy(&p->cv);
 	pthread_mutex_destroy(&p->mu);
 	free(p);
@@ -163,7 +177,16 @@ nt_err nt_peer_broadcast(nt_peer *p, const uint8_t *msg, size_t len)
 
 unsigned nt_peer_connected(const nt_peer *p)
 {
-	return p ? atomic_load(&((nt_peer *)p)->connected) : 0;
+	nt_conn_stats st;
+	nt_peer_stats((nt_peer *)p, &st);
+	return st.open;
+}
+
+void nt_peer_stats(nt_peer *p, nt_conn_stats *out)
+{
+	memset(out, 0, sizeof *out);
+	if (p != NULL)
+		nt_pipeguard_stats_get(p->guard, out);
 }
 
 static void *close_thread(void *arg)
@@ -209,6 +232,7 @@ bool nt_peer_stop(nt_peer *p)
 		}
 		pthread_join(th, NULL);
 	}
+	nt_pipeguard_free(p->guard);
 	pthread_cond_destroy(&p->cv);
 	pthread_mutex_destroy(&p->mu);
 	free(p);

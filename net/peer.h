@@ -13,6 +13,7 @@
 #define NT_PEER_H
 
 #include "core/err.h"
+#include "net/connstats.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -30,6 +31,26 @@ typedef void (*nt_peer_handler)(void *arg, const uint8_t *msg, size_t len);
 nt_err nt_peer_start(const char *listen_url, const char *const *dial_urls, size_t ndial,
 		     size_t max_msg, nt_peer_handler h, void *arg, nt_peer **out,
 		     nt_why *why) NT_MUST_CHECK;
+
+/* Limits on the peer connections (zero members: no limit). */
+typedef struct {
+	unsigned max_conns; /* connections beyond it are closed at once */
+	uint32_t auth_ms;   /* an inbound connection whose messages did not pass
+			     * authentication (nt_peer_authentic) in this time is
+			     * closed: only validators' nodes belong on this port */
+} nt_peer_limits;
+
+/* As nt_peer_start, with limits (NULL: none). */
+nt_err nt_peer_start_ex(const char *listen_url, const char *const *dial_urls, size_t ndial,
+			size_t max_msg, const nt_peer_limits *lim, nt_peer_handler h, void *arg,
+			nt_peer **out, nt_why *why) NT_MUST_CHECK;
+
+/* Called from inside the handler: the message being handled passed
+ * authentication, so its connection is a peer's. Elsewhere a no-op. */
+void nt_peer_authentic(void);
+
+/* Connection counters (any thread). */
+void nt_peer_stats(nt_peer *p, nt_conn_stats *out);
 
 /* Sends to every connected peer (copies msg). Never blocks: when a peer's
  * queue is full the message is dropped for it (consensus retries by

@@ -18,6 +18,8 @@
  * the server is abandoned (leaked) instead of blocking the process. */
 #include "net/rpc_server.h"
 
+#include "net/pipeguard.h"
+
 #include <nng/nng.h>
 #include <nng/protocol/reqrep0/rep.h>
 #include <pthread.h>
@@ -36,6 +38,12 @@ struct nt_rpc_req {
 	nng_ctx ctx;
 	nng_aio *aio;
 	int state;
+	/* the request's connection, and whether the guard counts it
+	 * (nt_pipeguard_begin) and its reply (reply_len) */
+	nng_pipe pipe;
+	bool counted;
+	bool reply_counted;
+	size_t reply_len;
 };
 
 struct nt_rpc_server {
@@ -50,6 +58,8 @@ struct nt_rpc_server {
 	nt_rpc_req *reqs;
 	unsigned nreqs;
 	size_t max_msg;
+	nt_rpc_limits lim;
+	nt_pipeguard *guard;
 	nt_rpc_handler handler;
 	void *arg;
 };
@@ -82,22 +92,48 @@ static void arm_recv(nt_rpc_req *r)
 	bool stopping = r->srv->stopping;
 	pthread_mutex_unlock(&r->srv->mu);
 	set_state(r, stopping ? CTX_IDLE : CTX_RECV);
-	if (!stopping)
+	if (!stopping) {
+		nng_aio_set_timeout(r->aio, NNG_DURATION_INFINITE);
 		nng_ctx_recv(r->ctx, r->aio);
+	}
 }
+
+static const char busy_body[] = "{\"jsonrpc\":\"2.0\",\"id\":null,\"error\":{\"code\":-32003,"
+				"\"message\":\"node is busy (too many large replies pending); "
+				"retry later\"}}";
 
 /* Sends body on r's context. On allocation failure the request cannot be
  * answered; re-arming keeps the context usable and the client times out. */
 static void send_body(nt_rpc_req *r, const char *body, size_t len)
 {
+	nt_rpc_server *s = r->srv;
+	r->reply_counted = false;
+	if (r->counted) {
+		if (!nt_pipeguard_reply_begin(s->guard, r->pipe, len)) {
+			body = busy_body;
+			len = sizeof busy_body - 1;
+			r->reply_counted = nt_pipeguard_reply_begin(s->guard, r->pipe, len);
+		} else {
+			r->reply_counted = true;
+		}
+	}
+	r->reply_len = len;
 	nng_msg *m;
 	if (nng_msg_alloc(&m, len) != 0) {
+		/* The client would wait for nothing: close its connection. */
+		if (r->reply_counted)
+			nt_pipeguard_reply_done(s->guard, r->pipe, len, false);
+		else if (r->counted)
+			nt_pipeguard_end(s->guard, r->pipe);
+		r->reply_counted = r->counted = false;
 		arm_recv(r);
 		return;
 	}
 	memcpy(nng_msg_body(m), body, len);
 	set_state(r, CTX_SEND);
 	nng_aio_set_msg(r->aio, m);
+	nng_aio_set_timeout(r->aio, s->lim.send_ms > 0 ? (nng_duration)s->lim.send_ms
+						       : NNG_DURATION_INFINITE);
 	nng_ctx_send(r->ctx, r->aio);
 }
 
@@ -108,6 +144,17 @@ static void on_request(nt_rpc_req *r)
 	size_t len = nng_msg_len(m);
 
 	nng_aio_set_msg(r->aio, NULL);
+	r->pipe = nng_msg_get_pipe(m);
+	r->counted = false;
+	if (s->guard != NULL) {
+		/* Over the bound the pipe is being closed: nobody to answer. */
+		if (!nt_pipeguard_begin(s->guard, r->pipe)) {
+			nng_msg_free(m);
+			arm_recv(r);
+			return;
+		}
+		r->counted = true;
+	}
 	if (len > s->max_msg) {
 		char err[200];
 		int n = snprintf(err, sizeof err,
@@ -157,6 +204,13 @@ static void ctx_cb(void *p)
 		on_request(r);
 		return;
 	case CTX_SEND:
+		/* A reply that could not leave in time (NNG_ETIMEDOUT: the
+		 * client does not read) closes its connection. */
+		if (r->reply_counted)
+			nt_pipeguard_reply_done(r->srv->guard, r->pipe, r->reply_len, rv == 0);
+		else if (r->counted)
+			nt_pipeguard_end(r->srv->guard, r->pipe);
+		r->counted = r->reply_counted = false;
 		if (rv != 0) {
 			/* On failure the message is still ours. */
 			nng_msg_free(nng_aio_get_msg(r->aio));
@@ -184,6 +238,20 @@ void nt_rpc_reply(nt_rpc_req *req, const char *body, size_t len)
 nt_err nt_rpc_server_start(const char *url, unsigned nctx, size_t max_msg, nt_rpc_handler h,
 			   void *arg, nt_rpc_server **out, nt_why *why)
 {
+	return nt_rpc_server_start_ex(url, nctx, max_msg, NULL, h, arg, out, why);
+}
+
+void nt_rpc_server_stats(nt_rpc_server *s, nt_conn_stats *out)
+{
+	memset(out, 0, sizeof *out);
+	if (s != NULL && s->guard != NULL)
+		nt_pipeguard_stats_get(s->guard, out);
+}
+
+nt_err nt_rpc_server_start_ex(const char *url, unsigned nctx, size_t max_msg,
+			      const nt_rpc_limits *lim, nt_rpc_handler h, void *arg,
+			      nt_rpc_server **out, nt_why *why)
+{
 	if (url == NULL || nctx == 0 || max_msg == 0 || h == NULL || out == NULL)
 		return nt_fail(why, NT_ERR_ARG, "invalid RPC server arguments");
 	nt_rpc_server *s = calloc(1, sizeof *s);
@@ -201,6 +269,8 @@ nt_err nt_rpc_server_start(const char *url, unsigned nctx, size_t max_msg, nt_rp
 	pthread_cond_init(&s->cv, &ca);
 	pthread_condattr_destroy(&ca);
 	s->max_msg = max_msg;
+	if (lim != NULL)
+		s->lim = *lim;
 	s->handler = h;
 	s->arg = arg;
 
@@ -212,12 +282,26 @@ nt_err nt_rpc_server_start(const char *url, unsigned nctx, size_t max_msg, nt_rp
 		free(s);
 		return nt_fail(why, NT_ERR_NET, "cannot open RPC socket: %s", nng_strerror(rv));
 	}
-	/* Let oversized requests through (up to a sanity bound) so that the
-	 * client gets a -32004 answer instead of a dropped connection. */
-	size_t cap = max_msg > SIZE_MAX / 4 ? SIZE_MAX : max_msg * 4;
+	/* Let requests up to twice the limit through so that the client gets
+	 * a -32004 answer instead of a dropped connection. Not more: nng
+	 * allocates a frame's claimed size as soon as its header arrives, so
+	 * this bounds what one connection can pin. */
+	size_t cap = max_msg > SIZE_MAX / 2 ? SIZE_MAX : max_msg * 2;
 	rv = nng_socket_set_size(s->sock, NNG_OPT_RECVMAXSZ, cap);
 	if (rv != 0)
 		goto fail_sock;
+	if (lim != NULL) {
+		nt_pipeguard_opts go = {.max_pipes = lim->max_conns,
+					.max_inflight = lim->max_inflight,
+					.idle_ms = lim->idle_ms,
+					.reply_budget = lim->reply_budget,
+					.shed_min = NT_RPC_SHED_MIN};
+		nt_why gw = {{0}};
+		if (nt_pipeguard_attach(s->sock, &go, &s->guard, &gw) != NT_OK) {
+			nt_fail(why, NT_ERR_NET, "cannot set up RPC socket: %s", gw.msg);
+			goto fail_listen;
+		}
+	}
 
 	for (unsigned i = 0; i < nctx; i++) {
 		nt_rpc_req *r = &s->reqs[i];
@@ -242,6 +326,7 @@ fail_sock:
 	nt_fail(why, NT_ERR_NET, "cannot set up RPC socket: %s", nng_strerror(rv));
 fail_listen:
 	nng_close(s->sock);
+	nt_pipeguard_free(s->guard);
 	for (unsigned i = 0; i < s->nreqs; i++)
 		nng_aio_free(s->reqs[i].aio);
 	pthread_cond_destroy(&s->cv);
@@ -361,6 +446,7 @@ nt_rpc_stop_result nt_rpc_server_stop(nt_rpc_server *s, unsigned timeout_ms)
 			nng_msg_free(m);
 		nng_aio_free(s->reqs[i].aio);
 	}
+	nt_pipeguard_free(s->guard);
 	pthread_cond_destroy(&s->cv);
 	pthread_mutex_destroy(&s->mu);
 	free(s->reqs);

@@ -8,6 +8,10 @@
 #define NT_RPC_SERVER_H
 
 #include "core/err.h"
+#include "net/connstats.h"
+
+#include <stddef.h>
+#include <stdint.h>
 
 typedef struct nt_rpc_server nt_rpc_server;
 typedef struct nt_rpc_req nt_rpc_req;
@@ -21,6 +25,32 @@ typedef void (*nt_rpc_handler)(void *arg, nt_rpc_req *req, const char *body, siz
  * ("request too large"), not dropped. */
 nt_err nt_rpc_server_start(const char *url, unsigned nctx, size_t max_msg, nt_rpc_handler h,
 			   void *arg, nt_rpc_server **out, nt_why *why) NT_MUST_CHECK;
+
+/* Limits on the clients' connections (nt_rpc_server_start_ex); a zero
+ * member means "no limit" for that member. */
+typedef struct {
+	unsigned max_conns;    /* connections beyond it are closed at once */
+	unsigned max_inflight; /* requests in flight on one connection; more closes it */
+	uint32_t idle_ms;      /* a connection with nothing in flight for this long is
+				* closed (a half-sent request never completes: covered) */
+	uint32_t send_ms;      /* a reply that cannot be queued in this time closes its
+				* connection (a client that does not read) */
+	uint64_t reply_budget; /* bytes of replies held at once; a larger reply past it
+				* is answered -32003 "busy" instead */
+} nt_rpc_limits;
+/* Replies up to this size are never shed by the reply budget. */
+#define NT_RPC_SHED_MIN (64u * 1024)
+
+/* As nt_rpc_server_start, with limits (NULL: none). The socket accepts
+ * requests up to 2 * max_msg so that a request over the limit is still
+ * answered -32004; a larger one closes the connection (nng allocates what
+ * a frame's header claims: this bounds what one connection can pin). */
+nt_err nt_rpc_server_start_ex(const char *url, unsigned nctx, size_t max_msg,
+			      const nt_rpc_limits *lim, nt_rpc_handler h, void *arg,
+			      nt_rpc_server **out, nt_why *why) NT_MUST_CHECK;
+
+/* Connection counters (any thread). */
+void nt_rpc_server_stats(nt_rpc_server *s, nt_conn_stats *out);
 
 /* Sends body as the reply and recycles the context. req is invalid after. */
 void nt_rpc_reply(nt_rpc_req *req, const char *body, size_t len);

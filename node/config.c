@@ -93,7 +93,8 @@ static nt_err parse_root(json_t *root, const char *home, nt_config *c, nt_why *w
 {
 	static const char *const top[] = {"moniker",  "rpc",	      "p2p",	   "peers",
 					  "key_file", "genesis_file", "data_dir",  "block",
-					  "mempool",  "rpc_contexts", "consensus", NULL};
+					  "mempool",  "rpc_contexts", "consensus", "net",
+					  NULL};
 	static const char *const blk[] = {"max_records", "max_bytes", "interval_ms", "heartbeat_s",
 					  NULL};
 	static const char *const mp[] = {"max_records", "max_bytes", NULL};
@@ -102,9 +103,13 @@ static nt_err parse_root(json_t *root, const char *home, nt_config *c, nt_why *w
 					 "timeout_precommit_ms", "timeout_precommit_delta_ms",
 					 "max_clock_skew_ms",	 NULL};
 	static const char *const pr[] = {"p2p", "rpc", NULL};
+	static const char *const nm[] = {"max_rpc_conns",	 "max_peer_conns",
+					 "rpc_idle_timeout_ms",	 "rpc_send_timeout_ms",
+					 "rpc_max_inflight",	 "rpc_reply_budget_bytes",
+					 "peer_auth_timeout_ms", NULL};
 	const char *moniker, *rpc, *p2p, *key, *gen, *data;
-	json_t *block = NULL, *mempool = NULL, *cons = NULL;
-	uint64_t u[7], to[7];
+	json_t *block = NULL, *mempool = NULL, *cons = NULL, *net = NULL;
+	uint64_t u[7], to[7], nv[7];
 	nt_err e;
 
 	if (!json_is_object(root))
@@ -121,7 +126,17 @@ static nt_err parse_root(json_t *root, const char *home, nt_config *c, nt_why *w
 			       "config.json: \"rpc\" must be a URL like tcp://127.0.0.1:7400");
 	if ((e = get_section(root, "block", &block, why)) != NT_OK ||
 	    (e = get_section(root, "mempool", &mempool, why)) != NT_OK ||
-	    (e = get_section(root, "consensus", &cons, why)) != NT_OK)
+	    (e = get_section(root, "consensus", &cons, why)) != NT_OK ||
+	    (e = get_section(root, "net", &net, why)) != NT_OK)
+		return e;
+	if ((e = get_uint(net, "net.", "max_rpc_conns", 0, 0, 1000000, &nv[0], why)) ||
+	    (e = get_uint(net, "net.", "max_peer_conns", 0, 0, 100000, &nv[1], why)) ||
+	    (e = get_uint(net, "net.", "rpc_idle_timeout_ms", 30000, 0, 3600000, &nv[2], why)) ||
+	    (e = get_uint(net, "net.", "rpc_send_timeout_ms", 10000, 0, 3600000, &nv[3], why)) ||
+	    (e = get_uint(net, "net.", "rpc_max_inflight", 16, 0, 4096, &nv[4], why)) ||
+	    (e = get_uint(net, "net.", "rpc_reply_budget_bytes", 64ull << 20, 0, 1ull << 40, &nv[5],
+			  why)) ||
+	    (e = get_uint(net, "net.", "peer_auth_timeout_ms", 5000, 0, 3600000, &nv[6], why)))
 		return e;
 	nt_cons_config cd;
 	nt_cons_config_default(&cd);
@@ -198,6 +213,8 @@ static nt_err parse_root(json_t *root, const char *home, nt_config *c, nt_why *w
 		warn_unknown(mempool, "mempool.", mp);
 	if (cons != NULL)
 		warn_unknown(cons, "consensus.", cs);
+	if (net != NULL)
+		warn_unknown(net, "net.", nm);
 	warn_unknown(root, "", top);
 
 	nt_config t = {0};
@@ -243,6 +260,13 @@ static nt_err parse_root(json_t *root, const char *home, nt_config *c, nt_why *w
 	t.timeout_precommit_ms = to[4];
 	t.timeout_precommit_delta_ms = to[5];
 	t.max_clock_skew_ms = to[6];
+	t.max_rpc_conns = (uint32_t)nv[0];
+	t.max_peer_conns = (uint32_t)nv[1];
+	t.rpc_idle_timeout_ms = (uint32_t)nv[2];
+	t.rpc_send_timeout_ms = (uint32_t)nv[3];
+	t.rpc_max_inflight = (uint32_t)nv[4];
+	t.rpc_reply_budget = nv[5];
+	t.peer_auth_timeout_ms = (uint32_t)nv[6];
 	*c = t;
 	return NT_OK;
 }

@@ -35,6 +35,12 @@ typedef struct {
 	uint64_t timeout_prevote_ms, timeout_prevote_delta_ms;
 	uint64_t timeout_precommit_ms, timeout_precommit_delta_ms;
 	uint64_t max_clock_skew_ms;
+	/* "net": connection limits (docs/CONFIG.md); 0 caps mean "derive
+	 * from the descriptor limit" (node/netguard.c) */
+	uint32_t max_rpc_conns, max_peer_conns;
+	uint32_t rpc_idle_timeout_ms, rpc_send_timeout_ms, rpc_max_inflight;
+	uint64_t rpc_reply_budget;
+	uint32_t peer_auth_timeout_ms;
 } nt_config;
 
 /* Parses config text; home (may be NULL: ".") anchors relative paths.

@@ -1,18 +1,45 @@
 #include "node/fsutil.h"
 
+#include "node/log.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
+
+int nt_fs_open(const char *path, int flags, mode_t mode)
+{
+	unsigned waited = 0, step = 5;
+	for (;;) {
+		int fd = open(path, flags, mode);
+		if (fd >= 0 || (errno != EMFILE && errno != ENFILE))
+			return fd;
+		int err = errno;
+		if (waited >= NT_FS_OPEN_WAIT_MS) {
+			nt_log(NT_LOG_ERROR, "cannot open %s: %s (waited %u ms for a descriptor)",
+			       path, strerror(err), waited);
+			errno = err;
+			return -1;
+		}
+		if (waited == 0)
+			nt_log(NT_LOG_WARN, "cannot open %s: %s; waiting for a descriptor", path,
+			       strerror(err));
+		struct timespec ts = {.tv_sec = 0, .tv_nsec = (long)step * 1000000L};
+		nanosleep(&ts, NULL);
+		waited += step;
+		step = step * 2 > 200 ? 200 : step * 2;
+	}
+}
 
 int nt_fs_open_parent(const char *path)
 {
 	const char *slash = strrchr(path, '/');
 	if (slash == NULL)
-		return open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		return nt_fs_open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
 	if (slash == path)
-		return open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		return nt_fs_open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
 	size_t n = (size_t)(slash - path);
 	char *dir = malloc(n + 1);
 	if (dir == NULL) {
@@ -21,7 +48,7 @@ int nt_fs_open_parent(const char *path)
 	}
 	memcpy(dir, path, n);
 	dir[n] = '\0';
-	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int fd = nt_fs_open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
 	int saved = errno;
 	free(dir);
 	errno = saved;

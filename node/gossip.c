@@ -152,6 +152,9 @@ static void on_signed(node *n, const uint8_t *msg, size_t len)
 	}
 	if (n->self >= 0 && sender == (uint16_t)n->self)
 		return; /* our own, echoed back by a peer: nothing to learn */
+	/* Signed by another validator: the connection is a peer's (a replay
+	 * passes too; see docs/OPERATIONS.md on what this does not stop). */
+	nt_peer_authentic();
 	peer_event *ev = calloc(1, sizeof *ev);
 	if (ev == NULL)
 		return;
@@ -295,8 +298,13 @@ nt_err nd_gossip_start(node *n, nt_why *why)
 		if (n->cfg.peer_rpc[i] != NULL)
 			rpcs[nr++] = n->cfg.peer_rpc[i];
 	}
-	nt_err e = nt_peer_start(n->cfg.p2p, dial, n->cfg.npeers, NT_PEERMSG_MAX, on_peer, n,
-				 &n->peer, why);
+	/* Only validators' nodes belong here: a connection that delivers no
+	 * signed message in time is closed (on_signed marks the good ones;
+	 * every node sends a signed STATUS each second). */
+	nt_peer_limits lim = {.max_conns = n->net.caps.peer_cap,
+			      .auth_ms = n->cfg.peer_auth_timeout_ms};
+	nt_err e = nt_peer_start_ex(n->cfg.p2p, dial, n->cfg.npeers, NT_PEERMSG_MAX, &lim, on_peer,
+				    n, &n->peer, why);
 	if (e == NT_OK && nr > 0)
 		e = nt_sync_start(rpcs, nr, on_sync, n, &n->sync, why);
 	free(dial);

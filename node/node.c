@@ -480,6 +480,7 @@ static char *status_extra(const node *n)
 		json_object_set_new(o, "records_regossiped",
 				    json_integer((json_int_t)n->regossiped));
 		json_object_set_new(o, "store_behind_sign_state", nd_guard_status(n));
+		nd_net_status((node *)n, o);
 	}
 	char *d = nd_gossip_dropped_json(n);
 	json_t *dj = d != NULL ? json_loads(d, 0, NULL) : NULL;
@@ -581,7 +582,7 @@ static uint64_t next_deadline(const node *n, uint64_t now)
 
 static void run_loop(node *n, const volatile sig_atomic_t *stop)
 {
-	while (!*stop && !n->fatal) {
+	while (!*stop && !n->fatal && !n->net.restart) {
 		drain_queue(n, next_deadline(n, nd_mono_ms()));
 		if (n->fatal)
 			break;
@@ -590,6 +591,7 @@ static void run_loop(node *n, const volatile sig_atomic_t *stop)
 		nd_gossip_regossip_tick(n, nd_mono_ms());
 		nd_waiters_settle(n, nd_mono_ms(), false);
 		nd_guard_tick(n, nd_mono_ms());
+		nd_net_tick(n, nd_mono_ms());
 	}
 }
 
@@ -658,6 +660,8 @@ static int open_all(node *n, const char *home, const nt_node_opts *opts)
 	else
 		snprintf(role, sizeof role, "observer (not among the %u validators)",
 			 (unsigned)n->genesis.vals.n);
+	if (nd_net_plan(n) != 0)
+		return 1;
 	nt_log(NT_LOG_INFO, "notaryd %s: chain %s, height %" PRIu64 ", tip %.16s, %s, key %s (%s)",
 	       NT_VERSION, n->genesis.chain_id, nt_ledger_height(n->ledger), th, role, pk,
 	       n->cfg.moniker);
@@ -670,8 +674,13 @@ static int open_all(node *n, const char *home, const nt_node_opts *opts)
 	if (n->fatal)
 		return 1;
 
-	if ((e = nt_rpc_server_start(n->cfg.rpc, n->cfg.rpc_contexts, NT_RPC_MAX_MSG, on_rpc, n,
-				     &n->srv, &why)) != NT_OK)
+	nt_rpc_limits lim = {.max_conns = n->net.caps.rpc_cap,
+			     .max_inflight = n->cfg.rpc_max_inflight,
+			     .idle_ms = n->cfg.rpc_idle_timeout_ms,
+			     .send_ms = n->cfg.rpc_send_timeout_ms,
+			     .reply_budget = n->cfg.rpc_reply_budget};
+	if ((e = nt_rpc_server_start_ex(n->cfg.rpc, n->cfg.rpc_contexts, NT_RPC_MAX_MSG, &lim,
+					on_rpc, n, &n->srv, &why)) != NT_OK)
 		return fail_start("cannot start the RPC server", &why, e);
 	nt_log(NT_LOG_INFO,
 	       "serving JSON-RPC on %s (%u contexts); blocks every %u ms or %u records", n->cfg.rpc,
@@ -786,7 +795,10 @@ int nt_node_run(const char *home, const nt_node_opts *opts, const volatile sig_a
 	if (rc == 0) {
 		run_loop(n, stop);
 		nt_log(NT_LOG_INFO, "%s",
-		       n->fatal ? "stopping after a fatal error" : "shutting down");
+		       n->fatal ? "stopping after a fatal error"
+		       : n->net.restart
+			   ? "shutting down to be restarted (connection clean-up wedged)"
+			   : "shutting down");
 	}
 	shutdown_node(n);
 	if (rc == 0 && !n->fatal)
@@ -794,6 +806,8 @@ int nt_node_run(const char *home, const nt_node_opts *opts, const volatile sig_a
 		       nt_ledger_height(n->ledger));
 	if (n->fatal)
 		rc = 1;
+	else if (rc == 0 && n->net.restart)
+		rc = NT_EXIT_RESTART;
 	free_all(n);
 	if (n->leak)
 		return rc; /* an abandoned transport may still lock n->q.mu */

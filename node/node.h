@@ -25,7 +25,10 @@ typedef struct {
 /* Runs the node of home until *stop becomes non-zero (a signal handler sets
  * it) or a fatal error. opts may be NULL. Returns the process exit code: 0
  * after a clean shutdown, 1 after a fatal error or a refusal to start
- * (logged with the reason). */
+ * (logged with the reason), NT_EXIT_RESTART after a clean stop because the
+ * node could not go on serving (nng's connection clean-up wedged:
+ * docs/OPERATIONS.md); restart it. */
+#define NT_EXIT_RESTART 75
 int nt_node_run(const char *home, const nt_node_opts *opts, const volatile sig_atomic_t *stop);
 
 /* notaryd --repair-sign-state H: with the node stopped, records in the

@@ -18,6 +18,7 @@
 #include "net/rpc_server.h"
 #include "node/config.h"
 #include "node/home_state.h"
+#include "node/netguard.h"
 #include "node/privval.h"
 #include "node/rpc.h"
 #include "node/sigcache.h"
@@ -209,6 +210,10 @@ typedef struct node {
 	uint8_t *txs;		 /* new records not yet gossiped: a TXS body */
 	size_t txs_len, txs_n;
 
+	/* descriptors and connections (netguard.c) */
+	nd_net_watch net;
+	uint64_t net_next_check; /* monotonic ms */
+
 	/* block cadence (consensus_host.c): records added since the running
 	 * height started, and whether the next height may start at once */
 	bool arrived;
@@ -259,6 +264,15 @@ int nd_guard_start(node *n, bool allow_store_behind);
 void nd_guard_tick(node *n, uint64_t now);
 /* The status member "store_behind_sign_state": null, or the heights. */
 struct json_t *nd_guard_status(const node *n);
+/* netguard.c */
+/* Raises the soft descriptor limit to the hard one and derives the
+ * connection caps (config or descriptor budget); 1 if the limit is too low. */
+int nd_net_plan(node *n);
+void nd_net_tick(node *n, uint64_t now); /* leak watchdog, about once a second */
+int nd_net_fds_open(void);		 /* descriptors open now, -1 unknown */
+/* Adds the connection and descriptor members of the status reply to o
+ * (a json_t object). */
+void nd_net_status(node *n, void *o);
 
 /* catchup.c */
 void nd_catchup_tick(node *n, uint64_t now);

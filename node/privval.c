@@ -210,7 +210,7 @@ static nt_err write_record(nt_privval *pv, const nt_cons_hrs *hrs, nt_why *why)
 {
 	uint8_t rec[NT_PRIVVAL_FILE_SIZE];
 	encode(hrs, rec);
-	int fd = open(pv->tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	int fd = nt_fs_open(pv->tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return nt_fail(why, NT_ERR_IO, "cannot create %s: %s", pv->tmp, strerror(errno));
 	ssize_t w;

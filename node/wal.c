@@ -126,7 +126,7 @@ static nt_err create_file(const char *path, const char *tmp, int dirfd, uint64_t
 {
 	uint8_t hdr[NT_WAL_HEADER_SIZE];
 	encode_header(height, hdr);
-	int fd = open(tmp, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	int fd = nt_fs_open(tmp, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return io_fail(why, "cannot create", tmp);
 	if (pwrite_all(fd, hdr, sizeof hdr, 0) != 0 || fdatasync(fd) != 0) {
@@ -346,7 +346,7 @@ nt_err nt_wal_open(const char *path, nt_wal **out, nt_wal_info *info, nt_why *wh
 		e = io_fail(why, "cannot open the directory of", path);
 		goto fail;
 	}
-	w->fd = open(path, O_RDWR | O_CLOEXEC);
+	w->fd = nt_fs_open(path, O_RDWR | O_CLOEXEC, 0);
 	if (w->fd < 0 && errno == ENOENT) {
 		if ((e = create_file(w->path, w->tmp, w->dirfd, 0, &w->fd, why)) != NT_OK)
 			goto fail;

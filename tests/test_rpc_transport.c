@@ -18,6 +18,7 @@
 /* ---- a server with an echo handler and a delayed-reply thread ---- */
 
 #define PARK_MAX 256
+#define BIG_REPLY (200u * 1024)
 
 typedef struct {
 	pthread_mutex_t mu;
@@ -47,6 +48,15 @@ static void echo_handler(void *arg, nt_rpc_req *req, const char *body, size_t le
 		return;
 	}
 	pthread_mutex_unlock(&st->mu);
+	if (strncmp(body, "big", 3) == 0) {
+		/* A large answer (the reply budget's subject). */
+		char *b = malloc(BIG_REPLY);
+		assert_non_null(b);
+		memset(b, 'b', BIG_REPLY);
+		nt_rpc_reply(req, b, BIG_REPLY);
+		free(b);
+		return;
+	}
 	nt_rpc_reply(req, body, len);
 }
 
@@ -78,7 +88,8 @@ typedef struct {
 	char url[64];
 } fixture;
 
-static void fixture_start(fixture *f, unsigned nctx, size_t max_msg, bool park)
+static void fixture_start_lim(fixture *f, unsigned nctx, size_t max_msg, bool park,
+			      const nt_rpc_limits *lim)
 {
 	memset(f, 0, sizeof *f);
 	pthread_mutex_init(&f->st.mu, NULL);
@@ -89,11 +100,16 @@ static void fixture_start(fixture *f, unsigned nctx, size_t max_msg, bool park)
 		unsigned port = 20000 + (unsigned)(tu_rand() % 40000);
 		snprintf(f->url, sizeof f->url, "tcp://127.0.0.1:%u", port);
 		nt_why why = {{0}};
-		if (nt_rpc_server_start(f->url, nctx, max_msg, echo_handler, &f->st, &f->srv,
-					&why) == NT_OK)
+		if (nt_rpc_server_start_ex(f->url, nctx, max_msg, lim, echo_handler, &f->st,
+					   &f->srv, &why) == NT_OK)
 			return;
 	}
 	fail_msg("no free port found");
+}
+
+static void fixture_start(fixture *f, unsigned nctx, size_t max_msg, bool park)
+{
+	fixture_start_lim(f, nctx, max_msg, park, NULL);
 }
 
 /* The replier thread is joined BEFORE the server stops: nt_rpc_reply must
@@ -205,14 +221,15 @@ static void test_oversized(void **state)
 	nt_why why = {{0}};
 	assert_int_equal(nt_rpc_client_open(f.url, &c, &why), NT_OK);
 
-	char *big = malloc(3001);
+	/* Over the limit, up to twice it, is answered -32004. */
+	char *big = malloc(1101);
 	assert_non_null(big);
-	memset(big, 'x', 3000);
-	big[3000] = '\0';
+	memset(big, 'x', 1100);
+	big[1100] = '\0';
 	char expect[200];
 	snprintf(expect, sizeof expect,
 		 "{\"jsonrpc\":\"2.0\",\"id\":null,\"error\":{\"code\":-32004,"
-		 "\"message\":\"request too large (3000 bytes, limit 1000)\"}}");
+		 "\"message\":\"request too large (1100 bytes, limit 1000)\"}}");
 	call_ok(c, big, expect);
 	/* Exactly at the limit is fine. */
 	big[1000] = '\0';
@@ -221,11 +238,12 @@ static void test_oversized(void **state)
 	unsigned handled = f.st.handled;
 	assert_int_equal(handled, 2); /* the oversized one never reached the handler */
 
-	/* Absurdly large: nng itself drops it; the caller times out, and the
-	 * server still serves others. */
+	/* Further over: nng drops the connection at the frame's header (it
+	 * would otherwise allocate the claimed size); the caller fails, and
+	 * the server still serves others. */
 	char *huge = malloc(10000);
 	assert_non_null(huge);
-	memset(huge, 'y', 10000);
+	memset(huge, 'y', 10000); /* > 2 x 1000 */
 	char *resp = NULL;
 	nt_err e = nt_rpc_client_call(c, huge, 10000, 300, &resp, NULL, &why);
 	assert_int_not_equal(e, NT_OK);
@@ -437,6 +455,106 @@ static void test_no_server(void **state)
 	nt_rpc_client_close(NULL);
 }
 
+/* ---- connection limits (nt_rpc_server_start_ex) ---- */
+
+static nt_conn_stats stats_of(fixture *f)
+{
+	nt_conn_stats st;
+	nt_rpc_server_stats(f->srv, &st);
+	return st;
+}
+
+/* Connections beyond max_conns are closed at once; those within it are
+ * served, and the server counts the refusals. */
+static void test_conn_cap(void **state)
+{
+	(void)state;
+	fixture f;
+	nt_rpc_limits lim = {.max_conns = 2};
+	fixture_start_lim(&f, 4, 1000, false, &lim);
+	nt_rpc_client *c[3] = {NULL, NULL, NULL};
+	nt_why why = {{0}};
+	for (int i = 0; i < 2; i++) {
+		assert_int_equal(nt_rpc_client_open(f.url, &c[i], &why), NT_OK);
+		call_ok(c[i], "hello", "hello");
+	}
+	assert_int_equal(stats_of(&f).open, 2);
+	assert_int_equal(nt_rpc_client_open(f.url, &c[2], &why), NT_OK);
+	char *resp = NULL;
+	assert_int_not_equal(nt_rpc_client_call(c[2], "x", 1, 500, &resp, NULL, &why), NT_OK);
+	assert_null(resp);
+	nt_conn_stats st = stats_of(&f);
+	assert_true(st.refused >= 1);
+	assert_int_equal(st.open, 2);
+	call_ok(c[0], "still", "still");
+	for (int i = 0; i < 3; i++)
+		nt_rpc_client_close(c[i]);
+	fixture_stop(&f);
+}
+
+/* A connection with nothing in flight is closed after idle_ms; one whose
+ * request is still being answered is not. */
+static void test_idle_closed(void **state)
+{
+	(void)state;
+	fixture f;
+	nt_rpc_limits lim = {.idle_ms = 200};
+	fixture_start_lim(&f, 4, 1000, true, &lim);
+	nt_rpc_client *c = NULL;
+	nt_why why = {{0}};
+	assert_int_equal(nt_rpc_client_open(f.url, &c, &why), NT_OK);
+	call_ok(c, "hello", "hello");
+	/* A parked request keeps its connection busy past the idle time. */
+	char *resp = NULL;
+	assert_int_equal(nt_rpc_client_call(c, "delay", 5, 700, &resp, NULL, &why), NT_ERR_TIMEOUT);
+	nt_conn_stats st = stats_of(&f);
+	assert_int_equal(st.idle_closed, 0);
+	nt_rpc_client_close(c);
+	/* Another connection left idle is closed. */
+	assert_int_equal(nt_rpc_client_open(f.url, &c, &why), NT_OK);
+	call_ok(c, "hello", "hello");
+	for (int i = 0; i < 50 && stats_of(&f).idle_closed == 0; i++)
+		usleep(20000);
+	assert_true(stats_of(&f).idle_closed >= 1);
+	nt_rpc_client_close(c);
+	fixture_stop(&f);
+}
+
+/* Replies held (queued, or the last one a connection took and may not
+ * have written) are bounded: a large reply past the budget is answered
+ * "busy" (-32003), small ones always pass. */
+static void test_reply_budget(void **state)
+{
+	(void)state;
+	fixture f;
+	nt_rpc_limits lim = {.reply_budget = BIG_REPLY + BIG_REPLY / 2};
+	fixture_start_lim(&f, 4, 1000, false, &lim);
+	nt_rpc_client *c = NULL;
+	nt_why why = {{0}};
+	assert_int_equal(nt_rpc_client_open(f.url, &c, &why), NT_OK);
+	char *resp = NULL;
+	size_t rl = 0;
+	assert_int_equal(nt_rpc_client_call(c, "big", 3, 5000, &resp, &rl, &why), NT_OK);
+	assert_int_equal(rl, BIG_REPLY);
+	free(resp);
+	assert_true(stats_of(&f).reply_bytes >= BIG_REPLY);
+	/* The first is still counted (nothing proves it was written), so a
+	 * second would pass the budget. */
+	resp = NULL;
+	assert_int_equal(nt_rpc_client_call(c, "big", 3, 5000, &resp, &rl, &why), NT_OK);
+	assert_non_null(strstr(resp, "-32003"));
+	free(resp);
+	assert_int_equal(stats_of(&f).shed, 1);
+	/* The busy answer replaced it as the pipe's last: room again. */
+	resp = NULL;
+	assert_int_equal(nt_rpc_client_call(c, "big", 3, 5000, &resp, &rl, &why), NT_OK);
+	assert_int_equal(rl, BIG_REPLY);
+	free(resp);
+	call_ok(c, "small", "small");
+	nt_rpc_client_close(c);
+	fixture_stop(&f);
+}
+
 int main(void)
 {
 	tu_seed();
@@ -449,6 +567,9 @@ int main(void)
 	    cmocka_unit_test(test_no_server),
 	    cmocka_unit_test(test_stop_answers_first),
 	    cmocka_unit_test(test_beyond_contexts_queued),
+	    cmocka_unit_test(test_conn_cap),
+	    cmocka_unit_test(test_idle_closed),
+	    cmocka_unit_test(test_reply_budget),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
