@@ -321,20 +321,18 @@ class TestHostilePeers(BftCase):
         wal = os.path.join(target.home, "consensus", "cs.wal")
         wal0 = os.path.getsize(wal)
         before = Cluster.dropped_total(c.dropped(target))
-        sent = 0
-        with nngwire.BusClient.from_url(target.p2p_url, timeout=5) as bus:
-            # Two forged votes a second for 8 s, for the next height and the
-            # one after, in the names of the other validators.
-            deadline = time.monotonic() + 8
-            while time.monotonic() < deadline:
+
+        # Two forged votes a second for 8 s, for the next height and the one
+        # after, in the names of the other validators.
+        def forged_votes():
+            while True:
                 for vtype in (1, 2):
                     idx = random.choice([0, 2, 3])
                     h = h0 + random.choice([1, 1, 2])
-                    vote = (struct.pack(">BBHQI", MSG_VOTE, vtype, idx, h, 0) + os.urandom(32) +
-                            struct.pack(">Q", int(time.time() * 1000)) + os.urandom(64))
-                    bus.send_frame(vote)
-                    sent += 1
+                    yield (struct.pack(">BBHQI", MSG_VOTE, vtype, idx, h, 0) + os.urandom(32) +
+                           struct.pack(">Q", int(time.time() * 1000)) + os.urandom(64))
                 time.sleep(0.5)
+        sent, _ = send_as_stranger(target.p2p_url, forged_votes(), 8)
         time.sleep(2.0)
         self.assertEqual(c.heights(), {nd.name: h0 for nd in c.nodes},
                          "forged votes made blocks (log of %s:\n%s)" %
@@ -342,7 +340,9 @@ class TestHostilePeers(BftCase):
         self.assertEqual(os.path.getsize(wal), wal0, "forged votes reached the WAL")
         self.assertNotIn("height %d round" % (h0 + 1), target.log_text(20000))
         after = Cluster.dropped_total(c.dropped(target))
-        self.assertGreaterEqual(after - before, sent, "not every forged vote was refused")
+        # (a frame written just before the node closed the connection is
+        # never read, so not all of them can be counted)
+        self.assertGreater(after - before, sent // 2, "forged votes were not refused and counted")
         # the network still works
         r = self.submit_ok(2)
         self.check_receipt(r.receipt, r.path)
@@ -360,12 +360,11 @@ class TestHostilePeers(BftCase):
         rss0 = rss_kib(target.pid)
         junk = junk_proposal(h0 + 1, proposer=(h0 + 1) % 4)
         self.assertGreater(len(junk), 15_000_000)
-        sent = 0
-        with nngwire.BusClient.from_url(target.p2p_url, timeout=10) as bus:
-            deadline = time.monotonic() + 6
-            while time.monotonic() < deadline:
-                bus.send_frame(junk)
-                sent += 1
+
+        def junk_stream():
+            while True:
+                yield junk
+        sent, conns = send_as_stranger(target.p2p_url, junk_stream(), 6)
         time.sleep(2.0)
         grew = os.path.getsize(wal) - wal0
         self.assertEqual(grew, 0, "%d junk proposals of %d bytes grew the WAL by %d bytes" %
@@ -374,10 +373,42 @@ class TestHostilePeers(BftCase):
         rss1 = rss_kib(target.pid)
         time.sleep(5.0)
         rss2 = rss_kib(target.pid)
-        sys.stderr.write("test_g: %d junk proposals of %.1f MiB; WAL +%d B; RSS %d -> %d -> %d KiB\n" %
-                         (sent, len(junk) / 1048576, grew, rss0, rss1, rss2))
+        sys.stderr.write("test_g: %d junk proposals of %.1f MiB over %d connections; WAL +%d B; "
+                         "RSS %d -> %d -> %d KiB\n" %
+                         (sent, len(junk) / 1048576, conns, grew, rss0, rss1, rss2))
+        # nothing of the junk is kept past its check: once the flood is over
+        # the node holds no more than a few of those messages
+        self.assertLess(rss2 - rss0, 4 * len(junk) // 1024,
+                        "RSS %d KiB before, %d KiB after" % (rss0, rss2))
         r = self.submit_ok(2)
         self.check_receipt(r.receipt, r.path)
+
+
+def send_as_stranger(url, frames, seconds):
+    """Sends frames to a p2p port for `seconds`, reconnecting whenever the
+    node closes the connection (it drops peers that never authenticate, and
+    an attacker simply comes back). Returns (frames sent, connections)."""
+    sent, conns, bus = 0, 0, None
+    deadline = time.monotonic() + seconds
+    try:
+        for f in frames:
+            if time.monotonic() >= deadline:
+                break
+            try:
+                if bus is None:
+                    bus = nngwire.BusClient.from_url(url, timeout=5)
+                    conns += 1
+                bus.send_frame(f)
+                sent += 1
+            except (OSError, nngwire.WireError):
+                if bus is not None:
+                    bus.close()
+                bus = None
+                time.sleep(0.05)
+    finally:
+        if bus is not None:
+            bus.close()
+    return sent, conns
 
 
 def rss_kib(pid):
