@@ -143,6 +143,23 @@ static void call_ok(nt_rpc_client *c, const char *msg, const char *expect)
 	free(resp);
 }
 
+/* Calls until it works (within about 5 s): right after the server closed a
+ * connection, nng dials again and a call may meet the reset one. */
+static void call_eventually(nt_rpc_client *c, const char *msg)
+{
+	for (int i = 0; i < 50; i++) {
+		char *resp = NULL;
+		nt_why why = {{0}};
+		if (nt_rpc_client_call(c, msg, strlen(msg), 500, &resp, NULL, &why) == NT_OK) {
+			assert_string_equal(resp, msg);
+			free(resp);
+			return;
+		}
+		usleep(100000);
+	}
+	fail_msg("no answer to %s within 5 s", msg);
+}
+
 static void test_echo(void **state)
 {
 	(void)state;
@@ -248,6 +265,10 @@ static void test_oversized(void **state)
 	nt_err e = nt_rpc_client_call(c, huge, 10000, 300, &resp, NULL, &why);
 	assert_int_not_equal(e, NT_OK);
 	assert_null(resp);
+	/* The same client goes on once nng has dialled again. Closing it only
+	 * after that matters under LeakSanitizer: nng 1.5.2 leaks a pipe whose
+	 * negotiation is cut short by nng_close (about 1 run in 10 here). */
+	call_eventually(c, "same client");
 	nt_rpc_client_close(c);
 	assert_int_equal(nt_rpc_client_open(f.url, &c, &why), NT_OK);
 	call_ok(c, "still here", "still here");
@@ -487,8 +508,13 @@ static void test_conn_cap(void **state)
 	assert_true(st.refused >= 1);
 	assert_int_equal(st.open, 2);
 	call_ok(c[0], "still", "still");
-	for (int i = 0; i < 3; i++)
-		nt_rpc_client_close(c[i]);
+	/* Room again: the refused client's next dial gets in. (Closing it
+	 * while it is still being refused would also race nng 1.5.2's leak of
+	 * a pipe whose negotiation nng_close cuts short.) */
+	nt_rpc_client_close(c[1]);
+	call_eventually(c[2], "in now");
+	nt_rpc_client_close(c[0]);
+	nt_rpc_client_close(c[2]);
 	fixture_stop(&f);
 }
 
@@ -516,6 +542,9 @@ static void test_idle_closed(void **state)
 	for (int i = 0; i < 50 && stats_of(&f).idle_closed == 0; i++)
 		usleep(20000);
 	assert_true(stats_of(&f).idle_closed >= 1);
+	/* nng dials again by itself (and is closed only once that is done,
+	 * see test_oversized) */
+	call_eventually(c, "back");
 	nt_rpc_client_close(c);
 	fixture_stop(&f);
 }
@@ -545,11 +574,18 @@ static void test_reply_budget(void **state)
 	assert_non_null(strstr(resp, "-32003"));
 	free(resp);
 	assert_int_equal(stats_of(&f).shed, 1);
-	/* The busy answer replaced it as the pipe's last: room again. */
-	resp = NULL;
-	assert_int_equal(nt_rpc_client_call(c, "big", 3, 5000, &resp, &rl, &why), NT_OK);
+	/* The busy answer replaced it as the pipe's last: room again, once
+	 * the server has seen that answer's send complete (on a loaded
+	 * machine the next request can arrive before that). */
+	rl = 0;
+	for (int i = 0; i < 100 && rl != BIG_REPLY; i++) {
+		resp = NULL;
+		assert_int_equal(nt_rpc_client_call(c, "big", 3, 5000, &resp, &rl, &why), NT_OK);
+		free(resp);
+		if (rl != BIG_REPLY)
+			usleep(20000);
+	}
 	assert_int_equal(rl, BIG_REPLY);
-	free(resp);
 	call_ok(c, "small", "small");
 	nt_rpc_client_close(c);
 	fixture_stop(&f);
