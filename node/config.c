@@ -4,6 +4,7 @@
 #include "core/consensus.h"
 #include "core/header.h"
 #include "core/record.h"
+#include "node/fsutil.h"
 #include "node/log.h"
 
 #include <errno.h>
@@ -11,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* Joins home and p unless p is absolute. */
 static char *home_path(const char *home, const char *p)
@@ -290,10 +292,17 @@ nt_err nt_config_load(const char *home, nt_config *out, nt_why *why)
 	char path[4096];
 	if (snprintf(path, sizeof path, "%s/config.json", home) >= (int)sizeof path)
 		return nt_fail(why, NT_ERR_ARG, "home directory path too long");
-	FILE *f = fopen(path, "rb");
-	if (f == NULL)
+	int fd = nt_fs_open_regular(path);
+	if (fd == -2)
+		return nt_fail(why, NT_ERR_IO, "%s is not a regular file", path);
+	if (fd < 0)
 		return nt_fail(why, errno == ENOENT ? NT_ERR_NOT_FOUND : NT_ERR_IO,
 			       "cannot open %s: %s", path, strerror(errno));
+	FILE *f = fdopen(fd, "rb");
+	if (f == NULL) {
+		close(fd);
+		return nt_fail(why, NT_ERR_NOMEM, "out of memory");
+	}
 	char *buf = malloc(NT_CONFIG_TEXT_MAX + 1);
 	if (buf == NULL) {
 		fclose(f);

@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -53,4 +54,24 @@ int nt_fs_open_parent(const char *path)
 	free(dir);
 	errno = saved;
 	return fd;
+}
+
+int nt_fs_open_regular(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	struct stat st;
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return -2;
+	}
+	return fd;
+}
+
+const char *nt_fs_hint(int err)
+{
+	if (err == ENOSPC || err == EDQUOT)
+		return " (the disk is full: free space on it, then restart the node)";
+	return "";
 }

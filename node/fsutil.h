@@ -18,4 +18,15 @@ int nt_fs_open_parent(const char *path);
 #define NT_FS_OPEN_WAIT_MS 2000
 int nt_fs_open(const char *path, int flags, mode_t mode);
 
+/* Opens path for reading only if it is a regular file: a FIFO would block
+ * the open and a device would be read to the size limit, where the
+ * operator needs a clear refusal. Returns the descriptor; -1 with errno
+ * set if it cannot be opened; -2 if it is not a regular file. */
+int nt_fs_open_regular(const char *path);
+
+/* What an operator should do about errno err, as text to append to an
+ * error message ("" when there is nothing to add): for a full disk or a
+ * quota, free space and restart. */
+const char *nt_fs_hint(int err);
+
 #endif

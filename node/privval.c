@@ -212,7 +212,8 @@ static nt_err write_record(nt_privval *pv, const nt_cons_hrs *hrs, nt_why *why)
 	encode(hrs, rec);
 	int fd = nt_fs_open(pv->tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (fd < 0)
-		return nt_fail(why, NT_ERR_IO, "cannot create %s: %s", pv->tmp, strerror(errno));
+		return nt_fail(why, NT_ERR_IO, "cannot create %s: %s%s", pv->tmp, strerror(errno),
+			       nt_fs_hint(errno));
 	ssize_t w;
 	do
 		w = write(fd, rec, sizeof rec);
@@ -222,7 +223,8 @@ static nt_err write_record(nt_privval *pv, const nt_cons_hrs *hrs, nt_why *why)
 	if (w != (ssize_t)sizeof rec || fdatasync(fd) != 0) {
 		if (w >= 0 && w != (ssize_t)sizeof rec)
 			errno = ENOSPC;
-		nt_err e = nt_fail(why, NT_ERR_IO, "cannot write %s: %s", pv->tmp, strerror(errno));
+		nt_err e = nt_fail(why, NT_ERR_IO, "cannot write %s: %s%s", pv->tmp, strerror(errno),
+				   nt_fs_hint(errno));
 		close(fd);
 		unlink(pv->tmp);
 		return e;

@@ -53,6 +53,16 @@ static int open_home(const char *home, home_view *v)
 	nt_seckey_pubkey(key, &pub);
 	nt_seckey_free(key);
 	v->self = nt_valset_index(&v->g.vals, &pub);
+	/* Opening a missing store would create an empty one: nothing to
+	 * check H against, and a new folder where the old one should be. */
+	struct stat st;
+	if (stat(v->cfg.data_dir, &st) != 0) {
+		nt_log(NT_LOG_ERROR,
+		       "--repair-sign-state: there is no store at %s (%s): restore it from the "
+		       "newest backup first; nothing was changed",
+		       v->cfg.data_dir, strerror(errno));
+		return 1;
+	}
 	if ((e = nt_kv_leveldb_open(v->cfg.data_dir, &v->kv, &why)) != NT_OK) {
 		if (strstr(why.msg, "lock") != NULL || strstr(why.msg, "LOCK") != NULL)
 			nt_log(NT_LOG_ERROR,

@@ -69,7 +69,8 @@ uint32_t nt_crc32c(uint32_t crc, const void *p, size_t n)
 
 static nt_err io_fail(nt_why *why, const char *what, const char *path)
 {
-	return nt_fail(why, NT_ERR_IO, "%s %s: %s", what, path, strerror(errno));
+	int err = errno;
+	return nt_fail(why, NT_ERR_IO, "%s %s: %s%s", what, path, strerror(err), nt_fs_hint(err));
 }
 
 static int pread_all(int fd, void *buf, size_t n, uint64_t off)

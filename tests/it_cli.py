@@ -446,6 +446,24 @@ class TestUsage(unittest.TestCase):
                     self.assertIn("not a regular file", p.stderr)
                     self.assertIn(special, p.stderr)
 
+    def test_config_not_a_regular_file(self):
+        # A home whose config.json is a FIFO: notaryd and notary audit say
+        # so at once instead of waiting for a writer.
+        home = os.path.join(self.tmp, "fifo-home")
+        p = run("init", "--home", home, "--chain-id", "fifo-net")
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        cfg = os.path.join(home, "config.json")
+        os.unlink(cfg)
+        os.mkfifo(cfg)
+        for args in ([NOTARYD, "--home", home], [NOTARY, "audit", "--home", home]):
+            with self.subTest(args[0]):
+                try:
+                    p = subprocess.run(args, capture_output=True, text=True, timeout=10)
+                except subprocess.TimeoutExpired:
+                    self.fail(f"{args}: still running after 10 s")
+                self.assertNotEqual(p.returncode, 0, p.stdout + p.stderr)
+                self.assertIn("not a regular file", p.stderr)
+
     def test_queries_usage(self):
         url = "tcp://127.0.0.1:1"
         self.assertEqual(run("find", "--node", url).returncode, 2)

@@ -187,6 +187,12 @@ class OneValidator(unittest.TestCase):
         p = notaryd(self.home, "--repair-sign-state", "2")
         self.assertEqual(p.returncode, 1, p.stderr)
         self.assertIn("store is empty", p.stderr)
+        # Nor without a store, and it does not make one.
+        self.rm("data")
+        p = notaryd(self.home, "--repair-sign-state", "2")
+        self.assertEqual(p.returncode, 1, p.stderr)
+        self.assertIn("there is no store at", p.stderr)
+        self.assertFalse(os.path.exists(os.path.join(self.home, "data")))
 
     def test_c_repair_sign_state(self):
         self.node.start()

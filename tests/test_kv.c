@@ -5,7 +5,6 @@
 #include "core/kv.h"
 
 #include <errno.h>
-#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -469,8 +468,7 @@ static void test_ldb_disk_full(void **state)
 {
 	(void)state;
 	char *dir = tu_tmpdir();
-	if (unshare(CLONE_NEWNS) != 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0 ||
-	    mount("tmpfs", dir, "tmpfs", 0, "size=1m") != 0) {
+	if (!tu_mount_tiny_fs(dir, "1m")) {
 		fprintf(stderr,
 			"test_ldb_disk_full: skipped: cannot mount a 1 MiB tmpfs here (%s)\n",
 			strerror(errno));

@@ -4,10 +4,12 @@
 
 #include "node/wal.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -593,6 +595,38 @@ static void test_timing(void **state)
 	nt_wal_close(w);
 }
 
+/* A full disk says so, with what to do (the store has its own test in
+ * test_kv.c). Runs in a private mount namespace on a 64 KiB tmpfs. */
+static void test_disk_full(void **state)
+{
+	(void)state;
+	char *dir = tu_tmpdir();
+	if (!tu_mount_tiny_fs(dir, "64k")) {
+		fprintf(stderr, "test_disk_full: skipped: cannot mount a tmpfs here (%s)\n",
+			strerror(errno));
+		tu_rmdir(dir);
+		free(dir);
+		skip();
+	}
+	char path[512];
+	snprintf(path, sizeof path, "%s/cs.wal", dir);
+	nt_wal *w = NULL;
+	nt_why why = {{0}};
+	assert_int_equal(nt_wal_open(path, &w, NULL, &why), NT_OK);
+	uint8_t chunk[4096];
+	memset(chunk, 0x5a, sizeof chunk);
+	nt_err e = NT_OK;
+	for (int i = 0; i < 64 && e == NT_OK; i++)
+		e = nt_wal_append(w, chunk, sizeof chunk, &why);
+	assert_int_equal(e, NT_ERR_IO);
+	assert_non_null(strstr(why.msg, "No space left on device"));
+	assert_non_null(strstr(why.msg, "the disk is full: free space on it"));
+	nt_wal_close(w);
+	umount(dir);
+	tu_rmdir(dir);
+	free(dir);
+}
+
 int main(void)
 {
 	tu_seed();
@@ -613,6 +647,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_replay_stops, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_bad_paths, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_timing, setup, teardown),
+	    cmocka_unit_test(test_disk_full),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

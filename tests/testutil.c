@@ -1,8 +1,10 @@
 #include "tests/testutil.h"
 
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <time.h>
 
 const char *tu_vectors_dir(void)
@@ -70,4 +72,12 @@ void tu_rmdir(const char *dir)
 	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
 	if (system(cmd) != 0)
 		fprintf(stderr, "warning: could not remove %s\n", dir);
+}
+
+bool tu_mount_tiny_fs(const char *dir, const char *size)
+{
+	char opts[64];
+	snprintf(opts, sizeof opts, "size=%s", size);
+	return unshare(CLONE_NEWNS) == 0 && mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) == 0 &&
+	       mount("tmpfs", dir, "tmpfs", 0, opts) == 0;
 }

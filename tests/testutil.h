@@ -4,6 +4,7 @@
 
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 /* cmocka.h needs the includes above first */
@@ -21,5 +22,9 @@ uint64_t tu_rand(void);
 /* A fresh temporary directory (removed by tu_rmdir). Caller frees. */
 char *tu_tmpdir(void);
 void tu_rmdir(const char *dir);
+/* Mounts a tmpfs of `size` (e.g. "1m") on dir in a private mount namespace
+ * of this process, for disk-full tests; false (errno set) where mounting
+ * is not allowed, and the caller skips. */
+bool tu_mount_tiny_fs(const char *dir, const char *size);
 
 #endif
