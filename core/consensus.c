@@ -159,13 +159,18 @@ static nt_err may_sign(nt_cons *e, uint8_t step, bool *ok)
 	return NT_OK;
 }
 
-static nt_err persist_signed(nt_cons *e, uint8_t step)
+/* PERSIST_SIGNED names the message it protects (a vote, or a proposal
+ * filled in once it is filed), so that a host logs that message with the
+ * sign-state without looking at the actions after it. */
+static nt_err persist_signed(nt_cons *e, uint8_t step, const nt_vote *v)
 {
 	nt_cons_action a = {.type = NT_CONS_PERSIST_SIGNED};
 	e->last_signed.height = e->height;
 	e->last_signed.round = e->round;
 	e->last_signed.step = step;
 	a.hrs = e->last_signed;
+	if (v != NULL)
+		a.vote = *v;
 	return cv_push(e, &a);
 }
 
@@ -228,7 +233,7 @@ static nt_err vote(nt_cons *e, uint8_t type, const nt_hash *hash)
 	err = nt_sign(e->key, &m, &v.sig);
 	if (err != NT_OK)
 		return err;
-	if ((err = persist_signed(e, step)) != NT_OK)
+	if ((err = persist_signed(e, step, &v)) != NT_OK)
 		return err;
 	nt_cons_action a = {.type = NT_CONS_BROADCAST_VOTE};
 	a.vote = v;
@@ -298,16 +303,18 @@ static nt_err start_round(nt_cons *e, uint32_t r)
 	nt_proposal_sighash(e->g.chain_id, p.height, p.round, p.valid_round, &p.block_hash, &m);
 	err = nt_sign(e->key, &m, &p.sig);
 	if (err == NT_OK)
-		err = persist_signed(e, NT_STEP_PROPOSE);
+		err = persist_signed(e, NT_STEP_PROPOSE, NULL);
 	if (err != NT_OK) {
 		cv_release(&p, borrowed);
 		return err;
 	}
+	size_t persist = e->nacts - 1;
 	/* line 19: broadcast <PROPOSAL, h_p, round_p, proposal, validRound_p> */
 	cv_prop *cp = NULL;
 	err = cv_file_proposal(e, &p, true, borrowed, &cp);
 	if (err != NT_OK)
 		return err == NT_ERR_EXISTS ? NT_OK : err;
+	e->acts[persist].proposal = &cp->p;
 	nt_cons_action a = {.type = NT_CONS_BROADCAST_PROPOSAL};
 	a.proposal = &cp->p;
 	return cv_push(e, &a);

@@ -69,7 +69,10 @@
  *   or below it in that lexicographic order. Before every BROADCAST_PROPOSAL
  *   or BROADCAST_VOTE of a new signature it emits PERSIST_SIGNED; the host
  *   MUST write it durably (fsync) before executing any later action, so that
- *   a vote or proposal never leaves before its sign-state is on disk. After a
+ *   a vote or proposal never leaves before its sign-state is on disk. The
+ *   action carries the message it protects (its vote, or its proposal), so
+ *   a host that logs its own messages with the sign-state needs no look at
+ *   the actions after it; nothing promises that the broadcast comes next. After a
  *   restart the host calls nt_cons_set_last_signed() with the persisted value
  *   before start_height: the engine then never signs again for a (h, r, step)
  *   it may already have signed; it just stays silent in that step. When a
@@ -200,7 +203,10 @@ typedef struct {
 } nt_cons_host;
 
 typedef enum {
-	NT_CONS_PERSIST_SIGNED = 1, /* hrs: fsync before any later action */
+	NT_CONS_PERSIST_SIGNED = 1, /* hrs: fsync before any later action; the
+				     * message signed: vote (step prevote or
+				     * precommit) or proposal (step propose;
+				     * NULL if it was ours already, on replay) */
 	NT_CONS_BROADCAST_PROPOSAL, /* proposal */
 	NT_CONS_BROADCAST_VOTE,	    /* vote */
 	NT_CONS_SCHEDULE_TIMEOUT,   /* hrs (the step that times out), delay_ms */

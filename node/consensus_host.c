@@ -183,11 +183,15 @@ static nt_err wal_reset(node *n, uint64_t h, nt_why *why)
 	return e;
 }
 
-/* Encodes the message of a broadcast action (malloc'd). */
+/* Encodes the message of a broadcast or PERSIST_SIGNED action (malloc'd). */
 static nt_err encode_action(const nt_cons_action *a, uint8_t **out, size_t *len)
 {
-	if (a->type == NT_CONS_BROADCAST_PROPOSAL)
+	if (a->type == NT_CONS_BROADCAST_PROPOSAL ||
+	    (a->type == NT_CONS_PERSIST_SIGNED && a->hrs.step == NT_STEP_PROPOSE)) {
+		if (a->proposal == NULL)
+			return NT_ERR_NOT_FOUND;
 		return nt_peermsg_proposal_encode(a->proposal, out, len);
+	}
 	uint8_t *b = malloc(NT_PEERMSG_VOTE_LEN);
 	if (b == NULL)
 		return NT_ERR_NOMEM;
@@ -195,6 +199,15 @@ static nt_err encode_action(const nt_cons_action *a, uint8_t **out, size_t *len)
 	*out = b;
 	*len = NT_PEERMSG_VOTE_LEN;
 	return NT_OK;
+}
+
+/* The (height, round, step) a broadcast action's signature is for. */
+static nt_cons_hrs signed_at(const nt_cons_action *a)
+{
+	if (a->type == NT_CONS_BROADCAST_PROPOSAL)
+		return (nt_cons_hrs){a->proposal->height, a->proposal->round, NT_STEP_PROPOSE};
+	return (nt_cons_hrs){a->vote.height, a->vote.round,
+			     a->vote.type == NT_VOTE_PREVOTE ? NT_STEP_PREVOTE : NT_STEP_PRECOMMIT};
 }
 
 /* ---- retransmission ---- */
@@ -369,6 +382,7 @@ static void exec_actions(node *n, nt_cons_actions acts)
 	/* a message already logged by its PERSIST_SIGNED */
 	uint8_t *pending = NULL;
 	size_t plen = 0;
+	nt_cons_hrs pending_hrs = {0};
 	bool dirty = false;
 	nt_cons_hrs hrs = {0};
 	for (size_t i = 0; i < acts.n && !n->fatal; i++) {
@@ -381,25 +395,31 @@ static void exec_actions(node *n, nt_cons_actions acts)
 				n->fatal = true;
 				break;
 			}
-			/* Log the message this signature belongs to (the next action)
-			 * so that it is synced with the sign-state. A new signature
-			 * is new input even while replaying (the log does not hold
-			 * it): a lock may rest on our own vote. */
-			if (i + 1 < acts.n && (acts.v[i + 1].type == NT_CONS_BROADCAST_PROPOSAL ||
-					       acts.v[i + 1].type == NT_CONS_BROADCAST_VOTE)) {
-				free(pending);
-				pending = NULL;
-				if (encode_action(&acts.v[i + 1], &pending, &plen) == NT_OK)
-					wal_append(n, pending, plen);
-			}
+			/* Log the message this signature belongs to (the action
+			 * carries it) so that it is synced with the sign-state. A
+			 * new signature is new input even while replaying (the log
+			 * does not hold it): a lock may rest on our own vote. Its
+			 * broadcast, later in this batch, sends the same bytes. */
+			free(pending);
+			pending = NULL;
+			pending_hrs = a->hrs;
+			if (encode_action(a, &pending, &plen) == NT_OK)
+				wal_append(n, pending, plen);
 			hrs = a->hrs;
 			dirty = true;
 			break;
 		case NT_CONS_BROADCAST_PROPOSAL:
 		case NT_CONS_BROADCAST_VOTE: {
-			uint8_t *msg = pending;
-			size_t len = plen;
-			pending = NULL;
+			/* the bytes its PERSIST_SIGNED logged, if this is that message */
+			nt_cons_hrs at = signed_at(a);
+			uint8_t *msg = NULL;
+			size_t len = 0;
+			if (pending != NULL && at.height == pending_hrs.height &&
+			    at.round == pending_hrs.round && at.step == pending_hrs.step) {
+				msg = pending;
+				len = plen;
+				pending = NULL;
+			}
 			if (msg == NULL) {
 				/* not a new signature (cannot happen today): log it anyway */
 				if (encode_action(a, &msg, &len) != NT_OK)

@@ -349,6 +349,20 @@ static uint64_t exec(net *w, node *d, nt_cons_actions acts)
 			/* strictly increasing: never two signatures for one step */
 			assert_true(hrs_cmp(&a->hrs, &d->persisted) > 0);
 			assert_non_null(d->key);
+			/* it carries the message it protects */
+			if (a->hrs.step == NT_STEP_PROPOSE) {
+				if (a->proposal != NULL) {
+					assert_int_equal(a->proposal->height, a->hrs.height);
+					assert_int_equal(a->proposal->round, a->hrs.round);
+				}
+			} else {
+				assert_int_equal(a->vote.height, a->hrs.height);
+				assert_int_equal(a->vote.round, a->hrs.round);
+				assert_int_equal(a->vote.type, a->hrs.step == NT_STEP_PREVOTE
+								   ? NT_VOTE_PREVOTE
+								   : NT_VOTE_PRECOMMIT);
+				assert_int_equal(a->vote.index, d->id);
+			}
 			d->persisted = a->hrs;
 			break;
 		case NT_CONS_BROADCAST_PROPOSAL: {

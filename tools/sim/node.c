@@ -231,9 +231,11 @@ static void on_commit(sim_node *d, const nt_block *b, const nt_commit *c)
 	sched(d, EV_START, s->commit_delay, c->height + 1, 0, 0);
 }
 
+/* The message of a broadcast or PERSIST_SIGNED action (malloc'd). */
 static void own_message(const nt_cons_action *a, uint8_t **msg, size_t *len)
 {
-	if (a->type == NT_CONS_BROADCAST_PROPOSAL) {
+	if (a->type == NT_CONS_BROADCAST_PROPOSAL ||
+	    (a->type == NT_CONS_PERSIST_SIGNED && a->hrs.step == NT_STEP_PROPOSE)) {
 		if (nt_peermsg_proposal_encode(a->proposal, msg, len) != NT_OK)
 			oom();
 		return;
@@ -285,16 +287,12 @@ void sim_node_exec(sim_node *d, nt_cons_actions acts)
 					 d->persisted.round, d->persisted.step);
 			d->persisted = a->hrs;
 			/* One sync: the sign-state, the WAL so far, and the signed
-			 * message the next action sends. */
-			if (i + 1 < acts.n && (acts.v[i + 1].type == NT_CONS_BROADCAST_VOTE ||
-					       acts.v[i + 1].type == NT_CONS_BROADCAST_PROPOSAL)) {
+			 * message the action carries (its broadcast comes later). */
+			if (a->hrs.step != NT_STEP_PROPOSE || a->proposal != NULL) {
 				uint8_t *msg;
 				size_t len;
-				own_message(&acts.v[i + 1], &msg, &len);
-				sim_wal_append(d,
-					       acts.v[i + 1].type == NT_CONS_BROADCAST_VOTE
-						   ? WAL_VOTE
-						   : WAL_PROPOSAL,
+				own_message(a, &msg, &len);
+				sim_wal_append(d, a->hrs.step == NT_STEP_PROPOSE ? WAL_PROPOSAL : WAL_VOTE,
 					       true, msg, len, a->hrs.height, a->hrs.round, 0);
 				free(msg);
 			}
