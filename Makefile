@@ -56,11 +56,11 @@ $(B)/notaryd: $(call obj,node/main.c) $(B)/libnotary.a
 $(B)/notary: $(call obj,$(TOOL_SRC)) $(B)/libnotary.a
 	$(CC) $(CFLAGS) -o $@ $^ $(LIBS)
 
-$(B)/tests/%: $(B)/obj/tests/%.o $(B)/obj/tests/testutil.o $(B)/libnotary.a
+$(B)/tests/%: $(B)/obj/tests/%.o $(B)/obj/tests/testutil.o $(B)/obj/tests/solo.o $(B)/libnotary.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $^ $(LIBS) -lcmocka
 
-$(B)/asan/tests/%: $(B)/asan/obj/tests/%.o $(B)/asan/obj/tests/testutil.o $(B)/asan/libnotary.a
+$(B)/asan/tests/%: $(B)/asan/obj/tests/%.o $(B)/asan/obj/tests/testutil.o $(B)/asan/obj/tests/solo.o $(B)/asan/libnotary.a
 	@mkdir -p $(dir $@)
 	$(CC) $(SANFLAGS) -o $@ $^ $(LIBS) -lcmocka
 

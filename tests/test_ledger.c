@@ -6,7 +6,7 @@
 #include "core/ledger.h"
 #include "core/receipt.h"
 #include "core/record.h"
-#include "core/solo.h"
+#include "tests/solo.h"
 #include "crypto/digest.h"
 
 #include <stdio.h>

@@ -7,7 +7,7 @@
 
 #include "core/ledger.h"
 #include "core/record.h"
-#include "core/solo.h"
+#include "tests/solo.h"
 #include "crypto/digest.h"
 #include "net/rpc_client.h"
 #include "net/rpc_server.h"

@@ -3,8 +3,8 @@
  * For n == 1 the proposer's own precommit is a quorum, so producing a block
  * is propose -> check -> sign precommit -> commit. The node does NOT use
  * this: it runs the consensus engine (core/consensus.h) for every network
- * size, n == 1 included. Tests and tools use it to build valid chains
- * quickly (ledger, sync and receipt tests). */
+ * size, n == 1 included. The unit tests use it to build valid chains
+ * quickly (ledger, sync and receipt tests), which is why it lives here. */
 #ifndef NT_SOLO_H
 #define NT_SOLO_H
 

@@ -1,6 +1,6 @@
 /* Block production for a one-validator network: the proposer's own
  * precommit is the whole quorum (floor(2*1/3) + 1 == 1). */
-#include "core/solo.h"
+#include "tests/solo.h"
 
 #include <string.h>
 
