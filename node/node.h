@@ -10,9 +10,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#ifndef NT_VERSION
-#define NT_VERSION "0.1.0"
-#endif
+#include "core/version.h"
 
 /* Start-up choices from the command line (zero: the defaults). */
 typedef struct {

@@ -15,6 +15,7 @@
 
 #include "core/err.h"
 #include "core/types.h"
+#include "core/version.h"
 
 enum {
 	NT_EXIT_OK = 0,	     /* done; for verify: the receipt is valid */
@@ -23,9 +24,6 @@ enum {
 	NT_EXIT_PENDING = 3, /* submitted but not committed within the timeout */
 };
 
-#ifndef NOTARY_VERSION
-#define NOTARY_VERSION "0.1.0"
-#endif
 
 #define NT_CLI_DEFAULT_NODE "tcp://127.0.0.1:7400"
 /* How long a call that does not wait for a block may take before we call

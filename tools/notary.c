@@ -64,7 +64,7 @@ int main(int argc, char **argv)
 	}
 	if (strcmp(name, "--version") == 0 || strcmp(name, "-V") == 0 ||
 	    strcmp(name, "version") == 0) {
-		printf("notary %s\n", NOTARY_VERSION);
+		printf("notary %s\n", NT_VERSION);
 		return NT_EXIT_OK;
 	}
 	for (size_t i = 0; i < NCOMMANDS; i++) {
