@@ -9,13 +9,12 @@
  *
  * Record ids are SHA-256 outputs, but a submitter can grind a nonce until
  * many ids land in one probe run. The table index therefore mixes the id
- * with a per-pool random key the submitter never sees. Iteration order never
+ * with a per-pool key the submitter never sees (random in a node). Iteration order never
  * depends on the table, so the key does not make the pool nondeterministic. */
 #include "core/mempool.h"
 
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 
 typedef struct entry {
 	struct entry *prev, *next; /* arrival order: head is the oldest */
@@ -88,9 +87,10 @@ static nt_err grow(nt_mempool *mp)
 	return NT_OK;
 }
 
-nt_err nt_mempool_new(size_t max_records, size_t max_bytes, nt_mempool **out)
+nt_err nt_mempool_new(size_t max_records, size_t max_bytes, const uint8_t key[NT_MEMPOOL_KEY_LEN],
+		      nt_mempool **out)
 {
-	if (out == NULL || max_records == 0 || max_bytes == 0)
+	if (out == NULL || key == NULL || max_records == 0 || max_bytes == 0)
 		return NT_ERR_ARG;
 	nt_mempool *mp = calloc(1, sizeof *mp);
 	if (mp == NULL)
@@ -101,10 +101,8 @@ nt_err nt_mempool_new(size_t max_records, size_t max_bytes, nt_mempool **out)
 		free(mp);
 		return NT_ERR_NOMEM;
 	}
-	/* Without a random key the table still works, only less robustly
-	 * against crafted ids; the address adds a little entropy from ASLR. */
-	if (getrandom(mp->key, sizeof mp->key, GRND_NONBLOCK) != (ssize_t)sizeof mp->key)
-		mp->key[0] = (uint64_t)(uintptr_t)mp;
+	_Static_assert(sizeof mp->key == NT_MEMPOOL_KEY_LEN, "mempool key size");
+	memcpy(mp->key, key, sizeof mp->key);
 	mp->max_records = max_records;
 	mp->max_bytes = max_bytes;
 	*out = mp;

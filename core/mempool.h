@@ -12,7 +12,13 @@
 
 typedef struct nt_mempool nt_mempool;
 
-nt_err nt_mempool_new(size_t max_records, size_t max_bytes, nt_mempool **out) NT_MUST_CHECK;
+/* key seeds the pool's hash table (NT_MEMPOOL_KEY_LEN bytes): secret and
+ * random in a node, so that nobody can craft record ids that collide in
+ * it; any fixed bytes in tests and the simulator (iteration order never
+ * depends on it). The caller supplies it: core/ has no entropy source. */
+#define NT_MEMPOOL_KEY_LEN 32
+nt_err nt_mempool_new(size_t max_records, size_t max_bytes,
+		      const uint8_t key[NT_MEMPOOL_KEY_LEN], nt_mempool **out) NT_MUST_CHECK;
 void nt_mempool_free(nt_mempool *mp);
 
 /* Copies the record in. NT_ERR_EXISTS if id is already pending,

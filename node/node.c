@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <time.h>
 
 /* The loop wakes at least this often to notice the stop flag. */
@@ -629,8 +630,15 @@ static int open_all(node *n, const char *home, const nt_node_opts *opts)
 	}
 	if ((e = nt_ledger_open(n->kv, &n->genesis, &n->ledger, &why)) != NT_OK)
 		return fail_start("cannot open the ledger", &why, e);
-	if ((e = nt_mempool_new(n->cfg.mempool_max_records, n->cfg.mempool_max_bytes, &n->mp)) !=
-	    NT_OK)
+	/* A secret key for the mempool's table: nobody can craft record ids
+	 * that pile up in one slot of it. */
+	uint8_t mpkey[NT_MEMPOOL_KEY_LEN];
+	if (getrandom(mpkey, sizeof mpkey, 0) != (ssize_t)sizeof mpkey)
+		return fail_start("cannot create the mempool",
+				  &(nt_why){.msg = "the system gave no random bytes (getrandom)"},
+				  NT_ERR_IO);
+	if ((e = nt_mempool_new(n->cfg.mempool_max_records, n->cfg.mempool_max_bytes, mpkey,
+				&n->mp)) != NT_OK)
 		return fail_start("cannot create the mempool", &why, e);
 
 	size_t br = n->cfg.block_max_records, qc = n->cfg.rpc_contexts;

@@ -7,6 +7,9 @@
 
 /* Ids that differ only in their last bytes: a table that hashed a prefix
  * would put them all in one bucket. */
+/* any fixed bytes: iteration order never depends on the key */
+static const uint8_t KEY[NT_MEMPOOL_KEY_LEN] = {1, 2, 3};
+
 static nt_hash id_of(uint64_t n)
 {
 	nt_hash h;
@@ -26,7 +29,7 @@ static void fill_rec(uint64_t n, uint8_t *buf, size_t len)
 static nt_mempool *new_pool(size_t max_records, size_t max_bytes)
 {
 	nt_mempool *mp = NULL;
-	assert_int_equal(nt_mempool_new(max_records, max_bytes, &mp), NT_OK);
+	assert_int_equal(nt_mempool_new(max_records, max_bytes, KEY, &mp), NT_OK);
 	assert_non_null(mp);
 	return mp;
 }
@@ -44,9 +47,10 @@ static void test_new_and_args(void **state)
 {
 	(void)state;
 	nt_mempool *mp = (nt_mempool *)0x1;
-	assert_int_equal(nt_mempool_new(0, 100, &mp), NT_ERR_ARG);
-	assert_int_equal(nt_mempool_new(10, 0, &mp), NT_ERR_ARG);
-	assert_int_equal(nt_mempool_new(10, 100, NULL), NT_ERR_ARG);
+	assert_int_equal(nt_mempool_new(0, 100, KEY, &mp), NT_ERR_ARG);
+	assert_int_equal(nt_mempool_new(10, 0, KEY, &mp), NT_ERR_ARG);
+	assert_int_equal(nt_mempool_new(10, 100, KEY, NULL), NT_ERR_ARG);
+	assert_int_equal(nt_mempool_new(10, 100, NULL, &mp), NT_ERR_ARG);
 	assert_ptr_equal(mp, (nt_mempool *)0x1);
 	nt_mempool_free(NULL);
 

@@ -704,7 +704,9 @@ static void open_volatile(sim_node *d)
 		sim_fail(d->s, "durability", "node %d cannot open its store: %s", d->id, why.msg);
 		return;
 	}
-	if (nt_mempool_new(10000, 16u << 20, &d->mp) != NT_OK)
+	/* a fixed key: the simulator replays byte for byte */
+	static const uint8_t mpkey[NT_MEMPOOL_KEY_LEN] = {0x5e, 0xed};
+	if (nt_mempool_new(10000, 16u << 20, mpkey, &d->mp) != NT_OK)
 		oom();
 	engine_new(d);
 }
