@@ -1,10 +1,11 @@
-/* Micro-benchmarks of core/ and crypto/ hot spots (docs/PERFORMANCE.md):
- * the SHA-256 entry points, receipts of one block, and checking plus
- * appending a large block. Not a test: `make micro` builds
+/* Micro-benchmarks of hot spots (docs/PERFORMANCE.md): the SHA-256 entry
+ * points, receipts of one block, checking plus appending a large block, and
+ * what the node's durable writes cost on this disk (a WAL append + sync, a
+ * WAL reset, a sign-state save). Not a test: `make micro` builds
  * build/bench-micro, which prints ns per operation (best of several
  * rounds, so a busy shared machine shows less noise).
  *
- *   bench-micro [--only sha|receipt|block] [--records N] [--rounds R] [--iters I]
+ *   bench-micro [--only sha|receipt|block|durable] [--records N] [--rounds R] [--iters I]
  *
  * --only block --rounds 1 is the run to profile under callgrind. */
 #include "core/ledger.h"
@@ -12,12 +13,15 @@
 #include "core/record.h"
 #include "crypto/digest.h"
 #include "crypto/keys.h"
+#include "node/privval.h"
+#include "node/wal.h"
 
 #include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #define T0 1790000000000ULL
 
@@ -370,6 +374,69 @@ static void bench_receipt(const world *w)
 	nt_kv_close(kv);
 }
 
+/* The node's durable writes, on the disk of $TMPDIR (or /tmp): they bound
+ * how fast one validator can sign (one WAL sync and one sign-state save
+ * per batch of signatures). */
+static void bench_durable(void)
+{
+	const char *base = getenv("TMPDIR") != NULL ? getenv("TMPDIR") : "/tmp";
+	char dir[512], path[600];
+	snprintf(dir, sizeof dir, "%s/bench-micro-XXXXXX", base);
+	if (mkdtemp(dir) == NULL) {
+		perror("bench-micro: mkdtemp");
+		exit(1);
+	}
+	nt_why why = {{0}};
+	nt_err e;
+	nt_wal *w = NULL;
+	snprintf(path, sizeof path, "%s/cs.wal", dir);
+	if ((e = nt_wal_open(path, &w, NULL, &why)) != NT_OK)
+		die("WAL open", e, &why);
+	uint8_t vote[200];
+	memset(vote, 0xab, sizeof vote);
+	enum { N = 50 };
+	double best_sync = 1e18, best_reset = 1e18, best_save = 1e18;
+	for (int r = 0; r < rounds; r++) {
+		double t0 = now_ns();
+		for (int i = 0; i < N; i++)
+			if ((e = nt_wal_append(w, vote, sizeof vote, &why)) != NT_OK ||
+			    (e = nt_wal_sync(w, &why)) != NT_OK)
+				die("WAL append+sync", e, &why);
+		double d = (now_ns() - t0) / N;
+		best_sync = d < best_sync ? d : best_sync;
+		t0 = now_ns();
+		for (int i = 0; i < 10; i++)
+			if ((e = nt_wal_reset(w, (uint64_t)(r * 10 + i) + 1, &why)) != NT_OK)
+				die("WAL reset", e, &why);
+		d = (now_ns() - t0) / 10;
+		best_reset = d < best_reset ? d : best_reset;
+	}
+	nt_wal_close(w);
+	unlink(path);
+	nt_privval *pv = NULL;
+	snprintf(path, sizeof path, "%s/sign_state", dir);
+	if ((e = nt_privval_open(path, &pv, &why)) != NT_OK)
+		die("sign-state open", e, &why);
+	uint64_t h = 0;
+	for (int r = 0; r < rounds; r++) {
+		double t0 = now_ns();
+		for (int i = 0; i < N; i++) {
+			nt_cons_hrs v = {.height = ++h, .round = 0, .step = NT_STEP_PREVOTE};
+			if ((e = nt_privval_save(pv, &v, &why)) != NT_OK)
+				die("sign-state save", e, &why);
+		}
+		double d = (now_ns() - t0) / N;
+		best_save = d < best_save ? d : best_save;
+	}
+	nt_privval_free(pv);
+	unlink(path);
+	rmdir(dir);
+	printf("durable writes on %s (best of %d rounds of %d):\n", base, rounds, N);
+	printf("  WAL append + sync (200 B)  %10.0f ns\n", best_sync);
+	printf("  WAL reset                  %10.0f ns\n", best_reset);
+	printf("  sign-state save            %10.0f ns\n", best_save);
+}
+
 int main(int argc, char **argv)
 {
 	const char *only = NULL;
@@ -385,7 +452,7 @@ int main(int argc, char **argv)
 			iters = atol(argv[++i]);
 		else {
 			fprintf(stderr,
-				"usage: bench-micro [--only sha|receipt|block] [--records N] "
+				"usage: bench-micro [--only sha|receipt|block|durable] [--records N] "
 				"[--rounds R] [--iters I]\n");
 			return 2;
 		}
@@ -396,7 +463,9 @@ int main(int argc, char **argv)
 	}
 	if (only == NULL || strcmp(only, "sha") == 0)
 		bench_sha();
-	if (only != NULL && strcmp(only, "sha") == 0)
+	if (only == NULL || strcmp(only, "durable") == 0)
+		bench_durable();
+	if (only != NULL && (strcmp(only, "sha") == 0 || strcmp(only, "durable") == 0))
 		return 0;
 	/* A node's heap is warm: keep freed memory instead of returning it to
 	 * the kernel, so each round does not pay page faults afresh (on this

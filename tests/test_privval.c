@@ -326,33 +326,6 @@ static void test_bad_paths(void **state)
 	assert_int_equal(nt_privval_load(NULL, &got, &why), NT_ERR_ARG);
 }
 
-static double now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
-/* Prints what one durable save costs here (no assertion on speed). */
-static void test_timing(void **state)
-{
-	fix *f = *state;
-	nt_privval *pv = NULL;
-	assert_int_equal(nt_privval_open(f->path, &pv, NULL), NT_OK);
-	enum { N = 50 };
-	double t0 = now_ms(), worst = 0;
-	for (int i = 0; i < N; i++) {
-		nt_cons_hrs v = hrs((uint64_t)i + 1, 0, 2);
-		double a = now_ms();
-		assert_int_equal(nt_privval_save(pv, &v, NULL), NT_OK);
-		double d = now_ms() - a;
-		worst = d > worst ? d : worst;
-	}
-	printf("# privval: save %.3f ms mean (%.3f max) over %d saves\n", (now_ms() - t0) / N,
-	       worst, N);
-	nt_privval_free(pv);
-}
-
 int main(void)
 {
 	tu_seed();
@@ -365,7 +338,6 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_stale_tmp, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_repair, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_bad_paths, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_timing, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

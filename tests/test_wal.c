@@ -560,41 +560,6 @@ static void test_bad_paths(void **state)
 	assert_null(w);
 }
 
-static double now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
-/* Not an assertion on speed (machines differ): prints what a sync and a
- * reset cost here, for the report and for sizing batches. */
-static void test_timing(void **state)
-{
-	fix *f = *state;
-	nt_wal *w = NULL;
-	assert_int_equal(nt_wal_open(f->path, &w, NULL, NULL), NT_OK);
-	uint8_t vote[200];
-	memset(vote, 0xab, sizeof vote);
-	enum { N = 50 };
-	double t0 = now_ms(), worst = 0;
-	for (int i = 0; i < N; i++) {
-		double a = now_ms();
-		assert_int_equal(nt_wal_append(w, vote, sizeof vote, NULL), NT_OK);
-		assert_int_equal(nt_wal_sync(w, NULL), NT_OK);
-		double d = now_ms() - a;
-		worst = d > worst ? d : worst;
-	}
-	double sync_ms = (now_ms() - t0) / N;
-	t0 = now_ms();
-	for (int i = 0; i < 10; i++)
-		assert_int_equal(nt_wal_reset(w, (uint64_t)i + 1, NULL), NT_OK);
-	double reset_ms = (now_ms() - t0) / 10;
-	printf("# wal: append+sync of a 200-byte entry %.3f ms mean (%.3f max), reset %.3f ms\n",
-	       sync_ms, worst, reset_ms);
-	nt_wal_close(w);
-}
-
 /* A full disk says so, with what to do (the store has its own test in
  * test_kv.c). Runs in a private mount namespace on a 64 KiB tmpfs. */
 static void test_disk_full(void **state)
@@ -646,7 +611,6 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_reset, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_replay_stops, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_bad_paths, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_timing, setup, teardown),
 	    cmocka_unit_test(test_disk_full),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
