@@ -1,6 +1,7 @@
 # notary: evidence-notarization ledger.
 #   make          build build/notaryd and build/notary (installs missing packages)
 #   make test     unit tests (plain and ASan+UBSan builds) and process tests
+#   make check    the fast tier: plain unit tests and fuzz corpora (seconds)
 #   make run      start a one-validator ledger on tcp://127.0.0.1:7400
 #   make fuzz     libFuzzer run of every decoder (clang; FUZZ_SECONDS each, default 60)
 
@@ -25,7 +26,7 @@ aobj     = $(patsubst %.c,$(B)/asan/obj/%.o,$(1))
 
 DEPS_OK  = $(B)/.deps-ok
 
-.PHONY: all test unit run deps clean format fuzz fuzz-build sim sim-long bench micro
+.PHONY: all test check unit run deps clean format fuzz fuzz-build sim sim-long bench micro
 all: $(B)/notaryd $(B)/notary
 
 $(DEPS_OK): tools/install-deps.sh
@@ -152,6 +153,11 @@ micro: $(B)/bench-micro
 # The test runner prints one summary line "N passed, N failed".
 test: all unit $(B)/notary-sim $(B)/notary-bench
 	@python3 tests/run.py --build $(B)
+
+# The fast tier, for every edit: plain unit tests and the fuzz corpora
+# (seconds once built); make test runs everything.
+check: $(TESTS) $(FUZZ_ASAN)
+	@python3 tests/run.py --build $(B) --fast
 
 run: all
 	@B=$(B) sh tools/dev-run.sh

@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Runs every test of the project and prints one summary line.
+"""Runs every test of the project and prints one summary line (--fast: the
+quick tier of `make check`, plain unit tests and fuzz corpora only).
 
 Unit tests: each build/tests/test_* (cmocka) and its ASan+UBSan twin in
 build/asan/tests/. Fuzz corpora: each build/asan/fuzz/fuzz_<target> (gcc,
@@ -91,6 +92,9 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--build", default="build")
     ap.add_argument("--only", help="run only tests whose path contains this")
+    ap.add_argument("--fast", action="store_true",
+                    help="the fast tier (make check): plain unit tests and the fuzz corpora, "
+                         "no sanitizer unit tests, no process tests")
     args = ap.parse_args()
     build = os.path.join(ROOT, args.build)
     env = dict(os.environ)
@@ -100,7 +104,10 @@ def main():
     env.setdefault("UBSAN_OPTIONS", "print_stacktrace=1:halt_on_error=1")
 
     jobs = []
-    for d in (os.path.join(build, "tests"), os.path.join(build, "asan", "tests")):
+    unit_dirs = [os.path.join(build, "tests")]
+    if not args.fast:
+        unit_dirs.append(os.path.join(build, "asan", "tests"))
+    for d in unit_dirs:
         if os.path.isdir(d):
             for name in sorted(os.listdir(d)):
                 if name.startswith("test_"):
@@ -110,7 +117,7 @@ def main():
         for name in sorted(os.listdir(fuzz_dir)):
             if name.startswith("fuzz_"):
                 jobs.append((run_fuzz_corpus, os.path.join(fuzz_dir, name)))
-    for name in sorted(os.listdir(HERE)):
+    for name in sorted(os.listdir(HERE)) if not args.fast else []:
         if name.startswith("it_") and name.endswith(".py"):
             jobs.append((run_unittest, os.path.join(HERE, name)))
     if args.only:
