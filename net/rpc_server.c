@@ -17,6 +17,7 @@
  * has been seen to hang with many contexts mid-send; after the deadline
  * the server is abandoned (leaked) instead of blocking the process. */
 #include "net/rpc_server.h"
+#include "net/rpc_codes.h"
 
 #include "net/pipeguard.h"
 
@@ -58,6 +59,8 @@ struct nt_rpc_server {
 	nt_rpc_req *reqs;
 	unsigned nreqs;
 	size_t max_msg;
+	char busy_body[160]; /* -32003, when the reply budget is spent */
+	size_t busy_len;
 	nt_rpc_limits lim;
 	nt_pipeguard *guard;
 	nt_rpc_handler handler;
@@ -98,9 +101,15 @@ static void arm_recv(nt_rpc_req *r)
 	}
 }
 
-static const char busy_body[] = "{\"jsonrpc\":\"2.0\",\"id\":null,\"error\":{\"code\":-32003,"
-				"\"message\":\"node is busy (too many large replies pending); "
-				"retry later\"}}";
+/* The transport's own answers (net/rpc_codes.h); the node builds every
+ * other reply. */
+#define RPC_ERROR_FMT "{\"jsonrpc\":\"2.0\",\"id\":null,\"error\":{\"code\":%d,\"message\":\"%s\"}}"
+
+static size_t error_body(char *buf, size_t cap, int code, const char *msg)
+{
+	int n = snprintf(buf, cap, RPC_ERROR_FMT, code, msg);
+	return n < 0 ? 0 : (size_t)n < cap ? (size_t)n : cap - 1;
+}
 
 /* Sends body on r's context. On allocation failure the request cannot be
  * answered; re-arming keeps the context usable and the client times out. */
@@ -110,8 +119,8 @@ static void send_body(nt_rpc_req *r, const char *body, size_t len)
 	r->reply_counted = false;
 	if (r->counted) {
 		if (!nt_pipeguard_reply_begin(s->guard, r->pipe, len)) {
-			body = busy_body;
-			len = sizeof busy_body - 1;
+			body = s->busy_body;
+			len = s->busy_len;
 			r->reply_counted = nt_pipeguard_reply_begin(s->guard, r->pipe, len);
 		} else {
 			r->reply_counted = true;
@@ -156,22 +165,20 @@ static void on_request(nt_rpc_req *r)
 		r->counted = true;
 	}
 	if (len > s->max_msg) {
-		char err[200];
-		int n = snprintf(err, sizeof err,
-				 "{\"jsonrpc\":\"2.0\",\"id\":null,\"error\":{\"code\":-32004,"
-				 "\"message\":\"request too large (%zu bytes, limit %zu)\"}}",
-				 len, s->max_msg);
+		char msg[100], err[200];
+		snprintf(msg, sizeof msg, "request too large (%zu bytes, limit %zu)", len,
+			 s->max_msg);
+		size_t n = error_body(err, sizeof err, NT_RPC_E_TOO_LARGE, msg);
 		nng_msg_free(m);
-		send_body(r, err, (size_t)n);
+		send_body(r, err, n);
 		return;
 	}
 	char *body = malloc(len + 1);
 	if (body == NULL) {
 		nng_msg_free(m);
-		static const char oom[] =
-		    "{\"jsonrpc\":\"2.0\",\"id\":null,\"error\":{\"code\":-32603,"
-		    "\"message\":\"out of memory\"}}";
-		send_body(r, oom, sizeof oom - 1);
+		char err[120];
+		size_t n = error_body(err, sizeof err, NT_RPC_E_INTERNAL, "out of memory");
+		send_body(r, err, n);
 		return;
 	}
 	memcpy(body, nng_msg_body(m), len);
@@ -269,6 +276,8 @@ nt_err nt_rpc_server_start_ex(const char *url, unsigned nctx, size_t max_msg,
 	pthread_cond_init(&s->cv, &ca);
 	pthread_condattr_destroy(&ca);
 	s->max_msg = max_msg;
+	s->busy_len = error_body(s->busy_body, sizeof s->busy_body, NT_RPC_E_BUSY,
+				 "node is busy (too many large replies pending); retry later");
 	if (lim != NULL)
 		s->lim = *lim;
 	s->handler = h;

@@ -27,7 +27,6 @@
 /* The loop wakes at least this often to notice the stop flag. */
 #define TICK_MS 100
 /* JSON-RPC error: submit to an observer. */
-#define NT_RPC_E_OBSERVER (-32006)
 
 static uint64_t clock_ms(clockid_t id)
 {

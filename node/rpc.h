@@ -14,6 +14,7 @@
 #include "core/mempool.h"
 #include "core/record.h"
 #include "core/types.h"
+#include "net/rpc_codes.h"
 
 #include <stdarg.h>
 
@@ -26,18 +27,6 @@
 #define NT_RPC_SYNC_DEFAULT 20
 #define NT_RPC_SYNC_REPLY_MAX (4u * 1024 * 1024)
 
-enum {
-	NT_RPC_E_PARSE = -32700,
-	NT_RPC_E_REQUEST = -32600,
-	NT_RPC_E_METHOD = -32601,
-	NT_RPC_E_PARAMS = -32602,
-	NT_RPC_E_INTERNAL = -32603,
-	NT_RPC_E_NOT_FOUND = -32001,
-	NT_RPC_E_RECORD = -32002,
-	NT_RPC_E_BUSY = -32003,
-	NT_RPC_E_TOO_LARGE = -32004,
-	NT_RPC_E_STORAGE = -32005,
-};
 
 typedef enum {
 	NT_RPC_SUBMIT,

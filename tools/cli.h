@@ -16,6 +16,7 @@
 #include "core/err.h"
 #include "core/types.h"
 #include "core/version.h"
+#include "net/rpc_codes.h"
 
 enum {
 	NT_EXIT_OK = 0,	     /* done; for verify: the receipt is valid */
@@ -154,10 +155,7 @@ typedef struct {
 	char message[512];
 } nt_rpc_status;
 
-/* JSON-RPC error codes used by the CLI (docs/RPC.md). */
-#define NT_RPC_NOT_FOUND (-32001)
-#define NT_RPC_INVALID_RECORD (-32002)
-#define NT_RPC_BUSY (-32003)
+/* The JSON-RPC error codes: net/rpc_codes.h (docs/RPC.md). */
 
 nt_err nt_cli_rpc_open(const char *url, nt_cli_rpc **out, nt_why *why) NT_MUST_CHECK;
 void nt_cli_rpc_close(nt_cli_rpc *c);

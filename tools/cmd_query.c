@@ -209,7 +209,7 @@ int nt_cmd_find(int argc, char **argv)
 	nt_rpc_status st;
 	rc = call("find", &q, "find", params, NT_CLI_CONNECT_MS, &res, &st);
 	if (rc != NT_EXIT_OK) {
-		if (st.outcome == NT_RPC_ERROR && st.code == NT_RPC_NOT_FOUND) {
+		if (st.outcome == NT_RPC_ERROR && st.code == NT_RPC_E_NOT_FOUND) {
 			printf("not found: no record of %s %s on this chain\n",
 			       nt_digest_name(a.alg), hex);
 			return NT_EXIT_FAIL;
@@ -341,7 +341,7 @@ int nt_cmd_receipt(int argc, char **argv)
 	nt_rpc_status st;
 	rc = call("receipt", &q, "receipt", params, wait + NT_CLI_CONNECT_MS, &res, &st);
 	if (rc != NT_EXIT_OK) {
-		if (st.outcome == NT_RPC_ERROR && st.code == NT_RPC_NOT_FOUND) {
+		if (st.outcome == NT_RPC_ERROR && st.code == NT_RPC_E_NOT_FOUND) {
 			fprintf(stderr, "error: the node knows no record %s (code %ld)\n", idhex,
 				st.code);
 			return NT_EXIT_FAIL;
@@ -458,7 +458,7 @@ int nt_cmd_block(int argc, char **argv)
 	json_t *res = NULL;
 	nt_rpc_status st;
 	if (call("block", &q, "block", params, NT_CLI_CONNECT_MS, &res, &st) != NT_EXIT_OK) {
-		if (st.outcome == NT_RPC_ERROR && st.code == NT_RPC_NOT_FOUND) {
+		if (st.outcome == NT_RPC_ERROR && st.code == NT_RPC_E_NOT_FOUND) {
 			fprintf(stderr, "error: no block %llu on this node (code %ld)\n",
 				(unsigned long long)height, st.code);
 			return NT_EXIT_FAIL;

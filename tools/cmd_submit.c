@@ -327,10 +327,10 @@ static bool handle(item *it, const submit_opts *o, nt_rpc_outcome oc, json_t *re
 	if (oc == NT_RPC_ERROR) {
 		char msg[600];
 		snprintf(msg, sizeof msg, "%s (code %ld)", st->message, st->code);
-		if (st->code == NT_RPC_NOT_FOUND)
+		if (st->code == NT_RPC_E_NOT_FOUND)
 			item_fail(it, "the node no longer knows this record (%s); submit again",
 				  msg);
-		else if (st->code == NT_RPC_BUSY)
+		else if (st->code == NT_RPC_E_BUSY)
 			item_fail(it, "the node is busy, try again later: %s", msg);
 		else
 			item_fail(it, "error: %s", msg);

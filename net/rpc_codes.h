@@ -1,0 +1,22 @@
+/* The JSON-RPC error codes of the node's API (docs/RPC.md), in one place
+ * for the node's methods (node/rpc.c), the transport's own answers
+ * (net/rpc_server.c: busy, too large, out of memory) and the CLI that
+ * reads them (tools/). */
+#ifndef NT_RPC_CODES_H
+#define NT_RPC_CODES_H
+
+enum {
+	NT_RPC_E_PARSE = -32700,     /* not JSON */
+	NT_RPC_E_REQUEST = -32600,   /* not a valid request (e.g. a repeated member) */
+	NT_RPC_E_METHOD = -32601,    /* no such method */
+	NT_RPC_E_PARAMS = -32602,    /* bad parameters */
+	NT_RPC_E_INTERNAL = -32603,  /* the node failed (out of memory) */
+	NT_RPC_E_NOT_FOUND = -32001, /* no such record, block or digest */
+	NT_RPC_E_RECORD = -32002,    /* the record is invalid */
+	NT_RPC_E_BUSY = -32003,	     /* full: retry later */
+	NT_RPC_E_TOO_LARGE = -32004, /* request above the size limit */
+	NT_RPC_E_STORAGE = -32005,   /* the store failed or is damaged */
+	NT_RPC_E_OBSERVER = -32006,  /* this node does not accept records */
+};
+
+#endif
