@@ -283,8 +283,7 @@ static nt_err parse_params(json_t *params, nt_rpc_call *c, perr *pe)
 
 static nt_err parse_envelope(json_t *root, nt_rpc_call *c, perr *pe)
 {
-	if (json_is_array(root))
-		return bad(pe, NT_RPC_E_REQUEST, "batch requests are not supported");
+	/* (batches are taken apart by nt_rpc_parse_batch before this) */
 	if (!json_is_object(root))
 		return bad(pe, NT_RPC_E_REQUEST, "a request must be a JSON-RPC 2.0 object");
 	json_t *id = json_object_get(root, "id");
