@@ -109,7 +109,7 @@ unit: $(TESTS) $(ASAN_TESTS) $(FUZZ_ASAN)
 # only, never node/ or net/, so it links its own archive.
 SIM_SRC  = $(wildcard tools/sim/*.c)
 CORE_SRC = $(wildcard core/*.c crypto/*.c)
-SIM_LIBS = -lleveldb -lsecp256k1 -ljansson -lssl -lcrypto
+SIM_LIBS = -lsecp256k1 -ljansson -lssl -lcrypto
 SIM_LONG_SEEDS ?= 3000
 
 $(B)/libnotary-core.a: $(call obj,$(CORE_SRC))

@@ -28,6 +28,7 @@
  * rule (sign-state, WAL); waiting until open() fails would not be clean. */
 #include "node/netguard.h"
 
+#include "node/kv_leveldb.h"
 #include "node/log.h"
 #include "node/node.h"
 #include "node/node_internal.h"

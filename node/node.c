@@ -13,6 +13,7 @@
 #include "node/node.h"
 
 #include "core/hex.h"
+#include "node/kv_leveldb.h"
 #include "node/log.h"
 #include "node/node_internal.h"
 

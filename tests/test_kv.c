@@ -3,6 +3,7 @@
 #include "tests/testutil.h"
 
 #include "core/kv.h"
+#include "node/kv_leveldb.h"
 
 #include <errno.h>
 #include <stdio.h>

@@ -6,8 +6,9 @@
 #include "core/ledger.h"
 #include "core/receipt.h"
 #include "core/record.h"
-#include "tests/solo.h"
 #include "crypto/digest.h"
+#include "node/kv_leveldb.h"
+#include "tests/solo.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -6,6 +6,7 @@
 #include "tests/testutil.h"
 
 #include "core/kv.h"
+#include "node/kv_leveldb.h"
 #include "node/netguard.h"
 
 #define RESERVE0 (NT_KV_LEVELDB_MAX_OPEN_FILES + 16 + 32)

@@ -9,6 +9,7 @@
 #include "core/kv.h"
 #include "crypto/digest.h"
 #include "crypto/keys.h"
+#include "node/kv_leveldb.h"
 #include "tools/bench/bench.h"
 
 /* Runs for at least min_ms, in rounds of `chunk` calls. */

@@ -13,7 +13,7 @@
  *
  * A scan iterates over an implicit snapshot: writes made from inside a scan
  * callback are not seen by that scan. */
-#include "core/kv.h"
+#include "node/kv_leveldb.h"
 
 #include <errno.h>
 #include <leveldb/c.h>
