@@ -24,6 +24,12 @@ int nt_fs_open(const char *path, int flags, mode_t mode);
  * set if it cannot be opened; -2 if it is not a regular file. */
 int nt_fs_open_regular(const char *path);
 
+/* Reads the small file at path whole into buf, at most cap bytes (make
+ * cap one more than a valid file may hold, to tell "too long" from "at the
+ * limit"). Returns the bytes read, or -1 with errno set (ENOENT: no such
+ * file). */
+ssize_t nt_fs_read_small(const char *path, void *buf, size_t cap);
+
 /* What an operator should do about errno err, as text to append to an
  * error message ("" when there is nothing to add): for a full disk or a
  * quota, free space and restart. */

@@ -58,33 +58,17 @@ static nt_err decode(const char *path, const char *text, size_t len, nt_home_sta
 
 nt_err nt_home_state_load(const char *path, nt_home_state *out, nt_why *why)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return errno == ENOENT
-			   ? NT_ERR_NOT_FOUND
-			   : nt_fail(why, NT_ERR_IO, "cannot open %s: %s", path, strerror(errno));
 	/* One byte more than allowed, to tell "too long" from "at the limit". */
 	char buf[NT_HOME_STATE_MAX + 1];
-	size_t n = 0;
-	while (n < sizeof buf) {
-		ssize_t r = read(fd, buf + n, sizeof buf - n);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			nt_err e =
-			    nt_fail(why, NT_ERR_IO, "cannot read %s: %s", path, strerror(errno));
-			close(fd);
-			return e;
-		}
-		if (r == 0)
-			break;
-		n += (size_t)r;
-	}
-	close(fd);
+	ssize_t n = nt_fs_read_small(path, buf, sizeof buf);
+	if (n < 0)
+		return errno == ENOENT
+			   ? NT_ERR_NOT_FOUND
+			   : nt_fail(why, NT_ERR_IO, "cannot read %s: %s", path, strerror(errno));
 	if (n > NT_HOME_STATE_MAX)
 		return nt_fail(why, NT_ERR_CORRUPT, "%s is longer than %d bytes", path,
 			       NT_HOME_STATE_MAX);
-	return decode(path, buf, n, out, why);
+	return decode(path, buf, (size_t)n, out, why);
 }
 
 /* Writes all of text to path.tmp, syncs it, renames it over path and

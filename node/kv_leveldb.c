@@ -234,3 +234,10 @@ nt_err nt_kv_leveldb_open(const char *dir, nt_kv **out, nt_why *why)
 	*out = &l->base;
 	return NT_OK;
 }
+
+bool nt_kv_leveldb_in_use(const nt_why *why)
+{
+	/* LevelDB says "IO error: lock DIR/LOCK: Resource temporarily
+	 * unavailable"; its C API has no code for it. */
+	return why != NULL && (strstr(why->msg, "lock") != NULL || strstr(why->msg, "LOCK") != NULL);
+}

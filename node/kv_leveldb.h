@@ -24,4 +24,8 @@ nt_err nt_kv_leveldb_open(const char *dir, nt_kv **out, nt_why *why) NT_MUST_CHE
  * LevelDB store calls it on every failure; tests call it with strings. */
 nt_err nt_kv_leveldb_error(const char *msg, const char *what, nt_why *why) NT_MUST_CHECK;
 
+/* After nt_kv_leveldb_open failed with why: true if another process holds
+ * the store (LevelDB's LOCK file), i.e. a node is running on this home. */
+bool nt_kv_leveldb_in_use(const nt_why *why);
+
 #endif

@@ -619,7 +619,7 @@ static int open_all(node *n, const char *home, const nt_node_opts *opts)
 	nt_hex_encode(n->pub.b, NT_PUBKEY_LEN, pk);
 	n->self = nt_valset_index(&n->genesis.vals, &n->pub);
 	if ((e = nt_kv_leveldb_open(n->cfg.data_dir, &n->kv, &why)) != NT_OK) {
-		if (strstr(why.msg, "lock") != NULL || strstr(why.msg, "LOCK") != NULL)
+		if (nt_kv_leveldb_in_use(&why))
 			nt_log(NT_LOG_ERROR,
 			       "the store %s is in use: is another notaryd running with this home? "
 			       "(%s)",

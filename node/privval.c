@@ -102,33 +102,16 @@ nt_err nt_privval_load(const char *path, nt_cons_hrs *out, nt_why *why)
 {
 	if (path == NULL || path[0] == '\0' || out == NULL)
 		return nt_fail(why, NT_ERR_ARG, "nt_privval_load: no path");
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		if (errno == ENOENT) {
-			*out = (nt_cons_hrs){0, 0, 0};
-			return NT_OK;
-		}
-		return nt_fail(why, NT_ERR_IO, "cannot open %s: %s", path, strerror(errno));
-	}
 	/* One byte more than a record, to tell "too long" from "exact". */
 	uint8_t buf[NT_PRIVVAL_FILE_SIZE + 1];
-	size_t n = 0;
-	while (n < sizeof buf) {
-		ssize_t r = read(fd, buf + n, sizeof buf - n);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			nt_err e =
-			    nt_fail(why, NT_ERR_IO, "cannot read %s: %s", path, strerror(errno));
-			close(fd);
-			return e;
-		}
-		if (r == 0)
-			break;
-		n += (size_t)r;
+	ssize_t n = nt_fs_read_small(path, buf, sizeof buf);
+	if (n < 0 && errno == ENOENT) {
+		*out = (nt_cons_hrs){0, 0, 0};
+		return NT_OK;
 	}
-	close(fd);
-	return decode(path, buf, n, out, why);
+	if (n < 0)
+		return nt_fail(why, NT_ERR_IO, "cannot read %s: %s", path, strerror(errno));
+	return decode(path, buf, (size_t)n, out, why);
 }
 
 /* An object for path with nothing loaded yet: stale tmp removed, directory

@@ -65,7 +65,7 @@ static int open_home(const char *home, home_view *v)
 		return 1;
 	}
 	if ((e = nt_kv_leveldb_open(v->cfg.data_dir, &v->kv, &why)) != NT_OK) {
-		if (strstr(why.msg, "lock") != NULL || strstr(why.msg, "LOCK") != NULL)
+		if (nt_kv_leveldb_in_use(&why))
 			nt_log(NT_LOG_ERROR,
 			       "--repair-sign-state: the store %s is in use: stop the node first "
 			       "(%s)",

@@ -142,6 +142,15 @@ def port_open(url, timeout=0.5):
         return False
 
 
+def rss_kib(pid):
+    """A process's resident memory (VmRSS) in KiB, 0 if unknown."""
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
 def tail(path, nbytes=3000):
     try:
         with open(path, "rb") as f:

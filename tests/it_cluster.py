@@ -36,7 +36,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import cluster  # noqa: E402
 import nngwire  # noqa: E402
-from cluster import EXIT_OK, EXIT_PENDING, Cluster, Load, wait_until  # noqa: E402
+from cluster import EXIT_OK, EXIT_PENDING, Cluster, Load, rss_kib, wait_until  # noqa: E402
 
 CASE_LIMIT = 90  # seconds per test case, setup and teardown included
 QUORUM_OF_4 = 3
@@ -409,14 +409,6 @@ def send_as_stranger(url, frames, seconds):
         if bus is not None:
             bus.close()
     return sent, conns
-
-
-def rss_kib(pid):
-    with open("/proc/%d/status" % pid) as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    return 0
 
 
 def junk_proposal(height, proposer, chain=b"bft-test"):

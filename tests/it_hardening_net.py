@@ -28,6 +28,7 @@ import unittest
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import nngwire  # noqa: E402
+from cluster import rss_kib  # noqa: E402
 from it_node import NOTARYD, Key, make_home, make_record, record_id  # noqa: E402
 
 MiB = 1 << 20
@@ -41,14 +42,6 @@ def set_net(home, net, extra=None):
     cfg.update(extra or {})
     with open(path, "w") as f:
         json.dump(cfg, f)
-
-
-def rss_kib(pid):
-    with open("/proc/%d/status" % pid) as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    return 0
 
 
 def closed_within(sock, seconds):
