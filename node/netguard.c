@@ -199,9 +199,8 @@ void nd_net_tick(node *n, uint64_t now)
 	}
 }
 
-void nd_net_status(node *n, void *obj)
+void nd_net_status(const node *n, struct json_t *o)
 {
-	json_t *o = obj;
 	nt_conn_stats rs, ps;
 	nt_rpc_server_stats(n->srv, &rs);
 	nt_peer_stats(n->peer, &ps);

@@ -481,7 +481,7 @@ static char *status_extra(const node *n)
 		json_object_set_new(o, "records_regossiped",
 				    json_integer((json_int_t)n->regossiped));
 		json_object_set_new(o, "store_behind_sign_state", nd_guard_status(n));
-		nd_net_status((node *)n, o);
+		nd_net_status(n, o);
 	}
 	char *d = nd_gossip_dropped_json(n);
 	json_t *dj = d != NULL ? json_loads(d, 0, NULL) : NULL;

@@ -270,9 +270,8 @@ struct json_t *nd_guard_status(const node *n);
 int nd_net_plan(node *n);
 void nd_net_tick(node *n, uint64_t now); /* leak watchdog, about once a second */
 int nd_net_fds_open(void);		 /* descriptors open now, -1 unknown */
-/* Adds the connection and descriptor members of the status reply to o
- * (a json_t object). */
-void nd_net_status(node *n, void *o);
+/* Adds the connection and descriptor members of the status reply to o. */
+void nd_net_status(const node *n, struct json_t *o);
 
 /* catchup.c */
 void nd_catchup_tick(node *n, uint64_t now);
