@@ -14,7 +14,7 @@ LIBS     = -lnng -lleveldb -lsecp256k1 -ljansson -lssl -lcrypto -lpthread
 SANFLAGS = -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
 B        = build
-LIB_SRC  = $(wildcard core/*.c crypto/*.c net/*.c)
+LIB_SRC  = $(wildcard base/*.c core/*.c crypto/*.c net/*.c)
 NODE_SRC = $(filter-out node/main.c,$(wildcard node/*.c))
 TOOL_SRC = $(wildcard tools/*.c)
 TEST_SRC = $(wildcard tests/test_*.c)
@@ -108,7 +108,7 @@ unit: $(TESTS) $(ASAN_TESTS) $(FUZZ_ASAN)
 # The deterministic simulator (tools/sim/README.md): core/ and crypto/
 # only, never node/ or net/, so it links its own archive.
 SIM_SRC  = $(wildcard tools/sim/*.c)
-CORE_SRC = $(wildcard core/*.c crypto/*.c)
+CORE_SRC = $(wildcard base/*.c core/*.c crypto/*.c)
 SIM_LIBS = -lsecp256k1 -ljansson -lssl -lcrypto
 SIM_LONG_SEEDS ?= 3000
 

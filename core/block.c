@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/codec.h"
+#include "base/codec.h"
 #include "core/record.h"
 
 /* Header bytes after version, str8 chain_id: height, time, prev_hash,

@@ -6,9 +6,9 @@
 #ifndef NT_BLOCK_H
 #define NT_BLOCK_H
 
-#include "core/err.h"
+#include "base/err.h"
+#include "base/types.h"
 #include "core/header.h"
-#include "core/types.h"
 
 /* Bounds that keep one block's memory and one decode small. */
 #define NT_BLOCK_MAX_RECORDS 20000

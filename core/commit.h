@@ -2,8 +2,8 @@
 #ifndef NT_COMMIT_H
 #define NT_COMMIT_H
 
-#include "core/err.h"
-#include "core/types.h"
+#include "base/err.h"
+#include "base/types.h"
 #include "core/valset.h"
 
 enum { NT_VOTE_PREVOTE = 1, NT_VOTE_PRECOMMIT = 2 };

@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/codec.h"
+#include "base/codec.h"
 #include "core/consensus_votes.h"
 #include "core/merkle.h"
 #include "crypto/digest.h"

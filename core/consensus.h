@@ -114,9 +114,9 @@
 #ifndef NT_CONSENSUS_H
 #define NT_CONSENSUS_H
 
+#include "base/err.h"
 #include "core/block.h"
 #include "core/commit.h"
-#include "core/err.h"
 #include "core/genesis.h"
 #include "crypto/keys.h"
 

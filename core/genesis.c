@@ -11,7 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "core/hex.h"
+#include "base/hex.h"
 #include "core/jsonx.h"
 #include "crypto/keys.h"
 

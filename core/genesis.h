@@ -2,7 +2,7 @@
 #ifndef NT_GENESIS_H
 #define NT_GENESIS_H
 
-#include "core/err.h"
+#include "base/err.h"
 #include "core/header.h"
 #include "core/valset.h"
 

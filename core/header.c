@@ -3,7 +3,7 @@
 
 #include <string.h>
 
-#include "core/codec.h"
+#include "base/codec.h"
 #include "crypto/digest.h"
 
 static bool chain_char(char c)

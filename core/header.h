@@ -2,8 +2,8 @@
 #ifndef NT_HEADER_H
 #define NT_HEADER_H
 
-#include "core/err.h"
-#include "core/types.h"
+#include "base/err.h"
+#include "base/types.h"
 
 #define NT_HEADER_VERSION 1
 #define NT_CHAIN_ID_MAX 50

@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/hex.h"
+#include "base/hex.h"
 
 json_t *nt_json_hex(const uint8_t *b, size_t n)
 {

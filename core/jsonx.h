@@ -7,7 +7,7 @@
 #include <jansson.h>
 #include <stdint.h>
 
-#include "core/err.h"
+#include "base/err.h"
 
 /* A JSON string holding the lower-case hex of b; NULL on allocation failure
  * (json_object_set_new and friends then fail, so callers check once). */

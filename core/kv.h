@@ -6,8 +6,8 @@
 #ifndef NT_KV_H
 #define NT_KV_H
 
-#include "core/err.h"
-#include "core/types.h"
+#include "base/err.h"
+#include "base/types.h"
 
 typedef struct nt_kv nt_kv;
 

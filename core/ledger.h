@@ -15,9 +15,9 @@
 #ifndef NT_LEDGER_H
 #define NT_LEDGER_H
 
+#include "base/err.h"
 #include "core/block.h"
 #include "core/commit.h"
-#include "core/err.h"
 #include "core/genesis.h"
 #include "core/kv.h"
 #include "core/merkle.h"

@@ -4,8 +4,8 @@
 #ifndef NT_LEDGER_INTERNAL_H
 #define NT_LEDGER_INTERNAL_H
 
+#include "base/codec.h"
 #include "core/block.h"
-#include "core/codec.h"
 #include "core/ledger.h"
 
 struct nt_ledger {

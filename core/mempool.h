@@ -7,8 +7,8 @@
 #ifndef NT_MEMPOOL_H
 #define NT_MEMPOOL_H
 
-#include "core/err.h"
-#include "core/types.h"
+#include "base/err.h"
+#include "base/types.h"
 
 typedef struct nt_mempool nt_mempool;
 

@@ -6,7 +6,7 @@
  * siblings, then reverse them into the RFC's leaf-up order. */
 #include "core/merkle.h"
 
-#include "core/codec.h"
+#include "base/codec.h"
 #include "crypto/digest.h"
 
 #include <assert.h>

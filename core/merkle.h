@@ -6,8 +6,8 @@
 #ifndef NT_MERKLE_H
 #define NT_MERKLE_H
 
-#include "core/err.h"
-#include "core/types.h"
+#include "base/err.h"
+#include "base/types.h"
 
 /* Longest proof for trees of up to 2^64 leaves. */
 #define NT_MERKLE_PROOF_MAX 64

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/codec.h"
+#include "base/codec.h"
 #include "crypto/digest.h"
 
 #define PEER_SIG_TAG "notary/peer"

@@ -27,8 +27,8 @@
 #ifndef NT_PEERMSG_H
 #define NT_PEERMSG_H
 
+#include "base/err.h"
 #include "core/consensus.h"
-#include "core/err.h"
 #include "core/valset.h"
 #include "crypto/keys.h"
 

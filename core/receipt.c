@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/hex.h"
+#include "base/hex.h"
 #include "crypto/digest.h"
 
 /* ---- building ----

@@ -3,8 +3,8 @@
 #ifndef NT_RECEIPT_H
 #define NT_RECEIPT_H
 
+#include "base/err.h"
 #include "core/commit.h"
-#include "core/err.h"
 #include "core/genesis.h"
 #include "core/header.h"
 #include "core/merkle.h"

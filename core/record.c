@@ -8,7 +8,7 @@
 #include <jansson.h>
 #include <string.h>
 
-#include "core/codec.h"
+#include "base/codec.h"
 #include "core/merkle.h"
 #include "crypto/digest.h"
 

@@ -2,8 +2,8 @@
 #ifndef NT_RECORD_H
 #define NT_RECORD_H
 
-#include "core/err.h"
-#include "core/types.h"
+#include "base/err.h"
+#include "base/types.h"
 #include "crypto/keys.h"
 
 #define NT_RECORD_VERSION 1

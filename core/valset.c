@@ -3,7 +3,7 @@
 
 #include <string.h>
 
-#include "core/codec.h"
+#include "base/codec.h"
 #include "crypto/digest.h"
 
 void nt_valset_hash(const nt_valset *vs, nt_hash *out)

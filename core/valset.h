@@ -2,8 +2,8 @@
 #ifndef NT_VALSET_H
 #define NT_VALSET_H
 
-#include "core/err.h"
-#include "core/types.h"
+#include "base/err.h"
+#include "base/types.h"
 
 #define NT_VALIDATOR_NAME_MAX 64
 

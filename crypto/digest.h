@@ -3,8 +3,8 @@
 #ifndef NT_DIGEST_H
 #define NT_DIGEST_H
 
-#include "core/err.h"
-#include "core/types.h"
+#include "base/err.h"
+#include "base/types.h"
 
 /* Digest algorithm codes as they appear in a record (FORMATS.md). */
 typedef enum {

@@ -19,7 +19,7 @@
 #include <jansson.h>
 #include <openssl/crypto.h>
 
-#include "core/hex.h"
+#include "base/hex.h"
 
 #define KEYFILE_TYPE "notary-secret-key/1"
 /* A real key file is about 170 bytes; anything far larger is not one. */

@@ -5,8 +5,8 @@
 #ifndef NT_KEYS_H
 #define NT_KEYS_H
 
-#include "core/err.h"
-#include "core/types.h"
+#include "base/err.h"
+#include "base/types.h"
 
 typedef struct nt_seckey nt_seckey;
 

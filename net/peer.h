@@ -12,7 +12,7 @@
 #ifndef NT_PEER_H
 #define NT_PEER_H
 
-#include "core/err.h"
+#include "base/err.h"
 #include "net/connstats.h"
 
 #include <stdbool.h>

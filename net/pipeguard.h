@@ -14,7 +14,7 @@
 #ifndef NT_PIPEGUARD_H
 #define NT_PIPEGUARD_H
 
-#include "core/err.h"
+#include "base/err.h"
 #include "net/connstats.h"
 
 #include <nng/nng.h>

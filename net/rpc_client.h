@@ -2,7 +2,7 @@
 #ifndef NT_RPC_CLIENT_H
 #define NT_RPC_CLIENT_H
 
-#include "core/err.h"
+#include "base/err.h"
 
 typedef struct nt_rpc_client nt_rpc_client;
 

@@ -7,7 +7,7 @@
 #ifndef NT_RPC_SERVER_H
 #define NT_RPC_SERVER_H
 
-#include "core/err.h"
+#include "base/err.h"
 #include "net/connstats.h"
 
 #include <stddef.h>

@@ -7,7 +7,7 @@
  * time. Consensus then resumes above the new tip. */
 #include "node/node_internal.h"
 
-#include "core/hex.h"
+#include "base/hex.h"
 #include "node/log.h"
 
 #include <inttypes.h>

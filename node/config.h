@@ -2,7 +2,7 @@
 #ifndef NT_CONFIG_H
 #define NT_CONFIG_H
 
-#include "core/err.h"
+#include "base/err.h"
 
 #include <stddef.h>
 #include <stdint.h>

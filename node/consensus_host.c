@@ -19,8 +19,8 @@
  * height+1, before anything else of height+1 is fed to the engine. */
 #include "node/node_internal.h"
 
+#include "base/hex.h"
 #include "core/header.h"
-#include "core/hex.h"
 #include "node/log.h"
 
 #include <errno.h>

@@ -24,7 +24,7 @@
  * first, at once when a peer connects. Receivers drop what they hold. */
 #include "node/node_internal.h"
 
-#include "core/codec.h"
+#include "base/codec.h"
 #include "core/record.h"
 #include "node/log.h"
 

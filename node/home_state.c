@@ -1,7 +1,7 @@
 /* DIR/node_state: see home_state.h. */
 #include "node/home_state.h"
 
-#include "core/hex.h"
+#include "base/hex.h"
 #include "core/jsonx.h"
 #include "node/fsutil.h"
 

@@ -5,7 +5,7 @@
 #ifndef NT_LOG_H
 #define NT_LOG_H
 
-#include "core/err.h"
+#include "base/err.h"
 
 typedef enum { NT_LOG_DEBUG = 0, NT_LOG_INFO, NT_LOG_WARN, NT_LOG_ERROR } nt_log_level;
 

@@ -12,7 +12,7 @@
  * catchup.c). */
 #include "node/node.h"
 
-#include "core/hex.h"
+#include "base/hex.h"
 #include "node/kv_leveldb.h"
 #include "node/log.h"
 #include "node/node_internal.h"

@@ -6,7 +6,7 @@
 #include "node/privval.h"
 #include "node/fsutil.h"
 
-#include "core/codec.h"
+#include "base/codec.h"
 #include "node/log.h"
 #include "node/wal.h"
 

@@ -33,8 +33,8 @@
 #ifndef NT_PRIVVAL_H
 #define NT_PRIVVAL_H
 
+#include "base/err.h"
 #include "core/consensus.h"
-#include "core/err.h"
 
 #define NT_PRIVVAL_FILE_SIZE 22
 

@@ -2,8 +2,8 @@
  * answers built from the ledger. */
 #include "node/rpc.h"
 
+#include "base/hex.h"
 #include "core/genesis.h"
-#include "core/hex.h"
 #include "core/jsonx.h"
 #include "crypto/digest.h"
 #include "node/log.h"

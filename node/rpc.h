@@ -9,11 +9,11 @@
 #ifndef NT_RPC_H
 #define NT_RPC_H
 
-#include "core/err.h"
+#include "base/err.h"
+#include "base/types.h"
 #include "core/ledger.h"
 #include "core/mempool.h"
 #include "core/record.h"
-#include "core/types.h"
 #include "net/rpc_codes.h"
 
 #include <stdarg.h>

@@ -7,7 +7,7 @@
  * a number, so there is nothing to escape. */
 #include "node/rpc.h"
 
-#include "core/hex.h"
+#include "base/hex.h"
 
 #include <inttypes.h>
 #include <stdio.h>

@@ -11,8 +11,8 @@
 #ifndef ND_SIGCACHE_H
 #define ND_SIGCACHE_H
 
-#include "core/err.h"
-#include "core/types.h"
+#include "base/err.h"
+#include "base/types.h"
 
 #include <stdbool.h>
 

@@ -11,7 +11,7 @@
  * applying it. */
 #include "node/sync.h"
 
-#include "core/hex.h"
+#include "base/hex.h"
 #include "core/merkle.h"
 #include "core/record.h"
 #include "net/rpc_client.h"

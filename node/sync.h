@@ -14,9 +14,9 @@
 #ifndef NT_SYNC_H
 #define NT_SYNC_H
 
+#include "base/err.h"
 #include "core/block.h"
 #include "core/commit.h"
-#include "core/err.h"
 
 typedef struct nt_sync nt_sync;
 

@@ -9,7 +9,7 @@
 #include "node/wal.h"
 #include "node/fsutil.h"
 
-#include "core/codec.h"
+#include "base/codec.h"
 #include "node/log.h"
 
 #include <errno.h>

@@ -50,7 +50,7 @@
 #ifndef NT_WAL_H
 #define NT_WAL_H
 
-#include "core/err.h"
+#include "base/err.h"
 
 #include <stddef.h>
 #include <stdint.h>

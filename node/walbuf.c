@@ -1,7 +1,7 @@
 /* The next height's WAL entries across a WAL reset (see node/walbuf.h). */
 #include "node/walbuf.h"
 
-#include "core/codec.h"
+#include "base/codec.h"
 #include "core/peermsg.h"
 
 #include <stdlib.h>

@@ -21,7 +21,7 @@
 #ifndef NT_WALBUF_H
 #define NT_WALBUF_H
 
-#include "core/err.h"
+#include "base/err.h"
 #include "node/wal.h"
 
 #include <stddef.h>

@@ -4,8 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/codec.h"
 #include "core/block.h"
-#include "core/codec.h"
 #include "core/merkle.h"
 #include "core/record.h"
 

@@ -11,7 +11,7 @@
 
 #include <openssl/evp.h>
 
-#include "core/hex.h"
+#include "base/hex.h"
 #include "crypto/digest.h"
 #include "crypto/keys.h"
 

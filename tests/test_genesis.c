@@ -6,8 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/hex.h"
 #include "core/genesis.h"
-#include "core/hex.h"
 #include "crypto/keys.h"
 
 static char pk[3][65];

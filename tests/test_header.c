@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/codec.h"
+#include "base/codec.h"
 #include "core/commit.h"
 #include "core/header.h"
 #include "core/valset.h"

@@ -1,6 +1,6 @@
 #include "tests/testutil.h"
 
-#include "core/hex.h"
+#include "base/hex.h"
 #include "core/merkle.h"
 #include "crypto/digest.h"
 

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/codec.h"
+#include "base/codec.h"
 #include "core/record.h"
 #include "crypto/digest.h"
 #include "crypto/keys.h"

@@ -11,8 +11,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/hex.h"
 #include "core/genesis.h"
-#include "core/hex.h"
 #include "net/rpc_client.h"
 
 /* ---- options ---- */

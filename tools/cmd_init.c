@@ -5,8 +5,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "base/hex.h"
 #include "core/genesis.h"
-#include "core/hex.h"
 #include "crypto/keys.h"
 #include "tools/cli.h"
 

@@ -1,7 +1,7 @@
 /* notary keygen: a new BIP-340 signing key in a 0600 key file. */
 #include <stdio.h>
 
-#include "core/hex.h"
+#include "base/hex.h"
 #include "crypto/keys.h"
 #include "tools/cli.h"
 

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/hex.h"
+#include "base/hex.h"
 #include "core/receipt.h"
 #include "crypto/digest.h"
 #include "tools/cli.h"

@@ -16,7 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "core/hex.h"
+#include "base/hex.h"
 #include "core/receipt.h"
 #include "crypto/digest.h"
 #include "crypto/keys.h"

@@ -17,8 +17,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/hex.h"
 #include "core/genesis.h"
-#include "core/hex.h"
 #include "crypto/keys.h"
 #include "tools/cli.h"
 

@@ -8,9 +8,9 @@
  * key signs a message that verifies (and a different message does not),
  * and nt_keyfile_write of the key followed by nt_keyfile_read gives the
  * same public key and signature (signing is deterministic). */
-#include "crypto/keys.h"
+#include "base/hex.h"
 #include "crypto/digest.h"
-#include "core/hex.h"
+#include "crypto/keys.h"
 #include "tests/fuzz/fuzz.h"
 
 #include <fcntl.h>

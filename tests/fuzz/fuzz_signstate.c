@@ -11,7 +11,7 @@
  * signed" value is refused as malformed), saving a lower value is
  * refused with a reason, and a higher value saved is what the file then
  * holds byte for byte and what a reopen returns. */
-#include "core/codec.h"
+#include "base/codec.h"
 #include "node/log.h"
 #include "node/privval.h"
 #include "node/wal.h"

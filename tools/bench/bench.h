@@ -13,8 +13,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "core/err.h"
-#include "core/types.h"
+#include "base/err.h"
+#include "base/types.h"
 
 #define BENCH_MAX_NODES 64
 /* --batch: the node's limit (node/rpc.h NT_RPC_BATCH_MAX). */

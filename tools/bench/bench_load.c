@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/hex.h"
+#include "base/hex.h"
 #include "core/record.h"
 #include "crypto/digest.h"
 #include "crypto/keys.h"

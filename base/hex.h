@@ -2,8 +2,8 @@
 #ifndef NT_HEX_H
 #define NT_HEX_H
 
-#include "core/err.h"
-#include "core/types.h"
+#include "base/err.h"
+#include "base/types.h"
 
 /* Writes 2*len hex digits and a NUL to out (capacity 2*len+1). */
 void nt_hex_encode(const uint8_t *in, size_t len, char *out);

@@ -1,4 +1,4 @@
-#include "core/hex.h"
+#include "base/hex.h"
 
 #include <string.h>
 
