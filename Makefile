@@ -26,7 +26,7 @@ aobj     = $(patsubst %.c,$(B)/asan/obj/%.o,$(1))
 
 DEPS_OK  = $(B)/.deps-ok
 
-.PHONY: all test check unit run deps clean format fuzz fuzz-build sim sim-long bench micro
+.PHONY: all test check unit run deps clean format fuzz fuzz-build sim sim-long bench micro tsan
 all: $(B)/notaryd $(B)/notary
 
 $(DEPS_OK): tools/install-deps.sh
@@ -149,6 +149,31 @@ $(B)/bench-micro: $(call obj,tests/bench_micro.c) $(B)/libnotary.a
 	$(CC) $(CFLAGS) -o $@ $^ $(LIBS)
 
 micro: $(B)/bench-micro
+
+# ThreadSanitizer build of the node, the CLI and the bench (docs/ARCHITECTURE.md,
+# "Threads"): build/tsan/notary-bench starts build/tsan/notaryd, and
+# NT_BUILD=build/tsan runs the process tests on it. Not part of make test.
+TSANFLAGS = -O1 -g -fsanitize=thread -fno-omit-frame-pointer
+tobj      = $(patsubst %.c,$(B)/tsan/obj/%.o,$(1))
+
+$(B)/tsan/obj/%.o: %.c | $(DEPS_OK)
+	@mkdir -p $(dir $@)
+	$(CC) $(STD) $(CPPFLAGS) $(TSANFLAGS) $(WARN) -MMD -MP -c $< -o $@
+
+$(B)/tsan/libnotary.a: $(call tobj,$(LIB_SRC) $(NODE_SRC))
+	@rm -f $@
+	ar rcs $@ $^
+
+$(B)/tsan/notaryd: $(call tobj,node/main.c) $(B)/tsan/libnotary.a
+	$(CC) $(TSANFLAGS) -o $@ $^ $(LIBS)
+
+$(B)/tsan/notary: $(call tobj,$(TOOL_SRC)) $(B)/tsan/libnotary.a
+	$(CC) $(TSANFLAGS) -o $@ $^ $(LIBS)
+
+$(B)/tsan/notary-bench: $(call tobj,$(BENCH_SRC)) $(B)/tsan/libnotary.a
+	$(CC) $(TSANFLAGS) -o $@ $^ $(LIBS) -lm
+
+tsan: $(B)/tsan/notaryd $(B)/tsan/notary $(B)/tsan/notary-bench
 
 # The test runner prints one summary line "N passed, N failed".
 test: all unit $(B)/notary-sim $(B)/notary-bench
