@@ -77,10 +77,11 @@ static bool push(node *n, peer_event *ev)
 		if (ev->kind == PE_SYNC)
 			q->nsync++;
 		pthread_cond_signal(&q->cv);
-	} else if (!q->closed) {
-		q->dropped_full++;
 	}
+	bool full = !ok && !q->closed;
 	pthread_mutex_unlock(&q->mu);
+	if (full)
+		nd_count_drop(n, ND_QUEUE_FULL);
 	if (!ok)
 		nd_peer_event_free(ev);
 	return ok;
@@ -88,10 +89,9 @@ static bool push(node *n, peer_event *ev)
 
 void nd_count_drop(node *n, nd_drop d)
 {
-	/* Counters of the transport threads go through the queue lock. */
-	pthread_mutex_lock(&n->q.mu);
-	n->dropped[d]++;
-	pthread_mutex_unlock(&n->q.mu);
+	/* Counted on the transport, sync and loop threads; each counter is
+	 * read alone (status), so relaxed atomics suffice: no lock. */
+	__atomic_add_fetch(&n->dropped[d], 1, __ATOMIC_RELAXED);
 }
 
 /* A gossiped record: decoded and verified here (transport thread), then
@@ -150,7 +150,9 @@ static void on_signed(node *n, const uint8_t *msg, size_t len)
 						       : ND_MALFORMED);
 		return;
 	}
-	if (n->self >= 0 && sender == (uint16_t)n->self)
+	/* self may drop to -1 at start (store_guard.c) while this runs. */
+	int self = __atomic_load_n(&n->self, __ATOMIC_RELAXED);
+	if (self >= 0 && sender == (uint16_t)self)
 		return; /* our own, echoed back by a peer: nothing to learn */
 	/* Signed by another validator: the connection is a peer's (a replay
 	 * passes too; see docs/OPERATIONS.md on what this does not stop). */
@@ -529,11 +531,8 @@ char *nd_gossip_dropped_json(const node *n)
 	if (o == NULL)
 		return NULL;
 	uint64_t mine[ND__COUNT];
-	/* The transport threads count under the queue lock. */
-	pthread_mutex_lock((pthread_mutex_t *)&n->q.mu);
-	memcpy(mine, n->dropped, sizeof mine);
-	mine[ND_QUEUE_FULL] += n->q.dropped_full;
-	pthread_mutex_unlock((pthread_mutex_t *)&n->q.mu);
+	for (int i = 0; i < ND__COUNT; i++)
+		mine[i] = __atomic_load_n(&n->dropped[i], __ATOMIC_RELAXED);
 	const nt_cons_stats *st = n->cons ? nt_cons_stats_get(n->cons) : NULL;
 	for (int i = 0; st != NULL && i < NT_DROP__COUNT; i++)
 		json_object_set_new(o, nt_cons_drop_name((nt_cons_drop)i),

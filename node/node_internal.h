@@ -107,7 +107,6 @@ typedef struct {
 	size_t cap, head, n;
 	peer_event *ph, *pt; /* peer events, FIFO */
 	size_t pn, pbytes, nsync;
-	uint64_t dropped_full; /* under mu */
 	bool closed;
 	/* Read-only queries run on the RPC threads under the read side;
 	 * shutdown takes the write side to set store_closed before the
@@ -139,7 +138,7 @@ typedef struct node {
 	nt_genesis genesis;
 	nt_seckey *key;
 	nt_pubkey pub;
-	int self; /* validator index, -1: observer */
+	int self; /* validator index, -1: observer (read by peer threads: atomic) */
 	nt_kv *kv;
 	nt_ledger *ledger;
 	nt_mempool *mp;
@@ -199,7 +198,7 @@ typedef struct node {
 	uint64_t behind_since;	/* monotonic ms we first saw a peer ahead (0: no) */
 	uint64_t sync_asked_at, sync_asked_to;
 	uint64_t sync_seen_tip, sync_moved_at; /* catchup.c: when the tip last moved */
-	uint64_t dropped[ND__COUNT];
+	uint64_t dropped[ND__COUNT];	       /* any thread: atomic (nd_count_drop) */
 	uint64_t blocks_synced;
 	uint64_t relayed;
 	uint64_t next_regossip;	 /* monotonic ms */

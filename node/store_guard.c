@@ -191,7 +191,7 @@ int nd_guard_start(node *n, bool allow_behind)
 			return 1;
 		/* Read-only: the engine gets no key, so nothing is signed or
 		 * proposed at any height; submits are refused (node.c). */
-		n->self = -1;
+		__atomic_store_n(&n->self, -1, __ATOMIC_RELAXED); /* peer threads read it */
 		n->read_only = true;
 		/* Nor may a height start by itself: starting one resets the WAL,
 		 * whose height is part of the evidence above, and a later start
