@@ -95,7 +95,7 @@ static nt_err load_tip(nt_ledger *l, nt_why *why)
 	uint8_t raw[NT_HEADER_MAX];
 	size_t rl = 0;
 	nt_why sub = {{0}};
-	e = ntl_load_header(l, h, &hdr, raw, &rl, &sub);
+	e = ntl_load_header(l->kv, h, &hdr, raw, &rl, &sub);
 	if (e != NT_OK)
 		return nt_fail(why, e == NT_ERR_NOT_FOUND ? NT_ERR_CORRUPT : e,
 			       "store tip header (height %" PRIu64 ") is unreadable: %s", h,
@@ -122,7 +122,7 @@ static nt_err load_tip(nt_ledger *l, nt_why *why)
 	nt_commit *c = malloc(sizeof *c);
 	if (c == NULL)
 		return nt_fail(why, NT_ERR_NOMEM, "out of memory");
-	e = ntl_load_commit(l, h, c, craw, &cl, &sub);
+	e = ntl_load_commit(l->kv, h, c, craw, &cl, &sub);
 	free(c);
 	if (e != NT_OK)
 		return nt_fail(why, e == NT_ERR_NOT_FOUND ? NT_ERR_CORRUPT : e,
@@ -169,7 +169,7 @@ const nt_genesis *nt_ledger_genesis(const nt_ledger *l)
 
 uint64_t nt_ledger_height(const nt_ledger *l)
 {
-	return __atomic_load_n(&l->height, __ATOMIC_ACQUIRE);
+	return l->height;
 }
 
 const nt_header *nt_ledger_tip(const nt_ledger *l)
@@ -575,7 +575,7 @@ nt_err nt_ledger_append_ex(nt_ledger *l, const nt_block *b, const nt_commit *c,
 			kwhy.msg[0] ? kwhy.msg : nt_strerror(e));
 		goto out;
 	}
-	__atomic_store_n(&l->height, h->height, __ATOMIC_RELEASE); /* read by other threads */
+	l->height = h->height;
 	l->tip = *h;
 	l->tip_hash = bh;
 	nt_sha256(craw, cl, &l->tip_commit_hash);

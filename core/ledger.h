@@ -11,7 +11,9 @@
  * One block with all its indexes and the new tip is one synced batch, so
  * after a crash a block is either wholly there or wholly absent.
  *
- * Not thread-safe: one owner (the node's loop, a test, the simulator). */
+ * Threads: an nt_ledger has one owner (the node's loop, a test, the
+ * simulator), and every nt_ledger_* function is for that owner's thread
+ * alone. Other threads get an nt_ledger_reader (below), never the ledger. */
 #ifndef NT_LEDGER_H
 #define NT_LEDGER_H
 
@@ -101,20 +103,73 @@ nt_err nt_ledger_flush(nt_ledger *l, nt_why *why) NT_MUST_CHECK;
 /* True while appends made with sync false are not yet flushed. */
 bool nt_ledger_unsynced(const nt_ledger *l);
 
-/* Queries. NT_ERR_NOT_FOUND when absent. */
+/* ---- Readers ----
+ *
+ * An nt_ledger_reader answers the queries below about the chain up to one
+ * tip: the store handle, the genesis and that tip (height, block hash,
+ * header), as a plain value. The owner takes one with nt_ledger_reader_get;
+ * nothing writes to it afterwards, so the value, and copies of it, may be
+ * used from any number of threads at once without a lock while the owner
+ * goes on appending. Safe from any thread, given:
+ *   - a store whose get and scan may run concurrently with each other and
+ *     with the owner's writes: LevelDB's (node/kv_leveldb.c) may; the
+ *     in-memory store (core/kv_mem.c) may not, so its readers stay on the
+ *     owner's thread;
+ *   - that the ledger and the store outlive every use of the reader: the
+ *     caller's to ensure (notaryd: node/node_internal.h, "Threads");
+ *   - the genesis it points to is the ledger's copy, never written after
+ *     nt_ledger_open;
+ *   - what is stored at or below its height never changes, except that an
+ *     append may replace the stored commit of the reader's tip by another
+ *     valid commit of the same block (see nt_ledger_append).
+ * Answers are as of the reader's height: a block, record or index entry
+ * stored after the reader was taken is NT_ERR_NOT_FOUND (a digest search
+ * leaves it out), so a published reader never shows more than its
+ * publisher published. */
+typedef struct {
+	nt_kv *kv;		   /* not owned; only get and scan are used */
+	const nt_genesis *genesis; /* the ledger's */
+	uint64_t height;	   /* 0: empty chain */
+	nt_hash tip_hash;	   /* block_hash of the tip; zeros at height 0 */
+	nt_header tip;		   /* the tip's header; valid when height > 0 */
+} nt_ledger_reader;
+
+/* The ledger's reader at its current tip (owner's thread). */
+void nt_ledger_reader_get(const nt_ledger *l, nt_ledger_reader *out);
+
+/* Queries, as of r's height. NT_ERR_NOT_FOUND when absent; a block at or
+ * below the height that cannot be read is NT_ERR_CORRUPT. */
+nt_err nt_ledger_reader_header(const nt_ledger_reader *r, uint64_t height,
+			       nt_header *out) NT_MUST_CHECK;
+nt_err nt_ledger_reader_commit(const nt_ledger_reader *r, uint64_t height,
+			       nt_commit *out) NT_MUST_CHECK;
+nt_err nt_ledger_reader_block(const nt_ledger_reader *r, uint64_t height,
+			      nt_block **out) NT_MUST_CHECK;
+nt_err nt_ledger_reader_locate(const nt_ledger_reader *r, const nt_hash *record_id,
+			       uint64_t *height, uint32_t *index) NT_MUST_CHECK;
+/* The encoded record at (height, index) into buf (cap >= NT_RECORD_MAX
+ * always suffices); NT_ERR_NOT_FOUND when there is none. */
+nt_err nt_ledger_reader_record(const nt_ledger_reader *r, uint64_t height, uint32_t index,
+			       uint8_t *buf, size_t cap, size_t *len) NT_MUST_CHECK;
+/* Up to cap record ids whose record has this digest, in ledger order. */
+nt_err nt_ledger_reader_find_digest(const nt_ledger_reader *r, int alg, const uint8_t *digest,
+				    size_t dlen, nt_hash *ids, size_t cap, size_t *n) NT_MUST_CHECK;
+/* Receipt JSON for a committed record (see core/receipt.h); *out malloc'd. */
+nt_err nt_ledger_reader_receipt(const nt_ledger_reader *r, const nt_hash *record_id,
+				char **out) NT_MUST_CHECK;
+
+/* The same queries on the owner's thread, on the ledger's current reader
+ * (nt_ledger_reader_get). One difference: nt_ledger_locate reports an
+ * index entry above the tip as NT_ERR_CORRUPT (the owner's store has none). */
 nt_err nt_ledger_header(const nt_ledger *l, uint64_t height, nt_header *out) NT_MUST_CHECK;
 nt_err nt_ledger_commit(const nt_ledger *l, uint64_t height, nt_commit *out) NT_MUST_CHECK;
 nt_err nt_ledger_block(const nt_ledger *l, uint64_t height, nt_block **out) NT_MUST_CHECK;
 nt_err nt_ledger_locate(const nt_ledger *l, const nt_hash *record_id, uint64_t *height,
 			uint32_t *index) NT_MUST_CHECK;
-/* The encoded record at (height, index) into buf (cap >= NT_RECORD_MAX
- * always suffices); NT_ERR_NOT_FOUND when there is none. */
 nt_err nt_ledger_record(const nt_ledger *l, uint64_t height, uint32_t index, uint8_t *buf,
 			size_t cap, size_t *len) NT_MUST_CHECK;
-/* Up to cap record ids whose record has this digest, in ledger order. */
 nt_err nt_ledger_find_digest(const nt_ledger *l, int alg, const uint8_t *digest, size_t dlen,
 			     nt_hash *ids, size_t cap, size_t *n) NT_MUST_CHECK;
-/* Receipt JSON for a committed record (see core/receipt.h); *out malloc'd. */
 nt_err nt_ledger_receipt(const nt_ledger *l, const nt_hash *record_id, char **out) NT_MUST_CHECK;
 
 /* All receipts of one block at once: loads the block's header, commit and
@@ -122,10 +177,12 @@ nt_err nt_ledger_receipt(const nt_ledger *l, const nt_hash *record_id, char **ou
  * records), after which each receipt costs an O(log k) proof and its JSON.
  * For answering every waiter of a block when it commits; a receipt from
  * here is byte for byte the one nt_ledger_receipt gives. The object is
- * self-contained (it does not reference l afterwards), but use it from one
- * thread at a time. NT_ERR_NOT_FOUND for a height not in the ledger,
+ * self-contained (it does not reference the ledger or reader afterwards),
+ * but use it from one thread at a time. NT_ERR_NOT_FOUND for a height not in the ledger,
  * NT_ERR_CORRUPT when the stored block is inconsistent. */
 typedef struct nt_block_receipts nt_block_receipts;
+nt_err nt_ledger_reader_block_receipts(const nt_ledger_reader *r, uint64_t height,
+				       nt_block_receipts **out) NT_MUST_CHECK;
 nt_err nt_ledger_block_receipts(const nt_ledger *l, uint64_t height,
 				nt_block_receipts **out) NT_MUST_CHECK;
 /* Number of records in the block. */

@@ -134,7 +134,7 @@ static nt_err audit_height(audit_state *s, uint64_t height, nt_why *why)
 	uint8_t hraw[NT_HEADER_MAX], craw[NT_COMMIT_MAX];
 	size_t hl = 0, cl = 0;
 	nt_why sub = {{0}};
-	nt_err e = ntl_load_header(l, height, &h, hraw, &hl, &sub);
+	nt_err e = ntl_load_header(l->kv, height, &h, hraw, &hl, &sub);
 	if (e != NT_OK)
 		return AFAIL(why, height, "%s", sub.msg);
 	if (h.height != height)
@@ -159,7 +159,7 @@ static nt_err audit_height(audit_state *s, uint64_t height, nt_why *why)
 	if (c == NULL)
 		return nt_fail(why, NT_ERR_NOMEM, "out of memory");
 	memset(&sub, 0, sizeof sub);
-	e = ntl_load_commit(l, height, c, craw, &cl, &sub);
+	e = ntl_load_commit(l->kv, height, c, craw, &cl, &sub);
 	if (e == NT_OK && (c->height != height || !ntl_hash_eq(&c->block_hash, &bh))) {
 		e = NT_ERR_CORRUPT;
 		snprintf(sub.msg, sizeof sub.msg, "commit is for another block");
@@ -172,7 +172,7 @@ static nt_err audit_height(audit_state *s, uint64_t height, nt_why *why)
 
 	ntl_recs r = {0};
 	memset(&sub, 0, sizeof sub);
-	e = ntl_load_records(l, height, &r, &sub);
+	e = ntl_load_records(l->kv, height, &r, &sub);
 	if (e != NT_OK)
 		return AFAIL(why, height, "%s", sub.msg);
 	if (r.n != h.record_count) {

@@ -100,15 +100,15 @@ void ntl_recs_free(ntl_recs *r);
 
 /* Loads the "r" entries of height. NT_ERR_CORRUPT (why says what) if a key
  * is malformed or the indexes are not 0, 1, 2, ... */
-nt_err ntl_load_records(const nt_ledger *l, uint64_t height, ntl_recs *out, nt_why *why);
+nt_err ntl_load_records(nt_kv *kv, uint64_t height, ntl_recs *out, nt_why *why);
 
 /* Reads and decodes the header / commit stored at height. NT_ERR_NOT_FOUND
  * if absent, NT_ERR_CORRUPT if it does not decode. raw/raw_len (may be
  * NULL) receive the encoded bytes. */
-nt_err ntl_load_header(const nt_ledger *l, uint64_t height, nt_header *out, uint8_t *raw,
-		       size_t *raw_len, nt_why *why);
-nt_err ntl_load_commit(const nt_ledger *l, uint64_t height, nt_commit *out, uint8_t *raw,
-		       size_t *raw_len, nt_why *why);
+nt_err ntl_load_header(nt_kv *kv, uint64_t height, nt_header *out, uint8_t *raw, size_t *raw_len,
+		       nt_why *why);
+nt_err ntl_load_commit(nt_kv *kv, uint64_t height, nt_commit *out, uint8_t *raw, size_t *raw_len,
+		       nt_why *why);
 
 /* Decodes a "T" value. */
 nt_err ntl_decode_tip(const uint8_t *v, size_t vl, uint64_t *height, nt_hash *hash,

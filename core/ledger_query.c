@@ -1,5 +1,8 @@
 /* Ledger queries: headers, commits, blocks, record locations, the digest
- * index and receipts. All read the store; none change the ledger. */
+ * index and receipts, all through an nt_ledger_reader (core/ledger.h):
+ * each answers as of the reader's tip and reads only the store and the
+ * genesis, so that readers may run on any thread. The nt_ledger_* forms
+ * are the owner's shorthand for the same query on the ledger's reader. */
 #include "core/ledger.h"
 
 #include "core/ledger_internal.h"
@@ -11,13 +14,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* The tip height as the appending thread last published it: queries may run
- * on other threads than the one appending (notaryd's RPC threads). */
-static inline uint64_t ntl_height(const nt_ledger *l)
-{
-	return __atomic_load_n(&l->height, __ATOMIC_ACQUIRE);
-}
 
 void ntl_recs_free(ntl_recs *r)
 {
@@ -92,13 +88,13 @@ static int load_fn(void *arg, const uint8_t *k, size_t kl, const uint8_t *v, siz
 	return 0;
 }
 
-nt_err ntl_load_records(const nt_ledger *l, uint64_t height, ntl_recs *out, nt_why *why)
+nt_err ntl_load_records(nt_kv *kv, uint64_t height, ntl_recs *out, nt_why *why)
 {
 	uint8_t prefix[NTL_KEY_U64_LEN];
 	ntl_key_u64(prefix, NTL_RECORD, height);
 	ntl_recs r = {0};
 	load_acc a = {&r, 0, NT_OK, ""};
-	nt_err e = nt_kv_scan(l->kv, prefix, sizeof prefix, load_fn, &a);
+	nt_err e = nt_kv_scan(kv, prefix, sizeof prefix, load_fn, &a);
 	if (e == NT_OK)
 		e = a.err;
 	if (e != NT_OK) {
@@ -113,12 +109,12 @@ nt_err ntl_load_records(const nt_ledger *l, uint64_t height, ntl_recs *out, nt_w
 
 /* Reads the value stored under (tag, height); `what` names it in errors
  * ("header", "commit"). *v is malloc'd on NT_OK. */
-static nt_err load_by_height(const nt_ledger *l, uint8_t tag, uint64_t height, const char *what,
-			     uint8_t **v, size_t *vl, nt_why *why)
+static nt_err load_by_height(nt_kv *kv, uint8_t tag, uint64_t height, const char *what, uint8_t **v,
+			     size_t *vl, nt_why *why)
 {
 	uint8_t k[NTL_KEY_U64_LEN];
 	ntl_key_u64(k, tag, height);
-	nt_err e = nt_kv_get(l->kv, k, sizeof k, v, vl);
+	nt_err e = nt_kv_get(kv, k, sizeof k, v, vl);
 	if (e == NT_ERR_NOT_FOUND)
 		return nt_fail(why, e, "%s missing", what);
 	if (e != NT_OK)
@@ -126,12 +122,12 @@ static nt_err load_by_height(const nt_ledger *l, uint8_t tag, uint64_t height, c
 	return NT_OK;
 }
 
-nt_err ntl_load_header(const nt_ledger *l, uint64_t height, nt_header *out, uint8_t *raw,
-		       size_t *raw_len, nt_why *why)
+nt_err ntl_load_header(nt_kv *kv, uint64_t height, nt_header *out, uint8_t *raw, size_t *raw_len,
+		       nt_why *why)
 {
 	uint8_t *v = NULL;
 	size_t vl = 0;
-	nt_err e = load_by_height(l, NTL_HEADER, height, "header", &v, &vl, why);
+	nt_err e = load_by_height(kv, NTL_HEADER, height, "header", &v, &vl, why);
 	if (e != NT_OK)
 		return e;
 	nt_header h;
@@ -149,12 +145,12 @@ nt_err ntl_load_header(const nt_ledger *l, uint64_t height, nt_header *out, uint
 	return NT_OK;
 }
 
-nt_err ntl_load_commit(const nt_ledger *l, uint64_t height, nt_commit *out, uint8_t *raw,
-		       size_t *raw_len, nt_why *why)
+nt_err ntl_load_commit(nt_kv *kv, uint64_t height, nt_commit *out, uint8_t *raw, size_t *raw_len,
+		       nt_why *why)
 {
 	uint8_t *v = NULL;
 	size_t vl = 0;
-	nt_err e = load_by_height(l, NTL_COMMIT, height, "commit", &v, &vl, why);
+	nt_err e = load_by_height(kv, NTL_COMMIT, height, "commit", &v, &vl, why);
 	if (e != NT_OK)
 		return e;
 	nt_why sub = {{0}};
@@ -170,46 +166,46 @@ nt_err ntl_load_commit(const nt_ledger *l, uint64_t height, nt_commit *out, uint
 	return NT_OK;
 }
 
-nt_err nt_ledger_header(const nt_ledger *l, uint64_t height, nt_header *out)
+nt_err nt_ledger_reader_header(const nt_ledger_reader *r, uint64_t height, nt_header *out)
 {
-	if (l == NULL || out == NULL)
+	if (r == NULL || out == NULL)
 		return NT_ERR_ARG;
-	if (height == 0 || height > ntl_height(l))
+	if (height == 0 || height > r->height)
 		return NT_ERR_NOT_FOUND;
-	nt_err e = ntl_load_header(l, height, out, NULL, NULL, NULL);
+	nt_err e = ntl_load_header(r->kv, height, out, NULL, NULL, NULL);
 	/* Below the tip a missing header is damage, not absence. */
 	return e == NT_ERR_NOT_FOUND ? NT_ERR_CORRUPT : e;
 }
 
-nt_err nt_ledger_commit(const nt_ledger *l, uint64_t height, nt_commit *out)
+nt_err nt_ledger_reader_commit(const nt_ledger_reader *r, uint64_t height, nt_commit *out)
 {
-	if (l == NULL || out == NULL)
+	if (r == NULL || out == NULL)
 		return NT_ERR_ARG;
-	if (height == 0 || height > ntl_height(l))
+	if (height == 0 || height > r->height)
 		return NT_ERR_NOT_FOUND;
 	/* Decode into a copy so out stays untouched on failure. */
 	nt_commit *c = malloc(sizeof *c);
 	if (c == NULL)
 		return NT_ERR_NOMEM;
-	nt_err e = ntl_load_commit(l, height, c, NULL, NULL, NULL);
+	nt_err e = ntl_load_commit(r->kv, height, c, NULL, NULL, NULL);
 	if (e == NT_OK)
 		*out = *c;
 	free(c);
 	return e == NT_ERR_NOT_FOUND ? NT_ERR_CORRUPT : e;
 }
 
-nt_err nt_ledger_record(const nt_ledger *l, uint64_t height, uint32_t index, uint8_t *buf,
-			size_t cap, size_t *len)
+nt_err nt_ledger_reader_record(const nt_ledger_reader *r, uint64_t height, uint32_t index,
+			       uint8_t *buf, size_t cap, size_t *len)
 {
-	if (l == NULL || buf == NULL || len == NULL)
+	if (r == NULL || buf == NULL || len == NULL)
 		return NT_ERR_ARG;
-	if (height == 0 || height > ntl_height(l))
+	if (height == 0 || height > r->height)
 		return NT_ERR_NOT_FOUND;
 	uint8_t k[NTL_KEY_REC_LEN];
 	ntl_key_rec(k, height, index);
 	uint8_t *v = NULL;
 	size_t vl = 0;
-	nt_err e = nt_kv_get(l->kv, k, sizeof k, &v, &vl);
+	nt_err e = nt_kv_get(r->kv, k, sizeof k, &v, &vl);
 	if (e != NT_OK)
 		return e;
 	if (vl > cap) {
@@ -222,27 +218,27 @@ nt_err nt_ledger_record(const nt_ledger *l, uint64_t height, uint32_t index, uin
 	return NT_OK;
 }
 
-nt_err nt_ledger_block(const nt_ledger *l, uint64_t height, nt_block **out)
+nt_err nt_ledger_reader_block(const nt_ledger_reader *r, uint64_t height, nt_block **out)
 {
-	if (l == NULL || out == NULL)
+	if (r == NULL || out == NULL)
 		return NT_ERR_ARG;
 	nt_header h;
-	nt_err e = nt_ledger_header(l, height, &h);
+	nt_err e = nt_ledger_reader_header(r, height, &h);
 	if (e != NT_OK)
 		return e;
-	ntl_recs r = {0};
-	e = ntl_load_records(l, height, &r, NULL);
+	ntl_recs rs = {0};
+	e = ntl_load_records(r->kv, height, &rs, NULL);
 	if (e != NT_OK)
 		return e;
-	if (r.n != h.record_count) {
-		ntl_recs_free(&r);
+	if (rs.n != h.record_count) {
+		ntl_recs_free(&rs);
 		return NT_ERR_CORRUPT;
 	}
 	nt_block *b = NULL;
-	e = nt_block_new(r.n, &b);
-	for (uint32_t i = 0; e == NT_OK && i < r.n; i++)
-		e = nt_block_set(b, i, r.recs[i], r.lens[i]);
-	ntl_recs_free(&r);
+	e = nt_block_new(rs.n, &b);
+	for (uint32_t i = 0; e == NT_OK && i < rs.n; i++)
+		e = nt_block_set(b, i, rs.recs[i], rs.lens[i]);
+	ntl_recs_free(&rs);
 	if (e != NT_OK) {
 		nt_block_free(b);
 		return e;
@@ -252,26 +248,46 @@ nt_err nt_ledger_block(const nt_ledger *l, uint64_t height, nt_block **out)
 	return NT_OK;
 }
 
-nt_err nt_ledger_locate(const nt_ledger *l, const nt_hash *record_id, uint64_t *height,
-			uint32_t *index)
+/* The stored location of record_id, whatever its height: NT_ERR_CORRUPT for
+ * an entry that does not decode or names height 0. */
+static nt_err locate_stored(nt_kv *kv, const nt_hash *record_id, uint64_t *height, uint32_t *index)
 {
-	if (l == NULL || record_id == NULL || height == NULL || index == NULL)
-		return NT_ERR_ARG;
 	uint8_t k[NTL_KEY_ID_LEN];
 	ntl_key_id(k, record_id);
 	uint8_t *v = NULL;
 	size_t vl = 0;
-	nt_err e = nt_kv_get(l->kv, k, sizeof k, &v, &vl);
+	nt_err e = nt_kv_get(kv, k, sizeof k, &v, &vl);
 	if (e != NT_OK)
 		return e;
-	nt_reader r;
-	nt_reader_init(&r, v, vl);
-	uint64_t h = nt_get_u64(&r);
-	uint32_t i = nt_get_u32(&r);
-	bool ok = nt_reader_done(&r);
+	nt_reader rd;
+	nt_reader_init(&rd, v, vl);
+	uint64_t h = nt_get_u64(&rd);
+	uint32_t i = nt_get_u32(&rd);
+	bool ok = nt_reader_done(&rd);
 	free(v);
-	if (!ok || h == 0 || h > ntl_height(l))
+	if (!ok || h == 0)
 		return NT_ERR_CORRUPT;
+	*height = h;
+	*index = i;
+	return NT_OK;
+}
+
+nt_err nt_ledger_reader_locate(const nt_ledger_reader *r, const nt_hash *record_id,
+			       uint64_t *height, uint32_t *index)
+{
+	if (r == NULL || record_id == NULL || height == NULL || index == NULL)
+		return NT_ERR_ARG;
+	uint64_t h = 0;
+	uint32_t i = 0;
+	nt_err e = locate_stored(r->kv, record_id, &h, &i);
+	if (e != NT_OK)
+		return e;
+	/* Above the tip: a block stored after this reader was taken (its
+	 * indexes are in the same batch as its tip), not in the chain as the
+	 * reader sees it. The audit finds an index that points past the
+	 * store's own tip. */
+	if (h > r->height)
+		return NT_ERR_NOT_FOUND;
 	*height = h;
 	*index = i;
 	return NT_OK;
@@ -279,7 +295,7 @@ nt_err nt_ledger_locate(const nt_ledger *l, const nt_hash *record_id, uint64_t *
 
 /* The earliest `cap` matches by ledger position, kept sorted. */
 typedef struct {
-	const nt_ledger *l;
+	const nt_ledger_reader *r;
 	size_t plen;
 	nt_hash *ids;
 	uint64_t *pos; /* height << 32 | index */
@@ -297,11 +313,14 @@ static int find_fn(void *arg, const uint8_t *k, size_t kl, const uint8_t *v, siz
 	memcpy(id.b, k + a->plen, NT_HASH_LEN);
 	uint64_t h = 0;
 	uint32_t idx = 0;
-	nt_err e = nt_ledger_locate(a->l, &id, &h, &idx);
+	nt_err e = locate_stored(a->r->kv, &id, &h, &idx);
 	if (e != NT_OK) {
+		/* The digest entry and the id entry are in one batch. */
 		a->err = e == NT_ERR_NOT_FOUND ? NT_ERR_CORRUPT : e;
 		return 1;
 	}
+	if (h > a->r->height)
+		return 0; /* stored after the reader was taken */
 	uint64_t p = h << 32 | idx;
 	if (a->n == a->cap && (a->cap == 0 || p >= a->pos[a->n - 1]))
 		return 0;
@@ -316,15 +335,15 @@ static int find_fn(void *arg, const uint8_t *k, size_t kl, const uint8_t *v, siz
 	return 0;
 }
 
-nt_err nt_ledger_find_digest(const nt_ledger *l, int alg, const uint8_t *digest, size_t dlen,
-			     nt_hash *ids, size_t cap, size_t *n)
+nt_err nt_ledger_reader_find_digest(const nt_ledger_reader *r, int alg, const uint8_t *digest,
+				    size_t dlen, nt_hash *ids, size_t cap, size_t *n)
 {
-	if (l == NULL || digest == NULL || dlen == 0 || dlen > 64 || alg < 0 || alg > 255 ||
+	if (r == NULL || digest == NULL || dlen == 0 || dlen > 64 || alg < 0 || alg > 255 ||
 	    (ids == NULL && cap > 0) || n == NULL)
 		return NT_ERR_ARG;
 	uint8_t prefix[NTL_KEY_DIGEST_MAX];
 	size_t pl = ntl_key_digest(prefix, (uint8_t)alg, digest, (uint8_t)dlen, NULL);
-	find_acc a = {l, pl, NULL, NULL, cap, 0, NT_OK};
+	find_acc a = {r, pl, NULL, NULL, cap, 0, NT_OK};
 	if (cap > 0) {
 		a.ids = malloc(cap * sizeof *a.ids);
 		a.pos = malloc(cap * sizeof *a.pos);
@@ -334,7 +353,7 @@ nt_err nt_ledger_find_digest(const nt_ledger *l, int alg, const uint8_t *digest,
 			return NT_ERR_NOMEM;
 		}
 	}
-	nt_err e = nt_kv_scan(l->kv, prefix, pl, find_fn, &a);
+	nt_err e = nt_kv_scan(r->kv, prefix, pl, find_fn, &a);
 	if (e == NT_OK)
 		e = a.err;
 	if (e == NT_OK) {
@@ -379,11 +398,11 @@ static int id_index_cmp(const void *a, const void *b)
 
 /* Loads everything the receipts of height share. by_id: also sort the ids
  * for nt_block_receipts_get (a single receipt knows its index already). */
-static nt_err load_block_receipts(const nt_ledger *l, uint64_t height, bool by_id,
+static nt_err load_block_receipts(const nt_ledger_reader *l, uint64_t height, bool by_id,
 				  nt_block_receipts **out)
 {
 	nt_header h;
-	nt_err e = nt_ledger_header(l, height, &h);
+	nt_err e = nt_ledger_reader_header(l, height, &h);
 	if (e != NT_OK)
 		return e;
 	nt_block_receipts *br = calloc(1, sizeof *br);
@@ -393,9 +412,9 @@ static nt_err load_block_receipts(const nt_ledger *l, uint64_t height, bool by_i
 		free(c);
 		return NT_ERR_NOMEM;
 	}
-	e = nt_ledger_commit(l, height, c);
+	e = nt_ledger_reader_commit(l, height, c);
 	if (e == NT_OK)
-		e = ntl_load_records(l, height, &br->r, NULL);
+		e = ntl_load_records(l->kv, height, &br->r, NULL);
 	if (e == NT_OK && br->r.n != h.record_count)
 		e = NT_ERR_CORRUPT;
 	if (e == NT_OK && br->r.n > 0) {
@@ -409,7 +428,7 @@ static nt_err load_block_receipts(const nt_ledger *l, uint64_t height, bool by_i
 		}
 	}
 	if (e == NT_OK)
-		e = nt_receipt_block_new(&h, c, &l->g.vals, &br->rb);
+		e = nt_receipt_block_new(&h, c, &l->genesis->vals, &br->rb);
 	if (e == NT_OK && by_id && br->r.n > 0) {
 		br->by_id = malloc(br->r.n * sizeof *br->by_id);
 		if (br->by_id == NULL) {
@@ -429,7 +448,8 @@ static nt_err load_block_receipts(const nt_ledger *l, uint64_t height, bool by_i
 	return NT_OK;
 }
 
-nt_err nt_ledger_block_receipts(const nt_ledger *l, uint64_t height, nt_block_receipts **out)
+nt_err nt_ledger_reader_block_receipts(const nt_ledger_reader *l, uint64_t height,
+				       nt_block_receipts **out)
 {
 	if (l == NULL || out == NULL)
 		return NT_ERR_ARG;
@@ -476,8 +496,8 @@ nt_err nt_block_receipts_get(const nt_block_receipts *br, const nt_hash *record_
  * (the caller then builds from the whole block). The levels must agree
  * with the header (root, leaf count) and the record: a receipt that
  * cannot verify is worse than none. */
-static nt_err receipt_from_levels(const nt_ledger *l, const nt_hash *record_id, uint64_t height,
-				  uint32_t index, char **out)
+static nt_err receipt_from_levels(const nt_ledger_reader *l, const nt_hash *record_id,
+				  uint64_t height, uint32_t index, char **out)
 {
 	uint8_t km[NTL_KEY_U64_LEN], kr[NTL_KEY_REC_LEN];
 	ntl_key_u64(km, NTL_TREE, height);
@@ -493,8 +513,8 @@ static nt_err receipt_from_levels(const nt_ledger *l, const nt_hash *record_id, 
 		e = NT_ERR_NOMEM;
 		goto out;
 	}
-	if ((e = nt_ledger_header(l, height, &h)) != NT_OK ||
-	    (e = nt_ledger_commit(l, height, c)) != NT_OK)
+	if ((e = nt_ledger_reader_header(l, height, &h)) != NT_OK ||
+	    (e = nt_ledger_reader_commit(l, height, c)) != NT_OK)
 		goto out;
 	nt_merkle_tree t;
 	uint64_t total = nt_merkle_tree_layout(h.record_count, &t);
@@ -529,7 +549,7 @@ static nt_err receipt_from_levels(const nt_ledger *l, const nt_hash *record_id, 
 		e = NT_ERR_CORRUPT;
 		goto out;
 	}
-	if ((e = nt_receipt_block_new(&h, c, &l->g.vals, &rb)) == NT_OK)
+	if ((e = nt_receipt_block_new(&h, c, &l->genesis->vals, &rb)) == NT_OK)
 		e = nt_receipt_block_build(rb, rec, rl, record_id, index, proof, pl, out);
 out:
 	nt_receipt_block_free(rb);
@@ -539,13 +559,13 @@ out:
 	return e;
 }
 
-nt_err nt_ledger_receipt(const nt_ledger *l, const nt_hash *record_id, char **out)
+nt_err nt_ledger_reader_receipt(const nt_ledger_reader *l, const nt_hash *record_id, char **out)
 {
 	if (l == NULL || record_id == NULL || out == NULL)
 		return NT_ERR_ARG;
 	uint64_t height = 0;
 	uint32_t index = 0;
-	nt_err e = nt_ledger_locate(l, record_id, &height, &index);
+	nt_err e = nt_ledger_reader_locate(l, record_id, &height, &index);
 	if (e != NT_OK)
 		return e;
 	e = receipt_from_levels(l, record_id, height, index, out);
@@ -561,4 +581,99 @@ nt_err nt_ledger_receipt(const nt_ledger *l, const nt_hash *record_id, char **ou
 		e = nt_block_receipts_get_index(br, index, out);
 	nt_block_receipts_free(br);
 	return e;
+}
+
+/* ---- the owner's shorthand ---- */
+
+void nt_ledger_reader_get(const nt_ledger *l, nt_ledger_reader *out)
+{
+	*out = (nt_ledger_reader){.kv = l->kv,
+				  .genesis = &l->g,
+				  .height = l->height,
+				  .tip_hash = l->tip_hash,
+				  .tip = l->tip};
+}
+
+nt_err nt_ledger_header(const nt_ledger *l, uint64_t height, nt_header *out)
+{
+	if (l == NULL)
+		return NT_ERR_ARG;
+	nt_ledger_reader r;
+	nt_ledger_reader_get(l, &r);
+	return nt_ledger_reader_header(&r, height, out);
+}
+
+nt_err nt_ledger_commit(const nt_ledger *l, uint64_t height, nt_commit *out)
+{
+	if (l == NULL)
+		return NT_ERR_ARG;
+	nt_ledger_reader r;
+	nt_ledger_reader_get(l, &r);
+	return nt_ledger_reader_commit(&r, height, out);
+}
+
+nt_err nt_ledger_block(const nt_ledger *l, uint64_t height, nt_block **out)
+{
+	if (l == NULL)
+		return NT_ERR_ARG;
+	nt_ledger_reader r;
+	nt_ledger_reader_get(l, &r);
+	return nt_ledger_reader_block(&r, height, out);
+}
+
+nt_err nt_ledger_locate(const nt_ledger *l, const nt_hash *record_id, uint64_t *height,
+			uint32_t *index)
+{
+	if (l == NULL || record_id == NULL || height == NULL || index == NULL)
+		return NT_ERR_ARG;
+	/* The owner's store holds no index above its tip: one there is
+	 * damage, not a block still being published. */
+	uint64_t h = 0;
+	uint32_t i = 0;
+	nt_err e = locate_stored(l->kv, record_id, &h, &i);
+	if (e != NT_OK)
+		return e;
+	if (h > l->height)
+		return NT_ERR_CORRUPT;
+	*height = h;
+	*index = i;
+	return NT_OK;
+}
+
+nt_err nt_ledger_record(const nt_ledger *l, uint64_t height, uint32_t index, uint8_t *buf,
+			size_t cap, size_t *len)
+{
+	if (l == NULL)
+		return NT_ERR_ARG;
+	nt_ledger_reader r;
+	nt_ledger_reader_get(l, &r);
+	return nt_ledger_reader_record(&r, height, index, buf, cap, len);
+}
+
+nt_err nt_ledger_find_digest(const nt_ledger *l, int alg, const uint8_t *digest, size_t dlen,
+			     nt_hash *ids, size_t cap, size_t *n)
+{
+	if (l == NULL)
+		return NT_ERR_ARG;
+	nt_ledger_reader r;
+	nt_ledger_reader_get(l, &r);
+	return nt_ledger_reader_find_digest(&r, alg, digest, dlen, ids, cap, n);
+}
+
+nt_err nt_ledger_receipt(const nt_ledger *l, const nt_hash *record_id, char **out)
+{
+	if (l == NULL)
+		return NT_ERR_ARG;
+	nt_ledger_reader r;
+	nt_ledger_reader_get(l, &r);
+	return nt_ledger_reader_receipt(&r, record_id, out);
+}
+
+nt_err nt_ledger_block_receipts(const nt_ledger *l, uint64_t height, nt_block_receipts **out)
+{
+	if (l == NULL)
+		return NT_ERR_ARG;
+	nt_ledger_reader r;
+	nt_ledger_reader_get(l, &r);
+	return nt_ledger_reader_block_receipts(&r, height, out);
 }

@@ -93,11 +93,10 @@ static bool synced_known_valid(void *arg, const nt_hash *id)
  * another fetched block (drain_queue hands the loop its events as one FIFO
  * list and handles them back to back). So nothing else in the loop (a
  * consensus message that would make us sign on top of the new tip, a tick,
- * a waiter getting a receipt) runs before the blocks are durable. Queries
- * answered on the RPC threads (node.c, answer_here) may read a fetched
- * block before the sync: what they hand out is still sound, as the block
- * is decided and carries a commit that verifies, whether or not our disk
- * keeps it.
+ * a waiter getting a receipt) runs before the blocks are durable. Nor do
+ * the queries answered on the RPC threads (node.c, answer_here) see them
+ * before: they read the published reader, and the loop publishes only a
+ * flushed tip.
  *
  * Why unsynced appends are safe here: these blocks are already decided
  * (each carries a commit of 2f+1 precommits that append verified) and any

@@ -1,9 +1,11 @@
 /* LevelDB nt_kv (the node's store), through LevelDB's C API.
  *
- * Threads: the LevelDB handle itself allows concurrent readers, but this
- * nt_kv object (and its option objects) is meant to be used by one thread at
- * a time, the ledger's owner. Another thread that needs the store opens
- * nothing itself; it asks the owner.
+ * Threads: get and scan may run on any number of threads at once and
+ * concurrently with a write: LevelDB's DB is thread-safe, the read options
+ * are only read after open, and each scan has its own iterator. This is
+ * what lets notaryd's RPC threads read through an nt_ledger_reader
+ * (core/ledger.h) while the loop appends. Write and close: the owner's
+ * thread only, and close after every reader is done.
  *
  * LevelDB reports failures as malloc'd strings through an errptr. They are
  * translated by nt_kv_leveldb_error ("Corruption: ..." becomes

@@ -2,7 +2,7 @@
  *
  * Threads: nng's workers run on_rpc (parse, decode and verify a submitted
  * record, in parallel) and push an event, or answer a read-only query from
- * the store themselves (answer_here); the peer transport and the sync
+ * the published ledger reader themselves (answer_here); the peer transport and the sync
  * thread push peer events (gossip.c). The loop thread (the caller of
  * nt_node_run) owns ledger, mempool, waiters and the consensus engine
  * (consensus_host.c): it answers queries, adds records, feeds the engine
@@ -132,24 +132,47 @@ static void send_reply(reply_to to, char *body)
 		reply_single(to.req, body);
 }
 
-nt_rpc_env nd_env(node *n)
+/* The methods' view of the node, with the ledger as r shows it. */
+static nt_rpc_env env_of(node *n, const nt_ledger_reader *r)
 {
-	return (nt_rpc_env){.ledger = n->ledger,
-			    .mempool = n->mp,
+	return (nt_rpc_env){.reader = r,
 			    .node_pubkey = n->pub,
 			    .is_validator = n->self >= 0 || n->read_only,
 			    .version = NT_VERSION,
 			    .store_corruptions = &n->store_corruptions};
 }
 
+/* The loop's view: the ledger as it is now (the loop owns it). */
+static nt_rpc_env loop_env(node *n, nt_ledger_reader *r)
+{
+	nt_ledger_reader_get(n->ledger, r);
+	return env_of(n, r);
+}
+
+/* Publishes the ledger's tip to the RPC threads if it is durable. */
+static void publish_reader(node *n)
+{
+	queue *q = &n->q;
+	/* Only the loop writes pub, so it reads it here without the lock.
+	 * Fetched blocks appended without fsync wait for their flush. */
+	if (q->pub.height == nt_ledger_height(n->ledger) || nt_ledger_unsynced(n->ledger))
+		return;
+	nt_ledger_reader r;
+	nt_ledger_reader_get(n->ledger, &r);
+	pthread_mutex_lock(&q->pub_mu);
+	q->pub = r;
+	pthread_mutex_unlock(&q->pub_mu);
+}
+
 /* ---- RPC threads ---- */
 
 /* Answers a query that needs only the store, on the calling RPC thread, so
  * that queries run in parallel and do not queue behind consensus work in
- * the loop. LevelDB reads are thread-safe and stored blocks never change
- * (a canonical-commit swap replaces one valid commit by another). Anything
- * that needs the loop's state -- the mempool, waiting, a record not
- * committed yet -- returns false and goes the usual way. */
+ * the loop. It gets a copy of the published reader and nothing of the
+ * loop's (core/ledger.h says why that is safe; store_lock keeps the store
+ * open meanwhile). Anything that needs the loop's state -- the mempool,
+ * waiting, the engine (status), a record not committed as far as the
+ * reader knows -- returns false and goes the usual way. */
 static bool answer_here(node *n, reply_to to, nt_rpc_call *c)
 {
 	switch (c->method) {
@@ -168,15 +191,20 @@ static bool answer_here(node *n, reply_to to, nt_rpc_call *c)
 		pthread_rwlock_unlock(&q->store_lock);
 		return false;
 	}
+	nt_ledger_reader r;
+	pthread_mutex_lock(&q->pub_mu);
+	r = q->pub;
+	pthread_mutex_unlock(&q->pub_mu);
+	nt_rpc_env env = env_of(n, &r);
 	char *reply = NULL;
 	if (c->method == NT_RPC_RECEIPT) {
 		uint64_t h;
 		uint32_t idx;
 		char *rj = NULL;
-		nt_err e = nt_ledger_locate(n->ledger, &c->record_id, &h, &idx);
-		/* NOT_FOUND after a successful locate: the block's batch is
-		 * written but the ledger's tip not yet moved; the loop knows. */
-		if (e == NT_OK && (e = nt_ledger_receipt(n->ledger, &c->record_id, &rj)) == NT_OK)
+		/* NOT_FOUND: pending, unknown, or in a block not published yet;
+		 * the loop knows which. */
+		nt_err e = nt_ledger_reader_locate(&r, &c->record_id, &h, &idx);
+		if (e == NT_OK && (e = nt_ledger_reader_receipt(&r, &c->record_id, &rj)) == NT_OK)
 			reply = nt_rpc_committed_reply(c->id, &c->record_id, h, rj);
 		free(rj);
 		if (e != NT_OK) {
@@ -184,7 +212,6 @@ static bool answer_here(node *n, reply_to to, nt_rpc_call *c)
 			return false;
 		}
 	} else {
-		nt_rpc_env env = nd_env(n);
 		reply = nt_rpc_exec_query(&env, c);
 	}
 	pthread_rwlock_unlock(&q->store_lock);
@@ -324,7 +351,8 @@ static void waiter_add(node *n, reply_to to, nt_rpc_call *c, uint64_t now)
 		size_t cap = n->wcap ? 2 * n->wcap : 64;
 		waiter *w = realloc(n->w, cap * sizeof *w);
 		if (w == NULL) {
-			nt_rpc_env env = nd_env(n);
+			nt_ledger_reader r;
+			nt_rpc_env env = loop_env(n, &r);
 			send_reply(to, nt_rpc_record_reply(&env, c->id, &c->record_id));
 			return;
 		}
@@ -338,7 +366,8 @@ static void waiter_add(node *n, reply_to to, nt_rpc_call *c, uint64_t now)
 
 static void waiter_answer(node *n, size_t i)
 {
-	nt_rpc_env env = nd_env(n);
+	nt_ledger_reader r;
+	nt_rpc_env env = loop_env(n, &r);
 	send_reply(n->w[i].to, nt_rpc_record_reply(&env, n->w[i].id, &n->w[i].record_id));
 	free(n->w[i].id);
 	n->w[i] = n->w[--n->nw];
@@ -349,6 +378,7 @@ static void waiter_answer(node *n, size_t i)
  * it cannot answer are left to nd_waiters_settle's per-record path. */
 void nd_waiters_block(node *n, uint64_t height)
 {
+	publish_reader(n);
 	if (n->nw == 0)
 		return;
 	nt_block_receipts *br = NULL;
@@ -373,6 +403,7 @@ void nd_waiters_block(node *n, uint64_t height)
  * is up (pending); with all, everyone. */
 void nd_waiters_settle(node *n, uint64_t now, bool all)
 {
+	publish_reader(n);
 	for (size_t i = 0; i < n->nw;) {
 		if (all || now >= n->w[i].deadline ||
 		    !nt_mempool_contains(n->mp, &n->w[i].record_id))
@@ -386,7 +417,8 @@ void nd_waiters_settle(node *n, uint64_t now, bool all)
 
 static void on_submit(node *n, reply_to to, nt_rpc_call *c, uint64_t now)
 {
-	nt_rpc_env env = nd_env(n);
+	nt_ledger_reader r;
+	nt_rpc_env env = loop_env(n, &r);
 	uint64_t h;
 	uint32_t idx;
 	nt_err e = nt_ledger_locate(n->ledger, &c->record_id, &h, &idx);
@@ -445,7 +477,8 @@ static void on_submit(node *n, reply_to to, nt_rpc_call *c, uint64_t now)
 
 static void on_receipt(node *n, reply_to to, nt_rpc_call *c, uint64_t now)
 {
-	nt_rpc_env env = nd_env(n);
+	nt_ledger_reader r;
+	nt_rpc_env env = loop_env(n, &r);
 	uint64_t h;
 	uint32_t idx;
 	nt_err e = nt_ledger_locate(n->ledger, &c->record_id, &h, &idx);
@@ -506,10 +539,14 @@ static void handle_call(node *n, reply_to to, nt_rpc_call *c)
 		on_receipt(n, to, c, now);
 		break;
 	default: {
-		nt_rpc_env env = nd_env(n);
+		nt_ledger_reader r;
+		nt_rpc_env env = loop_env(n, &r);
 		char *extra = NULL;
-		if (c->method == NT_RPC_STATUS)
+		if (c->method == NT_RPC_STATUS) {
+			env.mempool_records = nt_mempool_count(n->mp);
+			env.mempool_bytes = nt_mempool_bytes(n->mp);
 			env.status_extra = extra = status_extra(n);
+		}
 		send_reply(to, nt_rpc_exec_query(&env, c));
 		free(extra);
 		break;
@@ -682,6 +719,8 @@ static int open_all(node *n, const char *home, const nt_node_opts *opts)
 	if (n->fatal)
 		return 1;
 
+	/* No thread reads pub yet: the server starts below. */
+	nt_ledger_reader_get(n->ledger, &n->q.pub);
 	nt_rpc_limits lim = {.max_conns = n->net.caps.rpc_cap,
 			     .max_inflight = n->cfg.rpc_max_inflight,
 			     .idle_ms = n->cfg.rpc_idle_timeout_ms,
@@ -721,8 +760,12 @@ static void shutdown_node(node *n)
 			     i < 64 && !n->fatal && !n->running && nt_mempool_count(n->mp) > 0; i++)
 				nd_cons_maybe_start(n, true);
 	}
-	/* After a store failure nobody gets a receipt: the waiters learn why. */
-	nt_rpc_env env = nd_env(n);
+	/* After a store failure nobody gets a receipt: the waiters learn why.
+	 * (No waiter, no ledger needed: a failed start may have none.) */
+	nt_ledger_reader r;
+	nt_rpc_env env = {0};
+	if (n->nw > 0)
+		env = loop_env(n, &r);
 	for (size_t i = 0; i < n->nw; i++) {
 		if (n->fatal)
 			send_reply(n->w[i].to,
@@ -791,6 +834,7 @@ int nt_node_run(const char *home, const nt_node_opts *opts, const volatile sig_a
 	pthread_cond_init(&n->q.cv, &ca);
 	pthread_condattr_destroy(&ca);
 	pthread_mutex_init(&n->q.mu, NULL);
+	pthread_mutex_init(&n->q.pub_mu, NULL);
 	/* Writer-preferring: a flood of queries must not hold off shutdown. */
 	pthread_rwlockattr_t ra;
 	pthread_rwlockattr_init(&ra);
@@ -821,6 +865,7 @@ int nt_node_run(const char *home, const nt_node_opts *opts, const volatile sig_a
 		return rc; /* an abandoned transport may still lock n->q.mu */
 	pthread_cond_destroy(&n->q.cv);
 	pthread_mutex_destroy(&n->q.mu);
+	pthread_mutex_destroy(&n->q.pub_mu);
 	pthread_rwlock_destroy(&n->q.store_lock);
 	free(n);
 	return rc;

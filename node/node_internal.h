@@ -4,7 +4,9 @@
  * node-level types, drop counters).
  *
  * Threads: nng's RPC workers and peer workers, and the sync thread, only
- * touch the queue (under q.mu); everything else belongs to the loop thread. */
+ * touch the queue (under q.mu), and the RPC workers the published ledger
+ * reader q.pub (under q.pub_mu, then a copy); everything else belongs to
+ * the loop thread. */
 #ifndef NT_NODE_INTERNAL_H
 #define NT_NODE_INTERNAL_H
 
@@ -113,6 +115,12 @@ typedef struct {
 	 * ledger goes (node.c, answer_here). */
 	pthread_rwlock_t store_lock;
 	bool store_closed;
+	/* The ledger as the RPC threads see it: a reader (core/ledger.h) the
+	 * loop publishes under pub_mu once a block is durable and before any
+	 * waiter of it is answered; queries copy it out under pub_mu and use
+	 * the copy with only the read side of store_lock held. */
+	pthread_mutex_t pub_mu;
+	nt_ledger_reader pub;
 } queue;
 
 typedef struct {
@@ -233,7 +241,6 @@ uint64_t nd_mono_ms(void);
 uint64_t nd_wall_ms(void);
 void nd_waiters_settle(node *n, uint64_t now, bool all);
 void nd_waiters_block(node *n, uint64_t height);
-nt_rpc_env nd_env(node *n);
 
 /* consensus_host.c */
 nt_err nd_cons_open(node *n, nt_why *why); /* engine, sign-state, WAL, replay */

@@ -469,7 +469,7 @@ void nt_rpc_call_free(nt_rpc_call *c)
 	c->record = NULL;
 }
 
-/* ---- answers (loop thread) ---- */
+/* ---- answers (any thread: the ledger through env->reader) ---- */
 
 static json_t *time_json(uint64_t ms)
 {
@@ -517,7 +517,7 @@ char *nt_rpc_record_reply(const nt_rpc_env *env, const char *id, const nt_hash *
 {
 	uint64_t height = 0;
 	uint32_t index = 0;
-	nt_err e = nt_ledger_locate(env->ledger, record_id, &height, &index);
+	nt_err e = nt_ledger_reader_locate(env->reader, record_id, &height, &index);
 	json_t *res = json_object();
 	if (res == NULL)
 		return nt_rpc_error(id, NT_RPC_E_INTERNAL, "out of memory");
@@ -529,7 +529,7 @@ char *nt_rpc_record_reply(const nt_rpc_env *env, const char *id, const nt_hash *
 	json_decref(res);
 	char *rtext = NULL;
 	if (e == NT_OK)
-		e = nt_ledger_receipt(env->ledger, record_id, &rtext);
+		e = nt_ledger_reader_receipt(env->reader, record_id, &rtext);
 	if (e != NT_OK) {
 		char rid[2 * NT_HASH_LEN + 1], detail[128];
 		nt_hex_encode(record_id->b, NT_HASH_LEN, rid);
@@ -563,22 +563,31 @@ char *nt_rpc_committed_reply(const char *id, const nt_hash *record_id, uint64_t 
 
 static char *exec_status(const nt_rpc_env *env, const char *id)
 {
-	const nt_ledger *l = env->ledger;
-	const nt_genesis *g = nt_ledger_genesis(l);
-	const nt_header *tip = nt_ledger_tip(l);
-	const nt_merkle_log *log = nt_ledger_log(l);
+	const nt_ledger_reader *r = env->reader;
+	const nt_genesis *g = r->genesis;
+	const nt_header *tip = r->height > 0 ? &r->tip : NULL;
+	/* The tip's header carries the log after it (checked against the
+	 * stored log at open and at every append). */
 	nt_hash root;
-	nt_merkle_log_root(log, &root);
-	json_t *mp = json_pack("{s:I,s:I}", "records", (json_int_t)nt_mempool_count(env->mempool),
-			       "bytes", (json_int_t)nt_mempool_bytes(env->mempool));
-	json_t *res = json_pack(
-	    "{s:s,s:I,s:o,s:o,s:I,s:o,s:o,s:i,s:o,s:b,s:s}", "chain_id", g->chain_id, "height",
-	    (json_int_t)nt_ledger_height(l), "tip_hash",
-	    tip ? nt_json_hex(nt_ledger_tip_hash(l)->b, NT_HASH_LEN) : json_null(), "tip_time",
-	    tip ? time_json(tip->time) : json_null(), "log_size", (json_int_t)log->size, "log_root",
-	    nt_json_hex(root.b, NT_HASH_LEN), "mempool", mp, "validators", (int)g->vals.n,
-	    "node_pubkey", nt_json_hex(env->node_pubkey.b, NT_PUBKEY_LEN), "is_validator",
-	    env->is_validator, "version", env->version);
+	uint64_t log_size = 0;
+	if (tip != NULL) {
+		root = tip->log_root;
+		log_size = tip->log_size;
+	} else {
+		nt_merkle_log empty;
+		nt_merkle_log_init(&empty);
+		nt_merkle_log_root(&empty, &root);
+	}
+	json_t *mp = json_pack("{s:I,s:I}", "records", (json_int_t)env->mempool_records, "bytes",
+			       (json_int_t)env->mempool_bytes);
+	json_t *res =
+	    json_pack("{s:s,s:I,s:o,s:o,s:I,s:o,s:o,s:i,s:o,s:b,s:s}", "chain_id", g->chain_id,
+		      "height", (json_int_t)r->height, "tip_hash",
+		      tip ? nt_json_hex(r->tip_hash.b, NT_HASH_LEN) : json_null(), "tip_time",
+		      tip ? time_json(tip->time) : json_null(), "log_size", (json_int_t)log_size,
+		      "log_root", nt_json_hex(root.b, NT_HASH_LEN), "mempool", mp, "validators",
+		      (int)g->vals.n, "node_pubkey", nt_json_hex(env->node_pubkey.b, NT_PUBKEY_LEN),
+		      "is_validator", env->is_validator, "version", env->version);
 	if (res != NULL)
 		json_object_set_new(res, "store_corruptions",
 				    json_integer(env->store_corruptions != NULL
@@ -596,7 +605,7 @@ static char *exec_status(const nt_rpc_env *env, const char *id)
 
 static char *exec_validators(const nt_rpc_env *env, const char *id)
 {
-	const nt_genesis *g = nt_ledger_genesis(env->ledger);
+	const nt_genesis *g = env->reader->genesis;
 	json_t *arr = json_array();
 	for (uint16_t i = 0; arr != NULL && i < g->vals.n; i++)
 		json_array_append_new(
@@ -610,18 +619,18 @@ static char *exec_validators(const nt_rpc_env *env, const char *id)
 
 static char *exec_block(const nt_rpc_env *env, const nt_rpc_call *c)
 {
-	const nt_ledger *l = env->ledger;
-	if (c->height > nt_ledger_height(l))
-		return nt_rpc_error(
-		    c->id, NT_RPC_E_NOT_FOUND, "no block at height %llu (tip is %llu)",
-		    (unsigned long long)c->height, (unsigned long long)nt_ledger_height(l));
+	const nt_ledger_reader *l = env->reader;
+	if (c->height > l->height)
+		return nt_rpc_error(c->id, NT_RPC_E_NOT_FOUND,
+				    "no block at height %llu (tip is %llu)",
+				    (unsigned long long)c->height, (unsigned long long)l->height);
 	nt_block *b = NULL;
 	nt_commit *cm = malloc(sizeof *cm);
 	if (cm == NULL)
 		return nt_rpc_error(c->id, NT_RPC_E_INTERNAL, "out of memory");
-	nt_err e = nt_ledger_block(l, c->height, &b);
+	nt_err e = nt_ledger_reader_block(l, c->height, &b);
 	if (e == NT_OK)
-		e = nt_ledger_commit(l, c->height, cm);
+		e = nt_ledger_reader_commit(l, c->height, cm);
 	if (e != NT_OK) {
 		free(cm);
 		nt_block_free(b);
@@ -665,19 +674,19 @@ static char *exec_block(const nt_rpc_env *env, const nt_rpc_call *c)
 /* One entry of a find answer. Only the record and (once per height, as
  * the ids come in ledger order) the commit for the attested time are read:
  * never the whole block. */
-static nt_err find_entry(const nt_ledger *l, const nt_hash *id, uint64_t *att_height,
+static nt_err find_entry(const nt_ledger_reader *l, const nt_hash *id, uint64_t *att_height,
 			 uint64_t *att, json_t **out)
 {
 	uint64_t height;
 	uint32_t index;
-	nt_err e = nt_ledger_locate(l, id, &height, &index);
+	nt_err e = nt_ledger_reader_locate(l, id, &height, &index);
 	if (e != NT_OK)
 		return e;
 	if (*att_height != height) {
 		nt_commit *cm = malloc(sizeof *cm);
 		if (cm == NULL)
 			return NT_ERR_NOMEM;
-		e = nt_ledger_commit(l, height, cm);
+		e = nt_ledger_reader_commit(l, height, cm);
 		if (e == NT_OK) {
 			*att = nt_commit_time(cm);
 			*att_height = height;
@@ -691,7 +700,8 @@ static nt_err find_entry(const nt_ledger *l, const nt_hash *id, uint64_t *att_he
 	size_t rl = 0;
 	if (raw == NULL || r == NULL)
 		e = NT_ERR_NOMEM;
-	else if ((e = nt_ledger_record(l, height, index, raw, NT_RECORD_MAX, &rl)) == NT_OK &&
+	else if ((e = nt_ledger_reader_record(l, height, index, raw, NT_RECORD_MAX, &rl)) ==
+		     NT_OK &&
 		 nt_record_decode(raw, rl, r, NULL) != NT_OK)
 		e = NT_ERR_CORRUPT;
 	if (e == NT_ERR_NOT_FOUND)
@@ -715,8 +725,8 @@ static char *exec_find(const nt_rpc_env *env, const nt_rpc_call *c)
 {
 	nt_hash ids[NT_RPC_FIND_MAX];
 	size_t n = 0;
-	nt_err e = nt_ledger_find_digest(env->ledger, c->alg, c->digest, c->digest_len, ids,
-					 NT_RPC_FIND_MAX, &n);
+	nt_err e = nt_ledger_reader_find_digest(env->reader, c->alg, c->digest, c->digest_len, ids,
+						NT_RPC_FIND_MAX, &n);
 	if (e != NT_OK)
 		return store_error(env, c->id, e, "digest", "the digest index");
 	if (n == 0)
@@ -726,7 +736,7 @@ static char *exec_find(const nt_rpc_env *env, const nt_rpc_call *c)
 	uint64_t att_height = 0, att = 0;
 	for (size_t i = 0; arr != NULL && i < n; i++) {
 		json_t *ent = NULL;
-		if ((e = find_entry(env->ledger, &ids[i], &att_height, &att, &ent)) != NT_OK) {
+		if ((e = find_entry(env->reader, &ids[i], &att_height, &att, &ent)) != NT_OK) {
 			json_decref(arr);
 			char rid[2 * NT_HASH_LEN + 1], detail[128];
 			nt_hex_encode(ids[i].b, NT_HASH_LEN, rid);

@@ -1,18 +1,19 @@
 /* JSON-RPC 2.0 methods of docs/RPC.md.
  *
- * Split by thread: nt_rpc_parse runs on the transport's threads (it only
- * reads the request, and for submit decodes the record and verifies its
- * signature, the expensive part, in parallel); the nt_rpc_exec_* and
- * nt_rpc_record_reply functions run on the node's loop thread, which owns
- * the ledger and the mempool. Every reply is a complete JSON-RPC message,
- * malloc'd; NULL only when memory ran out. */
+ * Threads: nt_rpc_parse runs on the transport's threads (it only reads
+ * the request, and for submit decodes the record and verifies its
+ * signature, the expensive part, in parallel). The nt_rpc_exec_* and
+ * nt_rpc_record_reply functions read the ledger only through env->reader
+ * (core/ledger.h: safe from any thread) and nothing else of the node but
+ * the values in env, so they run on any thread: notaryd answers queries on
+ * the RPC threads and status, submit and waiters on its loop. Every reply
+ * is a complete JSON-RPC message, malloc'd; NULL only when memory ran out. */
 #ifndef NT_RPC_H
 #define NT_RPC_H
 
 #include "base/err.h"
 #include "base/types.h"
 #include "core/ledger.h"
-#include "core/mempool.h"
 #include "core/record.h"
 #include "net/rpc_codes.h"
 
@@ -89,15 +90,16 @@ char *nt_rpc_error(const char *id, int code, const char *fmt, ...) NT_PRINTF(3, 
 /* result is JSON text. */
 char *nt_rpc_result(const char *id, const char *result);
 
-/* What the loop knows besides the ledger and mempool. */
+/* What a method may read: the ledger as of a reader's tip, and values. */
 typedef struct {
-	const nt_ledger *ledger;
-	const nt_mempool *mempool;
+	const nt_ledger_reader *reader;
 	nt_pubkey node_pubkey;
 	bool is_validator;
 	const char *version;
-	/* status only (may be NULL): a JSON object whose members are added to
-	 * the status result (consensus round/step, peers, drop counters). */
+	/* status only: the mempool's size, and (may be NULL) a JSON object
+	 * whose members are added to the status result (consensus round/step,
+	 * peers, drop counters), filled in by the loop that owns them. */
+	uint64_t mempool_records, mempool_bytes;
 	const char *status_extra;
 	/* Store reads that found corrupt data, bumped atomically from any
 	 * thread (nt_rpc_note_store_error); status shows it as

@@ -75,12 +75,12 @@ static char *storage_error(const nt_rpc_env *env, const char *id, nt_err e, uint
 }
 
 /* The commit of height h, encoded into out (NT_COMMIT_MAX bytes). */
-static nt_err load_commit(const nt_ledger *l, uint64_t h, uint8_t *out, size_t *len)
+static nt_err load_commit(const nt_ledger_reader *l, uint64_t h, uint8_t *out, size_t *len)
 {
 	nt_commit *c = malloc(sizeof *c);
 	if (c == NULL)
 		return NT_ERR_NOMEM;
-	nt_err e = nt_ledger_commit(l, h, c);
+	nt_err e = nt_ledger_reader_commit(l, h, c);
 	if (e == NT_OK && nt_commit_encode(c, out, NT_COMMIT_MAX, len) != NT_OK)
 		e = NT_ERR_CORRUPT;
 	free(c);
@@ -89,9 +89,9 @@ static nt_err load_commit(const nt_ledger *l, uint64_t h, uint8_t *out, size_t *
 
 char *nt_rpc_exec_sync(const nt_rpc_env *env, const nt_rpc_call *c)
 {
-	const nt_ledger *l = env->ledger;
+	const nt_ledger_reader *l = env->reader;
 	const char *id = c->id ? c->id : "null";
-	uint64_t tip = nt_ledger_height(l);
+	uint64_t tip = l->height;
 	uint64_t from = c->height;
 	uint32_t max = c->max >= 1 && c->max <= NT_RPC_SYNC_MAX ? c->max : NT_RPC_SYNC_DEFAULT;
 	sbuf b = {0};
@@ -126,7 +126,7 @@ char *nt_rpc_exec_sync(const nt_rpc_env *env, const nt_rpc_call *c)
 		nt_block *blk = NULL;
 		uint8_t *bb = NULL;
 		size_t bl = 0;
-		nt_err e = nt_ledger_block(l, h, &blk);
+		nt_err e = nt_ledger_reader_block(l, h, &blk);
 		if (e == NT_OK && nt_block_encode(blk, &bb, &bl) != NT_OK)
 			e = NT_ERR_NOMEM;
 		nt_block_free(blk);

@@ -72,6 +72,8 @@ static void chain_free(chain *c)
 
 typedef struct {
 	const nt_ledger *l; /* NULL: canned */
+	nt_ledger_reader rd; /* l's, taken at start: the handler's thread
+			      * gets the reader, never the ledger */
 	const char *canned; /* result JSON text for canned servers */
 	uint32_t cap;	    /* ledger server: blocks per reply at most */
 	pthread_mutex_t mu;
@@ -99,7 +101,7 @@ static void handler(void *arg, nt_rpc_req *req, const char *body, size_t len)
 				c.max = sv->cap;
 			nt_rpc_env env;
 			memset(&env, 0, sizeof env);
-			env.ledger = sv->l;
+			env.reader = &sv->rd;
 			out = nt_rpc_exec_query(&env, &c);
 			nt_rpc_call_free(&c);
 		}
@@ -128,6 +130,8 @@ static void server_start(server *sv, const nt_ledger *l, const char *canned, uin
 {
 	memset(sv, 0, sizeof *sv);
 	sv->l = l;
+	if (l != NULL)
+		nt_ledger_reader_get(l, &sv->rd);
 	sv->canned = canned;
 	sv->cap = cap;
 	pthread_mutex_init(&sv->mu, NULL);
@@ -329,9 +333,11 @@ static void test_sync_rejects_bad_replies(void **state)
 	chain src;
 	chain_new(&src, 2, NULL);
 	/* a genuine entry for height 2, to tamper with */
+	nt_ledger_reader rd;
+	nt_ledger_reader_get(src.l, &rd);
 	nt_rpc_env env;
 	memset(&env, 0, sizeof env);
-	env.ledger = src.l;
+	env.reader = &rd;
 	nt_rpc_call c;
 	memset(&c, 0, sizeof c);
 	c.method = NT_RPC_SYNC;
@@ -405,9 +411,11 @@ static void test_rpc_sync_method(void **state)
 	tu_seed();
 	chain src;
 	chain_new(&src, 4, NULL);
+	nt_ledger_reader rd;
+	nt_ledger_reader_get(src.l, &rd);
 	nt_rpc_env env;
 	memset(&env, 0, sizeof env);
-	env.ledger = src.l;
+	env.reader = &rd;
 	static const struct {
 		const char *req;
 		const char *want;
