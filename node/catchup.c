@@ -23,53 +23,53 @@ _Static_assert(NT_SYNC_WINDOW < SYNC_QUEUE_MAX,
 
 void nd_cons_peer_height(node *n, uint64_t tip)
 {
-	if (tip > n->best_peer_tip)
-		n->best_peer_tip = tip;
+	if (tip > n->catchup.best_peer_tip)
+		n->catchup.best_peer_tip = tip;
 }
 
 void nd_catchup_tick(node *n, uint64_t now)
 {
 	uint64_t tip = nt_ledger_height(n->ledger);
 	uint64_t best = 0;
-	for (uint16_t i = 0; n->peer_tip != NULL && i < n->genesis.vals.n; i++)
-		if (n->peer_tip[i] > best)
-			best = n->peer_tip[i];
-	if (n->best_peer_tip > best)
-		best = n->best_peer_tip;
+	for (uint16_t i = 0; n->gossip.peer_tip != NULL && i < n->genesis.vals.n; i++)
+		if (n->gossip.peer_tip[i] > best)
+			best = n->gossip.peer_tip[i];
+	if (n->catchup.best_peer_tip > best)
+		best = n->catchup.best_peer_tip;
 	if (best <= tip) {
-		n->behind_since = 0;
-		n->best_peer_tip = 0;
+		n->catchup.behind_since = 0;
+		n->catchup.best_peer_tip = 0;
 		return;
 	}
-	if (n->behind_since == 0)
-		n->behind_since = now;
-	if (best == tip + 1 && now < n->behind_since + BEHIND_GRACE_MS)
+	if (n->catchup.behind_since == 0)
+		n->catchup.behind_since = now;
+	if (best == tip + 1 && now < n->catchup.behind_since + BEHIND_GRACE_MS)
 		return;
-	if (n->sync == NULL)
+	if (n->catchup.sync == NULL)
 		return;
-	if (tip != n->sync_seen_tip) {
-		n->sync_seen_tip = tip;
-		n->sync_moved_at = now;
+	if (tip != n->catchup.sync_seen_tip) {
+		n->catchup.sync_seen_tip = tip;
+		n->catchup.sync_moved_at = now;
 	}
 	/* While blocks keep arriving, asking again would restart the fetch
 	 * from tip+1 and refetch what is queued already: only a stall (or a
 	 * finished request) makes a new one; a peer further ahead just
 	 * extends the request in progress. */
-	bool stalled =
-	    now >= n->sync_moved_at + SYNC_RETRY_MS && now >= n->sync_asked_at + SYNC_RETRY_MS;
-	if (n->sync_asked_at != 0 && !stalled) {
-		if (n->sync_asked_to >= best)
+	bool stalled = now >= n->catchup.sync_moved_at + SYNC_RETRY_MS &&
+		       now >= n->catchup.sync_asked_at + SYNC_RETRY_MS;
+	if (n->catchup.sync_asked_at != 0 && !stalled) {
+		if (n->catchup.sync_asked_to >= best)
 			return;
-		if (nt_sync_extend(n->sync, best)) {
-			n->sync_asked_to = best;
+		if (nt_sync_extend(n->catchup.sync, best)) {
+			n->catchup.sync_asked_to = best;
 			return;
 		}
 	}
-	n->sync_asked_at = now;
-	n->sync_asked_to = best;
+	n->catchup.sync_asked_at = now;
+	n->catchup.sync_asked_to = best;
 	nt_log(NT_LOG_INFO, "behind: height %" PRIu64 ", a peer has %" PRIu64 "; fetching blocks",
 	       tip, best);
-	nt_sync_request(n->sync, tip + 1, best);
+	nt_sync_request(n->catchup.sync, tip + 1, best);
 }
 
 /* known_valid for fetched blocks: a record the mempool holds, or any
@@ -90,13 +90,13 @@ static bool synced_known_valid(void *arg, const nt_hash *id)
 
 /* Fetched blocks are appended without fsync, and the store is synced once
  * at the end of each run: when the next event the loop handles is not
- * another fetched block (drain_queue hands the loop its events as one FIFO
- * list and handles them back to back). So nothing else in the loop (a
+ * another fetched block (nd_front_drain hands the loop its events as one
+ * FIFO list and handles them back to back). So nothing else in the loop (a
  * consensus message that would make us sign on top of the new tip, a tick,
  * a waiter getting a receipt) runs before the blocks are durable. Nor do
- * the queries answered on the RPC threads (node.c, answer_here) see them
- * before: they read the published reader, and the loop publishes only a
- * flushed tip.
+ * the queries answered on the RPC threads (rpc_front.c, answer_here) see
+ * them before: they read the published reader, and nd_front_publish
+ * publishes only a flushed tip.
  *
  * Why unsynced appends are safe here: these blocks are already decided
  * (each carries a commit of 2f+1 precommits that append verified) and any
@@ -129,9 +129,10 @@ static void apply_synced(node *n, peer_event *ev)
 	/* Every check but the records' signatures (and decoding) still runs
 	 * here, on the loop, for every block: header rules, roots, the last
 	 * commit, duplicates; append verifies the block's commit. */
-	synced_arg ka = {n, nt_sync_verified(n->sync, b)};
-	nt_err e = nt_ledger_check_block(n->ledger, b, ev->last_commit, 0,
-					 n->ccfg.max_clock_skew_ms, synced_known_valid, &ka, &why);
+	synced_arg ka = {n, nt_sync_verified(n->catchup.sync, b)};
+	nt_err e =
+	    nt_ledger_check_block(n->ledger, b, ev->last_commit, 0, n->host.ccfg.max_clock_skew_ms,
+				  synced_known_valid, &ka, &why);
 	if (e == NT_OK)
 		e = nt_ledger_append_ex(n->ledger, b, ev->commit, ev->last_commit, false, &why);
 	if (e == NT_ERR_IO || e == NT_ERR_CORRUPT) {
@@ -145,8 +146,8 @@ static void apply_synced(node *n, peer_event *ev)
 		return;
 	}
 	nt_mempool_remove(n->mp, b->ids, b->count);
-	n->blocks_synced++;
-	n->last_block = nd_mono_ms();
+	n->catchup.blocks_synced++;
+	n->host.last_block = nd_mono_ms();
 	char hash[65];
 	nt_hex_encode(nt_ledger_tip_hash(n->ledger)->b, NT_HASH_LEN, hash);
 	nt_log(NT_LOG_INFO,
@@ -156,8 +157,8 @@ static void apply_synced(node *n, peer_event *ev)
 	       ka.verified ? " (records verified by the sync thread)" : "", hash);
 	/* The engine's height is behind the ledger now: idle until the next
 	 * height's policy or messages start it. */
-	n->running = false;
-	n->ntimers = 0;
+	n->host.running = false;
+	n->host.ntimers = 0;
 	nd_lc_clear(n);
 }
 
@@ -168,7 +169,7 @@ void nd_cons_on_synced(node *n, peer_event *ev)
 		return;
 	/* Lets the sync thread run ahead of the ledger by at most
 	 * NT_SYNC_WINDOW blocks, fewer than the queue holds. */
-	nt_sync_applied(n->sync, nt_ledger_height(n->ledger));
+	nt_sync_applied(n->catchup.sync, nt_ledger_height(n->ledger));
 	if (!sync_flush(n, ev))
 		return;
 	/* Receipts only for durable blocks. */

@@ -33,7 +33,7 @@
 bool nd_known_valid(void *arg, const nt_hash *id)
 {
 	node *n = arg;
-	return nt_mempool_contains(n->mp, id) || nd_sigcache_has(n->sigs, id);
+	return nt_mempool_contains(n->mp, id) || nd_sigcache_has(n->gossip.sigs, id);
 }
 
 /* ---- the host table ---- */
@@ -41,7 +41,7 @@ bool nd_known_valid(void *arg, const nt_hash *id)
 static bool heartbeat_due(const node *n, uint64_t now)
 {
 	return n->cfg.block_heartbeat_s > 0 &&
-	       n->last_block + (uint64_t)n->cfg.block_heartbeat_s * 1000u <= now;
+	       n->host.last_block + (uint64_t)n->cfg.block_heartbeat_s * 1000u <= now;
 }
 
 static nt_err host_propose(void *arg, uint64_t height, uint64_t now, nt_block **out)
@@ -62,9 +62,10 @@ static nt_err host_propose(void *arg, uint64_t height, uint64_t now, nt_block **
 	 * no proposer has anything, and commits nothing false. */
 	uint64_t now_ms = nd_mono_ms();
 	if (cnt == 0 && !heartbeat_due(n, now_ms) &&
-	    (nt_cons_round(n->cons) == 0 || now_ms < n->peer_joined_at + 2 * REGOSSIP_AGE_MS)) {
+	    (nt_cons_round(n->host.cons) == 0 ||
+	     now_ms < n->gossip.peer_joined_at + 2 * REGOSSIP_AGE_MS)) {
 		nt_log(NT_LOG_DEBUG, "height %" PRIu64 " round %" PRIu32 ": nothing to propose",
-		       height, nt_cons_round(n->cons));
+		       height, nt_cons_round(n->host.cons));
 		return NT_ERR_NOT_FOUND;
 	}
 	const nt_header *tip = nt_ledger_tip(n->ledger);
@@ -80,16 +81,16 @@ static nt_err host_propose(void *arg, uint64_t height, uint64_t now, nt_block **
 
 void nd_lc_clear(node *n)
 {
-	for (size_t i = 0; i < n->nlc; i++)
-		free(n->lc[i].c);
-	n->nlc = 0;
+	for (size_t i = 0; i < n->host.nlc; i++)
+		free(n->host.lc[i].c);
+	n->host.nlc = 0;
 }
 
 static const nt_commit *lc_find(const node *n, const nt_hash *bh)
 {
-	for (size_t i = 0; i < n->nlc; i++)
-		if (memcmp(n->lc[i].bh.b, bh->b, NT_HASH_LEN) == 0)
-			return n->lc[i].c;
+	for (size_t i = 0; i < n->host.nlc; i++)
+		if (memcmp(n->host.lc[i].bh.b, bh->b, NT_HASH_LEN) == 0)
+			return n->host.lc[i].c;
 	return NULL;
 }
 
@@ -97,7 +98,7 @@ static bool host_valid(void *arg, const nt_block *b, const nt_commit *lc, uint64
 {
 	node *n = arg;
 	nt_why why = {{0}};
-	nt_err e = nt_ledger_check_block(n->ledger, b, lc, now, n->ccfg.max_clock_skew_ms,
+	nt_err e = nt_ledger_check_block(n->ledger, b, lc, now, n->host.ccfg.max_clock_skew_ms,
 					 nd_known_valid, n, &why);
 	if (e != NT_OK) {
 		nt_log(NT_LOG_WARN, "proposal for height %" PRIu64 " is invalid: %s",
@@ -111,14 +112,15 @@ static bool host_valid(void *arg, const nt_block *b, const nt_commit *lc, uint64
 		nt_commit *c = malloc(sizeof *c);
 		if (c != NULL) {
 			*c = *lc;
-			if (n->nlc == LC_CACHE) {
-				free(n->lc[0].c);
-				memmove(&n->lc[0], &n->lc[1], (LC_CACHE - 1) * sizeof n->lc[0]);
-				n->nlc--;
+			if (n->host.nlc == LC_CACHE) {
+				free(n->host.lc[0].c);
+				memmove(&n->host.lc[0], &n->host.lc[1],
+					(LC_CACHE - 1) * sizeof n->host.lc[0]);
+				n->host.nlc--;
 			}
-			n->lc[n->nlc].bh = bh;
-			n->lc[n->nlc].c = c;
-			n->nlc++;
+			n->host.lc[n->host.nlc].bh = bh;
+			n->host.lc[n->host.nlc].c = c;
+			n->host.nlc++;
 		}
 	}
 	return true;
@@ -144,7 +146,7 @@ static void wal_append(node *n, const uint8_t *p, size_t len)
 	if (n->fatal)
 		return;
 	nt_why why = {{0}};
-	nt_err e = nt_wal_append(n->wal, p, len, &why);
+	nt_err e = nt_wal_append(n->host.wal, p, len, &why);
 	if (e != NT_OK)
 		nd_fatal(n, "cannot write the consensus WAL", &why, e);
 }
@@ -152,7 +154,7 @@ static void wal_append(node *n, const uint8_t *p, size_t len)
 /* An input: a replayed entry is in the log already. */
 static void wal_log(node *n, const uint8_t *p, size_t len)
 {
-	if (!n->replaying)
+	if (!n->host.replaying)
 		wal_append(n, p, len);
 }
 
@@ -164,7 +166,7 @@ static void wal_log_next(node *n, uint64_t h, const uint8_t *p, size_t len)
 {
 	if (n->fatal)
 		return;
-	nt_err e = nt_walbuf_add(n->next_wal, h, p, len);
+	nt_err e = nt_walbuf_add(n->host.next_wal, h, p, len);
 	if (e != NT_OK)
 		nt_log(NT_LOG_WARN,
 		       "a message of height %" PRIu64 " is not kept across the commit: %s", h,
@@ -175,8 +177,9 @@ static void wal_log_next(node *n, uint64_t h, const uint8_t *p, size_t len)
 /* Resets the log for height h with the kept entries of h first. */
 static nt_err wal_reset(node *n, uint64_t h, nt_why *why)
 {
-	size_t kept = nt_walbuf_height(n->next_wal) == h ? nt_walbuf_count(n->next_wal) : 0;
-	nt_err e = nt_walbuf_reset_wal(n->next_wal, n->wal, h, why);
+	size_t kept =
+	    nt_walbuf_height(n->host.next_wal) == h ? nt_walbuf_count(n->host.next_wal) : 0;
+	nt_err e = nt_walbuf_reset_wal(n->host.next_wal, n->host.wal, h, why);
 	if (e == NT_OK && kept > 0)
 		nt_log(NT_LOG_DEBUG, "WAL of height %" PRIu64 ": %zu early message%s kept", h, kept,
 		       kept == 1 ? "" : "s");
@@ -217,8 +220,8 @@ static nt_cons_hrs signed_at(const nt_cons_action *a)
 static void own_clear(node *n)
 {
 	for (int i = 0; i < 3; i++) {
-		free(n->own[i]);
-		n->own[i] = NULL;
+		free(n->host.own[i]);
+		n->host.own[i] = NULL;
 	}
 }
 
@@ -236,65 +239,65 @@ static void own_remember(node *n, const nt_cons_action *a, const uint8_t *msg, s
 		r = a->vote.round;
 		slot = a->vote.type == NT_VOTE_PREVOTE ? 1 : 2;
 	}
-	if (h != n->own_h || r != n->own_r) {
+	if (h != n->host.own_h || r != n->host.own_r) {
 		own_clear(n);
-		n->own_h = h;
-		n->own_r = r;
+		n->host.own_h = h;
+		n->host.own_r = r;
 	}
 	uint8_t *c = malloc(len);
 	if (c == NULL)
 		return;
 	memcpy(c, msg, len);
-	free(n->own[slot]);
-	n->own[slot] = c;
-	n->own_len[slot] = len;
-	n->next_resend = nd_mono_ms() + RESEND_MS;
+	free(n->host.own[slot]);
+	n->host.own[slot] = c;
+	n->host.own_len[slot] = len;
+	n->host.next_resend = nd_mono_ms() + RESEND_MS;
 }
 
 /* Re-sends our latest messages while our height (or the one we just
  * decided, for peers that missed its precommits) makes no progress. */
 static void resend(node *n, uint64_t now)
 {
-	if (now < n->next_resend || n->peer == NULL)
+	if (now < n->host.next_resend || n->gossip.peer == NULL)
 		return;
-	n->next_resend = now + RESEND_MS;
+	n->host.next_resend = now + RESEND_MS;
 	uint64_t tip = nt_ledger_height(n->ledger);
-	if (n->own_h == tip) {
+	if (n->host.own_h == tip) {
 		/* decided: only while a validator's STATUS says it lacks it */
 		bool lagging = false;
-		for (uint16_t i = 0; n->peer_tip != NULL && i < n->genesis.vals.n; i++)
-			if ((int)i != n->self && n->peer_tip[i] < tip)
+		for (uint16_t i = 0; n->gossip.peer_tip != NULL && i < n->genesis.vals.n; i++)
+			if ((int)i != n->self && n->gossip.peer_tip[i] < tip)
 				lagging = true;
 		if (!lagging)
 			return;
-	} else if (n->own_h != tip + 1 || !n->running) {
+	} else if (n->host.own_h != tip + 1 || !n->host.running) {
 		return;
 	}
 	for (int i = 0; i < 3; i++)
-		if (n->own[i] != NULL)
-			nd_gossip_broadcast(n, n->own[i], n->own_len[i]);
+		if (n->host.own[i] != NULL)
+			nd_gossip_broadcast(n, n->host.own[i], n->host.own_len[i]);
 }
 
 /* ---- actions ---- */
 
 static void timer_add(node *n, const nt_cons_hrs *hrs, uint64_t delay)
 {
-	uint64_t cur = nt_cons_height(n->cons);
+	uint64_t cur = nt_cons_height(n->host.cons);
 	/* Drop timers of old heights first; when still full, the one due
 	 * last goes (the engine re-arms what it needs on the next step). */
 	size_t j = 0;
-	for (size_t i = 0; i < n->ntimers; i++)
-		if (n->timers[i].h >= cur)
-			n->timers[j++] = n->timers[i];
-	n->ntimers = j;
-	if (n->ntimers == MAX_TIMERS) {
+	for (size_t i = 0; i < n->host.ntimers; i++)
+		if (n->host.timers[i].h >= cur)
+			n->host.timers[j++] = n->host.timers[i];
+	n->host.ntimers = j;
+	if (n->host.ntimers == MAX_TIMERS) {
 		size_t last = 0;
-		for (size_t i = 1; i < n->ntimers; i++)
-			if (n->timers[i].at > n->timers[last].at)
+		for (size_t i = 1; i < n->host.ntimers; i++)
+			if (n->host.timers[i].at > n->host.timers[last].at)
 				last = i;
-		n->timers[last] = n->timers[--n->ntimers];
+		n->host.timers[last] = n->host.timers[--n->host.ntimers];
 	}
-	n->timers[n->ntimers++] = (timer){
+	n->host.timers[n->host.ntimers++] = (timer){
 	    .at = nd_mono_ms() + delay, .h = hrs->height, .r = hrs->round, .step = hrs->step};
 }
 
@@ -324,9 +327,9 @@ static void do_commit(node *n, const nt_block *b, const nt_commit *c)
 	       "block %" PRIu64 ": %" PRIu32 " record%s, round %" PRIu32 ", %u signature%s, hash "
 	       "%.8s..., %" PRIu64 " ms",
 	       b->header.height, b->count, b->count == 1 ? "" : "s", c->round, (unsigned)c->count,
-	       c->count == 1 ? "" : "s", hash, now - n->started_at);
-	n->last_block = now;
-	n->running = false;
+	       c->count == 1 ? "" : "s", hash, now - n->host.started_at);
+	n->host.last_block = now;
+	n->host.running = false;
 	/* Pipelining: records that arrived while this height ran, or a block
 	 * at least half full, mean load; then the next height starts as soon
 	 * as anything is pending (nd_cons_block_due) instead of waiting out
@@ -336,13 +339,14 @@ static void do_commit(node *n, const nt_block *b, const nt_commit *c)
 	 * receipts send their next record only after this commit, so a
 	 * non-empty block also opens a short window (half the interval) in
 	 * which the next record starts a height at once. */
-	n->pipeline_until = b->count > 0 ? now + n->cfg.block_interval_ms / 2 : 0;
+	n->host.pipeline_until = b->count > 0 ? now + n->cfg.block_interval_ms / 2 : 0;
 	pthread_mutex_lock(&n->q.mu);
 	bool queued = n->q.n > 0; /* n = 1 decides inside one loop turn: its
 				   * clients' requests wait in the queue */
 	pthread_mutex_unlock(&n->q.mu);
-	n->pipeline = n->arrived || queued || (uint64_t)b->count * 2 >= n->cfg.block_max_records;
-	n->arrived = false;
+	n->host.pipeline =
+	    n->host.arrived || queued || (uint64_t)b->count * 2 >= n->cfg.block_max_records;
+	n->host.arrived = false;
 	nd_lc_clear(n);
 	e = wal_reset(n, b->header.height + 1, &why);
 	if (e != NT_OK) {
@@ -362,11 +366,11 @@ static void flush_signed(node *n, bool *dirty, const nt_cons_hrs *hrs)
 	*dirty = false;
 	nt_why why = {{0}};
 	nt_err e;
-	if ((e = nt_wal_sync(n->wal, &why)) != NT_OK) {
+	if ((e = nt_wal_sync(n->host.wal, &why)) != NT_OK) {
 		nd_fatal(n, "cannot sync the consensus WAL", &why, e);
 		return;
 	}
-	if ((e = nt_privval_save(n->pv, hrs, &why)) != NT_OK)
+	if ((e = nt_privval_save(n->host.pv, hrs, &why)) != NT_OK)
 		nd_fatal(n, "cannot save the sign-state", &why, e);
 }
 
@@ -389,7 +393,7 @@ static void exec_actions(node *n, nt_cons_actions acts)
 		const nt_cons_action *a = &acts.v[i];
 		switch (a->type) {
 		case NT_CONS_PERSIST_SIGNED:
-			if (n->pv == NULL) {
+			if (n->host.pv == NULL) {
 				nt_log(NT_LOG_ERROR,
 				       "engine asked to persist a signature without a sign-state");
 				n->fatal = true;
@@ -426,7 +430,7 @@ static void exec_actions(node *n, nt_cons_actions acts)
 					break;
 				wal_append(n, msg, len);
 			}
-			if (n->peer != NULL) {
+			if (n->gossip.peer != NULL) {
 				flush_signed(n, &dirty, &hrs);
 				if (!n->fatal)
 					nd_gossip_broadcast(n, msg, len);
@@ -464,7 +468,7 @@ static void start_height(node *n)
 {
 	uint64_t h = nt_ledger_height(n->ledger) + 1;
 	nt_why why = {{0}};
-	if (nt_wal_height(n->wal) != h) {
+	if (nt_wal_height(n->host.wal) != h) {
 		nt_err e = wal_reset(n, h, &why);
 		if (e != NT_OK) {
 			nd_fatal(n, "cannot reset the consensus WAL", &why, e);
@@ -472,14 +476,14 @@ static void start_height(node *n)
 		}
 	}
 	nd_lc_clear(n);
-	n->running = true;
-	n->next_seen = false;
-	n->pipeline = false;
-	n->pipeline_until = 0;
-	n->arrived = false;
-	n->started_at = nd_mono_ms();
+	n->host.running = true;
+	n->host.next_seen = false;
+	n->host.pipeline = false;
+	n->host.pipeline_until = 0;
+	n->host.arrived = false;
+	n->host.started_at = nd_mono_ms();
 	nt_cons_actions acts;
-	nt_err e = nt_cons_start_height(n->cons, h, nd_wall_ms(), &acts);
+	nt_err e = nt_cons_start_height(n->host.cons, h, nd_wall_ms(), &acts);
 	exec_actions(n, acts);
 	if (e != NT_OK)
 		nt_log(NT_LOG_ERROR, "cannot start height %" PRIu64 ": %s", h, nt_strerror(e));
@@ -490,7 +494,7 @@ bool nd_cons_block_due(const node *n, uint64_t now)
 	size_t cnt = nt_mempool_count(n->mp);
 	if (cnt >= n->cfg.block_max_records || nt_mempool_bytes(n->mp) >= n->cfg.block_max_bytes)
 		return true;
-	if (cnt > 0 && (n->pipeline || now < n->pipeline_until ||
+	if (cnt > 0 && (n->host.pipeline || now < n->host.pipeline_until ||
 			nt_mempool_oldest(n->mp) + n->cfg.block_interval_ms <= now))
 		return true;
 	return heartbeat_due(n, now);
@@ -499,8 +503,8 @@ bool nd_cons_block_due(const node *n, uint64_t now)
 void nd_cons_maybe_start(node *n, bool force)
 {
 	/* n = 1 decides inside start_height: several heights may be due. */
-	for (int i = 0; i < 64 && !n->fatal && !n->running; i++) {
-		if (!force && !n->next_seen && !nd_cons_block_due(n, nd_mono_ms()))
+	for (int i = 0; i < 64 && !n->fatal && !n->host.running; i++) {
+		if (!force && !n->host.next_seen && !nd_cons_block_due(n, nd_mono_ms()))
 			return;
 		force = false;
 		start_height(n);
@@ -509,19 +513,20 @@ void nd_cons_maybe_start(node *n, bool force)
 
 uint64_t nd_cons_deadline(const node *n, uint64_t d)
 {
-	for (size_t i = 0; i < n->ntimers; i++)
-		if (n->timers[i].at < d)
-			d = n->timers[i].at;
-	if (!n->running) {
+	for (size_t i = 0; i < n->host.ntimers; i++)
+		if (n->host.timers[i].at < d)
+			d = n->host.timers[i].at;
+	if (!n->host.running) {
 		if (nt_mempool_count(n->mp) > 0) {
-			bool now_due = n->pipeline || nd_mono_ms() < n->pipeline_until;
+			bool now_due = n->host.pipeline || nd_mono_ms() < n->host.pipeline_until;
 			uint64_t t =
 			    now_due ? 0 : nt_mempool_oldest(n->mp) + n->cfg.block_interval_ms;
 			if (t < d)
 				d = t;
 		}
 		if (n->cfg.block_heartbeat_s > 0) {
-			uint64_t t = n->last_block + (uint64_t)n->cfg.block_heartbeat_s * 1000u;
+			uint64_t t =
+			    n->host.last_block + (uint64_t)n->cfg.block_heartbeat_s * 1000u;
 			if (t < d)
 				d = t;
 		}
@@ -546,17 +551,17 @@ enum {
 static int before_feed(node *n, uint64_t h)
 {
 	uint64_t tip = nt_ledger_height(n->ledger);
-	if (h == tip + 1 && !n->running && !n->fatal)
+	if (h == tip + 1 && !n->host.running && !n->fatal)
 		start_height(n);
-	else if (h == tip + 2 && n->running)
-		n->next_seen = true;
-	if (h >= tip + 2 && h < tip + 1000000 && (h > tip + 2 || !n->running))
+	else if (h == tip + 2 && n->host.running)
+		n->host.next_seen = true;
+	if (h >= tip + 2 && h < tip + 1000000 && (h > tip + 2 || !n->host.running))
 		nd_cons_peer_height(n, h - 1);
-	if (!n->running)
+	if (!n->host.running)
 		return LOG_NONE;
-	if (h == nt_cons_height(n->cons))
+	if (h == nt_cons_height(n->host.cons))
 		return LOG_NOW;
-	return h == nt_cons_height(n->cons) + 1 ? LOG_IF_BUFFERED : LOG_NONE;
+	return h == nt_cons_height(n->host.cons) + 1 ? LOG_IF_BUFFERED : LOG_NONE;
 }
 
 /* After the engine saw it: into the WAL iff the engine kept it (what it
@@ -566,7 +571,7 @@ static int before_feed(node *n, uint64_t h)
 static void log_if_kept(node *n, int log, uint64_t kept, uint64_t h, const uint8_t *msg,
 			size_t len)
 {
-	if (nt_cons_kept(n->cons) == kept)
+	if (nt_cons_kept(n->host.cons) == kept)
 		return;
 	if (log == LOG_NOW)
 		wal_log(n, msg, len);
@@ -586,11 +591,11 @@ void nd_cons_on_message(node *n, const uint8_t *msg, size_t len)
 			return;
 		}
 		/* refusals are counted by the engine (status: consensus drops) */
-		if (nt_cons_authenticate_vote(n->cons, &v) != NT_OK)
+		if (nt_cons_authenticate_vote(n->host.cons, &v) != NT_OK)
 			return;
 		int log = before_feed(n, v.height);
-		uint64_t kept = nt_cons_kept(n->cons);
-		e = nt_cons_on_vote(n->cons, &v, nd_wall_ms(), &acts);
+		uint64_t kept = nt_cons_kept(n->host.cons);
+		e = nt_cons_on_vote(n->host.cons, &v, nd_wall_ms(), &acts);
 		(void)e; /* drops are counted by the engine */
 		log_if_kept(n, log, kept, v.height, msg, len);
 		exec_actions(n, acts);
@@ -605,7 +610,7 @@ void nd_cons_on_message(node *n, const uint8_t *msg, size_t len)
 		nd_count_drop(n, ND_MALFORMED);
 		return;
 	}
-	if (nt_cons_authenticate_proposal(n->cons, &p) != NT_OK) {
+	if (nt_cons_authenticate_proposal(n->host.cons, &p) != NT_OK) {
 		/* nothing of it is kept past the check */
 		nt_block_free(p.block);
 		free(p.last_commit);
@@ -613,15 +618,15 @@ void nd_cons_on_message(node *n, const uint8_t *msg, size_t len)
 	}
 	uint64_t ph = p.height;
 	int log = before_feed(n, ph);
-	uint64_t kept = nt_cons_kept(n->cons);
-	e = nt_cons_on_proposal(n->cons, &p, nd_wall_ms(), &acts);
+	uint64_t kept = nt_cons_kept(n->host.cons);
+	e = nt_cons_on_proposal(n->host.cons, &p, nd_wall_ms(), &acts);
 	log_if_kept(n, log, kept, ph, msg, len);
 	exec_actions(n, acts);
 	/* A validator cannot decide a block it never received: pass every
 	 * proposal we accepted on, once (duplicates come back NT_ERR_EXISTS). */
-	if (e == NT_OK && !n->replaying) {
+	if (e == NT_OK && !n->host.replaying) {
 		nd_gossip_broadcast(n, msg, len);
-		n->relayed++;
+		n->host.relayed++;
 	}
 }
 
@@ -632,13 +637,13 @@ static void fire_timers(node *n)
 	for (int k = 0; k < MAX_TIMERS && !n->fatal; k++) {
 		uint64_t now = nd_mono_ms();
 		size_t i;
-		for (i = 0; i < n->ntimers && n->timers[i].at > now; i++)
+		for (i = 0; i < n->host.ntimers && n->host.timers[i].at > now; i++)
 			;
-		if (i == n->ntimers)
+		if (i == n->host.ntimers)
 			return;
-		timer t = n->timers[i];
-		n->timers[i] = n->timers[--n->ntimers];
-		if (!n->running || t.h != nt_cons_height(n->cons))
+		timer t = n->host.timers[i];
+		n->host.timers[i] = n->host.timers[--n->host.ntimers];
+		if (!n->host.running || t.h != nt_cons_height(n->host.cons))
 			continue;
 		uint8_t entry[NT_WAL_TIMEOUT_LEN];
 		entry[0] = NT_WAL_TIMEOUT;
@@ -649,15 +654,15 @@ static void fire_timers(node *n)
 		entry[13] = t.step;
 		wal_log(n, entry, sizeof entry);
 		nt_cons_actions acts;
-		uint32_t r0 = nt_cons_round(n->cons);
-		nt_err e = nt_cons_on_timeout(n->cons, t.h, t.r, t.step, nd_wall_ms(), &acts);
+		uint32_t r0 = nt_cons_round(n->host.cons);
+		nt_err e = nt_cons_on_timeout(n->host.cons, t.h, t.r, t.step, nd_wall_ms(), &acts);
 		exec_actions(n, acts);
 		(void)e;
-		if (n->running && nt_cons_round(n->cons) > r0)
+		if (n->host.running && nt_cons_round(n->host.cons) > r0)
 			nt_log(NT_LOG_INFO,
 			       "height %" PRIu64 ": round %" PRIu32
 			       " (timeout of step %u in round %" PRIu32 ")",
-			       t.h, nt_cons_round(n->cons), (unsigned)t.step, t.r);
+			       t.h, nt_cons_round(n->host.cons), (unsigned)t.step, t.r);
 	}
 }
 
@@ -713,7 +718,7 @@ static void replay_entry(node *n, const uint8_t *p, size_t len)
 		for (int b = 0; b < 4; b++)
 			r = r << 8 | p[9 + b];
 		nt_cons_actions acts;
-		nt_err e = nt_cons_on_timeout(n->cons, h, r, p[13], nd_wall_ms(), &acts);
+		nt_err e = nt_cons_on_timeout(n->host.cons, h, r, p[13], nd_wall_ms(), &acts);
 		(void)e;
 		exec_actions(n, acts);
 		return;
@@ -725,32 +730,33 @@ static nt_err replay_wal(node *n, nt_why *why)
 {
 	uint64_t h = nt_ledger_height(n->ledger) + 1;
 	nt_err e;
-	if (nt_wal_height(n->wal) + 1 == h && nt_wal_entries(n->wal) > 0) {
+	if (nt_wal_height(n->host.wal) + 1 == h && nt_wal_entries(n->host.wal) > 0) {
 		/* A crash between the block's append and the WAL reset: the log
 		 * of the decided height holds early messages of h. Carry them
 		 * into a log of h (synced: a restart must not lose them). */
-		if ((e = nt_walbuf_load(n->next_wal, n->wal, h, why)) != NT_OK ||
-		    (e = wal_reset(n, h, why)) != NT_OK || (e = nt_wal_sync(n->wal, why)) != NT_OK)
+		if ((e = nt_walbuf_load(n->host.next_wal, n->host.wal, h, why)) != NT_OK ||
+		    (e = wal_reset(n, h, why)) != NT_OK ||
+		    (e = nt_wal_sync(n->host.wal, why)) != NT_OK)
 			return e;
 	}
-	if (nt_wal_height(n->wal) != h || nt_wal_entries(n->wal) == 0)
+	if (nt_wal_height(n->host.wal) != h || nt_wal_entries(n->host.wal) == 0)
 		return NT_OK; /* an older height's log: reset at start */
 	entries es = {0};
-	e = nt_wal_replay(n->wal, collect, &es, why);
+	e = nt_wal_replay(n->host.wal, collect, &es, why);
 	if (e == NT_OK) {
 		start_height(n);
 		for (size_t i = 0; i < es.n && !n->fatal; i++) {
 			/* An entry is in the log only while the log is still the
 			 * one of h: if the replay decided h (and reset the log),
 			 * the rest is new input of h+1 and must be logged again. */
-			n->replaying = nt_wal_height(n->wal) == h;
+			n->host.replaying = nt_wal_height(n->host.wal) == h;
 			replay_entry(n, es.p[i], es.len[i]);
 		}
-		n->replaying = false;
+		n->host.replaying = false;
 		nt_log(NT_LOG_INFO,
 		       "replayed %zu WAL entr%s of height %" PRIu64 ": round %" PRIu32 ", step %u",
-		       es.n, es.n == 1 ? "y" : "ies", h, nt_cons_round(n->cons),
-		       (unsigned)nt_cons_step(n->cons));
+		       es.n, es.n == 1 ? "y" : "ies", h, nt_cons_round(n->host.cons),
+		       (unsigned)nt_cons_step(n->host.cons));
 	}
 	for (size_t i = 0; i < es.n; i++)
 		free(es.p[i]);
@@ -766,32 +772,32 @@ nt_err nd_cons_open(node *n, nt_why *why)
 		return nt_fail(why, NT_ERR_ARG, "home directory path too long");
 	if (mkdir(dir, 0700) != 0 && errno != EEXIST)
 		return nt_fail(why, NT_ERR_IO, "cannot create %s: %s", dir, strerror(errno));
-	nt_cons_config_default(&n->ccfg);
-	n->ccfg.timeout_propose_ms = n->cfg.timeout_propose_ms;
-	n->ccfg.timeout_propose_delta_ms = n->cfg.timeout_propose_delta_ms;
-	n->ccfg.timeout_prevote_ms = n->cfg.timeout_prevote_ms;
-	n->ccfg.timeout_prevote_delta_ms = n->cfg.timeout_prevote_delta_ms;
-	n->ccfg.timeout_precommit_ms = n->cfg.timeout_precommit_ms;
-	n->ccfg.timeout_precommit_delta_ms = n->cfg.timeout_precommit_delta_ms;
-	n->ccfg.max_clock_skew_ms = n->cfg.max_clock_skew_ms;
+	nt_cons_config_default(&n->host.ccfg);
+	n->host.ccfg.timeout_propose_ms = n->cfg.timeout_propose_ms;
+	n->host.ccfg.timeout_propose_delta_ms = n->cfg.timeout_propose_delta_ms;
+	n->host.ccfg.timeout_prevote_ms = n->cfg.timeout_prevote_ms;
+	n->host.ccfg.timeout_prevote_delta_ms = n->cfg.timeout_prevote_delta_ms;
+	n->host.ccfg.timeout_precommit_ms = n->cfg.timeout_precommit_ms;
+	n->host.ccfg.timeout_precommit_delta_ms = n->cfg.timeout_precommit_delta_ms;
+	n->host.ccfg.max_clock_skew_ms = n->cfg.max_clock_skew_ms;
 	nt_err e0;
-	if ((e0 = nt_walbuf_new(nt_walbuf_cap(n->genesis.vals.n), &n->next_wal)) != NT_OK)
+	if ((e0 = nt_walbuf_new(nt_walbuf_cap(n->genesis.vals.n), &n->host.next_wal)) != NT_OK)
 		return nt_fail(why, e0, "cannot create the consensus WAL buffer: %s",
 			       nt_strerror(e0));
 	nt_cons_host host = {.arg = n,
 			     .propose = host_propose,
 			     .valid = host_valid,
 			     .last_commit = host_last_commit};
-	nt_err e =
-	    nt_cons_new(&n->genesis, n->self >= 0 ? n->key : NULL, &n->ccfg, &host, &n->cons);
+	nt_err e = nt_cons_new(&n->genesis, n->self >= 0 ? n->key : NULL, &n->host.ccfg, &host,
+			       &n->host.cons);
 	if (e != NT_OK)
 		return nt_fail(why, e, "cannot create the consensus engine: %s", nt_strerror(e));
 	if (n->self >= 0) {
 		snprintf(path, sizeof path, "%s/sign_state", dir);
-		if ((e = nt_privval_open(path, &n->pv, why)) != NT_OK)
+		if ((e = nt_privval_open(path, &n->host.pv, why)) != NT_OK)
 			return e;
-		nt_cons_hrs hrs = nt_privval_get(n->pv);
-		nt_cons_set_last_signed(n->cons, &hrs);
+		nt_cons_hrs hrs = nt_privval_get(n->host.pv);
+		nt_cons_set_last_signed(n->host.cons, &hrs);
 		if (hrs.step != 0)
 			nt_log(NT_LOG_INFO,
 			       "sign-state: last signed height %" PRIu64 " round %" PRIu32
@@ -800,7 +806,7 @@ nt_err nd_cons_open(node *n, nt_why *why)
 	}
 	snprintf(path, sizeof path, "%s/cs.wal", dir);
 	nt_wal_info info;
-	if ((e = nt_wal_open(path, &n->wal, &info, why)) != NT_OK)
+	if ((e = nt_wal_open(path, &n->host.wal, &info, why)) != NT_OK)
 		return e;
 	return replay_wal(n, why);
 }
@@ -809,12 +815,12 @@ void nd_cons_close(node *n)
 {
 	nd_lc_clear(n);
 	own_clear(n);
-	nt_cons_free(n->cons);
-	n->cons = NULL;
-	nt_privval_free(n->pv);
-	n->pv = NULL;
-	nt_wal_close(n->wal);
-	n->wal = NULL;
-	nt_walbuf_free(n->next_wal);
-	n->next_wal = NULL;
+	nt_cons_free(n->host.cons);
+	n->host.cons = NULL;
+	nt_privval_free(n->host.pv);
+	n->host.pv = NULL;
+	nt_wal_close(n->host.wal);
+	n->host.wal = NULL;
+	nt_walbuf_free(n->host.next_wal);
+	n->host.next_wal = NULL;
 }

@@ -91,7 +91,7 @@ void nd_count_drop(node *n, nd_drop d)
 {
 	/* Counted on the transport, sync and loop threads; each counter is
 	 * read alone (status), so relaxed atomics suffice: no lock. */
-	__atomic_add_fetch(&n->dropped[d], 1, __ATOMIC_RELAXED);
+	__atomic_add_fetch(&n->gossip.dropped[d], 1, __ATOMIC_RELAXED);
 }
 
 /* A gossiped record: decoded and verified here (transport thread), then
@@ -101,7 +101,7 @@ static void take_record(node *n, uint16_t sender, const uint8_t *body, size_t bl
 	nt_hash id;
 	nt_record_id(body, blen, &id);
 	/* Most copies of a record are not its first (see sigcache.h). */
-	if (!nd_sigcache_has(n->sigs, &id)) {
+	if (!nd_sigcache_has(n->gossip.sigs, &id)) {
 		nt_record *rec = malloc(sizeof *rec);
 		if (rec == NULL)
 			return;
@@ -116,7 +116,7 @@ static void take_record(node *n, uint16_t sender, const uint8_t *body, size_t bl
 			nd_count_drop(n, ND_BAD_SIG);
 			return;
 		}
-		nd_sigcache_add(n->sigs, &id);
+		nd_sigcache_add(n->gossip.sigs, &id);
 	}
 	peer_event *ev = calloc(1, sizeof *ev);
 	if (ev == NULL)
@@ -280,8 +280,8 @@ static void on_sync(void *arg, nt_block *block, const nt_commit *commit,
 
 nt_err nd_gossip_start(node *n, nt_why *why)
 {
-	n->peer_tip = calloc(n->genesis.vals.n, sizeof *n->peer_tip);
-	if (n->peer_tip == NULL || nd_sigcache_new(SIGCACHE_LOG2, &n->sigs) != NT_OK)
+	n->gossip.peer_tip = calloc(n->genesis.vals.n, sizeof *n->gossip.peer_tip);
+	if (n->gossip.peer_tip == NULL || nd_sigcache_new(SIGCACHE_LOG2, &n->gossip.sigs) != NT_OK)
 		return nt_fail(why, NT_ERR_NOMEM, "out of memory");
 	/* A network of one with no peers listed needs no transport (and does
 	 * not take a port). */
@@ -306,9 +306,9 @@ nt_err nd_gossip_start(node *n, nt_why *why)
 	nt_peer_limits lim = {.max_conns = n->net.caps.peer_cap,
 			      .auth_ms = n->cfg.peer_auth_timeout_ms};
 	nt_err e = nt_peer_start_ex(n->cfg.p2p, dial, n->cfg.npeers, NT_PEERMSG_MAX, &lim, on_peer,
-				    n, &n->peer, why);
+				    n, &n->gossip.peer, why);
 	if (e == NT_OK && nr > 0)
-		e = nt_sync_start(rpcs, nr, on_sync, n, &n->sync, why);
+		e = nt_sync_start(rpcs, nr, on_sync, n, &n->catchup.sync, why);
 	free(dial);
 	free(rpcs);
 	if (e == NT_OK)
@@ -322,13 +322,13 @@ void nd_gossip_stop(node *n)
 {
 	/* The sync thread and the transport push into the queue: stop them
 	 * first, then free what they left there. */
-	nt_sync_stop(n->sync);
-	n->sync = NULL;
-	bool clean = nt_peer_stop(n->peer);
-	n->peer = NULL;
-	free(n->txs);
-	n->txs = NULL;
-	n->txs_n = 0;
+	nt_sync_stop(n->catchup.sync);
+	n->catchup.sync = NULL;
+	bool clean = nt_peer_stop(n->gossip.peer);
+	n->gossip.peer = NULL;
+	free(n->gossip.txs);
+	n->gossip.txs = NULL;
+	n->gossip.txs_n = 0;
 	if (!clean) {
 		nt_log(NT_LOG_WARN,
 		       "the peer transport did not close within %d ms; leaving it to the exit",
@@ -337,8 +337,8 @@ void nd_gossip_stop(node *n)
 		return;
 	}
 	/* Only the transport's threads and the loop use it (both done). */
-	nd_sigcache_free(n->sigs);
-	n->sigs = NULL;
+	nd_sigcache_free(n->gossip.sigs);
+	n->gossip.sigs = NULL;
 	queue *q = &n->q;
 	pthread_mutex_lock(&q->mu);
 	peer_event *ev = q->ph;
@@ -350,21 +350,21 @@ void nd_gossip_stop(node *n)
 		nd_peer_event_free(ev);
 		ev = next;
 	}
-	free(n->peer_tip);
-	n->peer_tip = NULL;
+	free(n->gossip.peer_tip);
+	n->gossip.peer_tip = NULL;
 }
 
 void nd_gossip_broadcast(node *n, const uint8_t *msg, size_t len)
 {
-	if (n->peer == NULL)
+	if (n->gossip.peer == NULL)
 		return;
-	if (nt_peer_broadcast(n->peer, msg, len) != NT_OK)
+	if (nt_peer_broadcast(n->gossip.peer, msg, len) != NT_OK)
 		nt_log(NT_LOG_DEBUG, "peer broadcast of %zu bytes failed", len);
 }
 
 static void broadcast_signed(node *n, uint8_t type, const uint8_t *body, size_t blen)
 {
-	if (n->peer == NULL || n->self < 0)
+	if (n->gossip.peer == NULL || n->self < 0)
 		return;
 	uint8_t *msg = NULL;
 	size_t len = 0;
@@ -385,51 +385,52 @@ static void put_len(uint8_t *p, uint32_t l)
 
 void nd_gossip_flush(node *n)
 {
-	if (n->txs_n == 0)
+	if (n->gossip.txs_n == 0)
 		return;
-	if (n->txs_n == 1) {
-		broadcast_signed(n, NT_GOSSIP_TX, n->txs + 6, n->txs_len - 6);
+	if (n->gossip.txs_n == 1) {
+		broadcast_signed(n, NT_GOSSIP_TX, n->gossip.txs + 6, n->gossip.txs_len - 6);
 	} else {
-		n->txs[0] = (uint8_t)(n->txs_n >> 8);
-		n->txs[1] = (uint8_t)n->txs_n;
-		broadcast_signed(n, NT_GOSSIP_TXS, n->txs, n->txs_len);
+		n->gossip.txs[0] = (uint8_t)(n->gossip.txs_n >> 8);
+		n->gossip.txs[1] = (uint8_t)n->gossip.txs_n;
+		broadcast_signed(n, NT_GOSSIP_TXS, n->gossip.txs, n->gossip.txs_len);
 	}
-	n->txs_n = 0;
-	n->txs_len = 2;
+	n->gossip.txs_n = 0;
+	n->gossip.txs_len = 2;
 }
 
 void nd_gossip_tx(node *n, const uint8_t *rec, size_t len)
 {
-	if (n->peer == NULL || n->self < 0)
+	if (n->gossip.peer == NULL || n->self < 0)
 		return;
-	if (n->txs == NULL) {
-		if ((n->txs = malloc(NT_GOSSIP_TXS_BYTES)) == NULL) {
+	if (n->gossip.txs == NULL) {
+		if ((n->gossip.txs = malloc(NT_GOSSIP_TXS_BYTES)) == NULL) {
 			broadcast_signed(n, NT_GOSSIP_TX, rec, len);
 			return;
 		}
-		n->txs_len = 2;
+		n->gossip.txs_len = 2;
 	}
-	if (n->txs_n == NT_GOSSIP_TXS_MAX || n->txs_len + 4 + len > NT_GOSSIP_TXS_BYTES)
+	if (n->gossip.txs_n == NT_GOSSIP_TXS_MAX ||
+	    n->gossip.txs_len + 4 + len > NT_GOSSIP_TXS_BYTES)
 		nd_gossip_flush(n);
-	put_len(n->txs + n->txs_len, (uint32_t)len);
-	memcpy(n->txs + n->txs_len + 4, rec, len);
-	n->txs_len += 4 + len;
-	n->txs_n++;
+	put_len(n->gossip.txs + n->gossip.txs_len, (uint32_t)len);
+	memcpy(n->gossip.txs + n->gossip.txs_len + 4, rec, len);
+	n->gossip.txs_len += 4 + len;
+	n->gossip.txs_n++;
 }
 
 void nd_gossip_status_tick(node *n, uint64_t now)
 {
 	/* Called at the end of every loop turn: the turn's new records go. */
 	nd_gossip_flush(n);
-	if (now < n->next_status)
+	if (now < n->gossip.next_status)
 		return;
-	n->next_status = now + 1000;
+	n->gossip.next_status = now + 1000;
 	uint8_t body[NT_GOSSIP_STATUS_LEN];
 	nt_writer w;
 	nt_writer_init(&w, body, sizeof body);
 	nt_put_u64(&w, nt_ledger_height(n->ledger));
-	nt_put_u64(&w, n->running ? nt_cons_height(n->cons) : 0);
-	nt_put_u32(&w, n->running ? nt_cons_round(n->cons) : 0);
+	nt_put_u64(&w, n->host.running ? nt_cons_height(n->host.cons) : 0);
+	nt_put_u32(&w, n->host.running ? nt_cons_round(n->host.cons) : 0);
 	broadcast_signed(n, NT_GOSSIP_STATUS, body, sizeof body);
 }
 
@@ -451,7 +452,7 @@ static void on_tx(node *n, peer_event *ev)
 	if (e == NT_ERR_FULL)
 		nd_count_drop(n, ND_MEMPOOL_FULL);
 	else if (e == NT_OK)
-		n->arrived = true;
+		n->host.arrived = true;
 }
 
 /* Oldest pending records, re-sent in TXS batches at a bounded rate. Each
@@ -459,20 +460,21 @@ static void on_tx(node *n, peer_event *ev)
  * receiver drops duplicates after one signature check. */
 void nd_gossip_regossip_tick(node *n, uint64_t now)
 {
-	if (n->peer == NULL || n->self < 0)
+	if (n->gossip.peer == NULL || n->self < 0)
 		return;
-	unsigned conn = nt_peer_connected(n->peer);
-	bool joined = conn > n->peers_seen;
-	n->peers_seen = conn;
+	unsigned conn = nt_peer_connected(n->gossip.peer);
+	bool joined = conn > n->gossip.peers_seen;
+	n->gossip.peers_seen = conn;
 	if (joined)
-		n->peer_joined_at = now;
+		n->gossip.peer_joined_at = now;
 	if (conn == 0 || nt_mempool_count(n->mp) == 0)
 		return;
 	/* A peer that just connected may have missed any pending record,
 	 * however young; otherwise only records that waited are re-sent. */
-	if (!joined && (now < n->next_regossip || nt_mempool_oldest(n->mp) + REGOSSIP_AGE_MS > now))
+	if (!joined &&
+	    (now < n->gossip.next_regossip || nt_mempool_oldest(n->mp) + REGOSSIP_AGE_MS > now))
 		return;
-	n->next_regossip = now + 1000;
+	n->gossip.next_regossip = now + 1000;
 	size_t max =
 	    n->cfg.block_max_records < REGOSSIP_PER_S ? n->cfg.block_max_records : REGOSSIP_PER_S;
 	/* n->recs holds block_max_records entries; the loop owns it */
@@ -496,7 +498,7 @@ void nd_gossip_regossip_tick(node *n, uint64_t now)
 		body[0] = (uint8_t)(k >> 8);
 		body[1] = (uint8_t)k;
 		broadcast_signed(n, NT_GOSSIP_TXS, body, off);
-		n->regossiped += k;
+		n->gossip.regossiped += k;
 	}
 	free(body);
 	nt_log(NT_LOG_DEBUG, "re-gossiped %zu pending record%s%s", cnt, cnt == 1 ? "" : "s",
@@ -514,7 +516,7 @@ void nd_gossip_event(node *n, peer_event *ev)
 		break;
 	case PE_STATUS:
 		if (ev->sender < n->genesis.vals.n)
-			n->peer_tip[ev->sender] = ev->status[0];
+			n->gossip.peer_tip[ev->sender] = ev->status[0];
 		nd_cons_peer_height(n, ev->status[0]);
 		break;
 	case PE_SYNC:
@@ -532,8 +534,8 @@ char *nd_gossip_dropped_json(const node *n)
 		return NULL;
 	uint64_t mine[ND__COUNT];
 	for (int i = 0; i < ND__COUNT; i++)
-		mine[i] = __atomic_load_n(&n->dropped[i], __ATOMIC_RELAXED);
-	const nt_cons_stats *st = n->cons ? nt_cons_stats_get(n->cons) : NULL;
+		mine[i] = __atomic_load_n(&n->gossip.dropped[i], __ATOMIC_RELAXED);
+	const nt_cons_stats *st = n->host.cons ? nt_cons_stats_get(n->host.cons) : NULL;
 	for (int i = 0; st != NULL && i < NT_DROP__COUNT; i++)
 		json_object_set_new(o, nt_cons_drop_name((nt_cons_drop)i),
 				    json_integer((json_int_t)st->dropped[i]));

@@ -165,8 +165,8 @@ void nd_net_tick(node *n, uint64_t now)
 		return;
 	n->net_next_check = now + 1000;
 	nt_conn_stats rs, ps;
-	nt_rpc_server_stats(n->srv, &rs);
-	nt_peer_stats(n->peer, &ps);
+	nt_rpc_server_stats(n->front.srv, &rs);
+	nt_peer_stats(n->gossip.peer, &ps);
 	nd_net_sample s = {.fds = nd_net_fds_open(),
 			   .conns = rs.open + ps.open,
 			   .rpc_open = rs.open,
@@ -202,8 +202,8 @@ void nd_net_tick(node *n, uint64_t now)
 void nd_net_status(const node *n, struct json_t *o)
 {
 	nt_conn_stats rs, ps;
-	nt_rpc_server_stats(n->srv, &rs);
-	nt_peer_stats(n->peer, &ps);
+	nt_rpc_server_stats(n->front.srv, &rs);
+	nt_peer_stats(n->gossip.peer, &ps);
 	int fds = nd_net_fds_open();
 	json_object_set_new(o, "fds_open", json_integer(fds));
 	json_object_set_new(o, "fds_limit", json_integer((json_int_t)n->net.fd_limit));

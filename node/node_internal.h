@@ -1,12 +1,10 @@
-/* notaryd internals shared by node.c (wiring, RPC events, the loop),
- * consensus_host.c (the engine's host: actions, timers, WAL, heights,
- * catch-up) and gossip.c (peer messages: transport thread -> loop, signed
- * node-level types, drop counters).
+/* notaryd internals shared by node.c (wiring and the loop), rpc_front.c
+ * (JSON-RPC requests, waiters, the RPC threads' reader), consensus_host.c
+ * (the engine's host: actions, timers, WAL, heights), catchup.c (fetched
+ * blocks), gossip.c (peer messages: transport thread -> loop, signed
+ * node-level types, drop counters), store_guard.c and netguard.c.
  *
- * Threads: nng's RPC workers and peer workers, and the sync thread, only
- * touch the queue (under q.mu), and the RPC workers the published ledger
- * reader q.pub (under q.pub_mu, then a copy); everything else belongs to
- * the loop thread. */
+ * Threads: see the table above struct node. */
 #ifndef NT_NODE_INTERNAL_H
 #define NT_NODE_INTERNAL_H
 
@@ -28,6 +26,7 @@
 #include "node/wal.h"
 #include "node/walbuf.h"
 
+#include <assert.h>
 #include <pthread.h>
 #include <stdint.h>
 
@@ -102,6 +101,9 @@ enum { PE_MSG = 1, PE_TX, PE_STATUS, PE_SYNC };
 #define PEER_QUEUE_BYTES (256u * 1024 * 1024)
 #define SYNC_QUEUE_MAX 256
 
+/* The loop's inbox: RPC threads push client requests (rpc_front.c), the
+ * peer transport and the sync thread push peer events (gossip.c), the loop
+ * drains both (nd_front_drain). Every field under mu. */
 typedef struct {
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
@@ -110,17 +112,6 @@ typedef struct {
 	peer_event *ph, *pt; /* peer events, FIFO */
 	size_t pn, pbytes, nsync;
 	bool closed;
-	/* Read-only queries run on the RPC threads under the read side;
-	 * shutdown takes the write side to set store_closed before the
-	 * ledger goes (node.c, answer_here). */
-	pthread_rwlock_t store_lock;
-	bool store_closed;
-	/* The ledger as the RPC threads see it: a reader (core/ledger.h) the
-	 * loop publishes under pub_mu once a block is durable and before any
-	 * waiter of it is answered; queries copy it out under pub_mu and use
-	 * the copy with only the read side of store_lock held. */
-	pthread_mutex_t pub_mu;
-	nt_ledger_reader pub;
 } queue;
 
 typedef struct {
@@ -140,38 +131,61 @@ typedef struct {
 #define MAX_TIMERS 64
 #define LC_CACHE 4
 
-typedef struct node {
-	const char *home;
-	nt_config cfg;
-	nt_genesis genesis;
-	nt_seckey *key;
-	nt_pubkey pub;
-	int self; /* validator index, -1: observer (read by peer threads: atomic) */
-	nt_kv *kv;
-	nt_ledger *ledger;
-	nt_mempool *mp;
-	nt_rpc_server *srv;
-	queue q;
-	rpc_event *batch;
-	waiter *w;
+/* The RPC front (rpc_front.c): requests in, replies out, waiters, and the
+ * reader that queries on the RPC threads use. */
+typedef struct {
+	nt_rpc_server *srv; /* loop: started last, stopped first */
+	rpc_event *batch;   /* loop: drain scratch, rpc_contexts entries */
+	waiter *w;	    /* loop */
 	size_t nw, wcap;
-	/* peek scratch, block_max_records entries */
-	const uint8_t **recs;
-	size_t *lens;
-	nt_hash *ids;
-	bool fatal;
-	bool leak; /* the RPC transport was abandoned at stop: keep n alive */
-	/* corrupt store reads (status "store_corruptions"): any thread, atomic
-	 * (nt_rpc_note_store_error) */
+	bool is_validator; /* set before the server starts; status "is_validator" */
+	/* pub: the ledger as the RPC threads see it, an nt_ledger_reader
+	 * (core/ledger.h) the loop publishes under pub_mu once a block is
+	 * durable and before any waiter of it is answered (nd_front_publish);
+	 * queries copy it out under pub_mu and use the copy unlocked. */
+	pthread_mutex_t pub_mu;
+	nt_ledger_reader pub;
+	/* Held for reading while a query uses a reader on an RPC thread;
+	 * shutdown takes it for writing and sets store_closed before the
+	 * ledger and the store go. Writer-preferring. */
+	pthread_rwlock_t store_lock;
+	bool store_closed; /* under store_lock */
+	/* corrupt store reads (status "store_corruptions"): any thread,
+	 * atomic (nt_rpc_note_store_error) */
 	uint64_t store_corruptions;
+} nd_front;
 
-	/* consensus */
+/* Peer messages (gossip.c). */
+typedef struct {
+	nt_peer *peer;		     /* started and stopped by the loop; nt_peer_* any thread */
+	nd_sigcache *sigs;	     /* records verified recently: any thread (own lock) */
+	uint64_t dropped[ND__COUNT]; /* any thread: atomic (nd_count_drop) */
+	uint64_t next_status;	     /* monotonic ms */
+	uint64_t *peer_tip;	     /* per validator: tip height from STATUS */
+	uint64_t next_regossip;	     /* monotonic ms */
+	unsigned peers_seen;	     /* nt_peer_connected at the last tick */
+	uint64_t peer_joined_at;     /* monotonic ms a peer last connected (or start) */
+	uint64_t regossiped;	     /* records re-sent (status "records_regossiped") */
+	uint8_t *txs;		     /* new records not yet gossiped: a TXS body */
+	size_t txs_len, txs_n;
+} nd_gossip;
+
+/* Catch-up from peers' sync RPC (catchup.c; the thread: sync.c). */
+typedef struct {
+	nt_sync *sync;		/* its own thread; nt_sync_* from the loop */
+	uint64_t best_peer_tip; /* max of peer_tip and far messages */
+	uint64_t behind_since;	/* monotonic ms we first saw a peer ahead (0: no) */
+	uint64_t sync_asked_at, sync_asked_to;
+	uint64_t sync_seen_tip, sync_moved_at; /* when the tip last moved */
+	uint64_t blocks_synced;
+} nd_catchup;
+
+/* The consensus engine's host (consensus_host.c). */
+typedef struct {
 	nt_cons_config ccfg;
 	nt_cons *cons;
 	nt_privval *pv;
 	nt_wal *wal;
-	nt_peer *peer;
-	nt_sync *sync;
 	timer timers[MAX_TIMERS];
 	size_t ntimers;
 	bool running;	/* the engine runs height tip+1 */
@@ -198,34 +212,70 @@ typedef struct node {
 	uint64_t own_h;
 	uint32_t own_r;
 	uint64_t next_resend; /* monotonic ms */
+	uint64_t relayed;     /* status "proposals_relayed" */
+	/* block cadence: records added since the running height started, and
+	 * whether the next height may start at once */
+	bool arrived;
+	bool pipeline;
+	uint64_t pipeline_until; /* monotonic ms: after a non-empty block */
+} nd_host;
 
-	/* gossip */
-	uint64_t next_status;	/* monotonic ms */
-	uint64_t *peer_tip;	/* per validator: tip height from STATUS */
-	uint64_t best_peer_tip; /* max of peer_tip and far messages */
-	uint64_t behind_since;	/* monotonic ms we first saw a peer ahead (0: no) */
-	uint64_t sync_asked_at, sync_asked_to;
-	uint64_t sync_seen_tip, sync_moved_at; /* catchup.c: when the tip last moved */
-	uint64_t dropped[ND__COUNT];	       /* any thread: atomic (nd_count_drop) */
-	uint64_t blocks_synced;
-	uint64_t relayed;
-	uint64_t next_regossip;	 /* monotonic ms */
-	unsigned peers_seen;	 /* nt_peer_connected at the last tick */
-	uint64_t peer_joined_at; /* monotonic ms a peer last connected (or start) */
-	uint64_t regossiped;	 /* records re-sent (status "records_regossiped") */
-	nd_sigcache *sigs;	 /* records verified recently (any thread) */
-	uint8_t *txs;		 /* new records not yet gossiped: a TXS body */
-	size_t txs_len, txs_n;
+/* Threads and what guards each shared field.
+ *
+ * The loop thread (the caller of nt_node_run) owns the node: every field
+ * not in this table is the loop's alone, and the ledger, the mempool and
+ * the engine are never touched by another thread. The other threads:
+ *   RPC    nng's workers of the JSON-RPC server (rpc_front.c on_rpc)
+ *   peer   nng's workers of the peer mesh (gossip.c on_peer)
+ *   sync   the catch-up fetcher (node/sync.c; gossip.c on_sync)
+ *
+ *   field                       threads          guarded by
+ *   q (all of it)               RPC, peer, sync  q.mu (q.cv signals the loop)
+ *   front.pub                   RPC (read)       front.pub_mu; readers copy it
+ *   front.store_closed          RPC (read)       front.store_lock (rwlock)
+ *   kv, ledger's genesis        RPC via reader   front.store_lock held for reading
+ *                                                while a reader is in use
+ *   front.store_corruptions     RPC              atomic (relaxed)
+ *   gossip.dropped[]            peer, sync, loop atomic (relaxed); each
+ *                                                counter stands alone
+ *   gossip.sigs                 peer, loop       its own lock (sigcache.c)
+ *   self                        peer (read)      atomic: store_guard.c lowers
+ *                                                it after the transport starts
+ *   cfg, genesis, key, pub,     all (read)       written before any thread
+ *   front.is_validator                           starts, never after
+ *   rpc_batch (each)            RPC, loop        its mu (rpc_front.c)
+ *
+ * Shutdown order: close q (no new events), take store_lock for writing
+ * (no query in flight), drain, stop the RPC server, stop the transport and
+ * the sync thread, then free; a transport that would not stop leaves the
+ * node allocated (leak). */
+typedef struct node {
+	const char *home;
+	nt_config cfg;
+	nt_genesis genesis;
+	nt_seckey *key;
+	nt_pubkey pub;
+	int self; /* validator index, -1: observer (read by peer threads: atomic) */
+	nt_kv *kv;
+	nt_ledger *ledger;
+	nt_mempool *mp;
+	queue q;
+	/* peek scratch, block_max_records entries (loop: host and gossip) */
+	const uint8_t **recs;
+	size_t *lens;
+	nt_hash *ids;
+	bool fatal;
+	bool leak;	  /* a transport was abandoned at stop: keep the node alive */
+	pthread_t loop; /* the loop thread (nt_node_run's caller): ND_ON_LOOP */
+
+	nd_front front;
+	nd_gossip gossip;
+	nd_catchup catchup;
+	nd_host host;
 
 	/* descriptors and connections (netguard.c) */
 	nd_net_watch net;
 	uint64_t net_next_check; /* monotonic ms */
-
-	/* block cadence (consensus_host.c): records added since the running
-	 * height started, and whether the next height may start at once */
-	bool arrived;
-	bool pipeline;
-	uint64_t pipeline_until; /* monotonic ms: after a non-empty block */
 
 	/* store guard (store_guard.c) */
 	nt_home_state hs;      /* DIR/node_state as known (facts only get set) */
@@ -236,11 +286,34 @@ typedef struct node {
 	bool read_only;	       /* --allow-store-behind took effect: self is -1 */
 } node;
 
+/* Asserts that the caller is the loop thread, where the functions that
+ * touch loop-owned state (the table above struct node) must run. */
+#define ND_ON_LOOP(n) assert(pthread_equal(pthread_self(), (n)->loop))
+
 /* node.c */
 uint64_t nd_mono_ms(void);
 uint64_t nd_wall_ms(void);
+
+/* rpc_front.c */
+void nd_front_init(node *n); /* the inbox's and the front's locks */
+void nd_front_destroy(node *n);
+/* Starts the JSON-RPC server (last step of the start). */
+nt_err nd_front_start(node *n, nt_why *why);
+/* Publishes the ledger's tip to the RPC threads' reader if it is durable
+ * (nt_ledger_unsynced false); the waiter functions call it first. */
+void nd_front_publish(node *n);
+/* Takes every queued event (waiting until deadline if there is none) and
+ * handles them: client requests first, then peer events. */
+void nd_front_drain(node *n, uint64_t deadline);
+/* Refuses new requests and waits for the queries in flight on RPC threads;
+ * after it no RPC thread uses the ledger. */
+void nd_front_close(node *n);
+/* Answers every waiter (after a fatal error: with the storage error), stops
+ * the server and drops what was queued after the drain. */
+void nd_front_stop(node *n);
 void nd_waiters_settle(node *n, uint64_t now, bool all);
 void nd_waiters_block(node *n, uint64_t height);
+uint64_t nd_waiters_deadline(const node *n, uint64_t d); /* min(d, earliest waiter) */
 
 /* consensus_host.c */
 nt_err nd_cons_open(node *n, nt_why *why); /* engine, sign-state, WAL, replay */

@@ -39,7 +39,7 @@ static void path_in(const node *n, char *buf, size_t cap, const char *rel)
  * only other validators decide new ones. */
 static bool can_catch_up(const node *n)
 {
-	return n->genesis.vals.n > 1 && n->sync != NULL;
+	return n->genesis.vals.n > 1 && n->catchup.sync != NULL;
 }
 
 static void loud_behind(const node *n, const nt_cons_hrs *s, uint64_t wal_h, bool alone)
@@ -244,7 +244,7 @@ void nd_guard_tick(node *n, uint64_t now)
 	uint64_t tip = nt_ledger_height(n->ledger);
 	if (tip >= 1)
 		mark(n, &n->hs.had_blocks, "this home holds blocks");
-	if (n->pv != NULL && nt_privval_get(n->pv).step != 0)
+	if (n->host.pv != NULL && nt_privval_get(n->host.pv).step != 0)
 		mark(n, &n->hs.has_signed, "this validator has signed");
 	if (n->guard_need == 0 || n->read_only)
 		return;
