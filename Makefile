@@ -1,6 +1,6 @@
 # notary: evidence-notarization ledger.
 #   make          build build/notaryd and build/notary (installs missing packages)
-#   make test     unit tests (plain and ASan+UBSan builds) and process tests
+#   make test     unit tests (plain and ASan+UBSan builds) and process tests (one under TSan)
 #   make check    the fast tier: plain unit tests and fuzz corpora (seconds)
 #   make run      start a one-validator ledger on tcp://127.0.0.1:7400
 #   make fuzz     libFuzzer run of every decoder (clang; FUZZ_SECONDS each, default 60)
@@ -26,7 +26,7 @@ aobj     = $(patsubst %.c,$(B)/asan/obj/%.o,$(1))
 
 DEPS_OK  = $(B)/.deps-ok
 
-.PHONY: all test check unit run deps clean format fuzz fuzz-build sim sim-long bench micro tsan
+.PHONY: all test check unit run deps clean format fuzz fuzz-build sim sim-long bench micro tsan tsan-smoke
 all: $(B)/notaryd $(B)/notary
 
 $(DEPS_OK): tools/install-deps.sh
@@ -152,7 +152,8 @@ micro: $(B)/bench-micro
 
 # ThreadSanitizer build of the node, the CLI and the bench (docs/ARCHITECTURE.md,
 # "Threads"): build/tsan/notary-bench starts build/tsan/notaryd, and
-# NT_BUILD=build/tsan runs the process tests on it. Not part of make test.
+# NT_BUILD=build/tsan runs the process tests on it; make test runs only
+# the smoke below on it (~20 s).
 TSANFLAGS = -O1 -g -fsanitize=thread -fno-omit-frame-pointer
 tobj      = $(patsubst %.c,$(B)/tsan/obj/%.o,$(1))
 
@@ -175,8 +176,13 @@ $(B)/tsan/notary-bench: $(call tobj,$(BENCH_SRC)) $(B)/tsan/libnotary.a
 
 tsan: $(B)/tsan/notaryd $(B)/tsan/notary $(B)/tsan/notary-bench
 
+# The smoke that make test runs (tests/it_tsan.py): a short 4-validator
+# bench under ThreadSanitizer that fails on any report of any process.
+tsan-smoke: tsan
+	@NT_BUILD=$(B) python3 tests/it_tsan.py
+
 # The test runner prints one summary line "N passed, N failed".
-test: all unit $(B)/notary-sim $(B)/notary-bench
+test: all unit $(B)/notary-sim $(B)/notary-bench tsan
 	@python3 tests/run.py --build $(B)
 
 # The fast tier, for every edit: plain unit tests and the fuzz corpora
