@@ -1066,6 +1066,83 @@ static void audit_case(fix *f, const uint8_t *k, size_t kl, const uint8_t *v, si
 		fail_msg("audit after restore: %s", why.msg);
 }
 
+/* A reader answers as of its own tip: a block appended after it was taken
+ * is not found through it (header, block, commit, record, locate, receipt,
+ * digest search), while a reader taken afterwards finds it; what lies
+ * below its tip reads the same as through the ledger. */
+static void test_reader_as_of_its_height(void **state)
+{
+	(void)state;
+	tu_seed();
+	fix *f = fix_new(1, false);
+	grow(f, 2);
+	grow(f, 3);
+	nt_ledger_reader old;
+	nt_ledger_reader_get(f->l, &old);
+	assert_int_equal(old.height, 2);
+	assert_memory_equal(&old.tip_hash, nt_ledger_tip_hash(f->l), sizeof old.tip_hash);
+	assert_memory_equal(&old.tip, nt_ledger_tip(f->l), sizeof old.tip);
+	assert_ptr_equal(old.genesis, nt_ledger_genesis(f->l));
+	int first_new = f->nrec;
+	grow(f, 2);
+	nt_ledger_reader now;
+	nt_ledger_reader_get(f->l, &now);
+	assert_int_equal(now.height, 3);
+
+	nt_header h;
+	nt_commit *c = malloc(sizeof *c);
+	assert_non_null(c);
+	nt_block *b = NULL;
+	uint8_t buf[NT_RECORD_MAX];
+	size_t len = 0;
+	assert_int_equal(nt_ledger_reader_header(&old, 3, &h), NT_ERR_NOT_FOUND);
+	assert_int_equal(nt_ledger_reader_commit(&old, 3, c), NT_ERR_NOT_FOUND);
+	assert_int_equal(nt_ledger_reader_block(&old, 3, &b), NT_ERR_NOT_FOUND);
+	assert_int_equal(nt_ledger_reader_record(&old, 3, 0, buf, sizeof buf, &len),
+			 NT_ERR_NOT_FOUND);
+	assert_int_equal(nt_ledger_reader_header(&now, 3, &h), NT_OK);
+	assert_int_equal(nt_ledger_reader_block(&now, 3, &b), NT_OK);
+	nt_block_free(b);
+	for (int k = first_new; k < f->nrec; k++) {
+		uint64_t hh = 0;
+		uint32_t ix = 0;
+		char *rj = NULL;
+		nt_hash got[2];
+		size_t n = 9;
+		assert_int_equal(nt_ledger_reader_locate(&old, &f->ids[k], &hh, &ix),
+				 NT_ERR_NOT_FOUND);
+		assert_int_equal(nt_ledger_reader_receipt(&old, &f->ids[k], &rj), NT_ERR_NOT_FOUND);
+		assert_int_equal(nt_ledger_reader_find_digest(&old, NT_ALG_SHA256, f->digests[k],
+							      32, got, 2, &n),
+				 NT_OK);
+		assert_int_equal(n, 0);
+		assert_int_equal(nt_ledger_reader_locate(&now, &f->ids[k], &hh, &ix), NT_OK);
+		assert_int_equal(hh, f->heights[k]);
+		assert_int_equal(ix, f->idx[k]);
+		assert_int_equal(nt_ledger_reader_find_digest(&now, NT_ALG_SHA256, f->digests[k],
+							      32, got, 2, &n),
+				 NT_OK);
+		assert_int_equal(n, 1);
+		assert_memory_equal(&got[0], &f->ids[k], sizeof got[0]);
+	}
+	/* Below its tip the old reader and the ledger agree byte for byte. */
+	for (int k = 0; k < first_new; k++) {
+		char *a = NULL, *l = NULL;
+		assert_int_equal(nt_ledger_reader_receipt(&old, &f->ids[k], &a), NT_OK);
+		assert_int_equal(nt_ledger_receipt(f->l, &f->ids[k], &l), NT_OK);
+		assert_string_equal(a, l);
+		free(a);
+		free(l);
+		assert_int_equal(
+		    nt_ledger_reader_record(&old, f->heights[k], f->idx[k], buf, sizeof buf, &len),
+		    NT_OK);
+		assert_int_equal(len, f->lens[k]);
+		assert_memory_equal(buf, f->recs[k], len);
+	}
+	free(c);
+	fix_free(f);
+}
+
 static void test_audit_detects(void **state)
 {
 	(void)state;
@@ -1201,6 +1278,7 @@ int main(void)
 	    cmocka_unit_test(test_append_rejects),
 	    cmocka_unit_test(test_solo_rules),
 	    cmocka_unit_test(test_find_digest_order),
+	    cmocka_unit_test(test_reader_as_of_its_height),
 	    cmocka_unit_test(test_audit_detects),
 	    cmocka_unit_test(test_open_rejects),
 	    cmocka_unit_test(test_last_commit),
