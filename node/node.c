@@ -468,11 +468,11 @@ static char *status_extra(const node *n)
 {
 	static const char *const steps[] = {"idle", "propose", "prevote", "precommit"};
 	const nt_cons_stats *st = nt_cons_stats_get(n->cons);
-	uint8_t step = n->running ? nt_cons_step(n->cons) : 0;
+	uint8_t step = nd_cons_running(n) ? nt_cons_step(n->cons) : 0;
 	json_t *o = json_pack(
 	    "{s:I,s:I,s:s,s:b,s:i,s:I,s:I,s:I}", "consensus_height",
-	    (json_int_t)(n->running ? nt_cons_height(n->cons) : nt_ledger_height(n->ledger) + 1),
-	    "round", (json_int_t)(n->running ? nt_cons_round(n->cons) : 0), "step",
+	    (json_int_t)(nd_cons_running(n) ? nt_cons_height(n->cons) : nt_ledger_height(n->ledger) + 1),
+	    "round", (json_int_t)(nd_cons_running(n) ? nt_cons_round(n->cons) : 0), "step",
 	    step <= 3 ? steps[step] : "?", "observer", n->self < 0 && !n->read_only,
 	    "peers_connected", n->peer != NULL ? (int)nt_peer_connected(n->peer) : 0,
 	    "equivocations", (json_int_t)st->equivocations, "blocks_fetched",
@@ -718,7 +718,7 @@ static void shutdown_node(node *n)
 		 * with peers, it stays in their mempools (gossip) instead. */
 		if (n->genesis.vals.n == 1 && n->self == 0 && n->cons != NULL)
 			for (int i = 0;
-			     i < 64 && !n->fatal && !n->running && nt_mempool_count(n->mp) > 0; i++)
+			     i < 64 && !n->fatal && !nd_cons_running(n) && nt_mempool_count(n->mp) > 0; i++)
 				nd_cons_maybe_start(n, true);
 	}
 	/* After a store failure nobody gets a receipt: the waiters learn why. */
