@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/cons_driver.h"
 #include "core/consensus.h"
 #include "core/kv.h"
 #include "core/ledger.h"
@@ -178,11 +179,7 @@ net *net_new(int n, int nobs, unsigned silent_mask)
 		nt_why why = {{0}};
 		assert_int_equal(nt_kv_mem_new(&d->kv), NT_OK);
 		assert_int_equal(nt_ledger_open(d->kv, &w->g, &d->l, &why), NT_OK);
-		nt_cons_host host = {.arg = d,
-				     .propose = host_propose,
-				     .valid = host_valid,
-				     .last_commit = host_last_commit};
-		assert_int_equal(nt_cons_new(&w->g, d->key, &cfg, &host, &d->e), NT_OK);
+		node_engine_new(w, d, &cfg);
 		assert_int_equal(nt_cons_self(d->e), i < n ? i : -1);
 	}
 	return w;
@@ -192,7 +189,7 @@ void net_free(net *w)
 {
 	for (int i = 0; i < w->n + w->nobs; i++) {
 		node *d = &w->nodes[i];
-		nt_cons_free(d->e);
+		nt_drv_free(d->drv);
 		nt_ledger_free(d->l);
 		nt_kv_close(d->kv);
 		nt_seckey_free(d->key);
@@ -272,120 +269,172 @@ void send_equivocation(net *w, node *d, const nt_proposal *p)
 	nt_block_free(q.block);
 }
 
-/* Executes the actions of one engine call; returns the height to start
- * next (0: none), which must happen only after the actions are done. */
-uint64_t exec(net *w, node *d, nt_cons_actions acts)
+/* ---- the host driver's I/O table (core/cons_driver.h) ----
+ * No WAL: a restarted node has only its sign-state, which is enough for
+ * safety (tests/test_consensus_net.c restarts nodes that way). */
+
+static uint64_t io_now(void *arg)
 {
-	uint64_t next = 0;
-	for (size_t i = 0; i < acts.n; i++) {
-		const nt_cons_action *a = &acts.v[i];
-		switch (a->type) {
-		case NT_CONS_PERSIST_SIGNED:
-			/* strictly increasing: never two signatures for one step */
-			assert_true(hrs_cmp(&a->hrs, &d->persisted) > 0);
-			assert_non_null(d->key);
-			/* it carries the message it protects */
-			if (a->hrs.step == NT_STEP_PROPOSE) {
-				if (a->proposal != NULL) {
-					assert_int_equal(a->proposal->height, a->hrs.height);
-					assert_int_equal(a->proposal->round, a->hrs.round);
-				}
-			} else {
-				assert_int_equal(a->vote.height, a->hrs.height);
-				assert_int_equal(a->vote.round, a->hrs.round);
-				assert_int_equal(a->vote.type, a->hrs.step == NT_STEP_PREVOTE
-								   ? NT_VOTE_PREVOTE
-								   : NT_VOTE_PRECOMMIT);
-				assert_int_equal(a->vote.index, d->id);
-			}
-			d->persisted = a->hrs;
-			break;
-		case NT_CONS_BROADCAST_PROPOSAL: {
-			const nt_proposal *p = a->proposal;
-			nt_cons_hrs s = {p->height, p->round, NT_STEP_PROPOSE};
-			assert_int_equal(hrs_cmp(&s, &d->persisted), 0);
-			if (d->equivocate) {
-				send_equivocation(w, d, p);
-				break;
-			}
-			uint8_t *buf;
-			size_t len;
-			assert_int_equal(nt_peermsg_proposal_encode(p, &buf, &len), NT_OK);
-			broadcast(w, d->id, buf, len);
-			free(buf);
-			break;
-		}
-		case NT_CONS_BROADCAST_VOTE: {
-			nt_cons_hrs s = {a->vote.height, a->vote.round,
-					 a->vote.type == NT_VOTE_PREVOTE ? NT_STEP_PREVOTE
-									 : NT_STEP_PRECOMMIT};
-			assert_int_equal(hrs_cmp(&s, &d->persisted), 0);
-			uint8_t buf[NT_PEERMSG_VOTE_LEN];
-			nt_peermsg_vote_encode(&a->vote, buf);
-			broadcast(w, d->id, buf, sizeof buf);
-			break;
-		}
-		case NT_CONS_SCHEDULE_TIMEOUT: {
-			event e = {0};
-			e.timer = true;
-			e.to = d->id;
-			e.at = w->now + a->delay_ms;
-			e.h = a->hrs.height;
-			e.r = a->hrs.round;
-			e.step = a->hrs.step;
-			push_ev(w, &e);
-			break;
-		}
-		case NT_CONS_COMMIT: {
-			nt_why why = {{0}};
-			uint64_t h = a->commit->height;
-			nt_hash bh;
-			assert_int_equal(nt_header_hash(&a->block->header, &bh), NT_OK);
-			assert_memory_equal(bh.b, a->commit->block_hash.b, 32);
-			for (unsigned j = 1; j < a->commit->count; j++)
-				assert_true(a->commit->sigs[j].index >
-					    a->commit->sigs[j - 1].index);
-			for (unsigned j = 0; j < a->commit->count; j++)
-				assert_true(a->commit->sigs[j].timestamp >= a->block->header.time);
-			assert_true(h <= MAXH);
-			assert_int_equal(
-			    nt_commit_verify(a->commit, w->g.chain_id, &w->g.vals, &why), NT_OK);
-			/* the commit of h-1 the block names replaces ours */
-			nt_err err =
-			    nt_ledger_append(d->l, a->block, a->commit, seen_get(d, &bh), &why);
-			if (err != NT_OK)
-				fail_msg("node %d append %llu: %s", d->id, (unsigned long long)h,
-					 why.msg);
-			assert_true(h <= MAXH);
-			if (w->have[h]) /* agreement */
-				assert_memory_equal(w->decided[h].b, bh.b, 32);
-			w->have[h] = true;
-			w->decided[h] = bh;
-			d->commits++;
-			if (a->commit->round > d->max_round)
-				d->max_round = a->commit->round;
-			next = h + 1;
-			break;
-		}
-		case NT_CONS_EVIDENCE:
-			w->evidence++;
-			assert_int_equal(a->vote.index, a->vote2.index);
-			break;
-		default:
-			fail_msg("unknown action %d", (int)a->type);
-		}
-	}
-	return next;
+	node *d = arg;
+	return d->net->now;
 }
 
-void run_node(net *w, node *d, nt_cons_actions acts)
+/* A message of a height above ours + 1: block sync first, then the
+ * engine sees the message at its new height. */
+static void io_before_feed(void *arg, uint64_t h, unsigned from, const nt_proposal *p)
 {
-	uint64_t next = exec(w, d, acts);
-	while (next != 0 && next <= w->target) {
-		assert_int_equal(nt_ledger_height(d->l), next - 1);
-		assert_int_equal(nt_cons_start_height(d->e, next, w->now, &acts), NT_OK);
-		next = exec(w, d, acts);
+	(void)from;
+	(void)p;
+	node *d = arg;
+	catch_up(d->net, d, h);
+}
+
+static nt_err io_wal_append(void *arg, const nt_drv_entry *ent)
+{
+	node *d = arg;
+	assert_true(ent->len > 0);
+	d->wal_entries++;
+	return NT_OK;
+}
+
+static nt_err io_wal_nop(void *arg)
+{
+	(void)arg;
+	return NT_OK;
+}
+
+static nt_err io_wal_reset(void *arg, uint64_t h)
+{
+	(void)arg;
+	(void)h;
+	return NT_OK;
+}
+
+static nt_err io_sign_save(void *arg, const nt_cons_hrs *hrs)
+{
+	node *d = arg;
+	/* strictly increasing: never two signatures for one step */
+	assert_true(hrs_cmp(hrs, &d->persisted) > 0);
+	assert_non_null(d->key);
+	d->persisted = *hrs;
+	return NT_OK;
+}
+
+static void io_broadcast(void *arg, const nt_cons_action *a, const uint8_t *msg, size_t len)
+{
+	node *d = arg;
+	net *w = d->net;
+	/* the driver saved the sign-state of this signature before sending */
+	nt_cons_hrs s;
+	if (a->type == NT_CONS_BROADCAST_PROPOSAL)
+		s = (nt_cons_hrs){a->proposal->height, a->proposal->round, NT_STEP_PROPOSE};
+	else
+		s = (nt_cons_hrs){a->vote.height, a->vote.round,
+				  a->vote.type == NT_VOTE_PREVOTE ? NT_STEP_PREVOTE
+								  : NT_STEP_PRECOMMIT};
+	assert_int_equal(hrs_cmp(&s, &d->persisted), 0);
+	if (a->type == NT_CONS_BROADCAST_PROPOSAL && d->equivocate) {
+		send_equivocation(w, d, a->proposal);
+		return;
 	}
+	broadcast(w, d->id, msg, len);
+}
+
+static void io_schedule(void *arg, const nt_cons_hrs *hrs, uint64_t delay)
+{
+	node *d = arg;
+	event e = {0};
+	e.timer = true;
+	e.to = d->id;
+	e.at = d->net->now + delay;
+	e.h = hrs->height;
+	e.r = hrs->round;
+	e.step = hrs->step;
+	push_ev(d->net, &e);
+}
+
+static nt_err io_append_block(void *arg, const nt_block *b, const nt_commit *c,
+			      const nt_commit *lc)
+{
+	node *d = arg;
+	net *w = d->net;
+	nt_why why = {{0}};
+	uint64_t h = c->height;
+	if (h <= nt_ledger_height(d->l))
+		return NT_ERR_EXISTS; /* block sync was faster */
+	nt_hash bh;
+	assert_int_equal(nt_header_hash(&b->header, &bh), NT_OK);
+	assert_memory_equal(bh.b, c->block_hash.b, 32);
+	for (unsigned j = 1; j < c->count; j++)
+		assert_true(c->sigs[j].index > c->sigs[j - 1].index);
+	for (unsigned j = 0; j < c->count; j++)
+		assert_true(c->sigs[j].timestamp >= b->header.time);
+	assert_true(h <= MAXH);
+	assert_int_equal(nt_commit_verify(c, w->g.chain_id, &w->g.vals, &why), NT_OK);
+	/* the driver hands over the commit of h-1 the block names, which
+	 * valid() saw (the harness's own table must agree) */
+	const nt_commit *seen = seen_get(d, &bh);
+	if (lc != NULL) {
+		assert_non_null(seen);
+		assert_memory_equal(lc, seen, sizeof *lc);
+	}
+	nt_err err = nt_ledger_append(d->l, b, c, lc, &why);
+	if (err != NT_OK)
+		fail_msg("node %d append %llu: %s", d->id, (unsigned long long)h, why.msg);
+	if (w->have[h]) /* agreement */
+		assert_memory_equal(w->decided[h].b, bh.b, 32);
+	w->have[h] = true;
+	w->decided[h] = bh;
+	d->commits++;
+	if (c->round > d->max_round)
+		d->max_round = c->round;
+	d->next = h + 1;
+	return NT_OK;
+}
+
+static void io_evidence(void *arg, const nt_cons_action *a)
+{
+	node *d = arg;
+	d->net->evidence++;
+	assert_int_equal(a->vote.index, a->vote2.index);
+}
+
+void node_engine_new(net *w, node *d, const nt_cons_config *cfg)
+{
+	nt_drv_io io = {.arg = d,
+			.now = io_now,
+			.propose = host_propose,
+			.valid = host_valid,
+			.last_commit = host_last_commit,
+			.before_feed = io_before_feed,
+			.wal_append = io_wal_append,
+			.wal_sync = io_wal_nop,
+			.wal_reset = io_wal_reset,
+			.sign_save = io_sign_save,
+			.broadcast = io_broadcast,
+			.schedule = io_schedule,
+			.append_block = io_append_block,
+			.evidence = io_evidence};
+	assert_int_equal(nt_drv_new(&w->g, d->key, cfg, &io, 0, &d->drv), NT_OK);
+	d->e = nt_drv_engine(d->drv);
+}
+
+/* Starts heights while a commit asks for the next (up to the target). */
+void run_node(net *w, node *d)
+{
+	while (d->next != 0 && d->next <= w->target) {
+		uint64_t h = d->next;
+		d->next = 0;
+		assert_int_equal(nt_ledger_height(d->l), h - 1);
+		assert_int_equal(nt_drv_start_height(d->drv, h), NT_OK);
+	}
+	d->next = 0;
+}
+
+void node_start(net *w, node *d, uint64_t h)
+{
+	assert_int_equal(nt_drv_start_height(d->drv, h), NT_OK);
+	run_node(w, d);
 }
 
 void net_start(net *w)
@@ -394,9 +443,7 @@ void net_start(net *w)
 		node *d = &w->nodes[i];
 		if (d->silent)
 			continue;
-		nt_cons_actions acts;
-		assert_int_equal(nt_cons_start_height(d->e, 1, w->now, &acts), NT_OK);
-		run_node(w, d, acts);
+		node_start(w, d, 1);
 	}
 }
 
@@ -435,50 +482,27 @@ void catch_up(net *w, node *d, uint64_t msg_height)
 		nt_block_free(b);
 		w->synced++;
 	}
-	nt_cons_actions acts;
-	if (upto + 1 <= w->target) {
-		assert_int_equal(nt_cons_start_height(d->e, upto + 1, w->now, &acts), NT_OK);
-		run_node(w, d, acts);
-	}
+	if (upto + 1 <= w->target)
+		node_start(w, d, upto + 1);
 }
 
 void deliver(net *w, event *e)
 {
 	node *d = &w->nodes[e->to];
-	nt_cons_actions acts;
 	if (e->timer) {
-		assert_int_equal(nt_cons_on_timeout(d->e, e->h, e->r, e->step, w->now, &acts),
-				 NT_OK);
-	} else if (nt_peermsg_type(e->msg, e->len) == NT_PEERMSG_VOTE) {
-		nt_vote v;
-		assert_int_equal(nt_peermsg_vote_decode(e->msg, e->len, &v, NULL), NT_OK);
-		nt_err err = nt_cons_on_vote(d->e, &v, w->now, &acts);
-		/* duplicates and late votes are dropped; nothing else may fail */
-		assert_true(err == NT_OK || err == NT_ERR_EXISTS || err == NT_ERR_CHAIN);
-		if (err == NT_ERR_CHAIN) {
-			run_node(w, d, acts);
-			catch_up(w, d, v.height);
-			return;
-		}
+		assert_int_equal(nt_drv_on_timeout(d->drv, e->h, e->r, e->step), NT_OK);
 	} else {
-		nt_proposal p;
-		assert_int_equal(nt_peermsg_proposal_decode(e->msg, e->len, &p, NULL), NT_OK);
-		nt_err err = nt_cons_on_proposal(d->e, &p, w->now, &acts);
-		assert_null(p.block);
-		assert_null(p.last_commit);
+		bool relay = false;
+		nt_err err = nt_drv_on_message(d->drv, e->msg, e->len, &relay);
+		/* duplicates and late or far messages are dropped; nothing else
+		 * may fail */
 		assert_true(err == NT_OK || err == NT_ERR_EXISTS || err == NT_ERR_CHAIN);
-		if (err == NT_ERR_CHAIN) {
-			uint64_t ph = p.height;
-			run_node(w, d, acts);
-			catch_up(w, d, ph);
-			return;
-		}
 		/* Gossip: relay a proposal the first time it is accepted, so a
 		 * block an equivocating proposer showed to some reaches all. */
-		if (err == NT_OK)
+		if (relay)
 			broadcast(w, d->id, e->msg, e->len);
 	}
-	run_node(w, d, acts);
+	run_node(w, d);
 }
 
 uint64_t min_height(const net *w)

@@ -1,10 +1,11 @@
 /* The test harness of the Tendermint engine (core/consensus.c), shared by
  * tests/test_consensus_*.c.
  *
- * A network case runs N engines, each over its own
- * in-memory ledger, a message queue with a virtual clock, timers, and a host
- * that proposes with nt_ledger_propose, checks with nt_ledger_check_block and
- * applies every COMMIT with nt_ledger_append (so every commit the engine
+ * A network case runs N engines, each in the host driver node/ runs
+ * (core/cons_driver.h) over its own in-memory ledger, a message queue with
+ * a virtual clock, timers, and an I/O table that proposes with
+ * nt_ledger_propose, checks with nt_ledger_check_block and applies every
+ * COMMIT with nt_ledger_append (so every commit the engine
  * builds is also checked by the ledger's commit verification). Messages
  * travel encoded (core/peermsg), so the wire format is exercised too.
  *
@@ -17,6 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/cons_driver.h"
 #include "core/consensus.h"
 #include "core/kv.h"
 #include "core/ledger.h"
@@ -34,7 +36,10 @@ typedef struct {
 	nt_seckey *key;
 	nt_kv *kv;
 	nt_ledger *l;
-	nt_cons *e;
+	nt_drv *drv; /* the host driver node/ runs, over the harness's I/O */
+	nt_cons *e;  /* its engine */
+	uint64_t next;	      /* a commit asks to start this height (0: none) */
+	uint64_t wal_entries; /* what the driver logged */
 	bool silent;	 /* never created: a crashed validator */
 	bool equivocate; /* sends a second block to half of the peers */
 	nt_cons_hrs persisted;
@@ -100,8 +105,9 @@ void send_to(net *w, int to, const uint8_t *msg, size_t len);
 void broadcast(net *w, int from, const uint8_t *msg, size_t len);
 int hrs_cmp(const nt_cons_hrs *a, const nt_cons_hrs *b);
 void send_equivocation(net *w, node *d, const nt_proposal *p);
-uint64_t exec(net *w, node *d, nt_cons_actions acts);
-void run_node(net *w, node *d, nt_cons_actions acts);
+void node_engine_new(net *w, node *d, const nt_cons_config *cfg);
+void run_node(net *w, node *d);
+void node_start(net *w, node *d, uint64_t h);
 void net_start(net *w);
 void catch_up(net *w, node *d, uint64_t msg_height);
 void deliver(net *w, event *e);
