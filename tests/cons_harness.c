@@ -592,7 +592,8 @@ void solo_free(solo *s)
 	free(s);
 }
 
-nt_vote mkvote(solo *s, int idx, uint8_t type, uint64_t h, uint32_t r, const nt_hash *bh)
+nt_vote vote_signed(const nt_genesis *g, const nt_seckey *key, int idx, uint8_t type,
+		    uint64_t h, uint32_t r, const nt_hash *bh, uint64_t ts)
 {
 	nt_vote v;
 	memset(&v, 0, sizeof v);
@@ -602,11 +603,16 @@ nt_vote mkvote(solo *s, int idx, uint8_t type, uint64_t h, uint32_t r, const nt_
 	v.round = r;
 	if (bh != NULL)
 		v.block_hash = *bh;
-	v.timestamp = T0 + 5000;
+	v.timestamp = ts;
 	nt_hash m;
-	nt_vote_sighash(type, s->g.chain_id, h, r, &v.block_hash, v.timestamp, &m);
-	assert_int_equal(nt_sign(s->keys[idx], &m, &v.sig), NT_OK);
+	nt_vote_sighash(type, g->chain_id, h, r, &v.block_hash, v.timestamp, &m);
+	assert_int_equal(nt_sign(key, &m, &v.sig), NT_OK);
 	return v;
+}
+
+nt_vote mkvote(solo *s, int idx, uint8_t type, uint64_t h, uint32_t r, const nt_hash *bh)
+{
+	return vote_signed(&s->g, s->keys[idx], idx, type, h, r, bh, T0 + 5000);
 }
 
 nt_err feed_vote(solo *s, int idx, uint8_t type, uint32_t r, const nt_hash *bh)

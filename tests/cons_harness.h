@@ -131,6 +131,9 @@ typedef struct {
 
 solo *solo_new(int n, int self, const nt_cons_hrs *restore);
 void solo_free(solo *s);
+/* A vote of validator idx signed with key. */
+nt_vote vote_signed(const nt_genesis *g, const nt_seckey *key, int idx, uint8_t type,
+		    uint64_t h, uint32_t r, const nt_hash *bh, uint64_t ts);
 nt_vote mkvote(solo *s, int idx, uint8_t type, uint64_t h, uint32_t r, const nt_hash *bh);
 nt_err feed_vote(solo *s, int idx, uint8_t type, uint32_t r, const nt_hash *bh);
 nt_block *copy_block(const nt_block *b);

@@ -205,19 +205,8 @@ static int count(const rec *r, int k)
 static nt_vote signed_vote(rec *r, int idx, uint8_t type, uint64_t h, uint32_t rd,
 			   const nt_hash *bh)
 {
-	nt_vote v;
-	memset(&v, 0, sizeof v);
-	v.type = type;
-	v.index = (uint16_t)idx;
-	v.height = h;
-	v.round = rd;
-	if (bh != NULL)
-		v.block_hash = *bh;
-	v.timestamp = r->w->now + 10;
-	nt_hash m;
-	nt_vote_sighash(type, r->w->g.chain_id, h, rd, &v.block_hash, v.timestamp, &m);
 	nt_seckey *k = key_from(100 + (uint64_t)idx);
-	assert_int_equal(nt_sign(k, &m, &v.sig), NT_OK);
+	nt_vote v = vote_signed(&r->w->g, k, idx, type, h, rd, bh, r->w->now + 10);
 	nt_seckey_free(k);
 	return v;
 }
