@@ -370,6 +370,9 @@ nt_err nt_drv_start_height(nt_drv *d, uint64_t h)
 {
 	if (d->failed)
 		return NT_ERR_IO;
+	uint64_t cur = nt_cons_height(d->e);
+	if (h == 0 || (cur != 0 && h <= cur))
+		return NT_ERR_ARG; /* the engine refuses it: leave the log alone */
 	if (d->log_h != h)
 		wal_reset(d, h);
 	if (d->failed)
@@ -377,11 +380,8 @@ nt_err nt_drv_start_height(nt_drv *d, uint64_t h)
 	lc_clear(d);
 	nt_cons_actions acts;
 	nt_err e = nt_cons_start_height(d->e, h, d->io.now(d->io.arg), &acts);
-	if (nt_cons_height(d->e) == h)
-		d->running = !nt_cons_decided(d->e);
-	exec_actions(d, acts);
-	if (d->running && nt_cons_decided(d->e))
-		d->running = false;
+	d->running = nt_cons_height(d->e) == h;
+	exec_actions(d, acts); /* a network of one decides in here */
 	return e;
 }
 
