@@ -13,6 +13,7 @@
 #include "node/node.h"
 
 #include "base/hex.h"
+#include "node/genesis_file.h"
 #include "node/kv_leveldb.h"
 #include "node/log.h"
 #include "node/node_internal.h"

@@ -20,6 +20,7 @@
 #include "base/hex.h"
 #include "core/genesis.h"
 #include "crypto/keys.h"
+#include "node/genesis_file.h"
 #include "tools/cli.h"
 
 #define TN_MAX_VALIDATORS 64
