@@ -8,6 +8,7 @@
 #include "base/hex.h"
 #include "core/receipt.h"
 #include "crypto/digest.h"
+#include "node/digest_file.h"
 #include "node/genesis_file.h"
 #include "tools/cli.h"
 
