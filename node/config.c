@@ -71,25 +71,33 @@ static nt_err get_uint(json_t *obj, const char *where, const char *key, uint64_t
 #define BLOCK_BYTES_MAX (NT_BLOCK_MAX_BYTES - NT_HEADER_MAX - 4 - 2ull * NT_BLOCK_MAX_RECORDS)
 
 #define FIELD_SIZE(f) sizeof(((nt_config *)0)->f)
-#define STR(nm, f, def, max, help)                                                           \
-	{NULL, nm, NT_CONFIG_STR, def, 0, 0, max, offsetof(nt_config, f), 0,                  \
-	 NT_CONFIG_NOT_ENGINE, true, help}
-#define PATH(nm, f, def, help)                                                               \
-	{NULL, nm, NT_CONFIG_PATH, def, 0, 0, 4096, offsetof(nt_config, f), 0,                \
-	 NT_CONFIG_NOT_ENGINE, true, help}
-#define UINT(sec, nm, f, def, lo, hi, written, help)                                         \
-	{sec, nm, NT_CONFIG_UINT, NULL, def, lo, hi, offsetof(nt_config, f), FIELD_SIZE(f),  \
-	 NT_CONFIG_NOT_ENGINE, written, help}
-#define ENGINE(nm, lo, hi, help)                                                             \
-	{"consensus", #nm, NT_CONFIG_UINT, NULL, 0, lo, hi, offsetof(nt_config, nm),          \
-	 FIELD_SIZE(nm), offsetof(nt_cons_config, nm), false, help}
+#define STR(nm, f, def, max, help)                                                                 \
+	{                                                                                          \
+		NULL, nm, NT_CONFIG_STR, def, 0, 0, max, offsetof(nt_config, f), 0,                \
+		    NT_CONFIG_NOT_ENGINE, true, help                                               \
+	}
+#define PATH(nm, f, def, help)                                                                     \
+	{                                                                                          \
+		NULL, nm, NT_CONFIG_PATH, def, 0, 0, 4096, offsetof(nt_config, f), 0,              \
+		    NT_CONFIG_NOT_ENGINE, true, help                                               \
+	}
+#define UINT(sec, nm, f, def, lo, hi, written, help)                                               \
+	{                                                                                          \
+		sec, nm, NT_CONFIG_UINT, NULL, def, lo, hi, offsetof(nt_config, f), FIELD_SIZE(f), \
+		    NT_CONFIG_NOT_ENGINE, written, help                                            \
+	}
+#define ENGINE(nm, lo, hi, help)                                                                   \
+	{                                                                                          \
+		"consensus", #nm, NT_CONFIG_UINT, NULL, 0, lo, hi, offsetof(nt_config, nm),        \
+		    FIELD_SIZE(nm), offsetof(nt_cons_config, nm), false, help                      \
+	}
 
 const nt_config_opt nt_config_opts[] = {
     STR("moniker", moniker, "node0", 64, "the node's name in logs and status"),
     STR("rpc", rpc, NULL, 512, "the client JSON-RPC URL, like tcp://127.0.0.1:7400 (required)"),
     STR("p2p", p2p, "tcp://127.0.0.1:7401", 512, "the URL this node listens on for peers"),
-    {NULL, "peers", NT_CONFIG_PEERS, NULL, 0, 0, NT_CONFIG_MAX_PEERS, 0, 0,
-     NT_CONFIG_NOT_ENGINE, true, "the other nodes: {\"p2p\": URL, \"rpc\": URL} or a p2p URL"},
+    {NULL, "peers", NT_CONFIG_PEERS, NULL, 0, 0, NT_CONFIG_MAX_PEERS, 0, 0, NT_CONFIG_NOT_ENGINE,
+     true, "the other nodes: {\"p2p\": URL, \"rpc\": URL} or a p2p URL"},
     PATH("key_file", key_file, "validator.key", "the validator's key file (mode 0600)"),
     PATH("genesis_file", genesis_file, "genesis.json", "the network's genesis file"),
     PATH("data_dir", data_dir, "data", "the LevelDB store"),
@@ -111,8 +119,7 @@ const nt_config_opt nt_config_opts[] = {
     ENGINE(timeout_propose_delta_ms, 0, 600000, "the propose timeout's growth per round"),
     ENGINE(timeout_prevote_ms, 1, 600000, "round r waits this + r * delta for more prevotes"),
     ENGINE(timeout_prevote_delta_ms, 0, 600000, "the prevote timeout's growth per round"),
-    ENGINE(timeout_precommit_ms, 1, 600000,
-	   "round r waits this + r * delta for more precommits"),
+    ENGINE(timeout_precommit_ms, 1, 600000, "round r waits this + r * delta for more precommits"),
     ENGINE(timeout_precommit_delta_ms, 0, 600000, "the precommit timeout's growth per round"),
     ENGINE(max_clock_skew_ms, 0, 3600000, "how far a proposal's time may be ahead of ours"),
     UINT("net", "max_rpc_conns", max_rpc_conns, 0, 0, 1000000, false,

@@ -73,7 +73,7 @@ typedef struct {
 	 * NT_CONFIG_NOT_ENGINE if none. An engine option's default is
 	 * nt_cons_config_default's, not def. */
 	size_t engine;
-	bool written; /* notary init and testnet write it into config.json */
+	bool written;	  /* notary init and testnet write it into config.json */
 	const char *help; /* one line for people */
 } nt_config_opt;
 

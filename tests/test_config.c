@@ -169,12 +169,11 @@ static void test_written(void **state)
 	assert_non_null(j);
 	assert_null(json_object_get(j, "p2p"));
 	assert_true(json_is_array(json_object_get(j, "peers")));
-	assert_int_equal(json_integer_value(json_object_get(json_object_get(j, "block"),
-							    "interval_ms")),
-			 200);
+	assert_int_equal(
+	    json_integer_value(json_object_get(json_object_get(j, "block"), "interval_ms")), 200);
 	assert_null(json_object_get(j, "consensus"));
 	assert_null(json_object_get(j, "net"));
-	const char *order[] = {"moniker",  "rpc",	   "peers", "key_file", "genesis_file",
+	const char *order[] = {"moniker",  "rpc",   "peers",   "key_file",    "genesis_file",
 			       "data_dir", "block", "mempool", "rpc_contexts"};
 	size_t i = 0;
 	const char *key;
@@ -225,8 +224,8 @@ static void test_docs(void **state)
 		json_t *sec = o->section != NULL ? json_object_get(doc, o->section) : doc;
 		json_t *v = json_object_get(sec, o->name);
 		if (v == NULL)
-			fail_msg("docs/CONFIG.md example lacks %s%s%s", o->section ? o->section : "",
-				 o->section ? "." : "", o->name);
+			fail_msg("docs/CONFIG.md example lacks %s%s%s",
+				 o->section ? o->section : "", o->section ? "." : "", o->name);
 		if (o->type == NT_CONFIG_UINT)
 			assert_int_equal(json_integer_value(v), nt_config_opt_default(o));
 		else if (o->def_str != NULL)

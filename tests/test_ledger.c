@@ -519,10 +519,8 @@ static void fk_close(nt_kv *kv)
 	nt_kv_close(((flaky_kv *)kv)->inner);
 	free(kv);
 }
-static const struct nt_kv_ops flaky_ops = {.get = fk_get,
-					   .write = fk_write,
-					   .scan = fk_scan,
-					   .close = fk_close};
+static const struct nt_kv_ops flaky_ops = {
+    .get = fk_get, .write = fk_write, .scan = fk_scan, .close = fk_close};
 
 static int count_fn(void *arg, const uint8_t *k, size_t kl, const uint8_t *v, size_t vl)
 {
