@@ -1,7 +1,7 @@
 # notary: evidence-notarization ledger.
 #   make          build build/notaryd and build/notary (installs missing packages)
 #   make test     unit tests (plain and ASan+UBSan builds) and process tests
-#   make check    the fast tier: plain unit tests and fuzz corpora (seconds)
+#   make check    the fast tier: layering check, plain unit tests, fuzz corpora (seconds)
 #   make run      start a one-validator ledger on tcp://127.0.0.1:7400
 #   make fuzz     libFuzzer run of every decoder (clang; FUZZ_SECONDS each, default 60)
 
@@ -164,8 +164,9 @@ micro: $(B)/bench-micro
 test: all unit $(B)/notary-sim $(B)/notary-bench
 	@python3 tests/run.py --build $(B)
 
-# The fast tier, for every edit: plain unit tests and the fuzz corpora
-# (seconds once built); make test runs everything.
+# The fast tier, for every edit: the layering check (tests/layers.py),
+# plain unit tests and the fuzz corpora (seconds once built); make test
+# runs everything.
 check: $(TESTS) $(FUZZ_ASAN)
 	@python3 tests/run.py --build $(B) --fast
 

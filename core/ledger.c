@@ -569,7 +569,7 @@ nt_err nt_ledger_append_ex(nt_ledger *l, const nt_block *b, const nt_commit *c,
 	 * in LevelDB's log, so a crash loses a suffix of the unsynced blocks
 	 * and the tip "T" stays that of the last block that survived. */
 	nt_why kwhy = {{0}};
-	e = nt_kv_write_why(l->kv, kb, sync, &kwhy);
+	e = nt_kv_write(l->kv, kb, sync, &kwhy);
 	if (e != NT_OK) {
 		nt_fail(why, e, "cannot write block %" PRIu64 " to the store: %s", h->height,
 			kwhy.msg[0] ? kwhy.msg : nt_strerror(e));
@@ -608,7 +608,7 @@ nt_err nt_ledger_flush(nt_ledger *l, nt_why *why)
 		return nt_fail(why, NT_ERR_NOMEM, "out of memory");
 	nt_why kwhy = {{0}};
 	if ((e = nt_kv_batch_put(kb, "T", 1, tip, tl)) == NT_OK)
-		e = nt_kv_write_why(l->kv, kb, true, &kwhy);
+		e = nt_kv_write(l->kv, kb, true, &kwhy);
 	nt_kv_batch_free(kb);
 	if (e != NT_OK)
 		return nt_fail(why, e, "cannot sync the store: %s",

@@ -562,14 +562,7 @@ nt_err nd_cons_open(node *n, nt_why *why)
 		return nt_fail(why, NT_ERR_ARG, "home directory path too long");
 	if (mkdir(dir, 0700) != 0 && errno != EEXIST)
 		return nt_fail(why, NT_ERR_IO, "cannot create %s: %s", dir, strerror(errno));
-	nt_cons_config_default(&n->ccfg);
-	n->ccfg.timeout_propose_ms = n->cfg.timeout_propose_ms;
-	n->ccfg.timeout_propose_delta_ms = n->cfg.timeout_propose_delta_ms;
-	n->ccfg.timeout_prevote_ms = n->cfg.timeout_prevote_ms;
-	n->ccfg.timeout_prevote_delta_ms = n->cfg.timeout_prevote_delta_ms;
-	n->ccfg.timeout_precommit_ms = n->cfg.timeout_precommit_ms;
-	n->ccfg.timeout_precommit_delta_ms = n->cfg.timeout_precommit_delta_ms;
-	n->ccfg.max_clock_skew_ms = n->cfg.max_clock_skew_ms;
+	nt_config_cons(&n->cfg, &n->ccfg);
 	nt_err e;
 	if ((e = nt_walbuf_new(nt_walbuf_cap(n->genesis.vals.n), &n->next_wal)) != NT_OK)
 		return nt_fail(why, e, "cannot create the consensus WAL buffer: %s",

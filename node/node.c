@@ -13,6 +13,7 @@
 #include "node/node.h"
 
 #include "base/hex.h"
+#include "node/genesis_file.h"
 #include "node/kv_leveldb.h"
 #include "node/log.h"
 #include "node/node_internal.h"
@@ -688,7 +689,7 @@ static int open_all(node *n, const char *home, const nt_node_opts *opts)
 			     .send_ms = n->cfg.rpc_send_timeout_ms,
 			     .reply_budget = n->cfg.rpc_reply_budget};
 	if ((e = nt_rpc_server_start_ex(n->cfg.rpc, n->cfg.rpc_contexts, NT_RPC_MAX_MSG, &lim,
-					on_rpc, n, &n->srv, &why)) != NT_OK)
+					on_rpc, nt_rpc_fault_reply, n, &n->srv, &why)) != NT_OK)
 		return fail_start("cannot start the RPC server", &why, e);
 	nt_log(NT_LOG_INFO,
 	       "serving JSON-RPC on %s (%u contexts); blocks every %u ms or %u records", n->cfg.rpc,

@@ -2,6 +2,8 @@
 """Runs every test of the project and prints one summary line (--fast: the
 quick tier of `make check`, plain unit tests and fuzz corpora only).
 
+Layering: tests/layers.py (the include and purity rules of
+docs/ARCHITECTURE.md), one test, in both tiers.
 Unit tests: each build/tests/test_* (cmocka) and its ASan+UBSan twin in
 build/asan/tests/. Fuzz corpora: each build/asan/fuzz/fuzz_<target> (gcc,
 ASan+UBSan, tests/fuzz/standalone.c) over tests/fuzz/corpus/<target> and
@@ -18,6 +20,20 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
+
+
+def run_layers(path, env):
+    start = time.time()
+    p = subprocess.run([sys.executable, path], cwd=ROOT, env=env, capture_output=True, text=True,
+                       timeout=120)
+    out = p.stdout + p.stderr
+    ok = p.returncode == 0
+    last = out.strip().splitlines()[-1] if out.strip() else "no output"
+    print(f"{'ok' if ok else 'FAIL':4} {os.path.relpath(path, ROOT)}: {last} "
+          f"({time.time() - start:.1f}s)", flush=True)
+    if not ok:
+        print(out[-6000:], flush=True)
+    return (1, 0) if ok else (0, 1)
 
 
 def run_cmocka(path, env):
@@ -103,7 +119,7 @@ def main():
     env.setdefault("ASAN_OPTIONS", "detect_leaks=1:abort_on_error=0")
     env.setdefault("UBSAN_OPTIONS", "print_stacktrace=1:halt_on_error=1")
 
-    jobs = []
+    jobs = [(run_layers, os.path.join(HERE, "layers.py"))]
     unit_dirs = [os.path.join(build, "tests")]
     if not args.fast:
         unit_dirs.append(os.path.join(build, "asan", "tests"))
@@ -123,7 +139,9 @@ def main():
         if name.startswith("it_") and name.endswith(".py"):
             jobs.append((run_unittest, os.path.join(HERE, name)))
     if args.only:
-        jobs = [j for j in jobs if args.only in j[1]]
+        # Matched against the path from the repository root, so that the
+        # name of the checkout's own directory matches nothing.
+        jobs = [j for j in jobs if args.only in os.path.relpath(j[1], ROOT)]
 
     total_p = total_f = 0
     for fn, path in jobs:

@@ -14,6 +14,7 @@
 #include "base/hex.h"
 #include "crypto/digest.h"
 #include "crypto/keys.h"
+#include "node/digest_file.h"
 
 /* ---- helpers ---- */
 

@@ -496,25 +496,19 @@ static nt_err fk_get(nt_kv *kv, const void *k, size_t kl, uint8_t **v, size_t *v
 {
 	return nt_kv_get(((flaky_kv *)kv)->inner, k, kl, v, vl);
 }
-static nt_err fk_write(nt_kv *kv, const nt_kv_batch *b, bool sync)
+/* Fails as LevelDB does on a full disk, in its words (nt_kv_leveldb_error). */
+static nt_err fk_write(nt_kv *kv, const nt_kv_batch *b, bool sync, nt_why *why)
 {
 	flaky_kv *f = (flaky_kv *)kv;
 	if (f->fail_writes)
-		return NT_ERR_IO;
-	nt_err e = nt_kv_write(f->inner, b, sync);
+		return nt_kv_leveldb_error("IO error: /d/000012.log: No space left on device", NULL,
+					   why);
+	nt_err e = nt_kv_write(f->inner, b, sync, why);
 	if (e == NT_OK) {
 		f->writes++;
 		f->synced += sync;
 	}
 	return e;
-}
-/* Fails as LevelDB does on a full disk, in its words (nt_kv_leveldb_error). */
-static nt_err fk_write_why(nt_kv *kv, const nt_kv_batch *b, bool sync, nt_why *why)
-{
-	if (((flaky_kv *)kv)->fail_writes)
-		return nt_kv_leveldb_error("IO error: /d/000012.log: No space left on device", NULL,
-					   why);
-	return fk_write(kv, b, sync);
 }
 static nt_err fk_scan(nt_kv *kv, const void *p, size_t pl, nt_kv_scan_fn fn, void *arg)
 {
@@ -525,11 +519,8 @@ static void fk_close(nt_kv *kv)
 	nt_kv_close(((flaky_kv *)kv)->inner);
 	free(kv);
 }
-static const struct nt_kv_ops flaky_ops = {.get = fk_get,
-					   .write = fk_write,
-					   .scan = fk_scan,
-					   .close = fk_close,
-					   .write_why = fk_write_why};
+static const struct nt_kv_ops flaky_ops = {
+    .get = fk_get, .write = fk_write, .scan = fk_scan, .close = fk_close};
 
 static int count_fn(void *arg, const uint8_t *k, size_t kl, const uint8_t *v, size_t vl)
 {
@@ -1035,7 +1026,7 @@ static void raw_put(nt_kv *kv, const uint8_t *k, size_t kl, const uint8_t *v, si
 		assert_int_equal(nt_kv_batch_put(b, k, kl, v, vl), NT_OK);
 	else
 		assert_int_equal(nt_kv_batch_del(b, k, kl), NT_OK);
-	assert_int_equal(nt_kv_write(kv, b, false), NT_OK);
+	assert_int_equal(nt_kv_write(kv, b, false, NULL), NT_OK);
 	nt_kv_batch_free(b);
 }
 
