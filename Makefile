@@ -65,6 +65,16 @@ $(B)/asan/tests/%: $(B)/asan/obj/tests/%.o $(B)/asan/obj/tests/testutil.o $(B)/a
 	@mkdir -p $(dir $@)
 	$(CC) $(SANFLAGS) -o $@ $^ $(LIBS) -lcmocka
 
+# The consensus tests (tests/test_consensus_*.c) share the engine's test
+# harness, tests/cons_harness.c. (make picks the rule with the shorter stem.)
+$(B)/tests/test_consensus_%: $(B)/obj/tests/test_consensus_%.o $(B)/obj/tests/cons_harness.o $(B)/obj/tests/testutil.o $(B)/obj/tests/solo.o $(B)/libnotary.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $^ $(LIBS) -lcmocka
+
+$(B)/asan/tests/test_consensus_%: $(B)/asan/obj/tests/test_consensus_%.o $(B)/asan/obj/tests/cons_harness.o $(B)/asan/obj/tests/testutil.o $(B)/asan/obj/tests/solo.o $(B)/asan/libnotary.a
+	@mkdir -p $(dir $@)
+	$(CC) $(SANFLAGS) -o $@ $^ $(LIBS) -lcmocka
+
 # Fuzz targets (tests/fuzz/README.md). make test runs each one's corpus
 # through a gcc ASan+UBSan build with a plain main() (standalone.c);
 # make fuzz builds them with clang's libFuzzer and runs them.
