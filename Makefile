@@ -66,12 +66,21 @@ $(B)/asan/tests/%: $(B)/asan/obj/tests/%.o $(B)/asan/obj/tests/testutil.o $(B)/a
 	$(CC) $(SANFLAGS) -o $@ $^ $(LIBS) -lcmocka
 
 # The consensus tests (tests/test_consensus_*.c) share the engine's test
-# harness, tests/cons_harness.c. (make picks the rule with the shorter stem.)
+# harness, tests/cons_harness.c, and the ledger tests (tests/test_ledger_*.c)
+# tests/ledger_fix.c. (make picks the rule with the shorter stem.)
 $(B)/tests/test_consensus_%: $(B)/obj/tests/test_consensus_%.o $(B)/obj/tests/cons_harness.o $(B)/obj/tests/testutil.o $(B)/obj/tests/solo.o $(B)/libnotary.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $^ $(LIBS) -lcmocka
 
 $(B)/asan/tests/test_consensus_%: $(B)/asan/obj/tests/test_consensus_%.o $(B)/asan/obj/tests/cons_harness.o $(B)/asan/obj/tests/testutil.o $(B)/asan/obj/tests/solo.o $(B)/asan/libnotary.a
+	@mkdir -p $(dir $@)
+	$(CC) $(SANFLAGS) -o $@ $^ $(LIBS) -lcmocka
+
+$(B)/tests/test_ledger_%: $(B)/obj/tests/test_ledger_%.o $(B)/obj/tests/ledger_fix.o $(B)/obj/tests/testutil.o $(B)/obj/tests/solo.o $(B)/libnotary.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $^ $(LIBS) -lcmocka
+
+$(B)/asan/tests/test_ledger_%: $(B)/asan/obj/tests/test_ledger_%.o $(B)/asan/obj/tests/ledger_fix.o $(B)/asan/obj/tests/testutil.o $(B)/asan/obj/tests/solo.o $(B)/asan/libnotary.a
 	@mkdir -p $(dir $@)
 	$(CC) $(SANFLAGS) -o $@ $^ $(LIBS) -lcmocka
 
