@@ -169,14 +169,17 @@ $(B)/bench-micro: $(call obj,tests/bench_micro.c) $(B)/libnotary.a
 
 micro: $(B)/bench-micro
 
-# The test runner prints one summary line "N passed, N failed".
+# The test runner prints one summary line "N passed, N failed"; it runs
+# TEST_JOBS tests at once (tests/run.py -j).
+TEST_JOBS ?= 2
+
 test: all unit $(B)/notary-sim $(B)/notary-bench
-	@python3 tests/run.py --build $(B)
+	@python3 tests/run.py --build $(B) -j$(TEST_JOBS)
 
 # The fast tier, for every edit: plain unit tests and the fuzz corpora
 # (seconds once built); make test runs everything.
 check: $(TESTS) $(FUZZ_ASAN)
-	@python3 tests/run.py --build $(B) --fast
+	@python3 tests/run.py --build $(B) --fast -j$(TEST_JOBS)
 
 run: all
 	@B=$(B) sh tools/dev-run.sh

@@ -10,6 +10,8 @@ import socket
 import subprocess
 import time
 
+import nngwire
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 BUILD = os.environ.get("NT_BUILD", "build")
@@ -34,19 +36,7 @@ def run(*args, timeout=60, env=None, cwd=None):
 
 def free_port_pair():
     """A loopback port p such that p and p+1 were both free just now."""
-    for _ in range(50):
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            p = s.getsockname()[1]
-        if p >= 65000:
-            continue
-        try:
-            with socket.socket() as s2:
-                s2.bind(("127.0.0.1", p + 1))
-            return p
-        except OSError:
-            continue
-    raise RuntimeError("no free port pair")
+    return nngwire.free_port(2)
 
 
 def vec(name):
