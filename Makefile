@@ -11,7 +11,8 @@ WARN     = -Wall -Wextra -Wformat=2 -Wshadow -Wstrict-prototypes -Wmissing-proto
 CPPFLAGS = -I. -D_GNU_SOURCE
 STD      = -std=c11
 LIBS     = -lnng -lleveldb -lsecp256k1 -ljansson -lssl -lcrypto -lpthread
-SANFLAGS = -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+# The sanitizer build also checks our own invariants (NT_VERIFY, base/verify.h).
+SANFLAGS = -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all -DNT_VERIFY_ON
 
 B        = build
 LIB_SRC  = $(wildcard base/*.c core/*.c crypto/*.c net/*.c)
@@ -125,17 +126,24 @@ fuzz: fuzz-build
 unit: $(TESTS) $(ASAN_TESTS) $(FUZZ_ASAN)
 
 # The deterministic simulator (tools/sim/README.md): core/ and crypto/
-# only, never node/ or net/, so it links its own archive.
+# only, never node/ or net/, so it links its own archive. Its objects are
+# its own (build/sim/obj/), built as the release ones but with NT_VERIFY on
+# (base/verify.h): an invariant a simulated run breaks aborts at its line.
 SIM_SRC  = $(wildcard tools/sim/*.c)
 CORE_SRC = $(wildcard base/*.c core/*.c crypto/*.c)
 SIM_LIBS = -lsecp256k1 -ljansson -lssl -lcrypto
 SIM_LONG_SEEDS ?= 3000
+sobj     = $(patsubst %.c,$(B)/sim/obj/%.o,$(1))
 
-$(B)/libnotary-core.a: $(call obj,$(CORE_SRC))
+$(B)/sim/obj/%.o: %.c | $(DEPS_OK)
+	@mkdir -p $(dir $@)
+	$(CC) $(STD) $(CPPFLAGS) $(CFLAGS) -DNT_VERIFY_ON $(WARN) -MMD -MP -c $< -o $@
+
+$(B)/sim/libnotary-core.a: $(call sobj,$(CORE_SRC))
 	@rm -f $@
 	ar rcs $@ $^
 
-$(B)/notary-sim: $(call obj,$(SIM_SRC)) $(B)/libnotary-core.a
+$(B)/notary-sim: $(call sobj,$(SIM_SRC)) $(B)/sim/libnotary-core.a
 	$(CC) $(CFLAGS) -o $@ $^ $(SIM_LIBS)
 
 $(B)/asan/libnotary-core.a: $(call aobj,$(CORE_SRC))
