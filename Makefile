@@ -125,10 +125,11 @@ fuzz: fuzz-build
 
 unit: $(TESTS) $(ASAN_TESTS) $(FUZZ_ASAN)
 
-# The deterministic simulator (tools/sim/README.md): core/ and crypto/
-# only, never node/ or net/, so it links its own archive. Its objects are
-# its own (build/sim/obj/), built as the release ones but with NT_VERIFY on
-# (base/verify.h): an invariant a simulated run breaks aborts at its line.
+# The deterministic simulator (tools/sim/README.md): base/, core/ and
+# crypto/ only, never node/ or net/, so it links its own archive. Its
+# objects are its own (build/sim/obj/), built as the release ones but with
+# NT_VERIFY on (base/verify.h): an invariant a simulated run breaks aborts
+# at its line.
 SIM_SRC  = $(wildcard tools/sim/*.c)
 CORE_SRC = $(wildcard base/*.c core/*.c crypto/*.c)
 SIM_LIBS = -lsecp256k1 -ljansson -lssl -lcrypto

@@ -400,9 +400,10 @@ void net_start(net *w)
 	}
 }
 
-/* Block sync, as node/ will do it: a message of height h means its sender
- * has h-1 blocks; fetch what we miss from the node that has the most, with
- * commits (nt_ledger_append verifies each), and restart consensus above. */
+/* Block sync, as node/ does it (node/catchup.c): a message of height h
+ * means its sender has h-1 blocks; fetch what we miss from the node that
+ * has the most, with commits (nt_ledger_append verifies each), and restart
+ * consensus above. */
 void catch_up(net *w, node *d, uint64_t msg_height)
 {
 	if (msg_height <= nt_ledger_height(d->l) + 1)
