@@ -447,7 +447,7 @@ void net_start(net *w)
 	}
 }
 
-/* Block sync, as node/ will do it: a message of height h means its sender
+/* Block sync, as node/catchup.c does it: a message of height h means its sender
  * has h-1 blocks; fetch what we miss from the node that has the most, with
  * commits (nt_ledger_append verifies each), and restart consensus above. */
 void catch_up(net *w, node *d, uint64_t msg_height)
