@@ -1,7 +1,7 @@
 # notary: evidence-notarization ledger.
 #   make          build build/notaryd and build/notary (installs missing packages)
 #   make test     unit tests (plain and ASan+UBSan builds) and process tests (one under TSan)
-#   make check    the fast tier: plain unit tests and fuzz corpora (seconds)
+#   make check    the fast tier: layering check, plain unit tests, fuzz corpora (seconds)
 #   make run      start a one-validator ledger on tcp://127.0.0.1:7400
 #   make fuzz     libFuzzer run of every decoder (clang; FUZZ_SECONDS each, default 60)
 
@@ -11,7 +11,8 @@ WARN     = -Wall -Wextra -Wformat=2 -Wshadow -Wstrict-prototypes -Wmissing-proto
 CPPFLAGS = -I. -D_GNU_SOURCE
 STD      = -std=c11
 LIBS     = -lnng -lleveldb -lsecp256k1 -ljansson -lssl -lcrypto -lpthread
-SANFLAGS = -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+# The sanitizer build also checks our own invariants (NT_VERIFY, base/verify.h).
+SANFLAGS = -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all -DNT_VERIFY_ON
 
 B        = build
 LIB_SRC  = $(wildcard base/*.c core/*.c crypto/*.c net/*.c)
@@ -65,6 +66,25 @@ $(B)/asan/tests/%: $(B)/asan/obj/tests/%.o $(B)/asan/obj/tests/testutil.o $(B)/a
 	@mkdir -p $(dir $@)
 	$(CC) $(SANFLAGS) -o $@ $^ $(LIBS) -lcmocka
 
+# The consensus tests (tests/test_consensus_*.c) share the engine's test
+# harness, tests/cons_harness.c, and the ledger tests (tests/test_ledger_*.c)
+# tests/ledger_fix.c. (make picks the rule with the shorter stem.)
+$(B)/tests/test_consensus_%: $(B)/obj/tests/test_consensus_%.o $(B)/obj/tests/cons_harness.o $(B)/obj/tests/testutil.o $(B)/obj/tests/solo.o $(B)/libnotary.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $^ $(LIBS) -lcmocka
+
+$(B)/asan/tests/test_consensus_%: $(B)/asan/obj/tests/test_consensus_%.o $(B)/asan/obj/tests/cons_harness.o $(B)/asan/obj/tests/testutil.o $(B)/asan/obj/tests/solo.o $(B)/asan/libnotary.a
+	@mkdir -p $(dir $@)
+	$(CC) $(SANFLAGS) -o $@ $^ $(LIBS) -lcmocka
+
+$(B)/tests/test_ledger_%: $(B)/obj/tests/test_ledger_%.o $(B)/obj/tests/ledger_fix.o $(B)/obj/tests/testutil.o $(B)/obj/tests/solo.o $(B)/libnotary.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $^ $(LIBS) -lcmocka
+
+$(B)/asan/tests/test_ledger_%: $(B)/asan/obj/tests/test_ledger_%.o $(B)/asan/obj/tests/ledger_fix.o $(B)/asan/obj/tests/testutil.o $(B)/asan/obj/tests/solo.o $(B)/asan/libnotary.a
+	@mkdir -p $(dir $@)
+	$(CC) $(SANFLAGS) -o $@ $^ $(LIBS) -lcmocka
+
 # Fuzz targets (tests/fuzz/README.md). make test runs each one's corpus
 # through a gcc ASan+UBSan build with a plain main() (standalone.c);
 # make fuzz builds them with clang's libFuzzer and runs them.
@@ -105,18 +125,26 @@ fuzz: fuzz-build
 
 unit: $(TESTS) $(ASAN_TESTS) $(FUZZ_ASAN)
 
-# The deterministic simulator (tools/sim/README.md): core/ and crypto/
-# only, never node/ or net/, so it links its own archive.
+# The deterministic simulator (tools/sim/README.md): base/, core/ and
+# crypto/ only, never node/ or net/, so it links its own archive. Its
+# objects are its own (build/sim/obj/), built as the release ones but with
+# NT_VERIFY on (base/verify.h): an invariant a simulated run breaks aborts
+# at its line.
 SIM_SRC  = $(wildcard tools/sim/*.c)
 CORE_SRC = $(wildcard base/*.c core/*.c crypto/*.c)
 SIM_LIBS = -lsecp256k1 -ljansson -lssl -lcrypto
 SIM_LONG_SEEDS ?= 3000
+sobj     = $(patsubst %.c,$(B)/sim/obj/%.o,$(1))
 
-$(B)/libnotary-core.a: $(call obj,$(CORE_SRC))
+$(B)/sim/obj/%.o: %.c | $(DEPS_OK)
+	@mkdir -p $(dir $@)
+	$(CC) $(STD) $(CPPFLAGS) $(CFLAGS) -DNT_VERIFY_ON $(WARN) -MMD -MP -c $< -o $@
+
+$(B)/sim/libnotary-core.a: $(call sobj,$(CORE_SRC))
 	@rm -f $@
 	ar rcs $@ $^
 
-$(B)/notary-sim: $(call obj,$(SIM_SRC)) $(B)/libnotary-core.a
+$(B)/notary-sim: $(call sobj,$(SIM_SRC)) $(B)/sim/libnotary-core.a
 	$(CC) $(CFLAGS) -o $@ $^ $(SIM_LIBS)
 
 $(B)/asan/libnotary-core.a: $(call aobj,$(CORE_SRC))
@@ -181,14 +209,18 @@ tsan: $(B)/tsan/notaryd $(B)/tsan/notary $(B)/tsan/notary-bench
 tsan-smoke: tsan
 	@NT_BUILD=$(B) python3 tests/it_tsan.py
 
-# The test runner prints one summary line "N passed, N failed".
-test: all unit $(B)/notary-sim $(B)/notary-bench tsan
-	@python3 tests/run.py --build $(B)
+# The test runner prints one summary line "N passed, N failed"; it runs
+# TEST_JOBS tests at once (tests/run.py -j).
+TEST_JOBS ?= 2
 
-# The fast tier, for every edit: plain unit tests and the fuzz corpora
-# (seconds once built); make test runs everything.
+test: all unit $(B)/notary-sim $(B)/notary-bench tsan
+	@python3 tests/run.py --build $(B) -j$(TEST_JOBS)
+
+# The fast tier, for every edit: the layering check (tests/layers.py),
+# plain unit tests and the fuzz corpora (seconds once built); make test
+# runs everything.
 check: $(TESTS) $(FUZZ_ASAN)
-	@python3 tests/run.py --build $(B) --fast
+	@python3 tests/run.py --build $(B) --fast -j$(TEST_JOBS)
 
 run: all
 	@B=$(B) sh tools/dev-run.sh

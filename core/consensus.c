@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "base/codec.h"
+#include "base/verify.h"
 #include "core/consensus_votes.h"
 #include "core/merkle.h"
 #include "crypto/digest.h"
@@ -110,8 +111,10 @@ static int hrs_cmp(uint64_t h, uint32_t r, uint8_t s, const nt_cons_hrs *b)
 
 void nt_cons_set_last_signed(nt_cons *e, const nt_cons_hrs *hrs)
 {
+	const nt_cons_hrs before = e->last_signed;
 	if (hrs_cmp(hrs->height, hrs->round, hrs->step, &e->last_signed) > 0)
 		e->last_signed = *hrs;
+	NT_VERIFY(hrs_cmp(before.height, before.round, before.step, &e->last_signed) <= 0);
 }
 
 nt_cons_hrs nt_cons_last_signed(const nt_cons *e)
@@ -165,12 +168,15 @@ static nt_err may_sign(nt_cons *e, uint8_t step, bool *ok)
 static nt_err persist_signed(nt_cons *e, uint8_t step, const nt_vote *v)
 {
 	nt_cons_action a = {.type = NT_CONS_PERSIST_SIGNED};
+	const nt_cons_hrs before = e->last_signed;
 	e->last_signed.height = e->height;
 	e->last_signed.round = e->round;
 	e->last_signed.step = step;
 	a.hrs = e->last_signed;
 	if (v != NULL)
 		a.vote = *v;
+	/* the sign-state only rises: may_sign refused every (h, r, s) at or below it */
+	NT_VERIFY(hrs_cmp(before.height, before.round, before.step, &a.hrs) < 0);
 	return cv_push(e, &a);
 }
 
@@ -523,6 +529,11 @@ static nt_err finish(nt_cons *e, nt_err err, nt_cons_actions *out)
 {
 	out->v = e->acts;
 	out->n = e->nacts;
+	/* after every entry point: lockedRound_p and validRound_p are -1 or
+	 * rounds of this height no later than round_p, and step_p is a step */
+	NT_VERIFY(e->locked_round < 0 || (uint32_t)e->locked_round <= e->round);
+	NT_VERIFY(e->valid_round < 0 || (uint32_t)e->valid_round <= e->round);
+	NT_VERIFY(!e->started || (e->step >= NT_STEP_PROPOSE && e->step <= NT_STEP_PRECOMMIT));
 	return err;
 }
 

@@ -1,22 +1,16 @@
 /* Genesis file parsing and the UTC time format (FORMATS.md "Genesis file"). */
 #include "core/genesis.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "base/hex.h"
 #include "core/jsonx.h"
 #include "crypto/keys.h"
 
-/* A genesis file lists at most 128 validators; anything near this is not one. */
-#define GENESIS_TEXT_MAX (1024 * 1024)
 /* 9999-12-31T23:59:59.999Z */
 #define TIME_MAX_MS 253402300799999ULL
 
@@ -115,9 +109,9 @@ static nt_err parse_validator(json_t *v, size_t i, nt_genesis *g, nt_why *why)
 
 nt_err nt_genesis_parse(const char *json, size_t len, nt_genesis *out, nt_why *why)
 {
-	if (len > GENESIS_TEXT_MAX)
+	if (len > NT_GENESIS_TEXT_MAX)
 		return nt_fail(why, NT_ERR_RANGE, "genesis file is larger than %d bytes",
-			       GENESIS_TEXT_MAX);
+			       NT_GENESIS_TEXT_MAX);
 	json_error_t jerr;
 	json_t *root = json_loadb(json, len, JSON_REJECT_DUPLICATES, &jerr);
 	if (root == NULL)
@@ -176,47 +170,6 @@ nt_err nt_genesis_parse(const char *json, size_t len, nt_genesis *out, nt_why *w
 out:
 	free(g);
 	json_decref(root);
-	return e;
-}
-
-nt_err nt_genesis_load(const char *path, nt_genesis *out, nt_why *why)
-{
-	/* O_NONBLOCK and the type check: a FIFO would block open() and a
-	 * device like /dev/zero would be read to the size limit, where a clear
-	 * refusal is what the operator needs. */
-	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-	if (fd < 0) {
-		int err = errno;
-		return nt_fail(why, err == ENOENT ? NT_ERR_NOT_FOUND : NT_ERR_IO,
-			       "cannot open genesis file %s: %s", path, strerror(err));
-	}
-	struct stat st;
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-		close(fd);
-		return nt_fail(why, NT_ERR_IO, "genesis file %s is not a regular file", path);
-	}
-	FILE *f = fdopen(fd, "rb");
-	if (f == NULL) {
-		close(fd);
-		return NT_ERR_NOMEM;
-	}
-	char *buf = malloc(GENESIS_TEXT_MAX + 1);
-	if (buf == NULL) {
-		fclose(f);
-		return NT_ERR_NOMEM;
-	}
-	size_t n = fread(buf, 1, GENESIS_TEXT_MAX + 1, f);
-	bool bad = ferror(f) != 0;
-	fclose(f);
-	nt_err e;
-	if (bad)
-		e = nt_fail(why, NT_ERR_IO, "cannot read genesis file %s", path);
-	else if (n > GENESIS_TEXT_MAX)
-		e = nt_fail(why, NT_ERR_RANGE, "genesis file %s is larger than %d bytes", path,
-			    GENESIS_TEXT_MAX);
-	else
-		e = nt_genesis_parse(buf, n, out, why);
-	free(buf);
 	return e;
 }
 

@@ -13,11 +13,17 @@ typedef struct {
 	nt_hash validators_hash; /* nt_valset_hash(&vals), filled by parse */
 } nt_genesis;
 
-/* Parses genesis JSON text. Checks chain_id, the time format
- * (YYYY-MM-DDTHH:MM:SS.sssZ), 1..NT_MAX_VALIDATORS validators each with a
- * valid x-only pubkey, no duplicate keys. */
+/* A genesis file lists at most 128 validators; anything near this size is
+ * not one. */
+#define NT_GENESIS_TEXT_MAX (1024 * 1024)
+
+/* Parses genesis JSON text of at most NT_GENESIS_TEXT_MAX bytes. Checks
+ * chain_id, the time format (YYYY-MM-DDTHH:MM:SS.sssZ),
+ * 1..NT_MAX_VALIDATORS validators each with a valid x-only pubkey, no
+ * duplicate keys. */
 nt_err nt_genesis_parse(const char *json, size_t len, nt_genesis *out, nt_why *why) NT_MUST_CHECK;
-nt_err nt_genesis_load(const char *path, nt_genesis *out, nt_why *why) NT_MUST_CHECK;
+/* core/ reads no files: nt_genesis_load (node/genesis_file.h) reads one. */
+
 /* Serialises g as pretty JSON; *out is malloc'd, caller frees. */
 nt_err nt_genesis_to_json(const nt_genesis *g, char **out) NT_MUST_CHECK;
 

@@ -124,22 +124,20 @@ nt_err nt_kv_get(nt_kv *kv, const void *k, size_t kl, uint8_t **v, size_t *vl)
 	return kv->ops->get(kv, k, kl, v, vl);
 }
 
-nt_err nt_kv_write(nt_kv *kv, const nt_kv_batch *b, bool sync)
-{
-	if (kv == NULL || b == NULL)
-		return NT_ERR_ARG;
-	return kv->ops->write(kv, b, sync);
-}
-
-nt_err nt_kv_write_why(nt_kv *kv, const nt_kv_batch *b, bool sync, nt_why *why)
+nt_err nt_kv_write(nt_kv *kv, const nt_kv_batch *b, bool sync, nt_why *why)
 {
 	if (kv == NULL || b == NULL)
 		return nt_fail(why, NT_ERR_ARG, "no store or no batch to write");
-	if (kv->ops->write_why != NULL)
-		return kv->ops->write_why(kv, b, sync, why);
-	nt_err e = kv->ops->write(kv, b, sync);
-	if (e != NT_OK)
-		nt_fail(why, e, "%s", nt_strerror(e));
+	/* The store writes into its own nt_why, so that "said nothing" is
+	 * told apart from an old message in the caller's. */
+	nt_why own = {{0}};
+	nt_err e = kv->ops->write(kv, b, sync, &own);
+	if (e != NT_OK && why != NULL) {
+		if (own.msg[0] != '\0')
+			*why = own;
+		else
+			nt_fail(why, e, "%s", nt_strerror(e));
+	}
 	return e;
 }
 

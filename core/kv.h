@@ -28,14 +28,12 @@ typedef int (*nt_kv_scan_fn)(void *arg, const uint8_t *k, size_t kl, const uint8
 struct nt_kv_ops {
 	/* *v is malloc'd (caller frees). NT_ERR_NOT_FOUND if absent. */
 	nt_err (*get)(nt_kv *kv, const void *k, size_t kl, uint8_t **v, size_t *vl);
-	/* Atomic. With sync, durable (fsync) before returning. */
-	nt_err (*write)(nt_kv *kv, const nt_kv_batch *b, bool sync);
+	/* Atomic. With sync, durable (fsync) before returning. On failure
+	 * may say why in the store's own words (why is never NULL here). */
+	nt_err (*write)(nt_kv *kv, const nt_kv_batch *b, bool sync, nt_why *why);
 	/* Calls fn for every key starting with prefix, in key order. */
 	nt_err (*scan)(nt_kv *kv, const void *prefix, size_t pl, nt_kv_scan_fn fn, void *arg);
 	void (*close)(nt_kv *kv);
-	/* Optional (NULL: nt_kv_write_why uses write and says nt_strerror):
-	 * write that also says why it failed, in the store's own words. */
-	nt_err (*write_why)(nt_kv *kv, const nt_kv_batch *b, bool sync, nt_why *why);
 };
 
 struct nt_kv {
@@ -43,11 +41,11 @@ struct nt_kv {
 };
 
 nt_err nt_kv_get(nt_kv *kv, const void *k, size_t kl, uint8_t **v, size_t *vl) NT_MUST_CHECK;
-nt_err nt_kv_write(nt_kv *kv, const nt_kv_batch *b, bool sync) NT_MUST_CHECK;
-/* nt_kv_write that fills why (may be NULL) on failure: for LevelDB its own
- * message with an operator hint first (nt_kv_leveldb_error), e.g. for a
- * full disk. The ledger uses this one, so that the node can say what broke. */
-nt_err nt_kv_write_why(nt_kv *kv, const nt_kv_batch *b, bool sync, nt_why *why) NT_MUST_CHECK;
+/* Applies b atomically (durably first with sync). On failure fills why
+ * (may be NULL): for LevelDB its own message with an operator hint first
+ * (nt_kv_leveldb_error), e.g. for a full disk; nt_strerror when the store
+ * said nothing. The ledger passes one, so that the node can say what broke. */
+nt_err nt_kv_write(nt_kv *kv, const nt_kv_batch *b, bool sync, nt_why *why) NT_MUST_CHECK;
 nt_err nt_kv_scan(nt_kv *kv, const void *prefix, size_t pl, nt_kv_scan_fn fn, void *arg) NT_MUST_CHECK;
 /* Closes and frees; NULL is a no-op. */
 void nt_kv_close(nt_kv *kv);

@@ -102,9 +102,10 @@ static int pend_cmp(const void *a, const void *b)
 	return x->seq < y->seq ? -1 : x->seq > y->seq ? 1 : 0;
 }
 
-static nt_err mem_write(nt_kv *kv, const nt_kv_batch *b, bool sync)
+static nt_err mem_write(nt_kv *kv, const nt_kv_batch *b, bool sync, nt_why *why)
 {
 	(void)sync;
+	(void)why; /* only NT_ERR_NOMEM: nt_strerror says it */
 	mem_kv *m = (mem_kv *)kv;
 	size_t cnt = nt_kv_batch_count(b);
 	if (cnt == 0)

@@ -11,6 +11,7 @@
  * decided blocks); nt_ledger_flush makes such appends durable. */
 #include "core/ledger.h"
 
+#include "base/verify.h"
 #include "core/ledger_internal.h"
 #include "core/record.h"
 #include "crypto/digest.h"
@@ -133,6 +134,7 @@ static nt_err load_tip(nt_ledger *l, nt_why *why)
 	l->tip_hash = th;
 	nt_sha256(craw, cl, &l->tip_commit_hash);
 	l->log = lg;
+	NT_VERIFY(l->tip.height == l->height && l->log.size == l->tip.log_size);
 	return NT_OK;
 }
 
@@ -535,6 +537,7 @@ nt_err nt_ledger_append_ex(nt_ledger *l, const nt_block *b, const nt_commit *c,
 		}
 	}
 	uint64_t pos0 = l->log.size;
+	const uint64_t height0 = l->height;
 	for (uint32_t i = 0; i < b->count; i++) {
 		e = index_record(b, i, pos0 + i, rec, kb, why);
 		if (e != NT_OK)
@@ -569,7 +572,7 @@ nt_err nt_ledger_append_ex(nt_ledger *l, const nt_block *b, const nt_commit *c,
 	 * in LevelDB's log, so a crash loses a suffix of the unsynced blocks
 	 * and the tip "T" stays that of the last block that survived. */
 	nt_why kwhy = {{0}};
-	e = nt_kv_write_why(l->kv, kb, sync, &kwhy);
+	e = nt_kv_write(l->kv, kb, sync, &kwhy);
 	if (e != NT_OK) {
 		nt_fail(why, e, "cannot write block %" PRIu64 " to the store: %s", h->height,
 			kwhy.msg[0] ? kwhy.msg : nt_strerror(e));
@@ -583,6 +586,9 @@ nt_err nt_ledger_append_ex(nt_ledger *l, const nt_block *b, const nt_commit *c,
 	/* A synced write also makes every earlier unsynced one durable: the
 	 * log is synced as a whole, in order. */
 	l->unsynced = !sync;
+	/* one block more: the tip, its header and the log moved together */
+	NT_VERIFY(l->height == height0 + 1 && l->tip.height == l->height);
+	NT_VERIFY(l->log.size == pos0 + b->count && l->log.size == l->tip.log_size);
 out:
 	free(rec);
 	nt_kv_batch_free(kb);
@@ -608,7 +614,7 @@ nt_err nt_ledger_flush(nt_ledger *l, nt_why *why)
 		return nt_fail(why, NT_ERR_NOMEM, "out of memory");
 	nt_why kwhy = {{0}};
 	if ((e = nt_kv_batch_put(kb, "T", 1, tip, tl)) == NT_OK)
-		e = nt_kv_write_why(l->kv, kb, true, &kwhy);
+		e = nt_kv_write(l->kv, kb, true, &kwhy);
 	nt_kv_batch_free(kb);
 	if (e != NT_OK)
 		return nt_fail(why, e, "cannot sync the store: %s",

@@ -8,19 +8,11 @@
  * they live as long as the process, like OpenSSL's own method store. */
 #include "crypto/digest.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <openssl/evp.h>
-
-/* Large enough that a 10 GB file costs few system calls, small enough to be
- * irrelevant next to the rest of a process. */
-#define FILE_BUF 65536
 
 struct alg_info {
 	int code;
@@ -107,29 +99,12 @@ nt_err nt_digest_buf(int alg, const void *data, size_t len, uint8_t out[NT_DIGES
 	return NT_OK;
 }
 
-/* Reads fd to the end into ctx. Returns 0 or an errno value. */
-static int stream_fd(int fd, EVP_MD_CTX *ctx, uint8_t *buf, uint64_t *total)
-{
-	uint64_t n = 0;
-	for (;;) {
-		ssize_t r = read(fd, buf, FILE_BUF);
-		if (r < 0) {
-			if (errno == EINTR)
-				continue;
-			return errno;
-		}
-		if (r == 0)
-			break;
-		if (EVP_DigestUpdate(ctx, buf, (size_t)r) != 1)
-			return -1;
-		n += (uint64_t)r;
-	}
-	*total = n;
-	return 0;
-}
+struct nt_digest_ctx {
+	EVP_MD_CTX *md;
+	const struct alg_info *a;
+};
 
-nt_err nt_digest_file(int alg, const char *path, uint8_t out[NT_DIGEST_MAX], size_t *out_len,
-		      uint64_t *file_size, nt_why *why)
+nt_err nt_digest_begin(int alg, nt_digest_ctx **out, nt_why *why)
 {
 	size_t idx;
 	const struct alg_info *a = find_alg(alg, &idx);
@@ -139,75 +114,42 @@ nt_err nt_digest_file(int alg, const char *path, uint8_t out[NT_DIGEST_MAX], siz
 	if (md == NULL)
 		return nt_fail(why, NT_ERR_CRYPTO, "digest %s is not available in this OpenSSL",
 			       a->name);
+	nt_digest_ctx *c = calloc(1, sizeof *c);
+	if (c == NULL || (c->md = EVP_MD_CTX_new()) == NULL) {
+		free(c);
+		return nt_fail(why, NT_ERR_NOMEM, "out of memory");
+	}
+	c->a = a;
+	if (EVP_DigestInit_ex2(c->md, md, NULL) != 1) {
+		nt_digest_free(c);
+		return nt_fail(why, NT_ERR_CRYPTO, "cannot start %s digest", a->name);
+	}
+	*out = c;
+	return NT_OK;
+}
 
-	/* O_NONBLOCK: open() of a FIFO would otherwise wait for a writer
-	 * before the type check below could refuse it. It changes nothing for
-	 * the regular files that pass. */
-	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-	if (fd < 0) {
-		int e = errno;
-		if (e == ENOENT || e == ENOTDIR)
-			return nt_fail(why, NT_ERR_NOT_FOUND, "file %s does not exist", path);
-		return nt_fail(why, NT_ERR_IO, "cannot open %s: %s", path, strerror(e));
-	}
-	/* Only a regular file has a fixed content to attest: a FIFO or a
-	 * socket gives whatever its writer sends, and /dev/zero or /dev/urandom
-	 * never end, so hashing them would hang the command. A directory would
-	 * only fail later with a less helpful EISDIR. */
-	struct stat st;
-	if (fstat(fd, &st) != 0) {
-		int e = errno;
-		close(fd);
-		return nt_fail(why, NT_ERR_IO, "cannot stat %s: %s", path, strerror(e));
-	}
-	if (S_ISDIR(st.st_mode)) {
-		close(fd);
-		return nt_fail(why, NT_ERR_IO, "%s is a directory, not a file", path);
-	}
-	if (!S_ISREG(st.st_mode)) {
-		close(fd);
-		return nt_fail(why, NT_ERR_IO,
-			       "%s is not a regular file (it is a %s); give a file's path", path,
-			       S_ISFIFO(st.st_mode)   ? "FIFO"
-			       : S_ISCHR(st.st_mode)  ? "character device"
-			       : S_ISBLK(st.st_mode)  ? "block device"
-			       : S_ISSOCK(st.st_mode) ? "socket"
-						      : "special file");
-	}
-	(void)posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+nt_err nt_digest_update(nt_digest_ctx *c, const void *data, size_t len)
+{
+	return EVP_DigestUpdate(c->md, data, len) == 1 ? NT_OK : NT_ERR_CRYPTO;
+}
 
-	nt_err ret = NT_OK;
-	uint8_t *buf = malloc(FILE_BUF);
-	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-	if (buf == NULL || ctx == NULL) {
-		ret = nt_fail(why, NT_ERR_NOMEM, "out of memory hashing %s", path);
-		goto out;
-	}
-	if (EVP_DigestInit_ex2(ctx, md, NULL) != 1) {
-		ret = nt_fail(why, NT_ERR_CRYPTO, "cannot start %s digest", a->name);
-		goto out;
-	}
-	uint64_t total = 0;
-	int e = stream_fd(fd, ctx, buf, &total);
-	if (e > 0) {
-		ret = nt_fail(why, NT_ERR_IO, "cannot read %s: %s", path, strerror(e));
-		goto out;
-	}
+nt_err nt_digest_end(nt_digest_ctx *c, uint8_t out[NT_DIGEST_MAX], size_t *out_len)
+{
 	uint8_t tmp[EVP_MAX_MD_SIZE];
 	unsigned n = 0;
-	if (e < 0 || EVP_DigestFinal_ex(ctx, tmp, &n) != 1 || n != a->len) {
-		ret = nt_fail(why, NT_ERR_CRYPTO, "%s digest of %s failed", a->name, path);
-		goto out;
-	}
+	if (EVP_DigestFinal_ex(c->md, tmp, &n) != 1 || n != c->a->len)
+		return NT_ERR_CRYPTO;
 	memcpy(out, tmp, n);
 	*out_len = n;
-	if (file_size != NULL)
-		*file_size = total;
-out:
-	EVP_MD_CTX_free(ctx);
-	free(buf);
-	close(fd);
-	return ret;
+	return NT_OK;
+}
+
+void nt_digest_free(nt_digest_ctx *c)
+{
+	if (c == NULL)
+		return;
+	EVP_MD_CTX_free(c->md);
+	free(c);
 }
 
 /* SHA-256 is required by every format in the project; without it nothing can

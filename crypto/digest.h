@@ -28,13 +28,16 @@ int nt_digest_from_name(const char *name);
 nt_err nt_digest_buf(int alg, const void *data, size_t len, uint8_t out[NT_DIGEST_MAX],
 		     size_t *out_len) NT_MUST_CHECK;
 
-/* Streams the file at path through the digest in constant memory.
- * On NT_OK also sets *file_size (if not NULL). NT_ERR_NOT_FOUND if missing,
- * NT_ERR_IO on read errors and for anything but a regular file (directory,
- * FIFO, device, socket: refused at once, never read); why says which file
- * and what. */
-nt_err nt_digest_file(int alg, const char *path, uint8_t out[NT_DIGEST_MAX], size_t *out_len,
-		      uint64_t *file_size, nt_why *why) NT_MUST_CHECK;
+/* A digest fed in pieces (a file of any size in constant memory: the
+ * reading is node/digest_file.c's). nt_digest_begin: NT_ERR_ARG for an
+ * unknown alg, NT_ERR_CRYPTO if OpenSSL lacks it, NT_ERR_NOMEM; why says
+ * which. nt_digest_end writes nt_digest_len(alg) bytes to out; the context
+ * is then spent: free it with nt_digest_free (NULL is a no-op). */
+typedef struct nt_digest_ctx nt_digest_ctx;
+nt_err nt_digest_begin(int alg, nt_digest_ctx **out, nt_why *why) NT_MUST_CHECK;
+nt_err nt_digest_update(nt_digest_ctx *c, const void *data, size_t len) NT_MUST_CHECK;
+nt_err nt_digest_end(nt_digest_ctx *c, uint8_t out[NT_DIGEST_MAX], size_t *out_len) NT_MUST_CHECK;
+void nt_digest_free(nt_digest_ctx *c);
 
 /* SHA-256 of one buffer, and of the concatenation a || b.
  * These cannot fail short of memory exhaustion inside OpenSSL, which aborts. */

@@ -1,7 +1,7 @@
 /* The JSON-RPC error codes of the node's API (docs/RPC.md), in one place
- * for the node's methods (node/rpc.c), the transport's own answers
- * (net/rpc_server.c: busy, too large, out of memory) and the CLI that
- * reads them (tools/). */
+ * for the node's methods (node/rpc.c), the transport's own answers (busy,
+ * too large, out of memory: node/rpc_fault.c builds them for
+ * net/rpc_server.c) and the CLI that reads them (tools/). */
 #ifndef NT_RPC_CODES_H
 #define NT_RPC_CODES_H
 

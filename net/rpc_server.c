@@ -17,7 +17,6 @@
  * has been seen to hang with many contexts mid-send; after the deadline
  * the server is abandoned (leaked) instead of blocking the process. */
 #include "net/rpc_server.h"
-#include "net/rpc_codes.h"
 
 #include "net/pipeguard.h"
 
@@ -59,8 +58,13 @@ struct nt_rpc_server {
 	nt_rpc_req *reqs;
 	unsigned nreqs;
 	size_t max_msg;
-	char busy_body[160]; /* -32003, when the reply budget is spent */
+	/* The fault replies built once at start (nt_rpc_fault_fn may not be
+	 * able to allocate later, and the budget's answer is sent often). */
+	nt_rpc_fault_fn fault;
+	char busy_body[NT_RPC_FAULT_MAX]; /* when the reply budget is spent */
 	size_t busy_len;
+	char nomem_body[NT_RPC_FAULT_MAX]; /* when a request cannot be copied */
+	size_t nomem_len;
 	nt_rpc_limits lim;
 	nt_pipeguard *guard;
 	nt_rpc_handler handler;
@@ -99,16 +103,6 @@ static void arm_recv(nt_rpc_req *r)
 		nng_aio_set_timeout(r->aio, NNG_DURATION_INFINITE);
 		nng_ctx_recv(r->ctx, r->aio);
 	}
-}
-
-/* The transport's own answers (net/rpc_codes.h); the node builds every
- * other reply. */
-#define RPC_ERROR_FMT "{\"jsonrpc\":\"2.0\",\"id\":null,\"error\":{\"code\":%d,\"message\":\"%s\"}}"
-
-static size_t error_body(char *buf, size_t cap, int code, const char *msg)
-{
-	int n = snprintf(buf, cap, RPC_ERROR_FMT, code, msg);
-	return n < 0 ? 0 : (size_t)n < cap ? (size_t)n : cap - 1;
 }
 
 /* Sends body on r's context. On allocation failure the request cannot be
@@ -165,20 +159,16 @@ static void on_request(nt_rpc_req *r)
 		r->counted = true;
 	}
 	if (len > s->max_msg) {
-		char msg[100], err[200];
-		snprintf(msg, sizeof msg, "request too large (%zu bytes, limit %zu)", len,
-			 s->max_msg);
-		size_t n = error_body(err, sizeof err, NT_RPC_E_TOO_LARGE, msg);
+		char err[NT_RPC_FAULT_MAX];
+		size_t n = s->fault(NT_RPC_FAULT_TOO_LARGE, len, s->max_msg, err, sizeof err);
 		nng_msg_free(m);
-		send_body(r, err, n);
+		send_body(r, err, n < sizeof err ? n : 0);
 		return;
 	}
 	char *body = malloc(len + 1);
 	if (body == NULL) {
 		nng_msg_free(m);
-		char err[120];
-		size_t n = error_body(err, sizeof err, NT_RPC_E_INTERNAL, "out of memory");
-		send_body(r, err, n);
+		send_body(r, s->nomem_body, s->nomem_len);
 		return;
 	}
 	memcpy(body, nng_msg_body(m), len);
@@ -243,9 +233,9 @@ void nt_rpc_reply(nt_rpc_req *req, const char *body, size_t len)
 }
 
 nt_err nt_rpc_server_start(const char *url, unsigned nctx, size_t max_msg, nt_rpc_handler h,
-			   void *arg, nt_rpc_server **out, nt_why *why)
+			   nt_rpc_fault_fn fault, void *arg, nt_rpc_server **out, nt_why *why)
 {
-	return nt_rpc_server_start_ex(url, nctx, max_msg, NULL, h, arg, out, why);
+	return nt_rpc_server_start_ex(url, nctx, max_msg, NULL, h, fault, arg, out, why);
 }
 
 void nt_rpc_server_stats(nt_rpc_server *s, nt_conn_stats *out)
@@ -255,12 +245,25 @@ void nt_rpc_server_stats(nt_rpc_server *s, nt_conn_stats *out)
 		nt_pipeguard_stats_get(s->guard, out);
 }
 
-nt_err nt_rpc_server_start_ex(const char *url, unsigned nctx, size_t max_msg,
-			      const nt_rpc_limits *lim, nt_rpc_handler h, void *arg,
-			      nt_rpc_server **out, nt_why *why)
+/* Whether fault's replies fit NT_RPC_FAULT_MAX (the longest numbers for
+ * TOO_LARGE), so that none is ever cut on the wire. */
+static bool fault_fits(nt_rpc_fault_fn fault)
 {
-	if (url == NULL || nctx == 0 || max_msg == 0 || h == NULL || out == NULL)
+	char buf[NT_RPC_FAULT_MAX];
+	return fault(NT_RPC_FAULT_TOO_LARGE, SIZE_MAX, SIZE_MAX, buf, sizeof buf) < sizeof buf &&
+	       fault(NT_RPC_FAULT_NOMEM, 0, 0, buf, sizeof buf) < sizeof buf &&
+	       fault(NT_RPC_FAULT_BUSY, 0, 0, buf, sizeof buf) < sizeof buf;
+}
+
+nt_err nt_rpc_server_start_ex(const char *url, unsigned nctx, size_t max_msg,
+			      const nt_rpc_limits *lim, nt_rpc_handler h, nt_rpc_fault_fn fault,
+			      void *arg, nt_rpc_server **out, nt_why *why)
+{
+	if (url == NULL || nctx == 0 || max_msg == 0 || h == NULL || fault == NULL || out == NULL)
 		return nt_fail(why, NT_ERR_ARG, "invalid RPC server arguments");
+	if (!fault_fits(fault))
+		return nt_fail(why, NT_ERR_ARG, "RPC fault replies longer than %d bytes",
+			       NT_RPC_FAULT_MAX - 1);
 	nt_rpc_server *s = calloc(1, sizeof *s);
 	if (s == NULL)
 		return nt_fail(why, NT_ERR_NOMEM, "out of memory");
@@ -276,8 +279,9 @@ nt_err nt_rpc_server_start_ex(const char *url, unsigned nctx, size_t max_msg,
 	pthread_cond_init(&s->cv, &ca);
 	pthread_condattr_destroy(&ca);
 	s->max_msg = max_msg;
-	s->busy_len = error_body(s->busy_body, sizeof s->busy_body, NT_RPC_E_BUSY,
-				 "node is busy (too many large replies pending); retry later");
+	s->fault = fault;
+	s->busy_len = fault(NT_RPC_FAULT_BUSY, 0, 0, s->busy_body, sizeof s->busy_body);
+	s->nomem_len = fault(NT_RPC_FAULT_NOMEM, 0, 0, s->nomem_body, sizeof s->nomem_body);
 	if (lim != NULL)
 		s->lim = *lim;
 	s->handler = h;

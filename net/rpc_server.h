@@ -3,7 +3,9 @@
  * Each of nctx nng contexts waits for a request; the handler runs on an nng
  * worker thread, and the request stays open until nt_rpc_reply is called
  * (from any thread, possibly much later: a submit that waits for its block).
- * The transport knows nothing of JSON; node/ does. */
+ * The transport knows nothing of JSON; node/ does. Even the few answers the
+ * transport gives by itself (nt_rpc_fault) are built by its user's
+ * nt_rpc_fault_fn (node/rpc.h: nt_rpc_fault_reply, JSON-RPC errors). */
 #ifndef NT_RPC_SERVER_H
 #define NT_RPC_SERVER_H
 
@@ -20,11 +22,29 @@ typedef struct nt_rpc_req nt_rpc_req;
  * call. The handler must arrange exactly one nt_rpc_reply for req. */
 typedef void (*nt_rpc_handler)(void *arg, nt_rpc_req *req, const char *body, size_t len);
 
+/* What the server answers by itself, without the handler. */
+typedef enum {
+	NT_RPC_FAULT_TOO_LARGE, /* a request above max_msg (len bytes, limit max_msg) */
+	NT_RPC_FAULT_NOMEM,	/* no memory to take the request */
+	NT_RPC_FAULT_BUSY,	/* a large reply past the reply budget (nt_rpc_limits) */
+} nt_rpc_fault;
+
+/* Writes the reply for fault into buf (cap bytes, at least
+ * NT_RPC_FAULT_MAX) and returns its length; len and limit are the
+ * request's size and max_msg (TOO_LARGE; 0 otherwise). Must not allocate
+ * (it answers NOMEM) and may run on any nng thread. The server calls it
+ * at start for NOMEM and BUSY (and keeps those bytes) and for each request
+ * over the limit. */
+typedef size_t (*nt_rpc_fault_fn)(nt_rpc_fault fault, size_t len, size_t limit, char *buf,
+				  size_t cap);
+#define NT_RPC_FAULT_MAX 256
+
 /* Listens on url (e.g. tcp://127.0.0.1:7400). Messages above max_msg bytes
- * are answered by the server itself with the JSON-RPC error -32004
- * ("request too large"), not dropped. */
+ * are answered by the server itself with fault's TOO_LARGE reply, not
+ * dropped. NT_ERR_ARG if fault is NULL or a reply of it does not fit. */
 nt_err nt_rpc_server_start(const char *url, unsigned nctx, size_t max_msg, nt_rpc_handler h,
-			   void *arg, nt_rpc_server **out, nt_why *why) NT_MUST_CHECK;
+			   nt_rpc_fault_fn fault, void *arg, nt_rpc_server **out,
+			   nt_why *why) NT_MUST_CHECK;
 
 /* Limits on the clients' connections (nt_rpc_server_start_ex); a zero
  * member means "no limit" for that member. */
@@ -36,18 +56,18 @@ typedef struct {
 	uint32_t send_ms;      /* a reply that cannot be queued in this time closes its
 				* connection (a client that does not read) */
 	uint64_t reply_budget; /* bytes of replies held at once; a larger reply past it
-				* is answered -32003 "busy" instead */
+				* is replaced by the fault reply BUSY */
 } nt_rpc_limits;
 /* Replies up to this size are never shed by the reply budget. */
 #define NT_RPC_SHED_MIN (64u * 1024)
 
 /* As nt_rpc_server_start, with limits (NULL: none). The socket accepts
  * requests up to 2 * max_msg so that a request over the limit is still
- * answered -32004; a larger one closes the connection (nng allocates what
- * a frame's header claims: this bounds what one connection can pin). */
+ * answered (TOO_LARGE); a larger one closes the connection (nng allocates
+ * what a frame's header claims: this bounds what one connection can pin). */
 nt_err nt_rpc_server_start_ex(const char *url, unsigned nctx, size_t max_msg,
-			      const nt_rpc_limits *lim, nt_rpc_handler h, void *arg,
-			      nt_rpc_server **out, nt_why *why) NT_MUST_CHECK;
+			      const nt_rpc_limits *lim, nt_rpc_handler h, nt_rpc_fault_fn fault,
+			      void *arg, nt_rpc_server **out, nt_why *why) NT_MUST_CHECK;
 
 /* Connection counters (any thread). */
 void nt_rpc_server_stats(nt_rpc_server *s, nt_conn_stats *out);

@@ -157,9 +157,7 @@ static void apply_synced(node *n, peer_event *ev)
 	       ka.verified ? " (records verified by the sync thread)" : "", hash);
 	/* The engine's height is behind the ledger now: idle until the next
 	 * height's policy or messages start it. */
-	n->host.running = false;
-	n->host.ntimers = 0;
-	nd_lc_clear(n);
+	nd_cons_idle(n);
 }
 
 void nd_cons_on_synced(node *n, peer_event *ev)

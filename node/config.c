@@ -67,19 +67,215 @@ static nt_err get_uint(json_t *obj, const char *where, const char *key, uint64_t
 	return NT_OK;
 }
 
-static void warn_unknown(json_t *obj, const char *where, const char *const *known)
+/* A block's records plus its framing must fit NT_BLOCK_MAX_BYTES. */
+#define BLOCK_BYTES_MAX (NT_BLOCK_MAX_BYTES - NT_HEADER_MAX - 4 - 2ull * NT_BLOCK_MAX_RECORDS)
+
+#define FIELD_SIZE(f) sizeof(((nt_config *)0)->f)
+#define STR(nm, f, def, max, help)                                                                 \
+	{                                                                                          \
+		NULL, nm, NT_CONFIG_STR, def, 0, 0, max, offsetof(nt_config, f), 0,                \
+		    NT_CONFIG_NOT_ENGINE, true, help                                               \
+	}
+#define PATH(nm, f, def, help)                                                                     \
+	{                                                                                          \
+		NULL, nm, NT_CONFIG_PATH, def, 0, 0, 4096, offsetof(nt_config, f), 0,              \
+		    NT_CONFIG_NOT_ENGINE, true, help                                               \
+	}
+#define UINT(sec, nm, f, def, lo, hi, written, help)                                               \
+	{                                                                                          \
+		sec, nm, NT_CONFIG_UINT, NULL, def, lo, hi, offsetof(nt_config, f), FIELD_SIZE(f), \
+		    NT_CONFIG_NOT_ENGINE, written, help                                            \
+	}
+#define ENGINE(nm, lo, hi, help)                                                                   \
+	{                                                                                          \
+		"consensus", #nm, NT_CONFIG_UINT, NULL, 0, lo, hi, offsetof(nt_config, nm),        \
+		    FIELD_SIZE(nm), offsetof(nt_cons_config, nm), false, help                      \
+	}
+
+const nt_config_opt nt_config_opts[] = {
+    STR("moniker", moniker, "node0", 64, "the node's name in logs and status"),
+    STR("rpc", rpc, NULL, 512, "the client JSON-RPC URL, like tcp://127.0.0.1:7400 (required)"),
+    STR("p2p", p2p, "tcp://127.0.0.1:7401", 512, "the URL this node listens on for peers"),
+    {NULL, "peers", NT_CONFIG_PEERS, NULL, 0, 0, NT_CONFIG_MAX_PEERS, 0, 0, NT_CONFIG_NOT_ENGINE,
+     true, "the other nodes: {\"p2p\": URL, \"rpc\": URL} or a p2p URL"},
+    PATH("key_file", key_file, "validator.key", "the validator's key file (mode 0600)"),
+    PATH("genesis_file", genesis_file, "genesis.json", "the network's genesis file"),
+    PATH("data_dir", data_dir, "data", "the LevelDB store"),
+    UINT("block", "max_records", block_max_records, 2000, 1, NT_BLOCK_MAX_RECORDS, true,
+	 "a block is cut when the mempool holds this many records"),
+    UINT("block", "max_bytes", block_max_bytes, 4194304, NT_RECORD_MAX, BLOCK_BYTES_MAX, true,
+	 "a block is cut when the mempool holds this many bytes"),
+    UINT("block", "interval_ms", block_interval_ms, 200, 1, 3600000, true,
+	 "otherwise a block is cut this long after the oldest pending record arrived"),
+    UINT("block", "heartbeat_s", block_heartbeat_s, 0, 0, 86400, true,
+	 "an empty block after this many seconds without one (0: never)"),
+    UINT("mempool", "max_records", mempool_max_records, 100000, 1, 10000000, true,
+	 "pending records at most; beyond, submit answers busy"),
+    UINT("mempool", "max_bytes", mempool_max_bytes, 268435456, NT_RECORD_MAX, 1ull << 36, true,
+	 "pending record bytes at most; beyond, submit answers busy"),
+    UINT(NULL, "rpc_contexts", rpc_contexts, 1024, 1, 4096, true,
+	 "client requests held at once (waiting submits included)"),
+    ENGINE(timeout_propose_ms, 1, 600000, "round r waits this + r * delta for the proposal"),
+    ENGINE(timeout_propose_delta_ms, 0, 600000, "the propose timeout's growth per round"),
+    ENGINE(timeout_prevote_ms, 1, 600000, "round r waits this + r * delta for more prevotes"),
+    ENGINE(timeout_prevote_delta_ms, 0, 600000, "the prevote timeout's growth per round"),
+    ENGINE(timeout_precommit_ms, 1, 600000, "round r waits this + r * delta for more precommits"),
+    ENGINE(timeout_precommit_delta_ms, 0, 600000, "the precommit timeout's growth per round"),
+    ENGINE(max_clock_skew_ms, 0, 3600000, "how far a proposal's time may be ahead of ours"),
+    UINT("net", "max_rpc_conns", max_rpc_conns, 0, 0, 1000000, false,
+	 "client connections open at once (0: derive from the descriptor limit)"),
+    UINT("net", "max_peer_conns", max_peer_conns, 0, 0, 100000, false,
+	 "p2p connections open at once (0: 2 per peer + 4)"),
+    UINT("net", "rpc_idle_timeout_ms", rpc_idle_timeout_ms, 30000, 0, 3600000, false,
+	 "an idle client connection is closed after this long (0: never)"),
+    UINT("net", "rpc_send_timeout_ms", rpc_send_timeout_ms, 10000, 0, 3600000, false,
+	 "a reply the client does not take in this time closes it (0: never)"),
+    UINT("net", "rpc_max_inflight", rpc_max_inflight, 16, 0, 4096, false,
+	 "requests of one connection waiting for replies (0: no bound)"),
+    {"net", "rpc_reply_budget_bytes", NT_CONFIG_UINT, NULL, 64ull << 20, 0, 1ull << 40,
+     offsetof(nt_config, rpc_reply_budget), FIELD_SIZE(rpc_reply_budget), NT_CONFIG_NOT_ENGINE,
+     false, "reply bytes held for clients at once (0: no bound)"},
+    UINT("net", "peer_auth_timeout_ms", peer_auth_timeout_ms, 5000, 0, 3600000, false,
+	 "an accepted p2p connection must authenticate within this (0: never)"),
+};
+const size_t nt_config_nopts = sizeof nt_config_opts / sizeof nt_config_opts[0];
+
+uint64_t nt_config_opt_default(const nt_config_opt *o)
+{
+	if (o->engine == NT_CONFIG_NOT_ENGINE)
+		return o->def;
+	nt_cons_config cd;
+	nt_cons_config_default(&cd);
+	uint64_t v;
+	memcpy(&v, (const char *)&cd + o->engine, sizeof v);
+	return v;
+}
+
+static uint64_t get_field(const nt_config *c, const nt_config_opt *o)
+{
+	const char *p = (const char *)c + o->offset;
+	if (o->size == sizeof(uint32_t)) {
+		uint32_t v;
+		memcpy(&v, p, sizeof v);
+		return v;
+	}
+	uint64_t v;
+	memcpy(&v, p, sizeof v);
+	return v;
+}
+
+static void set_field(nt_config *c, const nt_config_opt *o, uint64_t v)
+{
+	char *p = (char *)c + o->offset;
+	if (o->size == sizeof(uint32_t)) {
+		uint32_t w = (uint32_t)v; /* max of a 4-byte option fits: test_config */
+		memcpy(p, &w, sizeof w);
+	} else {
+		memcpy(p, &v, sizeof v);
+	}
+}
+
+void nt_config_cons(const nt_config *c, nt_cons_config *out)
+{
+	nt_cons_config_default(out);
+	for (size_t i = 0; i < nt_config_nopts; i++) {
+		const nt_config_opt *o = &nt_config_opts[i];
+		if (o->engine == NT_CONFIG_NOT_ENGINE)
+			continue;
+		uint64_t v = get_field(c, o);
+		memcpy((char *)out + o->engine, &v, sizeof v);
+	}
+}
+
+/* The object for o's section in root, made if missing; root itself for a
+ * top-level option. NULL when out of memory. */
+static json_t *section_of(json_t *root, const nt_config_opt *o)
+{
+	if (o->section == NULL)
+		return root;
+	json_t *s = json_object_get(root, o->section);
+	if (s == NULL && json_object_set_new(root, o->section, json_object()) == 0)
+		s = json_object_get(root, o->section);
+	return s;
+}
+
+json_t *nt_config_json(const char *moniker, const char *rpc, const char *p2p, json_t *peers)
+{
+	json_t *root = json_object();
+	/* The caller's values sit where a parsed config holds them. */
+	nt_config given = {.moniker = (char *)moniker, .rpc = (char *)rpc, .p2p = (char *)p2p};
+	bool ok = root != NULL;
+	for (size_t i = 0; ok && i < nt_config_nopts; i++) {
+		const nt_config_opt *o = &nt_config_opts[i];
+		if (!o->written)
+			continue;
+		json_t *v = NULL;
+		if (o->type == NT_CONFIG_PEERS) {
+			v = peers != NULL ? peers : json_array();
+			peers = NULL;
+		} else if (o->type == NT_CONFIG_UINT) {
+			v = json_integer((json_int_t)nt_config_opt_default(o));
+		} else {
+			const char *s = *(char *const *)((const char *)&given + o->offset);
+			if (s == NULL && o->type == NT_CONFIG_STR)
+				continue; /* moniker, rpc, p2p: only when given */
+			v = json_string(s != NULL ? s : o->def_str);
+		}
+		json_t *sec = section_of(root, o);
+		ok = v != NULL && sec != NULL && json_object_set_new(sec, o->name, v) == 0;
+		if (!ok && sec == NULL)
+			json_decref(v);
+	}
+	json_decref(peers);
+	if (!ok) {
+		json_decref(root);
+		return NULL;
+	}
+	return root;
+}
+
+static bool known(const char *section, const char *key)
+{
+	for (size_t i = 0; i < nt_config_nopts; i++) {
+		const nt_config_opt *o = &nt_config_opts[i];
+		if (section == NULL && o->section != NULL && strcmp(o->section, key) == 0)
+			return true;
+		if ((section == NULL ? o->section == NULL
+				     : o->section != NULL && strcmp(o->section, section) == 0) &&
+		    strcmp(o->name, key) == 0)
+			return true;
+	}
+	return false;
+}
+
+static void warn_unknown(json_t *obj, const char *section, const char *where)
 {
 	const char *key;
 	json_t *v;
 	json_object_foreach(obj, key, v)
 	{
-		bool ok = false;
-		for (size_t i = 0; known[i] != NULL && !ok; i++)
-			ok = strcmp(key, known[i]) == 0;
-		if (!ok)
+		if (!known(section, key))
 			nt_log(NT_LOG_WARN, "config.json: unknown member \"%s%s\" ignored", where,
 			       key);
 	}
+}
+
+static void warn_unknown_all(json_t *root)
+{
+	for (size_t i = 0; i < nt_config_nopts; i++) {
+		const char *sec = nt_config_opts[i].section;
+		bool first = sec != NULL;
+		for (size_t j = 0; first && j < i; j++)
+			first = nt_config_opts[j].section == NULL ||
+				strcmp(nt_config_opts[j].section, sec) != 0;
+		json_t *obj = first ? json_object_get(root, sec) : NULL;
+		if (obj == NULL)
+			continue;
+		char where[32];
+		snprintf(where, sizeof where, "%s.", sec);
+		warn_unknown(obj, sec, where);
+	}
+	warn_unknown(root, NULL, "");
 }
 
 static nt_err get_section(json_t *root, const char *key, json_t **out, nt_why *why)
@@ -91,184 +287,115 @@ static nt_err get_section(json_t *root, const char *key, json_t **out, nt_why *w
 	return NT_OK;
 }
 
+static nt_err parse_peers(json_t *peers, nt_config *t, nt_why *why)
+{
+	if (peers != NULL && !json_is_array(peers))
+		return nt_fail(why, NT_ERR_JSON,
+			       "config.json: \"peers\" must be an array of "
+			       "{\"p2p\": URL, \"rpc\": URL} objects");
+	size_t np = json_array_size(peers); /* 0 for NULL */
+	if (np > NT_CONFIG_MAX_PEERS)
+		return nt_fail(why, NT_ERR_RANGE, "config.json: at most %d peers",
+			       NT_CONFIG_MAX_PEERS);
+	static const char *const pr[] = {"p2p", "rpc"};
+	nt_err e;
+	for (size_t i = 0; i < np; i++) {
+		json_t *p = json_array_get(peers, i);
+		if (json_is_string(p) && json_string_length(p) > 0 && json_string_length(p) <= 512)
+			continue;
+		if (!json_is_object(p))
+			return nt_fail(why, NT_ERR_JSON,
+				       "config.json: peers[%zu] must be an object "
+				       "{\"p2p\": URL, \"rpc\": URL} or a p2p URL string",
+				       i);
+		const char *s;
+		if ((e = get_str(p, "p2p", NULL, 512, &s, why)) != NT_OK)
+			return nt_fail(why, e,
+				       "config.json: \"peers[%zu].p2p\" is required (1..512 "
+				       "characters)",
+				       i);
+		if (json_object_get(p, "rpc") != NULL &&
+		    (e = get_str(p, "rpc", NULL, 512, &s, why)) != NT_OK)
+			return nt_fail(why, e,
+				       "config.json: \"peers[%zu].rpc\" must be a URL string", i);
+		const char *key;
+		json_t *v;
+		json_object_foreach(p, key, v)
+		{
+			if (strcmp(key, pr[0]) != 0 && strcmp(key, pr[1]) != 0)
+				nt_log(NT_LOG_WARN,
+				       "config.json: unknown member \"peers[%zu].%s\" ignored", i,
+				       key);
+		}
+	}
+	t->peers = calloc(np + 1, sizeof *t->peers);
+	t->peer_rpc = calloc(np + 1, sizeof *t->peer_rpc);
+	if (t->peers == NULL || t->peer_rpc == NULL)
+		return nt_fail(why, NT_ERR_NOMEM, "out of memory");
+	for (size_t i = 0; i < np; i++) {
+		json_t *p = json_array_get(peers, i);
+		t->npeers = i + 1;
+		if (json_is_string(p)) {
+			t->peers[i] = strdup(json_string_value(p));
+		} else {
+			t->peers[i] = strdup(json_string_value(json_object_get(p, "p2p")));
+			json_t *r = json_object_get(p, "rpc");
+			if (r != NULL && (t->peer_rpc[i] = strdup(json_string_value(r))) == NULL)
+				return nt_fail(why, NT_ERR_NOMEM, "out of memory");
+		}
+		if (t->peers[i] == NULL)
+			return nt_fail(why, NT_ERR_NOMEM, "out of memory");
+	}
+	return NT_OK;
+}
+
+/* Reads option o from root into t, or its default when absent. */
+static nt_err parse_opt(json_t *root, const char *home, const nt_config_opt *o, nt_config *t,
+			nt_why *why)
+{
+	json_t *obj = root;
+	nt_err e;
+	if (o->section != NULL && (e = get_section(root, o->section, &obj, why)) != NT_OK)
+		return e;
+	if (o->type == NT_CONFIG_PEERS)
+		return parse_peers(obj != NULL ? json_object_get(obj, o->name) : NULL, t, why);
+	if (o->type == NT_CONFIG_UINT) {
+		char where[32] = "";
+		if (o->section != NULL)
+			snprintf(where, sizeof where, "%s.", o->section);
+		uint64_t v = 0;
+		if ((e = get_uint(obj, where, o->name, nt_config_opt_default(o), o->min, o->max, &v,
+				  why)) != NT_OK)
+			return e;
+		set_field(t, o, v);
+		return NT_OK;
+	}
+	const char *s;
+	if ((e = get_str(obj, o->name, o->def_str, o->max, &s, why)) != NT_OK)
+		return e;
+	char *v = o->type == NT_CONFIG_PATH ? home_path(home, s) : strdup(s);
+	if (v == NULL)
+		return nt_fail(why, NT_ERR_NOMEM, "out of memory");
+	memcpy((char *)t + o->offset, &v, sizeof v);
+	return NT_OK;
+}
+
 static nt_err parse_root(json_t *root, const char *home, nt_config *c, nt_why *why)
 {
-	static const char *const top[] = {"moniker",  "rpc",	      "p2p",	   "peers",
-					  "key_file", "genesis_file", "data_dir",  "block",
-					  "mempool",  "rpc_contexts", "consensus", "net",
-					  NULL};
-	static const char *const blk[] = {"max_records", "max_bytes", "interval_ms", "heartbeat_s",
-					  NULL};
-	static const char *const mp[] = {"max_records", "max_bytes", NULL};
-	static const char *const cs[] = {"timeout_propose_ms",	 "timeout_propose_delta_ms",
-					 "timeout_prevote_ms",	 "timeout_prevote_delta_ms",
-					 "timeout_precommit_ms", "timeout_precommit_delta_ms",
-					 "max_clock_skew_ms",	 NULL};
-	static const char *const pr[] = {"p2p", "rpc", NULL};
-	static const char *const nm[] = {"max_rpc_conns",	 "max_peer_conns",
-					 "rpc_idle_timeout_ms",	 "rpc_send_timeout_ms",
-					 "rpc_max_inflight",	 "rpc_reply_budget_bytes",
-					 "peer_auth_timeout_ms", NULL};
-	const char *moniker, *rpc, *p2p, *key, *gen, *data;
-	json_t *block = NULL, *mempool = NULL, *cons = NULL, *net = NULL;
-	uint64_t u[7], to[7], nv[7];
-	nt_err e;
-
 	if (!json_is_object(root))
 		return nt_fail(why, NT_ERR_JSON, "config.json: must be a JSON object");
-	if ((e = get_str(root, "rpc", NULL, 512, &rpc, why)) != NT_OK ||
-	    (e = get_str(root, "moniker", "node0", 64, &moniker, why)) != NT_OK ||
-	    (e = get_str(root, "p2p", "tcp://127.0.0.1:7401", 512, &p2p, why)) != NT_OK ||
-	    (e = get_str(root, "key_file", "validator.key", 4096, &key, why)) != NT_OK ||
-	    (e = get_str(root, "genesis_file", "genesis.json", 4096, &gen, why)) != NT_OK ||
-	    (e = get_str(root, "data_dir", "data", 4096, &data, why)) != NT_OK)
-		return e;
-	if (strstr(rpc, "://") == NULL)
-		return nt_fail(why, NT_ERR_RANGE,
-			       "config.json: \"rpc\" must be a URL like tcp://127.0.0.1:7400");
-	if ((e = get_section(root, "block", &block, why)) != NT_OK ||
-	    (e = get_section(root, "mempool", &mempool, why)) != NT_OK ||
-	    (e = get_section(root, "consensus", &cons, why)) != NT_OK ||
-	    (e = get_section(root, "net", &net, why)) != NT_OK)
-		return e;
-	if ((e = get_uint(net, "net.", "max_rpc_conns", 0, 0, 1000000, &nv[0], why)) ||
-	    (e = get_uint(net, "net.", "max_peer_conns", 0, 0, 100000, &nv[1], why)) ||
-	    (e = get_uint(net, "net.", "rpc_idle_timeout_ms", 30000, 0, 3600000, &nv[2], why)) ||
-	    (e = get_uint(net, "net.", "rpc_send_timeout_ms", 10000, 0, 3600000, &nv[3], why)) ||
-	    (e = get_uint(net, "net.", "rpc_max_inflight", 16, 0, 4096, &nv[4], why)) ||
-	    (e = get_uint(net, "net.", "rpc_reply_budget_bytes", 64ull << 20, 0, 1ull << 40, &nv[5],
-			  why)) ||
-	    (e = get_uint(net, "net.", "peer_auth_timeout_ms", 5000, 0, 3600000, &nv[6], why)))
-		return e;
-	nt_cons_config cd;
-	nt_cons_config_default(&cd);
-	if ((e = get_uint(cons, "consensus.", "timeout_propose_ms", cd.timeout_propose_ms, 1,
-			  600000, &to[0], why)) ||
-	    (e = get_uint(cons, "consensus.", "timeout_propose_delta_ms",
-			  cd.timeout_propose_delta_ms, 0, 600000, &to[1], why)) ||
-	    (e = get_uint(cons, "consensus.", "timeout_prevote_ms", cd.timeout_prevote_ms, 1,
-			  600000, &to[2], why)) ||
-	    (e = get_uint(cons, "consensus.", "timeout_prevote_delta_ms",
-			  cd.timeout_prevote_delta_ms, 0, 600000, &to[3], why)) ||
-	    (e = get_uint(cons, "consensus.", "timeout_precommit_ms", cd.timeout_precommit_ms, 1,
-			  600000, &to[4], why)) ||
-	    (e = get_uint(cons, "consensus.", "timeout_precommit_delta_ms",
-			  cd.timeout_precommit_delta_ms, 0, 600000, &to[5], why)) ||
-	    (e = get_uint(cons, "consensus.", "max_clock_skew_ms", cd.max_clock_skew_ms, 0, 3600000,
-			  &to[6], why)))
-		return e;
-	/* A block's records plus its framing must fit NT_BLOCK_MAX_BYTES. */
-	uint64_t blk_bytes_max =
-	    NT_BLOCK_MAX_BYTES - NT_HEADER_MAX - 4 - 2ull * NT_BLOCK_MAX_RECORDS;
-	if ((e = get_uint(block, "block.", "max_records", 2000, 1, NT_BLOCK_MAX_RECORDS, &u[0],
-			  why)) ||
-	    (e = get_uint(block, "block.", "max_bytes", 4194304, NT_RECORD_MAX, blk_bytes_max,
-			  &u[1], why)) ||
-	    (e = get_uint(block, "block.", "interval_ms", 200, 1, 3600000, &u[2], why)) ||
-	    (e = get_uint(block, "block.", "heartbeat_s", 0, 0, 86400, &u[3], why)) ||
-	    (e = get_uint(mempool, "mempool.", "max_records", 100000, 1, 10000000, &u[4], why)) ||
-	    (e = get_uint(mempool, "mempool.", "max_bytes", 268435456, NT_RECORD_MAX, 1ull << 36,
-			  &u[5], why)) ||
-	    (e = get_uint(root, "", "rpc_contexts", 1024, 1, 4096, &u[6], why)))
-		return e;
-
-	json_t *peers = json_object_get(root, "peers");
-	size_t np = 0;
-	if (peers != NULL) {
-		if (!json_is_array(peers))
-			return nt_fail(why, NT_ERR_JSON,
-				       "config.json: \"peers\" must be an array of "
-				       "{\"p2p\": URL, \"rpc\": URL} objects");
-		np = json_array_size(peers);
-		if (np > NT_CONFIG_MAX_PEERS)
-			return nt_fail(why, NT_ERR_RANGE, "config.json: at most %d peers",
-				       NT_CONFIG_MAX_PEERS);
-		for (size_t i = 0; i < np; i++) {
-			json_t *p = json_array_get(peers, i);
-			if (json_is_string(p) && json_string_length(p) > 0 &&
-			    json_string_length(p) <= 512)
-				continue;
-			if (!json_is_object(p))
-				return nt_fail(why, NT_ERR_JSON,
-					       "config.json: peers[%zu] must be an object "
-					       "{\"p2p\": URL, \"rpc\": URL} or a p2p URL string",
-					       i);
-			const char *s;
-			char where[32];
-			snprintf(where, sizeof where, "peers[%zu].p2p", i);
-			if ((e = get_str(p, "p2p", NULL, 512, &s, why)) != NT_OK)
-				return nt_fail(
-				    why, e, "config.json: \"%s\" is required (1..512 characters)",
-				    where);
-			if (json_object_get(p, "rpc") != NULL &&
-			    (e = get_str(p, "rpc", NULL, 512, &s, why)) != NT_OK)
-				return nt_fail(
-				    why, e, "config.json: \"peers[%zu].rpc\" must be a URL string",
-				    i);
-			snprintf(where, sizeof where, "peers[%zu].", i);
-			warn_unknown(p, where, pr);
-		}
-	}
-	if (block != NULL)
-		warn_unknown(block, "block.", blk);
-	if (mempool != NULL)
-		warn_unknown(mempool, "mempool.", mp);
-	if (cons != NULL)
-		warn_unknown(cons, "consensus.", cs);
-	if (net != NULL)
-		warn_unknown(net, "net.", nm);
-	warn_unknown(root, "", top);
-
 	nt_config t = {0};
-	t.moniker = strdup(moniker);
-	t.rpc = strdup(rpc);
-	t.p2p = strdup(p2p);
-	t.key_file = home_path(home, key);
-	t.genesis_file = home_path(home, gen);
-	t.data_dir = home_path(home, data);
-	t.peers = calloc(np + 1, sizeof *t.peers);
-	t.peer_rpc = calloc(np + 1, sizeof *t.peer_rpc);
-	bool ok = t.moniker && t.rpc && t.p2p && t.key_file && t.genesis_file && t.data_dir &&
-		  t.peers && t.peer_rpc;
-	for (size_t i = 0; ok && i < np; i++) {
-		json_t *p = json_array_get(peers, i);
-		t.npeers = i + 1;
-		if (json_is_string(p)) {
-			t.peers[i] = strdup(json_string_value(p));
-			ok = t.peers[i] != NULL;
-			continue;
-		}
-		t.peers[i] = strdup(json_string_value(json_object_get(p, "p2p")));
-		json_t *r = json_object_get(p, "rpc");
-		if (r != NULL)
-			t.peer_rpc[i] = strdup(json_string_value(r));
-		ok = t.peers[i] != NULL && (r == NULL || t.peer_rpc[i] != NULL);
-	}
-	if (!ok) {
+	nt_err e = NT_OK;
+	for (size_t i = 0; e == NT_OK && i < nt_config_nopts; i++)
+		e = parse_opt(root, home, &nt_config_opts[i], &t, why);
+	if (e == NT_OK && strstr(t.rpc, "://") == NULL)
+		e = nt_fail(why, NT_ERR_RANGE,
+			    "config.json: \"rpc\" must be a URL like tcp://127.0.0.1:7400");
+	if (e != NT_OK) {
 		nt_config_free(&t);
-		return nt_fail(why, NT_ERR_NOMEM, "out of memory");
+		return e;
 	}
-	t.block_max_records = (uint32_t)u[0];
-	t.block_max_bytes = u[1];
-	t.block_interval_ms = (uint32_t)u[2];
-	t.block_heartbeat_s = (uint32_t)u[3];
-	t.mempool_max_records = u[4];
-	t.mempool_max_bytes = u[5];
-	t.rpc_contexts = (uint32_t)u[6];
-	t.timeout_propose_ms = to[0];
-	t.timeout_propose_delta_ms = to[1];
-	t.timeout_prevote_ms = to[2];
-	t.timeout_prevote_delta_ms = to[3];
-	t.timeout_precommit_ms = to[4];
-	t.timeout_precommit_delta_ms = to[5];
-	t.max_clock_skew_ms = to[6];
-	t.max_rpc_conns = (uint32_t)nv[0];
-	t.max_peer_conns = (uint32_t)nv[1];
-	t.rpc_idle_timeout_ms = (uint32_t)nv[2];
-	t.rpc_send_timeout_ms = (uint32_t)nv[3];
-	t.rpc_max_inflight = (uint32_t)nv[4];
-	t.rpc_reply_budget = nv[5];
-	t.peer_auth_timeout_ms = (uint32_t)nv[6];
+	warn_unknown_all(root);
 	*c = t;
 	return NT_OK;
 }

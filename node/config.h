@@ -3,7 +3,10 @@
 #define NT_CONFIG_H
 
 #include "base/err.h"
+#include "core/consensus.h"
 
+#include <jansson.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -30,7 +33,8 @@ typedef struct {
 	uint64_t mempool_max_bytes;
 	uint32_t rpc_contexts;
 	/* "consensus": timeouts (ms) and the bound on a proposal's time ahead
-	 * of our clock; defaults from nt_cons_config_default. */
+	 * of our clock; defaults from nt_cons_config_default, handed to the
+	 * engine by nt_config_cons. */
 	uint64_t timeout_propose_ms, timeout_propose_delta_ms;
 	uint64_t timeout_prevote_ms, timeout_prevote_delta_ms;
 	uint64_t timeout_precommit_ms, timeout_precommit_delta_ms;
@@ -42,6 +46,55 @@ typedef struct {
 	uint64_t rpc_reply_budget;
 	uint32_t peer_auth_timeout_ms;
 } nt_config;
+
+/* The options of config.json, defined once in the table nt_config_opts
+ * (node/config.c): parsing, defaults, bounds, the engine's share
+ * (nt_config_cons) and the file notary init and testnet write
+ * (nt_config_json) all read it. docs/CONFIG.md describes the same list;
+ * tests/test_config.c checks that its example shows every option with
+ * its default. */
+typedef enum {
+	NT_CONFIG_STR,	 /* a string of 1..max bytes */
+	NT_CONFIG_PATH,	 /* a string of 1..max bytes, joined to the home directory */
+	NT_CONFIG_UINT,	 /* an integer in min..max, stored in size bytes */
+	NT_CONFIG_PEERS, /* the "peers" array (at most NT_CONFIG_MAX_PEERS) */
+} nt_config_type;
+
+typedef struct {
+	const char *section; /* "block", "mempool", "consensus", "net"; NULL: top level */
+	const char *name;    /* member name inside section */
+	nt_config_type type;
+	const char *def_str; /* STR, PATH: the default; NULL: the member is required */
+	uint64_t def;	     /* UINT: the default (see engine) */
+	uint64_t min, max;   /* UINT: the bounds; STR, PATH: max is the longest length */
+	size_t offset;	     /* of the member of nt_config that holds the value */
+	size_t size;	     /* UINT: sizeof that member (4 or 8) */
+	/* The engine's copy: its offset in nt_cons_config (a uint64_t),
+	 * NT_CONFIG_NOT_ENGINE if none. An engine option's default is
+	 * nt_cons_config_default's, not def. */
+	size_t engine;
+	bool written;	  /* notary init and testnet write it into config.json */
+	const char *help; /* one line for people */
+} nt_config_opt;
+
+#define NT_CONFIG_NOT_ENGINE ((size_t)-1)
+
+/* The table, in the order of docs/CONFIG.md; nt_config_nopts entries. */
+extern const nt_config_opt nt_config_opts[];
+extern const size_t nt_config_nopts;
+
+/* The default of an integer option (for an engine option, the engine's). */
+uint64_t nt_config_opt_default(const nt_config_opt *o);
+
+/* The consensus engine's configuration: nt_cons_config_default with the
+ * "consensus" members of c. */
+void nt_config_cons(const nt_config *c, nt_cons_config *out);
+
+/* The config.json that notary init and notary testnet write: the options
+ * marked written, in table order, each with its default except moniker,
+ * rpc and p2p (left out when NULL) and peers (takes the reference; NULL:
+ * an empty array). Returns a new object; NULL when out of memory. */
+json_t *nt_config_json(const char *moniker, const char *rpc, const char *p2p, json_t *peers);
 
 /* Parses config text; home (may be NULL: ".") anchors relative paths.
  * Applies the defaults of docs/CONFIG.md and checks types and ranges;

@@ -1,22 +1,22 @@
-/* The consensus engine's host (core/consensus.h) on the node's loop:
- * building and checking blocks, executing the engine's actions in order,
- * timers, the write-ahead log and the sign-state, when to start a height,
- * and catching up from peers' blocks.
+/* The consensus engine's host on the node's loop: the I/O table of the
+ * host driver (core/cons_driver.h) -- building and checking blocks, the
+ * write-ahead log, the sign-state, the links, timers, storing decided
+ * blocks -- and the node's own policy: when to start a height, re-sending
+ * our messages, catching up from peers' blocks.
  *
- * Durability order: a signature leaves the node only after its sign-state
- * (nt_privval_save) and every message fed to the engine so far, our own new
- * message included, are synced (one WAL sync per signature). A receipt is
- * answered only after the block's synced append returned.
+ * The driver fixes the durability order (the same one the simulator
+ * checks): a signature leaves the node only after its sign-state
+ * (nt_privval_save) and every message fed to the engine so far, our own
+ * new message included, are synced (one WAL sync per engine call and
+ * broadcast). A receipt is answered only after the block's synced append
+ * returned. With no peers the sync happens once, at the end of the call.
  *
  * What the WAL holds: the input of the running height that the engine kept
- * (nt_cons_kept: authenticated, and not a copy or a flood it refused), the
- * fired timeouts, our own messages (also those signed while replaying),
- * and the messages of height+1 that the engine buffered (a lock at
- * height+1 can rest on them). Nothing unauthenticated is ever written:
- * a peer's message is checked (nt_cons_authenticate_*) before it can
- * start a height or reach the log. Those are kept
- * in memory too (node/walbuf.h) and re-appended when the WAL is reset for
- * height+1, before anything else of height+1 is fed to the engine. */
+ * (authenticated, and not a copy or a flood it refused), the fired
+ * timeouts, our own messages, and the messages of height+1 that the engine
+ * buffered (a lock at height+1 can rest on them). Those are kept in memory
+ * too (node/walbuf.h) and re-appended when the WAL is reset for height+1,
+ * before anything else of height+1 is fed to the engine. */
 #include "node/node_internal.h"
 
 #include "base/hex.h"
@@ -44,7 +44,7 @@ static bool heartbeat_due(const node *n, uint64_t now)
 	       n->host.last_block + (uint64_t)n->cfg.block_heartbeat_s * 1000u <= now;
 }
 
-static nt_err host_propose(void *arg, uint64_t height, uint64_t now, nt_block **out)
+static nt_err io_propose(void *arg, uint64_t height, uint64_t now, nt_block **out)
 {
 	node *n = arg;
 	if (height != nt_ledger_height(n->ledger) + 1)
@@ -79,22 +79,7 @@ static nt_err host_propose(void *arg, uint64_t height, uint64_t now, nt_block **
 	return e;
 }
 
-void nd_lc_clear(node *n)
-{
-	for (size_t i = 0; i < n->host.nlc; i++)
-		free(n->host.lc[i].c);
-	n->host.nlc = 0;
-}
-
-static const nt_commit *lc_find(const node *n, const nt_hash *bh)
-{
-	for (size_t i = 0; i < n->host.nlc; i++)
-		if (memcmp(n->host.lc[i].bh.b, bh->b, NT_HASH_LEN) == 0)
-			return n->host.lc[i].c;
-	return NULL;
-}
-
-static bool host_valid(void *arg, const nt_block *b, const nt_commit *lc, uint64_t now)
+static bool io_valid(void *arg, const nt_block *b, const nt_commit *lc, uint64_t now)
 {
 	node *n = arg;
 	nt_why why = {{0}};
@@ -105,34 +90,16 @@ static bool host_valid(void *arg, const nt_block *b, const nt_commit *lc, uint64
 		       b->header.height, why.msg[0] ? why.msg : nt_strerror(e));
 		return false;
 	}
-	/* Remember the last commit this block names: at COMMIT the ledger
-	 * stores it as the canonical commit of the tip. */
-	nt_hash bh;
-	if (lc != NULL && nt_header_hash(&b->header, &bh) == NT_OK && lc_find(n, &bh) == NULL) {
-		nt_commit *c = malloc(sizeof *c);
-		if (c != NULL) {
-			*c = *lc;
-			if (n->host.nlc == LC_CACHE) {
-				free(n->host.lc[0].c);
-				memmove(&n->host.lc[0], &n->host.lc[1],
-					(LC_CACHE - 1) * sizeof n->host.lc[0]);
-				n->host.nlc--;
-			}
-			n->host.lc[n->host.nlc].bh = bh;
-			n->host.lc[n->host.nlc].c = c;
-			n->host.nlc++;
-		}
-	}
 	return true;
 }
 
-static nt_err host_last_commit(void *arg, uint64_t height, nt_commit *out)
+static nt_err io_last_commit(void *arg, uint64_t height, nt_commit *out)
 {
 	node *n = arg;
 	return nt_ledger_commit(n->ledger, height, out);
 }
 
-/* ---- WAL ---- */
+/* ---- the driver's I/O table: the WAL and the sign-state ---- */
 
 void nd_fatal(node *n, const char *what, const nt_why *why, nt_err e)
 {
@@ -141,37 +108,42 @@ void nd_fatal(node *n, const char *what, const nt_why *why, nt_err e)
 	n->fatal = true;
 }
 
-static void wal_append(node *n, const uint8_t *p, size_t len)
+static uint64_t io_now(void *arg)
 {
-	if (n->fatal)
-		return;
+	(void)arg;
+	return nd_wall_ms();
+}
+
+/* An entry of the log's height+1 (the engine buffered it) also goes into
+ * the copy that survives the reset for height+1 (node/walbuf.h); a
+ * replayed one is in the log already, but that copy must be rebuilt. */
+static nt_err io_wal_append(void *arg, const nt_drv_entry *ent)
+{
+	node *n = arg;
 	nt_why why = {{0}};
-	nt_err e = nt_wal_append(n->host.wal, p, len, &why);
+	if (ent->height == nt_wal_height(n->host.wal) + 1) {
+		nt_err e = nt_walbuf_add(n->host.next_wal, ent->height, ent->bytes, ent->len);
+		if (e != NT_OK)
+			nt_log(NT_LOG_WARN,
+			       "a message of height %" PRIu64 " is not kept across the commit: %s",
+			       ent->height, nt_strerror(e));
+	}
+	if (ent->in_log)
+		return NT_OK;
+	nt_err e = nt_wal_append(n->host.wal, ent->bytes, ent->len, &why);
 	if (e != NT_OK)
 		nd_fatal(n, "cannot write the consensus WAL", &why, e);
+	return e;
 }
 
-/* An input: a replayed entry is in the log already. */
-static void wal_log(node *n, const uint8_t *p, size_t len)
+static nt_err io_wal_sync(void *arg)
 {
-	if (!n->host.replaying)
-		wal_append(n, p, len);
-}
-
-/* A message of height+1 the engine buffered: into this height's log (a
- * crash replays it with this height, and the engine buffers it again) and
- * into the copy that survives the reset for height+1. While replaying it
- * is in the log already, but the copy must be rebuilt. */
-static void wal_log_next(node *n, uint64_t h, const uint8_t *p, size_t len)
-{
-	if (n->fatal)
-		return;
-	nt_err e = nt_walbuf_add(n->host.next_wal, h, p, len);
+	node *n = arg;
+	nt_why why = {{0}};
+	nt_err e = nt_wal_sync(n->host.wal, &why);
 	if (e != NT_OK)
-		nt_log(NT_LOG_WARN,
-		       "a message of height %" PRIu64 " is not kept across the commit: %s", h,
-		       nt_strerror(e));
-	wal_log(n, p, len);
+		nd_fatal(n, "cannot sync the consensus WAL", &why, e);
+	return e;
 }
 
 /* Resets the log for height h with the kept entries of h first. */
@@ -186,31 +158,29 @@ static nt_err wal_reset(node *n, uint64_t h, nt_why *why)
 	return e;
 }
 
-/* Encodes the message of a broadcast or PERSIST_SIGNED action (malloc'd). */
-static nt_err encode_action(const nt_cons_action *a, uint8_t **out, size_t *len)
+static nt_err io_wal_reset(void *arg, uint64_t h)
 {
-	if (a->type == NT_CONS_BROADCAST_PROPOSAL ||
-	    (a->type == NT_CONS_PERSIST_SIGNED && a->hrs.step == NT_STEP_PROPOSE)) {
-		if (a->proposal == NULL)
-			return NT_ERR_NOT_FOUND;
-		return nt_peermsg_proposal_encode(a->proposal, out, len);
-	}
-	uint8_t *b = malloc(NT_PEERMSG_VOTE_LEN);
-	if (b == NULL)
-		return NT_ERR_NOMEM;
-	nt_peermsg_vote_encode(&a->vote, b);
-	*out = b;
-	*len = NT_PEERMSG_VOTE_LEN;
-	return NT_OK;
+	node *n = arg;
+	nt_why why = {{0}};
+	nt_err e = wal_reset(n, h, &why);
+	if (e != NT_OK)
+		nd_fatal(n, "cannot reset the consensus WAL", &why, e);
+	return e;
 }
 
-/* The (height, round, step) a broadcast action's signature is for. */
-static nt_cons_hrs signed_at(const nt_cons_action *a)
+static nt_err io_sign_save(void *arg, const nt_cons_hrs *hrs)
 {
-	if (a->type == NT_CONS_BROADCAST_PROPOSAL)
-		return (nt_cons_hrs){a->proposal->height, a->proposal->round, NT_STEP_PROPOSE};
-	return (nt_cons_hrs){a->vote.height, a->vote.round,
-			     a->vote.type == NT_VOTE_PREVOTE ? NT_STEP_PREVOTE : NT_STEP_PRECOMMIT};
+	node *n = arg;
+	nt_why why = {{0}};
+	if (n->host.pv == NULL) {
+		nt_log(NT_LOG_ERROR, "engine asked to persist a signature without a sign-state");
+		n->fatal = true;
+		return NT_ERR_ARG;
+	}
+	nt_err e = nt_privval_save(n->host.pv, hrs, &why);
+	if (e != NT_OK)
+		nd_fatal(n, "cannot save the sign-state", &why, e);
+	return e;
 }
 
 /* ---- retransmission ---- */
@@ -270,7 +240,7 @@ static void resend(node *n, uint64_t now)
 				lagging = true;
 		if (!lagging)
 			return;
-	} else if (n->host.own_h != tip + 1 || !n->host.running) {
+	} else if (n->host.own_h != tip + 1 || !nd_cons_running(n)) {
 		return;
 	}
 	for (int i = 0; i < 3; i++)
@@ -280,8 +250,9 @@ static void resend(node *n, uint64_t now)
 
 /* ---- actions ---- */
 
-static void timer_add(node *n, const nt_cons_hrs *hrs, uint64_t delay)
+static void io_schedule(void *arg, const nt_cons_hrs *hrs, uint64_t delay)
 {
+	node *n = arg;
 	uint64_t cur = nt_cons_height(n->host.cons);
 	/* Drop timers of old heights first; when still full, the one due
 	 * last goes (the engine re-arms what it needs on the next step). */
@@ -301,23 +272,24 @@ static void timer_add(node *n, const nt_cons_hrs *hrs, uint64_t delay)
 	    .at = nd_mono_ms() + delay, .h = hrs->height, .r = hrs->round, .step = hrs->step};
 }
 
-static void do_commit(node *n, const nt_block *b, const nt_commit *c)
+static nt_err io_append_block(void *arg, const nt_block *b, const nt_commit *c,
+			       const nt_commit *lc)
 {
+	node *n = arg;
 	nt_why why = {{0}};
 	if (b->header.height != nt_ledger_height(n->ledger) + 1) {
 		/* Block sync applied this height while the engine was still
 		 * collecting its precommits: nothing to store. */
 		nt_log(NT_LOG_DEBUG, "decided height %" PRIu64 " is already stored",
 		       b->header.height);
-		return;
+		return NT_ERR_EXISTS;
 	}
-	const nt_commit *lc = b->header.height > 1 ? lc_find(n, &c->block_hash) : NULL;
 	nt_err e = nt_ledger_append(n->ledger, b, c, lc, &why);
 	if (e != NT_OK) {
 		/* The engine decided a block our ledger refuses, or the store
 		 * failed: either way nobody may be told anything more. */
 		nd_fatal(n, "cannot store the decided block", &why, e);
-		return;
+		return e;
 	}
 	nt_mempool_remove(n->mp, b->ids, b->count);
 	uint64_t now = nd_mono_ms();
@@ -329,7 +301,6 @@ static void do_commit(node *n, const nt_block *b, const nt_commit *c)
 	       b->header.height, b->count, b->count == 1 ? "" : "s", c->round, (unsigned)c->count,
 	       c->count == 1 ? "" : "s", hash, now - n->host.started_at);
 	n->host.last_block = now;
-	n->host.running = false;
 	/* Pipelining: records that arrived while this height ran, or a block
 	 * at least half full, mean load; then the next height starts as soon
 	 * as anything is pending (nd_cons_block_due) instead of waiting out
@@ -347,119 +318,27 @@ static void do_commit(node *n, const nt_block *b, const nt_commit *c)
 	n->host.pipeline =
 	    n->host.arrived || queued || (uint64_t)b->count * 2 >= n->cfg.block_max_records;
 	n->host.arrived = false;
-	nd_lc_clear(n);
-	e = wal_reset(n, b->header.height + 1, &why);
-	if (e != NT_OK) {
-		nd_fatal(n, "cannot reset the consensus WAL", &why, e);
-		return;
-	}
+	/* the driver resets the WAL for the next height after this */
 	nd_waiters_block(n, b->header.height);
 	nd_waiters_settle(n, now, false);
+	return NT_OK;
 }
 
-/* Makes the sign-state of the signatures made so far durable, with every
- * WAL entry before it (one WAL sync, one sign-state save for a batch). */
-static void flush_signed(node *n, bool *dirty, const nt_cons_hrs *hrs)
+static void io_broadcast(void *arg, const nt_cons_action *a, const uint8_t *msg, size_t len)
 {
-	if (!*dirty || n->fatal)
-		return;
-	*dirty = false;
-	nt_why why = {{0}};
-	nt_err e;
-	if ((e = nt_wal_sync(n->host.wal, &why)) != NT_OK) {
-		nd_fatal(n, "cannot sync the consensus WAL", &why, e);
-		return;
-	}
-	if ((e = nt_privval_save(n->host.pv, hrs, &why)) != NT_OK)
-		nd_fatal(n, "cannot save the sign-state", &why, e);
+	node *n = arg;
+	nd_gossip_broadcast(n, msg, len);
+	own_remember(n, a, msg, len);
 }
 
-/* Executes one call's actions in order. PERSIST_SIGNED is made durable
- * before the first later action through which a signature can leave the
- * node (a broadcast to peers, a commit whose receipts carry our
- * precommit) and at the latest at the end of the batch: in a network of
- * one that is one sync for the proposal and both votes of a height. The
- * sign-state never lowers, so saving the last value covers the earlier
- * ones. */
-static void exec_actions(node *n, nt_cons_actions acts)
+static void io_evidence(void *arg, const nt_cons_action *a)
 {
-	/* a message already logged by its PERSIST_SIGNED */
-	uint8_t *pending = NULL;
-	size_t plen = 0;
-	nt_cons_hrs pending_hrs = {0};
-	bool dirty = false;
-	nt_cons_hrs hrs = {0};
-	for (size_t i = 0; i < acts.n && !n->fatal; i++) {
-		const nt_cons_action *a = &acts.v[i];
-		switch (a->type) {
-		case NT_CONS_PERSIST_SIGNED:
-			if (n->host.pv == NULL) {
-				nt_log(NT_LOG_ERROR,
-				       "engine asked to persist a signature without a sign-state");
-				n->fatal = true;
-				break;
-			}
-			/* Log the message this signature belongs to (the action
-			 * carries it) so that it is synced with the sign-state. A
-			 * new signature is new input even while replaying (the log
-			 * does not hold it): a lock may rest on our own vote. Its
-			 * broadcast, later in this batch, sends the same bytes. */
-			free(pending);
-			pending = NULL;
-			pending_hrs = a->hrs;
-			if (encode_action(a, &pending, &plen) == NT_OK)
-				wal_append(n, pending, plen);
-			hrs = a->hrs;
-			dirty = true;
-			break;
-		case NT_CONS_BROADCAST_PROPOSAL:
-		case NT_CONS_BROADCAST_VOTE: {
-			/* the bytes its PERSIST_SIGNED logged, if this is that message */
-			nt_cons_hrs at = signed_at(a);
-			uint8_t *msg = NULL;
-			size_t len = 0;
-			if (pending != NULL && at.height == pending_hrs.height &&
-			    at.round == pending_hrs.round && at.step == pending_hrs.step) {
-				msg = pending;
-				len = plen;
-				pending = NULL;
-			}
-			if (msg == NULL) {
-				/* not a new signature (cannot happen today): log it anyway */
-				if (encode_action(a, &msg, &len) != NT_OK)
-					break;
-				wal_append(n, msg, len);
-			}
-			if (n->gossip.peer != NULL) {
-				flush_signed(n, &dirty, &hrs);
-				if (!n->fatal)
-					nd_gossip_broadcast(n, msg, len);
-			}
-			own_remember(n, a, msg, len);
-			free(msg);
-			break;
-		}
-		case NT_CONS_SCHEDULE_TIMEOUT:
-			timer_add(n, &a->hrs, a->delay_ms);
-			break;
-		case NT_CONS_COMMIT:
-			flush_signed(n, &dirty, &hrs);
-			if (!n->fatal)
-				do_commit(n, a->block, a->commit);
-			break;
-		case NT_CONS_EVIDENCE:
-			nt_log(NT_LOG_WARN,
-			       "validator %u EQUIVOCATED at height %" PRIu64 " round %" PRIu32
-			       ": two different %s",
-			       (unsigned)a->vote.index, a->vote.height, a->vote.round,
-			       a->vote.type == NT_VOTE_PREVOTE ? "prevotes" : "precommits");
-			break;
-		default:
-			break;
-		}
-	}
-	flush_signed(n, &dirty, &hrs);
-	free(pending);
+	(void)arg;
+	nt_log(NT_LOG_WARN,
+	       "validator %u EQUIVOCATED at height %" PRIu64 " round %" PRIu32
+	       ": two different %s",
+	       (unsigned)a->vote.index, a->vote.height, a->vote.round,
+	       a->vote.type == NT_VOTE_PREVOTE ? "prevotes" : "precommits");
 }
 
 /* ---- heights ---- */
@@ -467,26 +346,25 @@ static void exec_actions(node *n, nt_cons_actions acts)
 static void start_height(node *n)
 {
 	uint64_t h = nt_ledger_height(n->ledger) + 1;
-	nt_why why = {{0}};
-	if (nt_wal_height(n->host.wal) != h) {
-		nt_err e = wal_reset(n, h, &why);
-		if (e != NT_OK) {
-			nd_fatal(n, "cannot reset the consensus WAL", &why, e);
-			return;
-		}
-	}
-	nd_lc_clear(n);
-	n->host.running = true;
 	n->host.next_seen = false;
 	n->host.pipeline = false;
 	n->host.pipeline_until = 0;
 	n->host.arrived = false;
 	n->host.started_at = nd_mono_ms();
-	nt_cons_actions acts;
-	nt_err e = nt_cons_start_height(n->host.cons, h, nd_wall_ms(), &acts);
-	exec_actions(n, acts);
-	if (e != NT_OK)
+	nt_err e = nt_drv_start_height(n->host.drv, h);
+	if (e != NT_OK && !n->fatal)
 		nt_log(NT_LOG_ERROR, "cannot start height %" PRIu64 ": %s", h, nt_strerror(e));
+}
+
+bool nd_cons_running(const node *n)
+{
+	return n->host.drv != NULL && nt_drv_running(n->host.drv);
+}
+
+void nd_cons_idle(node *n)
+{
+	nt_drv_idle(n->host.drv);
+	n->host.ntimers = 0;
 }
 
 bool nd_cons_block_due(const node *n, uint64_t now)
@@ -503,7 +381,7 @@ bool nd_cons_block_due(const node *n, uint64_t now)
 void nd_cons_maybe_start(node *n, bool force)
 {
 	/* n = 1 decides inside start_height: several heights may be due. */
-	for (int i = 0; i < 64 && !n->fatal && !n->host.running; i++) {
+	for (int i = 0; i < 64 && !n->fatal && !nd_cons_running(n); i++) {
 		if (!force && !n->host.next_seen && !nd_cons_block_due(n, nd_mono_ms()))
 			return;
 		force = false;
@@ -516,7 +394,7 @@ uint64_t nd_cons_deadline(const node *n, uint64_t d)
 	for (size_t i = 0; i < n->host.ntimers; i++)
 		if (n->host.timers[i].at < d)
 			d = n->host.timers[i].at;
-	if (!n->host.running) {
+	if (!nd_cons_running(n)) {
 		if (nt_mempool_count(n->mp) > 0) {
 			bool now_due = n->host.pipeline || nd_mono_ms() < n->host.pipeline_until;
 			uint64_t t =
@@ -536,95 +414,40 @@ uint64_t nd_cons_deadline(const node *n, uint64_t d)
 
 /* ---- messages ---- */
 
-/* Where a message goes in the WAL. */
-enum {
-	LOG_NONE,
-	LOG_NOW,	/* the running height */
-	LOG_IF_BUFFERED /* height+1: kept across the reset for height+1 too */
-};
-
-/* Before feeding an authenticated message of height h: start our height
- * if a validator started it, note hints that we are behind; says how to
- * log it. Only authenticated messages get here: a forged vote for the
+/* An authenticated message of height h is about to reach the engine:
+ * start our height if a validator started it, note hints that we are
+ * behind. Only authenticated messages get here: a forged vote for the
  * next height must not start it (that would make empty blocks on
  * anyone's say), nor a forged far one send us syncing. */
-static int before_feed(node *n, uint64_t h)
+static void io_before_feed(void *arg, uint64_t h, unsigned from, const nt_proposal *p)
 {
+	node *n = arg;
+	(void)from;
+	(void)p;
 	uint64_t tip = nt_ledger_height(n->ledger);
-	if (h == tip + 1 && !n->host.running && !n->fatal)
+	bool running = nd_cons_running(n);
+	if (h == tip + 1 && !running && !n->fatal)
 		start_height(n);
-	else if (h == tip + 2 && n->host.running)
+	else if (h == tip + 2 && running)
 		n->host.next_seen = true;
-	if (h >= tip + 2 && h < tip + 1000000 && (h > tip + 2 || !n->host.running))
+	if (h >= tip + 2 && h < tip + 1000000 && (h > tip + 2 || !running))
 		nd_cons_peer_height(n, h - 1);
-	if (!n->host.running)
-		return LOG_NONE;
-	if (h == nt_cons_height(n->host.cons))
-		return LOG_NOW;
-	return h == nt_cons_height(n->host.cons) + 1 ? LOG_IF_BUFFERED : LOG_NONE;
-}
-
-/* After the engine saw it: into the WAL iff the engine kept it (what it
- * did not keep cannot matter to a replay, and an unauthenticated message
- * is never kept), before the call's actions run, so it precedes the sync
- * of any signature that rests on it. */
-static void log_if_kept(node *n, int log, uint64_t kept, uint64_t h, const uint8_t *msg,
-			size_t len)
-{
-	if (nt_cons_kept(n->host.cons) == kept)
-		return;
-	if (log == LOG_NOW)
-		wal_log(n, msg, len);
-	else if (log == LOG_IF_BUFFERED)
-		wal_log_next(n, h, msg, len);
 }
 
 void nd_cons_on_message(node *n, const uint8_t *msg, size_t len)
 {
 	uint8_t t = nt_peermsg_type(msg, len);
-	nt_cons_actions acts = {0};
-	nt_err e;
-	if (t == NT_PEERMSG_VOTE) {
-		nt_vote v;
-		if (nt_peermsg_vote_decode(msg, len, &v, NULL) != NT_OK) {
-			nd_count_drop(n, ND_MALFORMED);
-			return;
-		}
-		/* refusals are counted by the engine (status: consensus drops) */
-		if (nt_cons_authenticate_vote(n->host.cons, &v) != NT_OK)
-			return;
-		int log = before_feed(n, v.height);
-		uint64_t kept = nt_cons_kept(n->host.cons);
-		e = nt_cons_on_vote(n->host.cons, &v, nd_wall_ms(), &acts);
-		(void)e; /* drops are counted by the engine */
-		log_if_kept(n, log, kept, v.height, msg, len);
-		exec_actions(n, acts);
-		return;
-	}
-	if (t != NT_PEERMSG_PROPOSAL) {
+	if (t != NT_PEERMSG_VOTE && t != NT_PEERMSG_PROPOSAL) {
 		nd_count_drop(n, ND_UNKNOWN_TYPE);
 		return;
 	}
-	nt_proposal p;
-	if (nt_peermsg_proposal_decode(msg, len, &p, NULL) != NT_OK) {
+	bool relay = false;
+	/* refusals are counted by the engine (status: consensus drops) */
+	if (nt_drv_on_message(n->host.drv, msg, len, &relay) == NT_ERR_DECODE) {
 		nd_count_drop(n, ND_MALFORMED);
 		return;
 	}
-	if (nt_cons_authenticate_proposal(n->host.cons, &p) != NT_OK) {
-		/* nothing of it is kept past the check */
-		nt_block_free(p.block);
-		free(p.last_commit);
-		return;
-	}
-	uint64_t ph = p.height;
-	int log = before_feed(n, ph);
-	uint64_t kept = nt_cons_kept(n->host.cons);
-	e = nt_cons_on_proposal(n->host.cons, &p, nd_wall_ms(), &acts);
-	log_if_kept(n, log, kept, ph, msg, len);
-	exec_actions(n, acts);
-	/* A validator cannot decide a block it never received: pass every
-	 * proposal we accepted on, once (duplicates come back NT_ERR_EXISTS). */
-	if (e == NT_OK && !n->host.replaying) {
+	if (relay) {
 		nd_gossip_broadcast(n, msg, len);
 		n->host.relayed++;
 	}
@@ -643,22 +466,12 @@ static void fire_timers(node *n)
 			return;
 		timer t = n->host.timers[i];
 		n->host.timers[i] = n->host.timers[--n->host.ntimers];
-		if (!n->host.running || t.h != nt_cons_height(n->host.cons))
+		if (!nd_cons_running(n) || t.h != nt_cons_height(n->host.cons))
 			continue;
-		uint8_t entry[NT_WAL_TIMEOUT_LEN];
-		entry[0] = NT_WAL_TIMEOUT;
-		for (int b = 0; b < 8; b++)
-			entry[1 + b] = (uint8_t)(t.h >> (56 - 8 * b));
-		for (int b = 0; b < 4; b++)
-			entry[9 + b] = (uint8_t)(t.r >> (24 - 8 * b));
-		entry[13] = t.step;
-		wal_log(n, entry, sizeof entry);
-		nt_cons_actions acts;
 		uint32_t r0 = nt_cons_round(n->host.cons);
-		nt_err e = nt_cons_on_timeout(n->host.cons, t.h, t.r, t.step, nd_wall_ms(), &acts);
-		exec_actions(n, acts);
+		nt_err e = nt_drv_on_timeout(n->host.drv, t.h, t.r, t.step);
 		(void)e;
-		if (n->host.running && nt_cons_round(n->host.cons) > r0)
+		if (nd_cons_running(n) && nt_cons_round(n->host.cons) > r0)
 			nt_log(NT_LOG_INFO,
 			       "height %" PRIu64 ": round %" PRIu32
 			       " (timeout of step %u in round %" PRIu32 ")",
@@ -708,51 +521,32 @@ static nt_err collect(void *arg, const uint8_t *p, size_t len)
 	return NT_OK;
 }
 
-static void replay_entry(node *n, const uint8_t *p, size_t len)
+/* A crash between a block's append and the WAL reset leaves the log of
+ * the decided height holding early messages of the next: carry them into
+ * a log of that height (synced: a restart must not lose them). */
+static nt_err carry_over(node *n, nt_why *why)
 {
-	if (len == NT_WAL_TIMEOUT_LEN && p[0] == NT_WAL_TIMEOUT) {
-		uint64_t h = 0;
-		uint32_t r = 0;
-		for (int b = 0; b < 8; b++)
-			h = h << 8 | p[1 + b];
-		for (int b = 0; b < 4; b++)
-			r = r << 8 | p[9 + b];
-		nt_cons_actions acts;
-		nt_err e = nt_cons_on_timeout(n->host.cons, h, r, p[13], nd_wall_ms(), &acts);
-		(void)e;
-		exec_actions(n, acts);
-		return;
+	uint64_t h = nt_ledger_height(n->ledger) + 1;
+	nt_err e = NT_OK;
+	if (nt_wal_height(n->host.wal) + 1 == h && nt_wal_entries(n->host.wal) > 0) {
+		if ((e = nt_walbuf_load(n->host.next_wal, n->host.wal, h, why)) != NT_OK ||
+		    (e = wal_reset(n, h, why)) != NT_OK)
+			return e;
+		e = nt_wal_sync(n->host.wal, why);
 	}
-	nd_cons_on_message(n, p, len);
+	return e;
 }
 
 static nt_err replay_wal(node *n, nt_why *why)
 {
 	uint64_t h = nt_ledger_height(n->ledger) + 1;
-	nt_err e;
-	if (nt_wal_height(n->host.wal) + 1 == h && nt_wal_entries(n->host.wal) > 0) {
-		/* A crash between the block's append and the WAL reset: the log
-		 * of the decided height holds early messages of h. Carry them
-		 * into a log of h (synced: a restart must not lose them). */
-		if ((e = nt_walbuf_load(n->host.next_wal, n->host.wal, h, why)) != NT_OK ||
-		    (e = wal_reset(n, h, why)) != NT_OK ||
-		    (e = nt_wal_sync(n->host.wal, why)) != NT_OK)
-			return e;
-	}
 	if (nt_wal_height(n->host.wal) != h || nt_wal_entries(n->host.wal) == 0)
 		return NT_OK; /* an older height's log: reset at start */
 	entries es = {0};
-	e = nt_wal_replay(n->host.wal, collect, &es, why);
+	nt_err e = nt_wal_replay(n->host.wal, collect, &es, why);
 	if (e == NT_OK) {
 		start_height(n);
-		for (size_t i = 0; i < es.n && !n->fatal; i++) {
-			/* An entry is in the log only while the log is still the
-			 * one of h: if the replay decided h (and reset the log),
-			 * the rest is new input of h+1 and must be logged again. */
-			n->host.replaying = nt_wal_height(n->host.wal) == h;
-			replay_entry(n, es.p[i], es.len[i]);
-		}
-		n->host.replaying = false;
+		nt_drv_replay(n->host.drv, (const uint8_t *const *)es.p, es.len, es.n);
 		nt_log(NT_LOG_INFO,
 		       "replayed %zu WAL entr%s of height %" PRIu64 ": round %" PRIu32 ", step %u",
 		       es.n, es.n == 1 ? "y" : "ies", h, nt_cons_round(n->host.cons),
@@ -772,32 +566,17 @@ nt_err nd_cons_open(node *n, nt_why *why)
 		return nt_fail(why, NT_ERR_ARG, "home directory path too long");
 	if (mkdir(dir, 0700) != 0 && errno != EEXIST)
 		return nt_fail(why, NT_ERR_IO, "cannot create %s: %s", dir, strerror(errno));
-	nt_cons_config_default(&n->host.ccfg);
-	n->host.ccfg.timeout_propose_ms = n->cfg.timeout_propose_ms;
-	n->host.ccfg.timeout_propose_delta_ms = n->cfg.timeout_propose_delta_ms;
-	n->host.ccfg.timeout_prevote_ms = n->cfg.timeout_prevote_ms;
-	n->host.ccfg.timeout_prevote_delta_ms = n->cfg.timeout_prevote_delta_ms;
-	n->host.ccfg.timeout_precommit_ms = n->cfg.timeout_precommit_ms;
-	n->host.ccfg.timeout_precommit_delta_ms = n->cfg.timeout_precommit_delta_ms;
-	n->host.ccfg.max_clock_skew_ms = n->cfg.max_clock_skew_ms;
-	nt_err e0;
-	if ((e0 = nt_walbuf_new(nt_walbuf_cap(n->genesis.vals.n), &n->host.next_wal)) != NT_OK)
-		return nt_fail(why, e0, "cannot create the consensus WAL buffer: %s",
-			       nt_strerror(e0));
-	nt_cons_host host = {.arg = n,
-			     .propose = host_propose,
-			     .valid = host_valid,
-			     .last_commit = host_last_commit};
-	nt_err e = nt_cons_new(&n->genesis, n->self >= 0 ? n->key : NULL, &n->host.ccfg, &host,
-			       &n->host.cons);
-	if (e != NT_OK)
-		return nt_fail(why, e, "cannot create the consensus engine: %s", nt_strerror(e));
+	nt_config_cons(&n->cfg, &n->host.ccfg);
+	nt_err e;
+	if ((e = nt_walbuf_new(nt_walbuf_cap(n->genesis.vals.n), &n->host.next_wal)) != NT_OK)
+		return nt_fail(why, e, "cannot create the consensus WAL buffer: %s",
+			       nt_strerror(e));
+	nt_cons_hrs hrs = {0};
 	if (n->self >= 0) {
 		snprintf(path, sizeof path, "%s/sign_state", dir);
 		if ((e = nt_privval_open(path, &n->host.pv, why)) != NT_OK)
 			return e;
-		nt_cons_hrs hrs = nt_privval_get(n->host.pv);
-		nt_cons_set_last_signed(n->host.cons, &hrs);
+		hrs = nt_privval_get(n->host.pv);
 		if (hrs.step != 0)
 			nt_log(NT_LOG_INFO,
 			       "sign-state: last signed height %" PRIu64 " round %" PRIu32
@@ -806,16 +585,39 @@ nt_err nd_cons_open(node *n, nt_why *why)
 	}
 	snprintf(path, sizeof path, "%s/cs.wal", dir);
 	nt_wal_info info;
-	if ((e = nt_wal_open(path, &n->host.wal, &info, why)) != NT_OK)
+	if ((e = nt_wal_open(path, &n->host.wal, &info, why)) != NT_OK ||
+	    (e = carry_over(n, why)) != NT_OK)
 		return e;
+	/* With no peers, a signature cannot leave before the end of the
+	 * engine call: the sign-state is then synced once per call. */
+	nt_drv_io io = {.arg = n,
+			.now = io_now,
+			.propose = io_propose,
+			.valid = io_valid,
+			.last_commit = io_last_commit,
+			.before_feed = io_before_feed,
+			.wal_append = io_wal_append,
+			.wal_sync = io_wal_sync,
+			.wal_reset = io_wal_reset,
+			.sign_save = io_sign_save,
+			.broadcast = n->gossip.peer != NULL ? io_broadcast : NULL,
+			.schedule = io_schedule,
+			.append_block = io_append_block,
+			.evidence = io_evidence};
+	e = nt_drv_new(&n->genesis, n->self >= 0 ? n->key : NULL, &n->host.ccfg, &io,
+		       nt_wal_height(n->host.wal), &n->host.drv);
+	if (e != NT_OK)
+		return nt_fail(why, e, "cannot create the consensus engine: %s", nt_strerror(e));
+	n->host.cons = nt_drv_engine(n->host.drv);
+	nt_drv_set_last_signed(n->host.drv, &hrs);
 	return replay_wal(n, why);
 }
 
 void nd_cons_close(node *n)
 {
-	nd_lc_clear(n);
 	own_clear(n);
-	nt_cons_free(n->host.cons);
+	nt_drv_free(n->host.drv);
+	n->host.drv = NULL;
 	n->host.cons = NULL;
 	nt_privval_free(n->host.pv);
 	n->host.pv = NULL;

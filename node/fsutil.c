@@ -76,26 +76,30 @@ const char *nt_fs_hint(int err)
 	return "";
 }
 
-ssize_t nt_fs_read_small(const char *path, void *buf, size_t cap)
+ssize_t nt_fs_read_fd(int fd, void *buf, size_t cap)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
 	size_t n = 0;
 	while (n < cap) {
 		ssize_t r = read(fd, (char *)buf + n, cap - n);
 		if (r < 0 && errno == EINTR)
 			continue;
-		if (r < 0) {
-			int err = errno;
-			close(fd);
-			errno = err;
+		if (r < 0)
 			return -1;
-		}
 		if (r == 0)
 			break;
 		n += (size_t)r;
 	}
-	close(fd);
 	return (ssize_t)n;
+}
+
+ssize_t nt_fs_read_small(const char *path, void *buf, size_t cap)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	ssize_t n = nt_fs_read_fd(fd, buf, cap);
+	int err = errno;
+	close(fd);
+	errno = err;
+	return n;
 }

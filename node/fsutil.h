@@ -1,5 +1,5 @@
-/* Small file-system helpers shared by the node's durable files (the WAL,
- * the sign-state). */
+/* Small file-system helpers shared by the node's files (the WAL, the
+ * sign-state, the config and genesis files). */
 #ifndef NT_FSUTIL_H
 #define NT_FSUTIL_H
 
@@ -23,6 +23,11 @@ int nt_fs_open(const char *path, int flags, mode_t mode);
  * operator needs a clear refusal. Returns the descriptor; -1 with errno
  * set if it cannot be opened; -2 if it is not a regular file. */
 int nt_fs_open_regular(const char *path);
+
+/* Reads from fd until end of file or cap bytes, whichever comes first
+ * (retrying EINTR). Returns the bytes read, or -1 with errno set. The
+ * caller keeps fd. */
+ssize_t nt_fs_read_fd(int fd, void *buf, size_t cap);
 
 /* Reads the small file at path whole into buf, at most cap bytes (make
  * cap one more than a valid file may hold, to tell "too long" from "at the

@@ -429,8 +429,8 @@ void nd_gossip_status_tick(node *n, uint64_t now)
 	nt_writer w;
 	nt_writer_init(&w, body, sizeof body);
 	nt_put_u64(&w, nt_ledger_height(n->ledger));
-	nt_put_u64(&w, n->host.running ? nt_cons_height(n->host.cons) : 0);
-	nt_put_u32(&w, n->host.running ? nt_cons_round(n->host.cons) : 0);
+	nt_put_u64(&w, nd_cons_running(n) ? nt_cons_height(n->host.cons) : 0);
+	nt_put_u32(&w, nd_cons_running(n) ? nt_cons_round(n->host.cons) : 0);
 	broadcast_signed(n, NT_GOSSIP_STATUS, body, sizeof body);
 }
 

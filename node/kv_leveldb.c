@@ -10,7 +10,7 @@
  * LevelDB reports failures as malloc'd strings through an errptr. They are
  * translated by nt_kv_leveldb_error ("Corruption: ..." becomes
  * NT_ERR_CORRUPT, anything else NT_ERR_IO) and freed with leveldb_free.
- * Open and write_why carry the text in an nt_why; get and scan only return
+ * Open and write carry the text in an nt_why; get and scan only return
  * the code (their callers, many and on many threads, have no why).
  *
  * A scan iterates over an implicit snapshot: writes made from inside a scan
@@ -111,7 +111,7 @@ static void to_writebatch(void *arg, bool is_put, const uint8_t *k, size_t kl, c
 		leveldb_writebatch_delete(wb, (const char *)k, kl);
 }
 
-static nt_err ldb_write_why(nt_kv *kv, const nt_kv_batch *b, bool sync, nt_why *why)
+static nt_err ldb_write(nt_kv *kv, const nt_kv_batch *b, bool sync, nt_why *why)
 {
 	ldb_kv *l = (ldb_kv *)kv;
 	if (nt_kv_batch_count(b) == 0)
@@ -126,11 +126,6 @@ static nt_err ldb_write_why(nt_kv *kv, const nt_kv_batch *b, bool sync, nt_why *
 	if (err != NULL)
 		return take_err(err, why, NULL);
 	return NT_OK;
-}
-
-static nt_err ldb_write(nt_kv *kv, const nt_kv_batch *b, bool sync)
-{
-	return ldb_write_why(kv, b, sync, NULL);
 }
 
 static nt_err ldb_scan(nt_kv *kv, const void *prefix, size_t pl, nt_kv_scan_fn fn, void *arg)
@@ -190,7 +185,6 @@ static const struct nt_kv_ops ldb_ops = {
     .write = ldb_write,
     .scan = ldb_scan,
     .close = ldb_close,
-    .write_why = ldb_write_why,
 };
 
 nt_err nt_kv_leveldb_open(const char *dir, nt_kv **out, nt_why *why)

@@ -12,6 +12,7 @@
 #include "node/node.h"
 
 #include "base/hex.h"
+#include "node/genesis_file.h"
 #include "node/kv_leveldb.h"
 #include "node/log.h"
 #include "node/node_internal.h"
@@ -169,8 +170,8 @@ static void shutdown_node(node *n)
 		/* Alone, we can still commit what is pending before leaving;
 		 * with peers, it stays in their mempools (gossip) instead. */
 		if (n->genesis.vals.n == 1 && n->self == 0 && n->host.cons != NULL)
-			for (int i = 0;
-			     i < 64 && !n->fatal && !n->host.running && nt_mempool_count(n->mp) > 0;
+			for (int i = 0; i < 64 && !n->fatal && !nd_cons_running(n) &&
+					nt_mempool_count(n->mp) > 0;
 			     i++)
 				nd_cons_maybe_start(n, true);
 	}

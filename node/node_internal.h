@@ -8,6 +8,7 @@
 #ifndef NT_NODE_INTERNAL_H
 #define NT_NODE_INTERNAL_H
 
+#include "core/cons_driver.h"
 #include "core/consensus.h"
 #include "core/kv.h"
 #include "core/ledger.h"
@@ -47,9 +48,7 @@ enum {
 #define NT_GOSSIP_STATUS_LEN (8 + 8 + 4)
 
 /* WAL entries are peer messages (PROPOSAL / VOTE as on the wire) or a
- * fired timeout: u8 WAL_TIMEOUT || u64 h || u32 r || u8 step. */
-#define NT_WAL_TIMEOUT 0xF0
-#define NT_WAL_TIMEOUT_LEN (1 + 8 + 4 + 1)
+ * fired timeout (core/cons_driver.h, NT_DRV_TIMEOUT_*). */
 
 /* Node-level drop reasons (beside the engine's nt_cons_drop). */
 typedef enum {
@@ -129,7 +128,6 @@ typedef struct {
 } timer;
 
 #define MAX_TIMERS 64
-#define LC_CACHE 4
 
 /* The RPC front (rpc_front.c): requests in, replies out, waiters, and the
  * reader that queries on the RPC threads use. */
@@ -183,27 +181,19 @@ typedef struct {
 /* The consensus engine's host (consensus_host.c). */
 typedef struct {
 	nt_cons_config ccfg;
-	nt_cons *cons;
+	nt_drv *drv;   /* executes the engine's actions (core/cons_driver.h) */
+	nt_cons *cons; /* the driver's engine, for introspection: feed it via drv */
 	nt_privval *pv;
 	nt_wal *wal;
 	timer timers[MAX_TIMERS];
 	size_t ntimers;
-	bool running;	/* the engine runs height tip+1 */
 	bool next_seen; /* a peer message for the next height arrived */
-	bool replaying; /* feeding WAL entries: do not log them again */
 	/* messages of the engine's height+1 that it buffered: in the WAL of
 	 * its height and re-appended when the WAL is reset (node/walbuf.h) */
 	nt_walbuf *next_wal;
 	uint64_t last_block;	/* monotonic ms of the last block (or start) */
 	uint64_t started_at;	/* monotonic ms the current height started */
 	uint32_t height_rounds; /* highest round seen at the running height */
-	/* last commits of the current height's proposals that valid() accepted,
-	 * by block hash: the canonical commit of tip that the block names */
-	struct {
-		nt_hash bh;
-		nt_commit *c;
-	} lc[LC_CACHE];
-	size_t nlc;
 	/* our own latest messages (proposal, prevote, precommit of one round),
 	 * re-sent while the height does not finish: bus0 is best effort, and a
 	 * peer that (re)connects late would otherwise wait forever */
@@ -265,7 +255,7 @@ typedef struct node {
 	size_t *lens;
 	nt_hash *ids;
 	bool fatal;
-	bool leak;	  /* a transport was abandoned at stop: keep the node alive */
+	bool leak;	/* a transport was abandoned at stop: keep the node alive */
 	pthread_t loop; /* the loop thread (nt_node_run's caller): ND_ON_LOOP */
 
 	nd_front front;
@@ -327,13 +317,16 @@ void nd_cons_peer_height(node *n, uint64_t tip);
 /* Starts the next height now if the cut policy says so (or force). */
 void nd_cons_maybe_start(node *n, bool force);
 bool nd_cons_block_due(const node *n, uint64_t now);
+/* The engine runs an undecided height (tip+1). */
+bool nd_cons_running(const node *n);
+/* Block sync moved the ledger past the engine's height: idle it. */
+void nd_cons_idle(node *n);
 
 /* helpers of consensus_host.c for catchup.c */
 void nd_fatal(node *n, const char *what, const nt_why *why, nt_err e);
 /* A record the mempool holds or whose signature was verified recently
  * (sigcache.h): check_block need not verify it again. arg: the node. */
 bool nd_known_valid(void *arg, const nt_hash *id);
-void nd_lc_clear(node *n);
 
 /* store_guard.c: at start (after nd_gossip_start, before nd_cons_open)
  * checks the store against the sign-state, the WAL header and node_state;

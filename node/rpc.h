@@ -16,8 +16,15 @@
 #include "core/ledger.h"
 #include "core/record.h"
 #include "net/rpc_codes.h"
+#include "net/rpc_server.h"
 
 #include <stdarg.h>
+
+/* The transport's own answers (nt_rpc_fault_fn of net/rpc_server.h) as
+ * JSON-RPC errors with a null id: TOO_LARGE -32004 "request too large (N
+ * bytes, limit M)", NOMEM -32603 "out of memory", BUSY -32003 "node is
+ * busy (too many large replies pending); retry later". node/rpc_fault.c. */
+size_t nt_rpc_fault_reply(nt_rpc_fault fault, size_t len, size_t limit, char *buf, size_t cap);
 
 /* Requests above this are answered -32004 by the transport. */
 #define NT_RPC_MAX_MSG (1024u * 1024u)

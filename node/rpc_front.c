@@ -479,12 +479,12 @@ static char *status_extra(const node *n)
 {
 	static const char *const steps[] = {"idle", "propose", "prevote", "precommit"};
 	const nt_cons_stats *st = nt_cons_stats_get(n->host.cons);
-	uint8_t step = n->host.running ? nt_cons_step(n->host.cons) : 0;
+	uint8_t step = nd_cons_running(n) ? nt_cons_step(n->host.cons) : 0;
 	json_t *o = json_pack(
 	    "{s:I,s:I,s:s,s:b,s:i,s:I,s:I,s:I}", "consensus_height",
-	    (json_int_t)(n->host.running ? nt_cons_height(n->host.cons)
-					 : nt_ledger_height(n->ledger) + 1),
-	    "round", (json_int_t)(n->host.running ? nt_cons_round(n->host.cons) : 0), "step",
+	    (json_int_t)(nd_cons_running(n) ? nt_cons_height(n->host.cons)
+					    : nt_ledger_height(n->ledger) + 1),
+	    "round", (json_int_t)(nd_cons_running(n) ? nt_cons_round(n->host.cons) : 0), "step",
 	    step <= 3 ? steps[step] : "?", "observer", n->self < 0 && !n->read_only,
 	    "peers_connected", n->gossip.peer != NULL ? (int)nt_peer_connected(n->gossip.peer) : 0,
 	    "equivocations", (json_int_t)st->equivocations, "blocks_fetched",
@@ -636,7 +636,7 @@ nt_err nd_front_start(node *n, nt_why *why)
 			     .send_ms = n->cfg.rpc_send_timeout_ms,
 			     .reply_budget = n->cfg.rpc_reply_budget};
 	return nt_rpc_server_start_ex(n->cfg.rpc, n->cfg.rpc_contexts, NT_RPC_MAX_MSG, &lim, on_rpc,
-				      n, &f->srv, why);
+				      nt_rpc_fault_reply, n, &f->srv, why);
 }
 
 void nd_front_close(node *n)

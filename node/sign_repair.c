@@ -14,6 +14,7 @@
 #include "core/ledger.h"
 #include "crypto/keys.h"
 #include "node/config.h"
+#include "node/genesis_file.h"
 #include "node/kv_leveldb.h"
 #include "node/log.h"
 #include "node/privval.h"

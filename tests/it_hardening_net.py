@@ -29,7 +29,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import nngwire  # noqa: E402
 from cluster import rss_kib  # noqa: E402
-from it_node import NOTARYD, Key, make_home, make_record, record_id  # noqa: E402
+from nodetest import NOTARYD, Key, make_home, make_record, record_id  # noqa: E402
 
 MiB = 1 << 20
 

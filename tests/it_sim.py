@@ -106,6 +106,12 @@ class SimTest(unittest.TestCase):
         # idle network commit empty blocks
         self.caught("start-unauth", "empty-block", seeds="100")
 
+    def test_planted_send_before_sync_double_signs(self):
+        # the shared host driver (core/cons_driver.c) sends a signature
+        # before the sign-state that protects it is synced: the ordering
+        # node/ ships is the one the simulator checks, so this is caught
+        self.caught("send-before-sync", "double-sign", seeds="20")
+
     def test_usage_errors(self):
         for args in (["--faults", "flood"], ["--inject-bug", "nope"], ["--validators", "0"],
                      ["--validators", "4", "--byzantine", "4"], ["--seeds"], ["--bogus"]):

@@ -23,7 +23,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import nngwire  # noqa: E402
 from cluster import Cluster, wait_until  # noqa: E402
-from it_node import NOTARY, NOTARYD, Key, Node, make_home, make_record, record_id  # noqa: E402
+from nodetest import NOTARY, NOTARYD, Key, Node, make_home, make_record, record_id  # noqa: E402
 
 START_TIMEOUT = 20  # s: a refusing notaryd must have exited by then
 

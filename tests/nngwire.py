@@ -159,10 +159,28 @@ def parse_tcp_url(url):
     return host, int(port)
 
 
-def free_port():
-    """A TCP port that was free a moment ago on 127.0.0.1."""
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
+def _ephemeral_low():
+    """The first port the kernel gives outgoing connections."""
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+            low = int(f.read().split()[0])
+        return low if low >= 12000 else 32768
+    except (OSError, ValueError, IndexError):
+        return 32768
+
+
+def free_port(count=1):
+    """A TCP port p on 127.0.0.1 such that p .. p+count-1 were free a moment
+    ago. Random and below the ephemeral range: the client sockets of tests
+    running at the same time (run.py -j) cannot take it before the node binds
+    it or while a node restarts, and two tests rarely draw the same port."""
+    for _ in range(200):
+        p = random.randrange(10000, _ephemeral_low() - count)
+        try:
+            for k in range(count):
+                with socket.socket() as s:
+                    s.bind(("127.0.0.1", p + k))
+            return p
+        except OSError:
+            continue
+    raise OSError("no free range of %d ports found" % count)

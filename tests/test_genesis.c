@@ -9,6 +9,7 @@
 #include "base/hex.h"
 #include "core/genesis.h"
 #include "crypto/keys.h"
+#include "node/genesis_file.h"
 
 static char pk[3][65];
 

@@ -57,7 +57,7 @@ static void put1(nt_kv *kv, const char *k, const char *v, bool sync)
 	nt_kv_batch *b = NULL;
 	assert_int_equal(nt_kv_batch_new(&b), NT_OK);
 	assert_int_equal(nt_kv_batch_put(b, k, strlen(k), v, strlen(v)), NT_OK);
-	assert_int_equal(nt_kv_write(kv, b, sync), NT_OK);
+	assert_int_equal(nt_kv_write(kv, b, sync, NULL), NT_OK);
 	nt_kv_batch_free(b);
 }
 
@@ -66,7 +66,7 @@ static void del1(nt_kv *kv, const char *k)
 	nt_kv_batch *b = NULL;
 	assert_int_equal(nt_kv_batch_new(&b), NT_OK);
 	assert_int_equal(nt_kv_batch_del(b, k, strlen(k)), NT_OK);
-	assert_int_equal(nt_kv_write(kv, b, false), NT_OK);
+	assert_int_equal(nt_kv_write(kv, b, false, NULL), NT_OK);
 	nt_kv_batch_free(b);
 }
 
@@ -109,7 +109,7 @@ static void test_put_get_del(void **state)
 	nt_kv_batch *b = NULL;
 	assert_int_equal(nt_kv_batch_new(&b), NT_OK);
 	assert_int_equal(nt_kv_batch_put(b, bk, 3, "x", 1), NT_OK);
-	assert_int_equal(nt_kv_write(f->kv, b, false), NT_OK);
+	assert_int_equal(nt_kv_write(f->kv, b, false, NULL), NT_OK);
 	nt_kv_batch_free(b);
 	uint8_t *v = NULL;
 	size_t vl = 0;
@@ -148,7 +148,7 @@ static void test_scan(void **state)
 	for (size_t i = 0; i < sizeof keys / sizeof *keys; i++)
 		assert_int_equal(
 		    nt_kv_batch_put(b, keys[i], strlen(keys[i]), keys[i], strlen(keys[i])), NT_OK);
-	assert_int_equal(nt_kv_write(f->kv, b, false), NT_OK);
+	assert_int_equal(nt_kv_write(f->kv, b, false, NULL), NT_OK);
 	nt_kv_batch_free(b);
 
 	scan_acc a = {0};
@@ -207,7 +207,7 @@ static void test_batch(void **state)
 	expect(f->kv, "n1", NULL);
 	expect(f->kv, "gone", "x");
 	expect(f->kv, "keep", "old");
-	assert_int_equal(nt_kv_write(f->kv, b, true), NT_OK);
+	assert_int_equal(nt_kv_write(f->kv, b, true, NULL), NT_OK);
 	nt_kv_batch_free(b);
 	expect(f->kv, "n1", "a");
 	expect(f->kv, "n2", "b");
@@ -218,14 +218,14 @@ static void test_batch(void **state)
 
 	/* An empty batch is a no-op; a big batch grows its storage. */
 	assert_int_equal(nt_kv_batch_new(&b), NT_OK);
-	assert_int_equal(nt_kv_write(f->kv, b, false), NT_OK);
+	assert_int_equal(nt_kv_write(f->kv, b, false, NULL), NT_OK);
 	for (int i = 0; i < 2000; i++) {
 		char k[16], v[600];
 		snprintf(k, sizeof k, "big%05d", i);
 		memset(v, 'a' + i % 26, sizeof v);
 		assert_int_equal(nt_kv_batch_put(b, k, strlen(k), v, sizeof v), NT_OK);
 	}
-	assert_int_equal(nt_kv_write(f->kv, b, false), NT_OK);
+	assert_int_equal(nt_kv_write(f->kv, b, false, NULL), NT_OK);
 	nt_kv_batch_free(b);
 	uint8_t *v = NULL;
 	size_t vl = 0;
@@ -244,7 +244,7 @@ static void test_bad_args(void **state)
 	assert_int_equal(nt_kv_get(NULL, "a", 1, &v, &vl), NT_ERR_ARG);
 	assert_int_equal(nt_kv_get(f->kv, NULL, 1, &v, &vl), NT_ERR_ARG);
 	assert_int_equal(nt_kv_get(f->kv, "a", 1, NULL, &vl), NT_ERR_ARG);
-	assert_int_equal(nt_kv_write(f->kv, NULL, false), NT_ERR_ARG);
+	assert_int_equal(nt_kv_write(f->kv, NULL, false, NULL), NT_ERR_ARG);
 	assert_int_equal(nt_kv_scan(f->kv, "a", 1, NULL, NULL), NT_ERR_ARG);
 	assert_int_equal(nt_kv_batch_put(NULL, "a", 1, "b", 1), NT_ERR_ARG);
 	nt_kv_batch *b = NULL;
@@ -284,7 +284,7 @@ static void test_random_model(void **state)
 				model[k] = val;
 			}
 		}
-		assert_int_equal(nt_kv_write(f->kv, b, false), NT_OK);
+		assert_int_equal(nt_kv_write(f->kv, b, false, NULL), NT_OK);
 		nt_kv_batch_free(b);
 		scan_acc a = {0};
 		assert_int_equal(nt_kv_scan(f->kv, "k", 1, acc_fn, &a), NT_OK);
@@ -378,7 +378,7 @@ static void test_ldb_flipped_byte_is_corrupt(void **state)
 	nt_kv_batch *b = NULL;
 	assert_int_equal(nt_kv_batch_new(&b), NT_OK);
 	assert_int_equal(nt_kv_batch_put(b, "marked", 6, mark, sizeof mark), NT_OK);
-	assert_int_equal(nt_kv_write(kv, b, true), NT_OK);
+	assert_int_equal(nt_kv_write(kv, b, true, NULL), NT_OK);
 	nt_kv_batch_free(b);
 	nt_kv_close(kv);
 	/* LevelDB turns the log it recovers at open into a table file. */
@@ -499,7 +499,7 @@ static void test_ldb_disk_full(void **state)
 		assert_int_equal(nt_kv_batch_new(&b), NT_OK);
 		assert_int_equal(nt_kv_batch_put(b, key, strlen(key), val, sizeof val), NT_OK);
 		memset(&why, 0, sizeof why);
-		e = nt_kv_write_why(kv, b, true, &why);
+		e = nt_kv_write(kv, b, true, &why);
 		nt_kv_batch_free(b);
 	}
 	fprintf(stderr, "test_ldb_disk_full: write %d failed: %s\n", i, why.msg);

@@ -11,6 +11,8 @@
 #include "core/receipt.h"
 #include "crypto/digest.h"
 #include "crypto/keys.h"
+#include "node/digest_file.h"
+#include "node/genesis_file.h"
 
 /* ---- the independent vectors ---- */
 

@@ -256,7 +256,7 @@ static void test_corrupt_block(void **state)
 	nt_kv_batch *kb = NULL;
 	assert_int_equal(nt_kv_batch_new(&kb), NT_OK);
 	assert_int_equal(nt_kv_batch_put(kb, k, sizeof k, v, vl), NT_OK);
-	assert_int_equal(nt_kv_write(f->kv, kb, false), NT_OK);
+	assert_int_equal(nt_kv_write(f->kv, kb, false, NULL), NT_OK);
 	nt_kv_batch_free(kb);
 	free(v);
 	nt_block_receipts *br = NULL;
@@ -285,7 +285,7 @@ static void raw_put(nt_kv *kv, const uint8_t *k, size_t kl, const uint8_t *v, si
 		assert_int_equal(nt_kv_batch_put(kb, k, kl, v, vl), NT_OK);
 	else
 		assert_int_equal(nt_kv_batch_del(kb, k, kl), NT_OK);
-	assert_int_equal(nt_kv_write(kv, kb, false), NT_OK);
+	assert_int_equal(nt_kv_write(kv, kb, false, NULL), NT_OK);
 	nt_kv_batch_free(kb);
 }
 

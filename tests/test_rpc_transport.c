@@ -6,6 +6,7 @@
 
 #include "net/rpc_client.h"
 #include "net/rpc_server.h"
+#include "node/rpc.h"
 
 #include <pthread.h>
 #include <stdbool.h>
@@ -100,8 +101,8 @@ static void fixture_start_lim(fixture *f, unsigned nctx, size_t max_msg, bool pa
 		unsigned port = 20000 + (unsigned)(tu_rand() % 40000);
 		snprintf(f->url, sizeof f->url, "tcp://127.0.0.1:%u", port);
 		nt_why why = {{0}};
-		if (nt_rpc_server_start_ex(f->url, nctx, max_msg, lim, echo_handler, &f->st,
-					   &f->srv, &why) == NT_OK)
+		if (nt_rpc_server_start_ex(f->url, nctx, max_msg, lim, echo_handler,
+					   nt_rpc_fault_reply, &f->st, &f->srv, &why) == NT_OK)
 			return;
 	}
 	fail_msg("no free port found");
@@ -434,6 +435,34 @@ static void test_beyond_contexts_queued(void **state)
 
 /* ---- errors ---- */
 
+/* A fault reply that does not fit NT_RPC_FAULT_MAX. */
+static size_t long_fault(nt_rpc_fault fault, size_t len, size_t limit, char *buf, size_t cap)
+{
+	(void)fault;
+	(void)len;
+	(void)limit;
+	memset(buf, 'x', cap);
+	return cap;
+}
+
+/* The node's fault replies, byte for byte (the wire format of docs/RPC.md). */
+static void test_fault_replies(void **state)
+{
+	(void)state;
+	char buf[NT_RPC_FAULT_MAX];
+	size_t n = nt_rpc_fault_reply(NT_RPC_FAULT_NOMEM, 0, 0, buf, sizeof buf);
+	assert_int_equal(n, strlen(buf));
+	assert_string_equal(buf, "{\"jsonrpc\":\"2.0\",\"id\":null,\"error\":{\"code\":-32603,"
+				 "\"message\":\"out of memory\"}}");
+	n = nt_rpc_fault_reply(NT_RPC_FAULT_BUSY, 0, 0, buf, sizeof buf);
+	assert_int_equal(n, strlen(buf));
+	assert_string_equal(buf, "{\"jsonrpc\":\"2.0\",\"id\":null,\"error\":{\"code\":-32003,"
+				 "\"message\":\"node is busy (too many large replies pending); "
+				 "retry later\"}}");
+	n = nt_rpc_fault_reply(NT_RPC_FAULT_TOO_LARGE, 1100, 1000, buf, sizeof buf);
+	assert_string_equal(buf, "{\"jsonrpc\":\"2.0\",\"id\":null,\"error\":{\"code\":-32004,"
+				 "\"message\":\"request too large (1100 bytes, limit 1000)\"}}");
+}
 static void test_address_in_use(void **state)
 {
 	(void)state;
@@ -443,17 +472,26 @@ static void test_address_in_use(void **state)
 	nt_why why = {{0}};
 	echo_state st2;
 	memset(&st2, 0, sizeof st2);
-	assert_int_equal(nt_rpc_server_start(f.url, 1, 1024, echo_handler, &st2, &s2, &why),
-			 NT_ERR_NET);
+	assert_int_equal(
+	    nt_rpc_server_start(f.url, 1, 1024, echo_handler, nt_rpc_fault_reply, &st2, &s2, &why),
+	    NT_ERR_NET);
 	assert_null(s2);
 	assert_non_null(strstr(why.msg, f.url));
 	assert_non_null(strstr(why.msg, "in use"));
 	fixture_stop(&f);
 
-	assert_int_equal(nt_rpc_server_start("bogus://x", 1, 1024, echo_handler, &st2, &s2, &why),
+	assert_int_equal(nt_rpc_server_start("bogus://x", 1, 1024, echo_handler, nt_rpc_fault_reply,
+					     &st2, &s2, &why),
 			 NT_ERR_NET);
-	assert_int_equal(nt_rpc_server_start(f.url, 0, 1024, echo_handler, &st2, &s2, &why),
+	assert_int_equal(
+	    nt_rpc_server_start(f.url, 0, 1024, echo_handler, nt_rpc_fault_reply, &st2, &s2, &why),
+	    NT_ERR_ARG);
+	/* the transport's own answers come from its user: required, and whole */
+	assert_int_equal(nt_rpc_server_start(f.url, 1, 1024, echo_handler, NULL, &st2, &s2, &why),
 			 NT_ERR_ARG);
+	assert_int_equal(
+	    nt_rpc_server_start(f.url, 1, 1024, echo_handler, long_fault, &st2, &s2, &why),
+	    NT_ERR_ARG);
 	assert_null(s2);
 	assert_int_equal(nt_rpc_server_stop(NULL, 10), NT_RPC_STOP_CLEAN);
 }
@@ -600,6 +638,7 @@ int main(void)
 	    cmocka_unit_test(test_oversized),
 	    cmocka_unit_test(test_stop_pending),
 	    cmocka_unit_test(test_address_in_use),
+	    cmocka_unit_test(test_fault_replies),
 	    cmocka_unit_test(test_no_server),
 	    cmocka_unit_test(test_stop_answers_first),
 	    cmocka_unit_test(test_beyond_contexts_queued),

@@ -137,7 +137,8 @@ static void server_start(server *sv, const nt_ledger *l, const char *canned, uin
 	pthread_mutex_init(&sv->mu, NULL);
 	snprintf(sv->url, sizeof sv->url, "tcp://127.0.0.1:%u", free_port());
 	nt_why why = {{0}};
-	if (nt_rpc_server_start(sv->url, 1, NT_RPC_MAX_MSG, handler, sv, &sv->srv, &why) != NT_OK)
+	if (nt_rpc_server_start(sv->url, 1, NT_RPC_MAX_MSG, handler, nt_rpc_fault_reply, sv,
+				&sv->srv, &why) != NT_OK)
 		fail_msg("server: %s", why.msg);
 }
 

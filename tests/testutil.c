@@ -1,11 +1,14 @@
 #include "tests/testutil.h"
 
+#include <fcntl.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 const char *tu_vectors_dir(void)
 {
@@ -80,4 +83,19 @@ bool tu_mount_tiny_fs(const char *dir, const char *size)
 	snprintf(opts, sizeof opts, "size=%s", size);
 	return unshare(CLONE_NEWNS) == 0 && mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) == 0 &&
 	       mount("tmpfs", dir, "tmpfs", 0, opts) == 0;
+}
+
+void tu_rand_bytes(uint8_t *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		p[i] = (uint8_t)tu_rand();
+}
+
+void tu_write_file(const char *path, const void *data, size_t len, mode_t mode)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, mode);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, data, len), (ssize_t)len);
+	assert_int_equal(close(fd), 0);
+	assert_int_equal(chmod(path, mode), 0);
 }

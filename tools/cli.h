@@ -120,10 +120,7 @@ char *nt_cli_path_join(const char *dir, const char *name);
 
 /* ---- node homes ---- */
 
-/* A node's config.json (docs/CONFIG.md) with the documented defaults. p2p
- * may be NULL (member left out); peers is stolen, NULL for []. NULL when out
- * of memory. */
-json_t *nt_cli_config_json(const char *moniker, const char *rpc, const char *p2p, json_t *peers);
+/* A node's config.json comes from nt_config_json (node/config.h). */
 /* Pretty-prints j plus a newline into path with nt_cli_write_file. */
 nt_err nt_cli_write_json(const char *path, const json_t *j, mode_t mode, bool overwrite,
 			 nt_why *why) NT_MUST_CHECK;

@@ -326,38 +326,6 @@ char *nt_cli_path_join(const char *dir, const char *name)
 
 /* ---- node homes ---- */
 
-json_t *nt_cli_config_json(const char *moniker, const char *rpc, const char *p2p, json_t *peers)
-{
-	json_t *cfg = json_object();
-	if (cfg == NULL) {
-		json_decref(peers);
-		return NULL;
-	}
-	json_object_set_new(cfg, "moniker", json_string(moniker));
-	json_object_set_new(cfg, "rpc", json_string(rpc));
-	if (p2p != NULL)
-		json_object_set_new(cfg, "p2p", json_string(p2p));
-	json_object_set_new(cfg, "peers", peers != NULL ? peers : json_array());
-	json_object_set_new(cfg, "key_file", json_string("validator.key"));
-	json_object_set_new(cfg, "genesis_file", json_string("genesis.json"));
-	json_object_set_new(cfg, "data_dir", json_string("data"));
-	json_object_set_new(cfg, "block",
-			    json_pack("{s:i, s:i, s:i, s:i}", "max_records", 2000, "max_bytes",
-				      4194304, "interval_ms", 200, "heartbeat_s", 0));
-	json_object_set_new(
-	    cfg, "mempool",
-	    json_pack("{s:i, s:I}", "max_records", 100000, "max_bytes", (json_int_t)268435456));
-	json_object_set_new(cfg, "rpc_contexts", json_integer(1024));
-	/* A failed json_string/json_pack above leaves its member out: check
-	 * the ones a node cannot run without. */
-	if (json_object_get(cfg, "rpc") == NULL || json_object_get(cfg, "peers") == NULL ||
-	    json_object_get(cfg, "block") == NULL || json_object_get(cfg, "mempool") == NULL) {
-		json_decref(cfg);
-		return NULL;
-	}
-	return cfg;
-}
-
 nt_err nt_cli_write_json(const char *path, const json_t *j, mode_t mode, bool overwrite,
 			 nt_why *why)
 {

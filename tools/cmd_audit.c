@@ -12,6 +12,7 @@
 #include "core/kv.h"
 #include "core/ledger.h"
 #include "node/config.h"
+#include "node/genesis_file.h"
 #include "node/kv_leveldb.h"
 #include "tools/cli.h"
 

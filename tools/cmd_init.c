@@ -8,6 +8,7 @@
 #include "base/hex.h"
 #include "core/genesis.h"
 #include "crypto/keys.h"
+#include "node/config.h"
 #include "tools/cli.h"
 
 static const char init_usage[] =
@@ -103,7 +104,7 @@ static int run_init(const char *home, const char *chain_id, const char *rpc, con
 		nt_cli_errorf(NT_EXIT_FAIL, "init", "%s", why.msg);
 		goto out;
 	}
-	cfg = nt_cli_config_json("node0", rpc, have_p2p ? p2p : NULL, NULL);
+	cfg = nt_config_json("node0", rpc, have_p2p ? p2p : NULL, NULL);
 	if (cfg == NULL) {
 		nt_cli_errorf(NT_EXIT_FAIL, "init", "out of memory");
 		goto out;

@@ -7,6 +7,7 @@
 #include "base/hex.h"
 #include "core/receipt.h"
 #include "crypto/digest.h"
+#include "node/digest_file.h"
 #include "tools/cli.h"
 
 #define NODE_HELP                                                                                  \

@@ -20,6 +20,8 @@
 #include "core/receipt.h"
 #include "crypto/digest.h"
 #include "crypto/keys.h"
+#include "node/digest_file.h"
+#include "node/genesis_file.h"
 #include "tools/cli.h"
 
 /* Several files go to the node in JSON-RPC batches (docs/RPC.md): one message

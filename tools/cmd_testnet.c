@@ -20,6 +20,8 @@
 #include "base/hex.h"
 #include "core/genesis.h"
 #include "crypto/keys.h"
+#include "node/config.h"
+#include "node/genesis_file.h"
 #include "tools/cli.h"
 
 #define TN_MAX_VALIDATORS 64
@@ -138,7 +140,7 @@ static int write_node(const tn_node *nd, unsigned i, const tn_node *nodes, unsig
 	e = nt_cli_write_file(path, gjson, strlen(gjson), 0644, false, &why);
 	if (e != NT_OK)
 		return nt_cli_errorf(NT_EXIT_FAIL, "testnet", "%s", why.msg);
-	json_t *cfg = nt_cli_config_json(nd->name, nd->rpc, nd->p2p, peers_of(nodes, total, i));
+	json_t *cfg = nt_config_json(nd->name, nd->rpc, nd->p2p, peers_of(nodes, total, i));
 	if (cfg == NULL)
 		return nt_cli_errorf(NT_EXIT_FAIL, "testnet", "out of memory");
 	snprintf(path, sizeof path, "%s/config.json", nd->home);

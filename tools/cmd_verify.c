@@ -8,6 +8,8 @@
 #include "base/hex.h"
 #include "core/receipt.h"
 #include "crypto/digest.h"
+#include "node/digest_file.h"
+#include "node/genesis_file.h"
 #include "tools/cli.h"
 
 static const char verify_usage[] =

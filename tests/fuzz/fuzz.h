@@ -9,7 +9,7 @@
 #ifndef NT_FUZZ_H
 #define NT_FUZZ_H
 
-#include "core/genesis.h"
+#include "node/genesis_file.h"
 
 #include <dirent.h>
 #include <stdint.h>

@@ -93,7 +93,7 @@ static double kv_rate(const char *dir, unsigned batches, nt_why *why, nt_err *er
 			*err = nt_kv_batch_put(batch, key, sizeof key, val, sizeof val);
 		}
 		if (*err == NT_OK)
-			*err = nt_kv_write(kv, batch, true);
+			*err = nt_kv_write(kv, batch, true, NULL);
 		nt_kv_batch_free(batch);
 		n += 1000;
 	}

@@ -1,20 +1,19 @@
-/* One simulated node: the real engine, ledger and mempool, and a host that
- * performs the engine's actions the way node/ must.
+/* One simulated node: the real engine, ledger and mempool, run by the
+ * node's own consensus host driver (core/cons_driver.h) through an I/O
+ * table of simulated disks, clocks and links.
  *
  * Durable state (what survives sim_node_crash):
  *   - the store's synced writes (simkv.c keeps them apart from the rest);
- *   - the sign-state of the last PERSIST_SIGNED;
- *   - the WAL of the current height up to its last sync. Every input of the
- *     height (proposals, votes, fired timeouts) is appended before the
- *     engine sees it; the WAL is synced exactly when a PERSIST_SIGNED is
- *     executed, and the signed message that follows it is written in that
- *     same sync (so a restarted node can still re-send what it signed).
+ *   - the sign-state of the last sign_save;
+ *   - the WAL up to its last wal_sync (the driver syncs before a signature
+ *     leaves the node and at the end of every engine call, as in node/).
  * Everything else (engine, mempool, messages in flight to it) is lost.
- * Restart: a new engine, nt_cons_set_last_signed, start_height(tip + 1),
- * then the WAL replayed in order. */
+ * Restart: a new driver, the sign-state, start_height(tip + 1), then the
+ * WAL replayed in order (nt_drv_replay). */
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/cons_driver.h"
 #include "core/peermsg.h"
 #include "crypto/digest.h"
 #include "tools/sim/sim.h"
@@ -125,19 +124,6 @@ static nt_err host_last_commit(void *arg, uint64_t height, nt_commit *out)
 	return nt_ledger_commit(d->l, height, out);
 }
 
-static void engine_new(sim_node *d)
-{
-	nt_cons_host host = {.arg = d,
-			     .propose = host_propose,
-			     .valid = host_valid,
-			     .last_commit = host_last_commit};
-	nt_cons_config cfg = d->s->cfg;
-	if (d->byz)
-		cfg.inject_bugs = 0;
-	if (nt_cons_new(&d->s->g, d->key, &cfg, &host, &d->e) != NT_OK)
-		oom();
-}
-
 /* ---- actions ---- */
 
 static void sched(sim_node *d, int kind, uint64_t delay, uint64_t h, uint32_t r, uint8_t step)
@@ -176,14 +162,17 @@ static void after_append(sim_node *d, const nt_block *b)
 	}
 }
 
-static void on_commit(sim_node *d, const nt_block *b, const nt_commit *c)
+/* The driver's append_block: lc is the last commit the driver remembered
+ * for this block (valid() saw it). */
+static nt_err on_commit(void *arg, const nt_block *b, const nt_commit *c, const nt_commit *lc)
 {
+	sim_node *d = arg;
 	sim *s = d->s;
 	nt_hash bh;
 	char sb[17];
 	nt_why why = {{0}};
 	if (nt_header_hash(&b->header, &bh) != NT_OK)
-		return;
+		return NT_ERR_NOMEM;
 	if (c->height != nt_ledger_height(d->l) + 1) {
 		/* Block sync stored this height while the engine was still
 		 * collecting its precommits (node/ does the same): the synced
@@ -192,16 +181,16 @@ static void on_commit(sim_node *d, const nt_block *b, const nt_commit *c)
 			chk_commit(s, d->id, c->height, &bh);
 		sim_trace(s, "n%d decided h%llu, already stored", d->id,
 			  (unsigned long long)c->height);
-		return;
+		return NT_ERR_EXISTS;
 	}
-	const nt_commit *lc = NULL;
-	if (!sim_seen_get(d, &bh, &lc)) {
+	const nt_commit *seen_lc = NULL;
+	if (!sim_seen_get(d, &bh, &seen_lc)) {
 		if (!d->byz)
 			sim_fail(s, "validity",
 				 "node %d decided block %s at height %llu that "
 				 "valid() never accepted",
 				 d->id, sim_short(&bh, sb), (unsigned long long)c->height);
-		return;
+		return NT_ERR_CHAIN;
 	}
 	if (!d->byz) {
 		nt_err err = nt_ledger_check_block(d->l, b, lc, 0, s->cfg.max_clock_skew_ms,
@@ -214,12 +203,12 @@ static void on_commit(sim_node *d, const nt_block *b, const nt_commit *c)
 				 "(round %u, %u precommits) that the ledger refuses: %s",
 				 d->id, sim_short(&bh, sb), (unsigned long long)c->height, c->round,
 				 c->count, why.msg);
-			return;
+			return err;
 		}
 		chk_commit(s, d->id, c->height, &bh);
 		chk_no_empty_block(s, d, b);
 	} else if (nt_ledger_append(d->l, b, c, lc, &why) != NT_OK) {
-		return; /* a Byzantine node's own business; block sync fixes it */
+		return NT_ERR_EXISTS; /* a Byzantine node's own business; block sync fixes it */
 	}
 	d->commits++;
 	if (c->round > d->max_round)
@@ -229,21 +218,7 @@ static void on_commit(sim_node *d, const nt_block *b, const nt_commit *c)
 	after_append(d, b);
 	d->last_block_at = s->now;
 	sched(d, EV_START, s->commit_delay, c->height + 1, 0, 0);
-}
-
-/* The message of a broadcast or PERSIST_SIGNED action (malloc'd). */
-static void own_message(const nt_cons_action *a, uint8_t **msg, size_t *len)
-{
-	if (a->type == NT_CONS_BROADCAST_PROPOSAL ||
-	    (a->type == NT_CONS_PERSIST_SIGNED && a->hrs.step == NT_STEP_PROPOSE)) {
-		if (nt_peermsg_proposal_encode(a->proposal, msg, len) != NT_OK)
-			oom();
-		return;
-	}
-	if ((*msg = malloc(NT_PEERMSG_VOTE_LEN)) == NULL)
-		oom();
-	nt_peermsg_vote_encode(&a->vote, *msg);
-	*len = NT_PEERMSG_VOTE_LEN;
+	return NT_OK;
 }
 
 static void check_signature(sim_node *d, const nt_cons_action *a)
@@ -271,87 +246,126 @@ static void check_signature(sim_node *d, const nt_cons_action *a)
 	chk_signed(d->s, d->id, at.height, at.round, at.step, &m);
 }
 
-void sim_node_exec(sim_node *d, nt_cons_actions acts)
+/* ---- the driver's I/O table ---- */
+
+static uint64_t io_now(void *arg)
 {
+	return sim_node_now(arg);
+}
+
+static void io_before_feed(void *arg, uint64_t h, unsigned from, const nt_proposal *p);
+
+static nt_err io_wal_append(void *arg, const nt_drv_entry *ent)
+{
+	sim_node *d = arg;
+	/* the log keeps the next height's entries across the reset itself
+	 * (sim_wal_keep_from): nothing to rebuild for replayed ones */
+	if (ent->in_log)
+		return NT_OK;
+	uint8_t kind = ent->kind == NT_DRV_ENT_PROPOSAL ? WAL_PROPOSAL
+		       : ent->kind == NT_DRV_ENT_VOTE	    ? WAL_VOTE
+							    : WAL_TIMEOUT;
+	sim_wal_append(d, kind, ent->own, ent->bytes, ent->len, ent->height, ent->round,
+		       ent->step);
+	return NT_OK;
+}
+
+static nt_err io_wal_sync(void *arg)
+{
+	sim_node *d = arg;
+	d->wal_synced = d->wal_n;
+	return NT_OK;
+}
+
+static nt_err io_wal_reset(void *arg, uint64_t h)
+{
+	sim_wal_keep_from(arg, h);
+	return NT_OK;
+}
+
+static nt_err io_sign_save(void *arg, const nt_cons_hrs *hrs)
+{
+	sim_node *d = arg;
+	if (!d->byz && hrs_cmp(hrs, &d->persisted) <= 0)
+		sim_fail(d->s, "double-sign",
+			 "node %d persists sign-state h%llu r%u "
+			 "s%u, not above h%llu r%u s%u",
+			 d->id, (unsigned long long)hrs->height, hrs->round, hrs->step,
+			 (unsigned long long)d->persisted.height, d->persisted.round,
+			 d->persisted.step);
+	d->persisted = *hrs;
+	return NT_OK;
+}
+
+static void io_broadcast(void *arg, const nt_cons_action *a, const uint8_t *msg, size_t len)
+{
+	sim_node *d = arg;
 	sim *s = d->s;
-	for (size_t i = 0; i < acts.n && !s->failed; i++) {
-		const nt_cons_action *a = &acts.v[i];
-		switch (a->type) {
-		case NT_CONS_PERSIST_SIGNED:
-			if (!d->byz && hrs_cmp(&a->hrs, &d->persisted) <= 0)
-				sim_fail(s, "double-sign",
-					 "node %d persists sign-state h%llu r%u "
-					 "s%u, not above h%llu r%u s%u",
-					 d->id, (unsigned long long)a->hrs.height, a->hrs.round,
-					 a->hrs.step, (unsigned long long)d->persisted.height,
-					 d->persisted.round, d->persisted.step);
-			d->persisted = a->hrs;
-			/* One sync: the sign-state, the WAL so far, and the signed
-			 * message the action carries (its broadcast comes later). */
-			if (a->hrs.step != NT_STEP_PROPOSE || a->proposal != NULL) {
-				uint8_t *msg;
-				size_t len;
-				own_message(a, &msg, &len);
-				sim_wal_append(d, a->hrs.step == NT_STEP_PROPOSE ? WAL_PROPOSAL : WAL_VOTE,
-					       true, msg, len, a->hrs.height, a->hrs.round, 0);
-				free(msg);
-			}
-			d->wal_synced = d->wal_n;
-			break;
-		case NT_CONS_BROADCAST_PROPOSAL:
-		case NT_CONS_BROADCAST_VOTE: {
-			if (d->byz) {
-				if (a->type == NT_CONS_BROADCAST_PROPOSAL)
-					byz_broadcast_proposal(d, a->proposal);
-				else
-					byz_broadcast_vote(d, &a->vote);
-				break;
-			}
-			check_signature(d, a);
-			uint8_t *msg;
-			size_t len;
-			own_message(a, &msg, &len);
-			if (a->type == NT_CONS_BROADCAST_VOTE) {
-				char sb[17];
-				sim_trace(s, "n%d %s h%llu r%u %s", d->id,
-					  a->vote.type == NT_VOTE_PREVOTE ? "prevote" : "precommit",
-					  (unsigned long long)a->vote.height, a->vote.round,
-					  sim_short(&a->vote.block_hash, sb));
-			} else {
-				char sb[17];
-				sim_trace(s, "n%d propose h%llu r%u vr%d %s", d->id,
-					  (unsigned long long)a->proposal->height,
-					  a->proposal->round, a->proposal->valid_round,
-					  sim_short(&a->proposal->block_hash, sb));
-			}
-			sim_broadcast(s, d->id, msg, len);
-			free(msg);
-			break;
-		}
-		case NT_CONS_SCHEDULE_TIMEOUT:
-			sched(d, EV_TIMER, a->delay_ms, a->hrs.height, a->hrs.round, a->hrs.step);
-			break;
-		case NT_CONS_COMMIT:
-			on_commit(d, a->block, a->commit);
-			break;
-		case NT_CONS_EVIDENCE:
-			s->evidence++;
-			break;
-		}
+	if (d->byz) {
+		if (a->type == NT_CONS_BROADCAST_PROPOSAL)
+			byz_broadcast_proposal(d, a->proposal);
+		else
+			byz_broadcast_vote(d, &a->vote);
+		return;
 	}
+	check_signature(d, a);
+	char sb[17];
+	if (a->type == NT_CONS_BROADCAST_VOTE)
+		sim_trace(s, "n%d %s h%llu r%u %s", d->id,
+			  a->vote.type == NT_VOTE_PREVOTE ? "prevote" : "precommit",
+			  (unsigned long long)a->vote.height, a->vote.round,
+			  sim_short(&a->vote.block_hash, sb));
+	else
+		sim_trace(s, "n%d propose h%llu r%u vr%d %s", d->id,
+			  (unsigned long long)a->proposal->height, a->proposal->round,
+			  a->proposal->valid_round, sim_short(&a->proposal->block_hash, sb));
+	sim_broadcast(s, d->id, msg, len);
+}
+
+static void io_schedule(void *arg, const nt_cons_hrs *hrs, uint64_t delay)
+{
+	sched(arg, EV_TIMER, delay, hrs->height, hrs->round, hrs->step);
+}
+
+static void io_evidence(void *arg, const nt_cons_action *a)
+{
+	sim_node *d = arg;
+	(void)a;
+	d->s->evidence++;
+}
+
+static void engine_new(sim_node *d)
+{
+	nt_drv_io io = {.arg = d,
+			.now = io_now,
+			.propose = host_propose,
+			.valid = host_valid,
+			.last_commit = host_last_commit,
+			.before_feed = io_before_feed,
+			.wal_append = io_wal_append,
+			.wal_sync = io_wal_sync,
+			.wal_reset = io_wal_reset,
+			.sign_save = io_sign_save,
+			.broadcast = io_broadcast,
+			.schedule = io_schedule,
+			.append_block = on_commit,
+			.evidence = io_evidence};
+	nt_cons_config cfg = d->s->cfg;
+	if (d->byz)
+		cfg.inject_bugs = 0;
+	if (nt_drv_new(&d->s->g, d->key, &cfg, &io, 0, &d->drv) != NT_OK)
+		oom();
+	d->e = nt_drv_engine(d->drv);
 }
 
 /* Starts consensus at h (after the ledger has h-1 blocks): a new WAL.
  * justified: a reason that makes an empty block at h right. */
 static void start_height(sim_node *d, uint64_t h, bool justified)
 {
-	nt_cons_actions acts;
 	if (h <= nt_cons_height(d->e) && nt_cons_height(d->e) != 0)
 		return;
 	chk_started(d->s, h, justified);
-	sim_wal_keep_from(d, h);
-	nt_err err = nt_cons_start_height(d->e, h, sim_node_now(d), &acts);
-	sim_node_exec(d, acts);
+	nt_err err = nt_drv_start_height(d->drv, h);
 	if (err != NT_OK && !d->byz)
 		sim_fail(d->s, "engine", "node %d: start_height(%llu): %s", d->id,
 			 (unsigned long long)h, nt_strerror(err));
@@ -491,100 +505,36 @@ static void sync_hint(sim_node *d, uint64_t h)
 
 /* ---- inputs ---- */
 
-/* What the WAL keeps: inputs of the undecided current height, and those
- * of the next height, which the engine buffers and files at start_height
- * (a lock may rest on them: losing them in a crash would unlock us). */
-static bool logged_height(const sim_node *d, uint64_t h)
+/* An authenticated message of height h from validator `from` (the
+ * driver's before_feed; planted bug start-unauth: before authenticating):
+ * an idle node starts h, a node behind fetches blocks. */
+static void io_before_feed(void *arg, uint64_t h, unsigned from, const nt_proposal *p)
 {
-	uint64_t cur = nt_cons_height(d->e);
-	if (d->s->o.bugs & BUG_WAL_CUR)
-		return h == cur && !nt_cons_decided(d->e);
-	return (h == cur && !nt_cons_decided(d->e)) || h == cur + 1;
+	sim_node *d = arg;
+	if (d->byz && p != NULL)
+		byz_on_proposal_seen(d, p);
+	sync_hint(d, h);
+	peer_started(d, h, from < SIM_MAXV ? (int)from : SIM_MAXV);
 }
 
-/* Input from the wire (or replayed from the WAL). The node's order:
- * authenticate, then maybe start the height, then the engine, then the
- * WAL iff the engine kept it. The planted bugs put back what node/ did
- * before: log before authenticating (wal-unauth), start the height on
- * any message (start-unauth). */
-static void feed_vote(sim_node *d, const uint8_t *msg, size_t len, bool own)
+/* Input from the wire: the driver authenticates it, tells the host,
+ * feeds the engine, and logs it iff the engine kept it. */
+static void feed_message(sim_node *d, const uint8_t *msg, size_t len, bool relay)
 {
-	sim *s = d->s;
-	nt_vote v;
-	nt_cons_actions acts;
-	if (nt_peermsg_vote_decode(msg, len, &v, NULL) != NT_OK) {
+	bool fwd = false;
+	if (nt_drv_on_message(d->drv, msg, len, &fwd) == NT_ERR_DECODE) {
 		d->garbage_in++;
 		return;
 	}
-	bool honest = !d->byz;
-	if (honest && (s->o.bugs & BUG_START_UNAUTH))
-		peer_started(d, v.height, SIM_MAXV);
-	bool bug_log = honest && (s->o.bugs & BUG_WAL_UNAUTH);
-	if (bug_log && logged_height(d, v.height) && !d->replaying)
-		sim_wal_append(d, WAL_VOTE, own, msg, len, v.height, v.round, 0);
-	if (nt_cons_authenticate_vote(d->e, &v) != NT_OK)
-		return;
-	sync_hint(d, v.height);
-	peer_started(d, v.height, v.index);
-	bool log = logged_height(d, v.height) && !d->replaying && !bug_log;
-	uint64_t kept = nt_cons_kept(d->e);
-	nt_err err = nt_cons_on_vote(d->e, &v, sim_node_now(d), &acts);
-	(void)err;
-	/* before any action it caused runs: only a PERSIST_SIGNED among
-	 * those syncs the WAL */
-	if (log && nt_cons_kept(d->e) != kept)
-		sim_wal_append(d, WAL_VOTE, own, msg, len, v.height, v.round, 0);
-	sim_node_exec(d, acts);
-}
-
-static void feed_proposal(sim_node *d, const uint8_t *msg, size_t len, bool own, bool relay)
-{
-	sim *s = d->s;
-	nt_proposal p;
-	nt_cons_actions acts;
-	if (nt_peermsg_proposal_decode(msg, len, &p, NULL) != NT_OK) {
-		d->garbage_in++;
-		return;
-	}
-	bool honest = !d->byz;
-	uint64_t ph = p.height;
-	uint32_t pr = p.round;
-	if (honest && (s->o.bugs & BUG_START_UNAUTH))
-		peer_started(d, ph, SIM_MAXV);
-	bool bug_log = honest && (s->o.bugs & BUG_WAL_UNAUTH);
-	if (bug_log && logged_height(d, ph) && !d->replaying)
-		sim_wal_append(d, WAL_PROPOSAL, own, msg, len, ph, pr, 0);
-	if (nt_cons_authenticate_proposal(d->e, &p) != NT_OK) {
-		nt_block_free(p.block);
-		free(p.last_commit);
-		return;
-	}
-	if (d->byz)
-		byz_on_proposal_seen(d, &p);
-	sync_hint(d, ph);
-	peer_started(d, ph, p.proposer);
-	bool log = logged_height(d, ph) && !d->replaying && !bug_log;
-	uint64_t kept = nt_cons_kept(d->e);
-	nt_err err = nt_cons_on_proposal(d->e, &p, sim_node_now(d), &acts);
-	if (log && nt_cons_kept(d->e) != kept)
-		sim_wal_append(d, WAL_PROPOSAL, own, msg, len, ph, pr, 0);
-	if (p.block != NULL || p.last_commit != NULL)
-		sim_fail(s, "engine", "on_proposal did not take the block");
-	sim_node_exec(d, acts);
 	/* Gossip: relay a proposal the first time it is accepted, so a block
 	 * an equivocating proposer showed to some reaches all. */
-	if (err == NT_OK && relay && !d->byz)
-		sim_broadcast(s, d->id, msg, len);
+	if (fwd && relay && !d->byz)
+		sim_broadcast(d->s, d->id, msg, len);
 }
 
 static void feed_timeout(sim_node *d, uint64_t h, uint32_t r, uint8_t step)
 {
-	nt_cons_actions acts;
-	bool log = logged_height(d, h) && r == nt_cons_round(d->e) && !d->replaying;
-	nt_err err = nt_cons_on_timeout(d->e, h, r, step, sim_node_now(d), &acts);
-	if (log)
-		sim_wal_append(d, WAL_TIMEOUT, false, NULL, 0, h, r, step);
-	sim_node_exec(d, acts);
+	nt_err err = nt_drv_on_timeout(d->drv, h, r, step);
 	if (err != NT_OK && !d->byz)
 		sim_fail(d->s, "engine", "node %d: on_timeout: %s", d->id, nt_strerror(err));
 }
@@ -660,10 +610,8 @@ void sim_node_event(sim_node *d, const sim_ev *e)
 		s->delivered++;
 		switch (nt_peermsg_type(e->msg, e->len)) {
 		case NT_PEERMSG_VOTE:
-			feed_vote(d, e->msg, e->len, false);
-			break;
 		case NT_PEERMSG_PROPOSAL:
-			feed_proposal(d, e->msg, e->len, false, true);
+			feed_message(d, e->msg, e->len, true);
 			break;
 		case SIM_MSG_RECORD:
 			on_record_msg(d, e->msg, e->len);
@@ -732,7 +680,8 @@ void sim_node_boot(sim_node *d)
 
 static void close_volatile(sim_node *d)
 {
-	nt_cons_free(d->e);
+	nt_drv_free(d->drv);
+	d->drv = NULL;
 	d->e = NULL;
 	nt_mempool_free(d->mp);
 	d->mp = NULL;
@@ -783,7 +732,7 @@ void sim_node_restart(sim_node *d)
 	if (no_wal)
 		memset(&d->persisted, 0, sizeof d->persisted);
 	else
-		nt_cons_set_last_signed(d->e, &d->persisted);
+		nt_drv_set_last_signed(d->drv, &d->persisted);
 	d->last_block_at = s->now;
 	/* As node/: the height runs again only if the WAL holds input of it;
 	 * otherwise the node is idle until something is due. */
@@ -795,25 +744,28 @@ void sim_node_restart(sim_node *d)
 		sched(d, EV_TICK, s->tick_ms, 0, 0, 0);
 		return;
 	}
-	nt_cons_actions acts;
-	nt_err err = nt_cons_start_height(d->e, h, sim_node_now(d), &acts);
+	nt_err err = nt_drv_start_height(d->drv, h);
 	if (err != NT_OK)
 		sim_fail(s, "engine", "node %d: start_height after restart: %s", d->id,
 			 nt_strerror(err));
+	/* a copy: replaying appends our new messages and may reset the log */
 	size_t n = d->wal_n;
-	sim_node_exec(d, acts);
-	d->replaying = true;
-	for (size_t i = 0; i < n && !s->failed && d->up; i++) {
-		/* a copy: new own messages may grow (move) the array */
-		wal_ent w = d->wal[i];
-		if (w.kind == WAL_VOTE)
-			feed_vote(d, w.msg, w.len, w.own);
-		else if (w.kind == WAL_PROPOSAL)
-			feed_proposal(d, w.msg, w.len, w.own, false);
-		else
-			feed_timeout(d, w.h, w.r, w.step);
+	uint8_t **ents = calloc(n ? n : 1, sizeof *ents);
+	size_t *lens = calloc(n ? n : 1, sizeof *lens);
+	if (ents == NULL || lens == NULL)
+		oom();
+	for (size_t i = 0; i < n; i++) {
+		if ((ents[i] = malloc(d->wal[i].len ? d->wal[i].len : 1)) == NULL)
+			oom();
+		memcpy(ents[i], d->wal[i].msg, d->wal[i].len);
+		lens[i] = d->wal[i].len;
 	}
-	d->replaying = false;
+	if (!s->failed && d->up)
+		nt_drv_replay(d->drv, (const uint8_t *const *)ents, lens, n);
+	for (size_t i = 0; i < n; i++)
+		free(ents[i]);
+	free(ents);
+	free(lens);
 	nt_hash lh;
 	int32_t lr = nt_cons_locked(d->e, &lh);
 	if (!no_wal && !s->failed && d->crash_lock >= 0 && nt_cons_height(d->e) == d->crash_h &&

@@ -33,6 +33,7 @@ static const struct {
     {"wal-current-only", BUG_WAL_CUR},
     {"wal-unauth", BUG_WAL_UNAUTH},
     {"start-unauth", BUG_START_UNAUTH},
+    {"send-before-sync", BUG_SEND_BEFORE_SYNC},
 };
 
 static void usage(FILE *f)
@@ -43,7 +44,7 @@ static void usage(FILE *f)
 		"                  [--records R] [--inject-bug NAME] [--trace] [--keep-going]\n"
 		"  LIST: comma-separated delay,loss,dup,reorder,partition,crash,skew\n"
 		"  NAME: skip-lock, weak-quorum, no-wal, wal-current-only, wal-unauth,\n"
-		"        start-unauth (planted bugs)\n"
+		"        start-unauth, send-before-sync (planted bugs)\n"
 		"  --heights H (default 6): run until every honest node has H blocks and every\n"
 		"    record a receipt, after the faults heal at --heal MS (virtual, default\n"
 		"    3000); --time MS is the virtual deadline for that (default heal + 30000),\n"
@@ -273,6 +274,15 @@ static void setup(sim *s)
 		s->cfg.inject_bugs |= NT_CONS_BUG_SKIP_LOCK;
 	if (o->bugs & BUG_WEAK_QUORUM)
 		s->cfg.inject_bugs |= NT_CONS_BUG_WEAK_QUORUM;
+	/* the host's bugs live in the driver that node/ runs too */
+	if (o->bugs & BUG_WAL_CUR)
+		s->cfg.inject_bugs |= NT_DRV_BUG_WAL_CUR;
+	if (o->bugs & BUG_WAL_UNAUTH)
+		s->cfg.inject_bugs |= NT_DRV_BUG_WAL_UNAUTH;
+	if (o->bugs & BUG_START_UNAUTH)
+		s->cfg.inject_bugs |= NT_DRV_BUG_START_UNAUTH;
+	if (o->bugs & BUG_SEND_BEFORE_SYNC)
+		s->cfg.inject_bugs |= NT_DRV_BUG_SEND_BEFORE_SYNC;
 
 	/* Byzantine validators: distinct, chosen by the seed */
 	for (int k = 0; k < o->byzantine;) {

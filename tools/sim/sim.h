@@ -19,6 +19,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "core/cons_driver.h"
 #include "core/consensus.h"
 #include "core/kv.h"
 #include "core/ledger.h"
@@ -51,6 +52,7 @@ enum {
 	BUG_WAL_CUR = 1u << 3,	   /* host: WAL only the current height (node/ before walbuf) */
 	BUG_WAL_UNAUTH = 1u << 4,  /* host: WAL a message before it is authenticated */
 	BUG_START_UNAUTH = 1u << 5, /* host: any message of tip+1 starts that height */
+	BUG_SEND_BEFORE_SYNC = 1u << 6, /* host: a signature leaves before its sign-state sync */
 };
 
 typedef struct {
@@ -98,7 +100,8 @@ typedef struct {
 	nt_kv *dur;
 	nt_ledger *l;
 	nt_mempool *mp;
-	nt_cons *e;
+	nt_drv *drv; /* the consensus host driver (core/cons_driver.h) */
+	nt_cons *e;  /* its engine, for the checks */
 	int64_t clk_base, clk_rate; /* clock offset ms, drift ms per virtual s */
 	/* durable: the sign-state PERSIST_SIGNED saved */
 	nt_cons_hrs persisted;
@@ -106,7 +109,6 @@ typedef struct {
 	 * early ones of the next (which the engine buffers) */
 	wal_ent *wal;
 	size_t wal_n, wal_cap, wal_synced;
-	bool replaying;
 	/* the last commit each block valid() accepted named (see consensus.h) */
 	struct {
 		nt_hash bh;
@@ -267,7 +269,6 @@ uint64_t sim_node_now(const sim_node *d);
 void sim_node_event(sim_node *d, const sim_ev *e);
 void sim_node_submit(sim_node *d, sim_rec *r);
 /* Executes the actions of one engine call (honest or Byzantine host). */
-void sim_node_exec(sim_node *d, nt_cons_actions acts);
 void sim_node_catch_up(sim_node *d, uint64_t upto);
 nt_err sim_node_build_block(sim_node *d, uint64_t height, uint64_t time, unsigned skip,
 			    nt_block **out);

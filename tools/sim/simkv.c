@@ -43,10 +43,10 @@ static nt_err sk_scan(nt_kv *kv, const void *prefix, size_t pl, nt_kv_scan_fn fn
 	return nt_kv_scan(s->live, prefix, pl, fn, arg);
 }
 
-static nt_err sk_write(nt_kv *kv, const nt_kv_batch *b, bool sync)
+static nt_err sk_write(nt_kv *kv, const nt_kv_batch *b, bool sync, nt_why *why)
 {
 	simkv *s = (simkv *)kv;
-	nt_err err = nt_kv_write(s->live, b, false);
+	nt_err err = nt_kv_write(s->live, b, false, why);
 	if (err != NT_OK)
 		return err;
 	if (!sync) {
@@ -71,12 +71,12 @@ static nt_err sk_write(nt_kv *kv, const nt_kv_batch *b, bool sync)
 	}
 	for (size_t i = 0; i < s->npend; i++) {
 		if (err == NT_OK)
-			err = nt_kv_write(s->dur, s->pend[i], true);
+			err = nt_kv_write(s->dur, s->pend[i], true, why);
 		nt_kv_batch_free(s->pend[i]);
 	}
 	s->npend = 0;
 	if (err == NT_OK)
-		err = nt_kv_write(s->dur, b, true);
+		err = nt_kv_write(s->dur, b, true, why);
 	return err;
 }
 
@@ -128,7 +128,7 @@ void simkv_crash(nt_kv *kv)
 	if (nt_kv_mem_new(&fresh) != NT_OK || nt_kv_batch_new(&c.to) != NT_OK)
 		goto oom;
 	if (nt_kv_scan(s->dur, "", 0, copy_ent, &c) != NT_OK || c.err != NT_OK ||
-	    nt_kv_write(fresh, c.to, true) != NT_OK)
+	    nt_kv_write(fresh, c.to, true, NULL) != NT_OK)
 		goto oom;
 	nt_kv_batch_free(c.to);
 	nt_kv_close(s->live);
