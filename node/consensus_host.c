@@ -311,10 +311,9 @@ static nt_err io_append_block(void *arg, const nt_block *b, const nt_commit *c,
 	 * non-empty block also opens a short window (half the interval) in
 	 * which the next record starts a height at once. */
 	n->host.pipeline_until = b->count > 0 ? now + n->cfg.block_interval_ms / 2 : 0;
-	pthread_mutex_lock(&n->q.mu);
-	bool queued = n->q.n > 0; /* n = 1 decides inside one loop turn: its
-				   * clients' requests wait in the queue */
-	pthread_mutex_unlock(&n->q.mu);
+	/* n = 1 decides inside one loop turn: its clients' requests wait in
+	 * the inbox */
+	bool queued = nd_front_requests_waiting(n);
 	n->host.pipeline =
 	    n->host.arrived || queued || (uint64_t)b->count * 2 >= n->cfg.block_max_records;
 	n->host.arrived = false;

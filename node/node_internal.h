@@ -292,6 +292,8 @@ nt_err nd_front_start(node *n, nt_why *why);
 /* Publishes the ledger's tip to the RPC threads' reader if it is durable
  * (nt_ledger_unsynced false); the waiter functions call it first. */
 void nd_front_publish(node *n);
+/* Whether client requests wait in the inbox (any thread). */
+bool nd_front_requests_waiting(node *n);
 /* Takes every queued event (waiting until deadline if there is none) and
  * handles them: client requests first, then peer events. */
 void nd_front_drain(node *n, uint64_t deadline);

@@ -551,6 +551,14 @@ static void handle_event(node *n, rpc_event *ev)
 }
 
 /* Handles the events outside the lock. */
+bool nd_front_requests_waiting(node *n)
+{
+	pthread_mutex_lock(&n->q.mu);
+	bool waiting = n->q.n > 0;
+	pthread_mutex_unlock(&n->q.mu);
+	return waiting;
+}
+
 void nd_front_drain(node *n, uint64_t deadline)
 {
 	ND_ON_LOOP(n);
