@@ -313,7 +313,18 @@ static int run_verify(const verify_opts *o, nt_genesis *g)
 				     "%s is not JSON (damaged or truncated?): line %d: %s",
 				     o->receipt_path, jerr.line, jerr.text);
 	}
+	/* Only a version 2 receipt may be larger than a version 1 one (it
+	 * carries the chain's set changes); a larger version 1 file is
+	 * unreadable input, as it always was. */
+	const char *fmt = json_string_value(json_object_get(doc, "format"));
+	bool v2 = fmt != NULL && strcmp(fmt, NT_RECEIPT_FORMAT_2) == 0;
 	json_decref(doc);
+	if (!v2 && len > NT_RECEIPT_TEXT_MAX) {
+		free(text);
+		return nt_cli_errorf(NT_EXIT_USAGE, "verify",
+				     "cannot read the receipt: %s is larger than %d bytes",
+				     o->receipt_path, NT_RECEIPT_TEXT_MAX);
+	}
 
 	nt_receipt *r = NULL;
 	e = nt_receipt_parse(text, len, &r, &why);
