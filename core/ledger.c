@@ -65,6 +65,34 @@ static int any_key(void *arg, const uint8_t *k, size_t kl, const uint8_t *v, siz
 
 /* Reads "T" and the tip header into l, checking they agree with each other
  * and with the genesis. */
+uint8_t ntl_header_version(const nt_genesis *g)
+{
+	return nt_genesis_is_v2(g) ? NT_HEADER_VERSION_2 : NT_HEADER_VERSION;
+}
+
+nt_err ntl_check_identity(const nt_genesis *g, const nt_header *h, nt_why *why)
+{
+	uint8_t want = ntl_header_version(g);
+	if (h->version != want)
+		return nt_fail(why, NT_ERR_DECODE,
+			       "block header version %u, expected %u (the genesis is version %u)",
+			       h->version, want, want);
+	if (strcmp(h->chain_id, g->chain_id) != 0)
+		return nt_fail(why, NT_ERR_CHAIN, "block is for chain %.50s, not %s", h->chain_id,
+			       g->chain_id);
+	if (want == NT_HEADER_VERSION_2 && !ntl_hash_eq(&h->genesis_hash, &g->genesis_hash))
+		return nt_fail(why, NT_ERR_CHAIN,
+			       "genesis_hash does not match the genesis file (another network)");
+	if (!ntl_hash_eq(&h->validators_hash, &g->validators_hash))
+		return nt_fail(why, NT_ERR_CHAIN,
+			       "validators_hash does not match the genesis validators");
+	if (want == NT_HEADER_VERSION_2 &&
+	    !ntl_hash_eq(&h->next_validators_hash, &h->validators_hash))
+		return nt_fail(why, NT_ERR_CHAIN,
+			       "block changes the validator set, which this node cannot apply yet");
+	return NT_OK;
+}
+
 static nt_err load_tip(nt_ledger *l, nt_why *why)
 {
 	uint8_t *v = NULL;
@@ -109,6 +137,9 @@ static nt_err load_tip(nt_ledger *l, nt_why *why)
 			       "store belongs to chain %s with a different validator set than the "
 			       "genesis file",
 			       hdr.chain_id);
+	if (ntl_check_identity(&l->g, &hdr, &sub) != NT_OK)
+		return nt_fail(why, NT_ERR_CORRUPT, "store tip does not belong to this genesis: %s",
+			       sub.msg);
 	nt_hash hh;
 	nt_sha256(raw, rl, &hh);
 	nt_hash root;
@@ -148,7 +179,11 @@ nt_err nt_ledger_open(nt_kv *kv, const nt_genesis *g, nt_ledger **out, nt_why *w
 	l->kv = kv;
 	l->g = *g;
 	/* Trust the set, not a hash a caller may have left unfilled. */
-	nt_valset_hash(&l->g.vals, &l->g.validators_hash);
+	nt_err se = nt_genesis_seal(&l->g);
+	if (se != NT_OK) {
+		free(l);
+		return nt_fail(why, se, "the genesis cannot be encoded");
+	}
 	nt_merkle_log_init(&l->log);
 	nt_err e = load_tip(l, why);
 	if (e != NT_OK) {
@@ -221,7 +256,7 @@ nt_err nt_ledger_propose(const nt_ledger *l, const uint8_t *const *recs, const s
 	}
 	nt_header *h = &b->header;
 	memset(h, 0, sizeof *h);
-	h->version = NT_HEADER_VERSION;
+	h->version = ntl_header_version(&l->g);
 	memcpy(h->chain_id, l->g.chain_id, sizeof h->chain_id);
 	h->height = l->height + 1;
 	h->time = time;
@@ -235,6 +270,10 @@ nt_err nt_ledger_propose(const nt_ledger *l, const uint8_t *const *recs, const s
 	nt_merkle_log_root(&lg, &h->log_root);
 	h->log_size = lg.size;
 	h->validators_hash = l->g.validators_hash;
+	if (h->version == NT_HEADER_VERSION_2) {
+		h->genesis_hash = l->g.genesis_hash;
+		h->next_validators_hash = l->g.validators_hash; /* no set change */
+	}
 	h->proposer = *proposer;
 	*out = b;
 	return NT_OK;
@@ -316,20 +355,14 @@ static nt_err check_structure(const nt_ledger *l, const nt_block *b, const nt_co
 			      nt_merkle_log *log_out, nt_why *why)
 {
 	const nt_header *h = &b->header;
-	if (h->version != NT_HEADER_VERSION)
-		return nt_fail(why, NT_ERR_DECODE, "block header version %u, expected %u",
-			       h->version, NT_HEADER_VERSION);
-	if (strcmp(h->chain_id, l->g.chain_id) != 0)
-		return nt_fail(why, NT_ERR_CHAIN, "block is for chain %.50s, not %s", h->chain_id,
-			       l->g.chain_id);
+	nt_err ie = ntl_check_identity(&l->g, h, why);
+	if (ie != NT_OK)
+		return ie;
 	if (h->height != l->height + 1)
 		return nt_fail(why, NT_ERR_CHAIN, "block height %" PRIu64 ", expected %" PRIu64,
 			       h->height, l->height + 1);
 	if (!ntl_hash_eq(&h->prev_hash, &l->tip_hash))
 		return nt_fail(why, NT_ERR_CHAIN, "prev_hash does not match the tip");
-	if (!ntl_hash_eq(&h->validators_hash, &l->g.validators_hash))
-		return nt_fail(why, NT_ERR_CHAIN,
-			       "validators_hash does not match the genesis validators");
 	if (nt_valset_index(&l->g.vals, &h->proposer) < 0)
 		return nt_fail(why, NT_ERR_CHAIN, "proposer is not a validator");
 	if (l->height > 0 && h->time <= l->tip.time)

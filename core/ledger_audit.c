@@ -142,8 +142,9 @@ static nt_err audit_height(audit_state *s, uint64_t height, nt_why *why)
 	if (strcmp(h.chain_id, l->g.chain_id) != 0)
 		return AFAIL(why, height, "header is for chain %s, not %s", h.chain_id,
 			     l->g.chain_id);
-	if (!ntl_hash_eq(&h.validators_hash, &l->g.validators_hash))
-		return AFAIL(why, height, "validators_hash does not match the genesis validators");
+	nt_why idw = {{0}};
+	if (ntl_check_identity(&l->g, &h, &idw) != NT_OK)
+		return AFAIL(why, height, "%s", idw.msg);
 	if (nt_valset_index(&l->g.vals, &h.proposer) < 0)
 		return AFAIL(why, height, "proposer is not a validator");
 	if (!ntl_hash_eq(&h.prev_hash, &s->prev_hash))

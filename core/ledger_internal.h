@@ -105,6 +105,17 @@ nt_err ntl_load_records(nt_kv *kv, uint64_t height, ntl_recs *out, nt_why *why);
 /* Reads and decodes the header / commit stored at height. NT_ERR_NOT_FOUND
  * if absent, NT_ERR_CORRUPT if it does not decode. raw/raw_len (may be
  * NULL) receive the encoded bytes. */
+/* A header's identity against the genesis (FORMATS.md, "Block header"
+ * and "Block header, version 2"): the version the genesis implies (1 for
+ * a version 1 genesis, 2 for notary-genesis/2), the chain_id, the
+ * validators_hash, and in version 2 the genesis_hash and a
+ * next_validators_hash equal to validators_hash (a block that changes the
+ * set is refused: this ledger does not apply set changes yet).
+ * NT_ERR_CHAIN (NT_ERR_DECODE for a version mismatch) with the reason. */
+nt_err ntl_check_identity(const nt_genesis *g, const nt_header *h, nt_why *why);
+/* The header version a chain of genesis g writes. */
+uint8_t ntl_header_version(const nt_genesis *g);
+
 nt_err ntl_load_header(nt_kv *kv, uint64_t height, nt_header *out, uint8_t *raw, size_t *raw_len,
 		       nt_why *why);
 nt_err ntl_load_commit(nt_kv *kv, uint64_t height, nt_commit *out, uint8_t *raw, size_t *raw_len,

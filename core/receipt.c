@@ -93,9 +93,9 @@ nt_err nt_receipt_block_new(const nt_header *hdr, const nt_commit *commit, const
 	unsigned nv =
 	    vals == NULL ? 0 : (vals->n < NT_MAX_VALIDATORS ? vals->n : NT_MAX_VALIDATORS);
 	size_t tail_cap =
-	    64 + 2 * (hlen + clen) + (size_t)nv * (2 * NT_PUBKEY_LEN + 16) + (tq ? strlen(tq) : 0);
+	    96 + 2 * (hlen + clen) + (size_t)nv * (2 * NT_PUBKEY_LEN + 16) + (tq ? strlen(tq) : 0);
 	if (cid != NULL)
-		rb->head = malloc(64 + strlen(cid));
+		rb->head = malloc(160 + strlen(cid));
 	rb->tail = malloc(tail_cap);
 	if (cid == NULL || tq == NULL || rb->head == NULL || rb->tail == NULL) {
 		free(cid);
@@ -104,8 +104,17 @@ nt_err nt_receipt_block_new(const nt_header *hdr, const nt_commit *commit, const
 		nt_receipt_block_free(rb);
 		return NT_ERR_NOMEM;
 	}
-	char *p = PUTS(rb->head, "{\n  \"format\": \"" NT_RECEIPT_FORMAT "\",\n  \"chain_id\": ");
+	/* A version 2 chain's receipt (FORMATS.md "Receipt, version 2"):
+	 * genesis_hash after chain_id, valset_changes after time. This node
+	 * applies no set changes, so the list is always empty. */
+	bool v2 = hdr->version == NT_HEADER_VERSION_2;
+	char *p = v2 ? PUTS(rb->head, "{\n  \"format\": \"" NT_RECEIPT_FORMAT_2 "\",\n  \"chain_id\": ")
+		     : PUTS(rb->head, "{\n  \"format\": \"" NT_RECEIPT_FORMAT "\",\n  \"chain_id\": ");
 	p = put(p, cid, strlen(cid));
+	if (v2) {
+		p = PUTS(p, ",\n  \"genesis_hash\": ");
+		p = put_hex(p, hdr->genesis_hash.b, NT_HASH_LEN);
+	}
 	p = PUTS(p, ",\n  \"record\": ");
 	rb->head_len = (size_t)(p - rb->head);
 	rb->height_len = (size_t)snprintf(rb->height, sizeof rb->height, "%" PRIu64, hdr->height);
@@ -127,6 +136,8 @@ nt_err nt_receipt_block_new(const nt_header *hdr, const nt_commit *commit, const
 	}
 	p = PUTS(p, ",\n  \"time\": ");
 	p = put(p, tq, strlen(tq));
+	if (v2)
+		p = PUTS(p, ",\n  \"valset_changes\": []");
 	p = PUTS(p, "\n}\n");
 	rb->tail_len = (size_t)(p - rb->tail);
 	free(cid);

@@ -561,6 +561,18 @@ char *nt_rpc_committed_reply(const char *id, const nt_hash *record_id, uint64_t 
 	return out;
 }
 
+/* A version 2 chain's identity (FORMATS.md "Genesis file and chain
+ * identity"): genesis_hash and the fingerprint people compare. */
+static void add_identity(json_t *res, const nt_genesis *g)
+{
+	if (res == NULL || !nt_genesis_is_v2(g))
+		return;
+	char fp[NT_FINGERPRINT_LEN + 1];
+	nt_genesis_fingerprint(&g->genesis_hash, fp);
+	json_object_set_new(res, "genesis_hash", nt_json_hex(g->genesis_hash.b, NT_HASH_LEN));
+	json_object_set_new(res, "fingerprint", json_string(fp));
+}
+
 static char *exec_status(const nt_rpc_env *env, const char *id)
 {
 	const nt_ledger_reader *r = env->reader;
@@ -588,6 +600,7 @@ static char *exec_status(const nt_rpc_env *env, const char *id)
 		      "log_root", nt_json_hex(root.b, NT_HASH_LEN), "mempool", mp, "validators",
 		      (int)g->vals.n, "node_pubkey", nt_json_hex(env->node_pubkey.b, NT_PUBKEY_LEN),
 		      "is_validator", env->is_validator, "version", env->version);
+	add_identity(res, g);
 	if (res != NULL)
 		json_object_set_new(res, "store_corruptions",
 				    json_integer(env->store_corruptions != NULL
@@ -614,6 +627,7 @@ static char *exec_validators(const nt_rpc_env *env, const char *id)
 	json_t *res = json_pack("{s:s,s:o,s:i,s:o}", "chain_id", g->chain_id, "validators_hash",
 				nt_json_hex(g->validators_hash.b, NT_HASH_LEN), "quorum",
 				(int)nt_valset_quorum(&g->vals), "validators", arr);
+	add_identity(res, g);
 	return reply_json(id, res);
 }
 

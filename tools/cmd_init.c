@@ -12,7 +12,8 @@
 #include "tools/cli.h"
 
 static const char init_usage[] =
-    "usage: notary init --home DIR [--chain-id ID] [--rpc URL] [--name NAME]\n\n"
+    "usage: notary init --home DIR [--chain-id ID] [--rpc URL] [--name NAME]\n"
+    "                   [--genesis-format 1|2]\n\n"
     "Creates a one-validator network ready to run: DIR (mode 0700) with a new\n"
     "validator key (validator.key, 0600), genesis.json naming that key as the only\n"
     "validator, and config.json. The node creates DIR/data on its first start.\n"
@@ -23,6 +24,9 @@ static const char init_usage[] =
     "  -r, --rpc URL         client JSON-RPC listen URL (default " NT_CLI_DEFAULT_NODE ");\n"
     "                        the peer URL is the same host, port + 1\n"
     "  -n, --name NAME       the validator's name in genesis.json (default \"Notary Office\")\n"
+    "  -g, --genesis-format F  2 (default): notary-genesis/2, whose office name and\n"
+    "                        genesis are covered by the chain's hashes and whose\n"
+    "                        fingerprint identifies the network; 1: the old format\n"
     "  -h, --help            show this help\n\n"
     "Example:\n"
     "  notary init --home ./office --chain-id demo-net --rpc tcp://127.0.0.1:7400\n"
@@ -46,7 +50,7 @@ typedef struct {
 } init_paths;
 
 static int run_init(const char *home, const char *chain_id, const char *rpc, const char *name,
-		    const init_paths *p)
+		    unsigned format, const init_paths *p)
 {
 	char p2p[300];
 	bool have_p2p = peer_url(rpc, p2p, sizeof p2p);
@@ -81,9 +85,15 @@ static int run_init(const char *home, const char *chain_id, const char *rpc, con
 	g->genesis_time = nt_cli_now_ms();
 	g->vals.n = 1;
 	nt_seckey_pubkey(k, &g->vals.keys[0]);
-	/* a version 1 genesis keeps names to 64 bytes (nt_genesis_parse) */
-	snprintf(g->vals.names[0], NT_VALIDATOR_NAME_MAX_V1 + 1, "%s", name);
-	nt_valset_hash(&g->vals, &g->validators_hash);
+	snprintf(g->vals.names[0], sizeof g->vals.names[0], "%s", name);
+	g->version = (uint8_t)format;
+	e = nt_genesis_seal(g);
+	if (e != NT_OK) {
+		nt_seckey_free(k);
+		free(g);
+		return nt_cli_errorf(NT_EXIT_FAIL, "init", "cannot build the genesis: %s",
+				     nt_strerror(e));
+	}
 
 	int rc = NT_EXIT_FAIL;
 	char *gjson = NULL;
@@ -124,6 +134,11 @@ static int run_init(const char *home, const char *chain_id, const char *rpc, con
 	printf("  genesis.json   chain \"%s\", one validator \"", g->chain_id);
 	nt_cli_put_safe(stdout, g->vals.names[0]);
 	printf("\", genesis time %s\n", tbuf);
+	if (nt_genesis_is_v2(g)) {
+		char fp[NT_FINGERPRINT_LEN + 1];
+		nt_genesis_fingerprint(&g->genesis_hash, fp);
+		printf("                 fingerprint %s\n", fp);
+	}
 	printf("  config.json    client RPC %s%s%s\n", rpc, have_p2p ? ", peer listen " : "",
 	       have_p2p ? p2p : "");
 	printf("  data/          the store, created by the node on its first start\n\n");
@@ -144,12 +159,14 @@ int nt_cmd_init(int argc, char **argv)
 	static const struct option opts[] = {
 	    {"home", required_argument, NULL, 'd'}, {"chain-id", required_argument, NULL, 'c'},
 	    {"rpc", required_argument, NULL, 'r'},  {"name", required_argument, NULL, 'n'},
+	    {"genesis-format", required_argument, NULL, 'g'},
 	    {"help", no_argument, NULL, 'h'},	    {NULL, 0, NULL, 0},
 	};
 	const char *home = NULL, *chain_id = "local-net", *rpc = NT_CLI_DEFAULT_NODE;
 	const char *name = "Notary Office";
+	unsigned format = 2;
 	int c;
-	while ((c = nt_cli_getopt(argc, argv, ":d:c:r:n:h", opts)) != -1) {
+	while ((c = nt_cli_getopt(argc, argv, ":d:c:r:n:g:h", opts)) != -1) {
 		switch (c) {
 		case 'd':
 			home = optarg;
@@ -162,6 +179,12 @@ int nt_cmd_init(int argc, char **argv)
 			break;
 		case 'n':
 			name = optarg;
+			break;
+		case 'g':
+			if (strcmp(optarg, "1") != 0 && strcmp(optarg, "2") != 0)
+				return nt_cli_usage_error(
+				    "init", "--genesis-format must be 1 or 2, not '%s'", optarg);
+			format = (unsigned)(optarg[0] - '0');
 			break;
 		case 'h':
 			fputs(init_usage, stdout);
@@ -177,9 +200,9 @@ int nt_cmd_init(int argc, char **argv)
 	if (!nt_chain_id_valid(chain_id))
 		return nt_cli_usage_error("init", "chain id '%s' must be 1-50 of [a-z0-9._-]",
 					  chain_id);
-	if (name[0] == '\0' || strlen(name) > NT_VALIDATOR_NAME_MAX)
-		return nt_cli_usage_error("init", "--name must be 1-%d bytes",
-					  NT_VALIDATOR_NAME_MAX);
+	size_t name_max = format == 1 ? NT_VALIDATOR_NAME_MAX_V1 : NT_VALIDATOR_NAME_MAX;
+	if (name[0] == '\0' || strlen(name) > name_max)
+		return nt_cli_usage_error("init", "--name must be 1-%zu bytes", name_max);
 	if (strstr(rpc, "://") == NULL)
 		return nt_cli_usage_error("init", "--rpc '%s' is not a URL like %s", rpc,
 					  NT_CLI_DEFAULT_NODE);
@@ -191,7 +214,7 @@ int nt_cmd_init(int argc, char **argv)
 	if (p.key == NULL || p.genesis == NULL || p.config == NULL)
 		rc = nt_cli_errorf(NT_EXIT_FAIL, "init", "out of memory");
 	else
-		rc = run_init(home, chain_id, rpc, name, &p);
+		rc = run_init(home, chain_id, rpc, name, format, &p);
 	free(p.key);
 	free(p.genesis);
 	free(p.config);

@@ -403,6 +403,8 @@ int nt_cmd_status(int argc, char **argv)
 	} else {
 		printf("node          %s\n", q.node);
 		field("chain", nt_cli_jstr(res, "chain_id", "?"));
+		if (json_object_get(res, "fingerprint") != NULL)
+			field("fingerprint", nt_cli_jstr(res, "fingerprint", "?"));
 		field_u64("height", res, "height");
 		field("tip hash", nt_cli_jstr(res, "tip_hash", "-"));
 		field_time("tip time", res, "tip_time");

@@ -34,7 +34,7 @@
 
 static const char testnet_usage[] =
     "usage: notary testnet --dir DIR --validators N [--observers M] [--chain-id ID]\n"
-    "                      [--base-port P] [--run]\n\n"
+    "                      [--base-port P] [--genesis-format 1|2] [--run]\n\n"
     "Writes a local network that runs on one machine: DIR/node0 .. DIR/node{N+M-1},\n"
     "each a node home with its own validator.key (0600), config.json, and the SAME\n"
     "genesis.json naming the first N nodes' keys as the validators (\"Notary Office\n"
@@ -49,6 +49,10 @@ static const char testnet_usage[] =
     "  -o, --observers M      number of non-voting nodes, 0-64 (default 0)\n"
     "  -c, --chain-id ID      chain id, 1-50 of [a-z0-9._-] (default local-testnet)\n"
     "  -p, --base-port P      first node's client port (default 7400)\n"
+    "  -g, --genesis-format F 2 (default): notary-genesis/2, whose office names and\n"
+    "                         genesis are covered by the chain's hashes and whose\n"
+    "                         fingerprint identifies the network; 1: the old format\n"
+    "                         (for networks that must match version 1 tools)\n"
     "  -r, --run              then start one notaryd per node (DIR/nodeI/notaryd.log)\n"
     "                         and stop them all on Ctrl-C; with a testnet already in\n"
     "                         DIR, just run it\n"
@@ -152,7 +156,7 @@ static int write_node(const tn_node *nd, unsigned i, const tn_node *nodes, unsig
 }
 
 static int write_testnet(const char *dir, unsigned nv, unsigned no, const char *chain_id,
-			 unsigned base, tn_node *nodes)
+			 unsigned base, unsigned format, tn_node *nodes)
 {
 	unsigned total = nv + no;
 	for (unsigned i = 0; i < total; i++) {
@@ -193,8 +197,8 @@ static int write_testnet(const char *dir, unsigned nv, unsigned no, const char *
 		nt_seckey_pubkey(keys[i], &g->vals.keys[i]);
 		office_name(i, g->vals.names[i], sizeof g->vals.names[i]);
 	}
-	nt_valset_hash(&g->vals, &g->validators_hash);
-	if (nt_genesis_to_json(g, &gjson) != NT_OK) {
+	g->version = (uint8_t)format;
+	if (nt_genesis_seal(g) != NT_OK || nt_genesis_to_json(g, &gjson) != NT_OK) {
 		nt_cli_errorf(NT_EXIT_FAIL, "testnet", "cannot build genesis.json");
 		goto out;
 	}
@@ -205,6 +209,11 @@ static int write_testnet(const char *dir, unsigned nv, unsigned no, const char *
 
 	printf("created a testnet in %s: chain \"%s\", %u validator%s, %u observer%s\n", dir,
 	       g->chain_id, nv, nv == 1 ? "" : "s", no, no == 1 ? "" : "s");
+	if (nt_genesis_is_v2(g)) {
+		char fp[NT_FINGERPRINT_LEN + 1];
+		nt_genesis_fingerprint(&g->genesis_hash, fp);
+		printf("fingerprint %s (compare it with every verdict of this network)\n", fp);
+	}
 	print_table(nodes, total);
 	printf("\nEach nodeI holds validator.key (0600), config.json and the same genesis.json\n"
 	       "(the trust anchor: give it to anyone who must verify receipts).\n");
@@ -515,15 +524,16 @@ int nt_cmd_testnet(int argc, char **argv)
 	    {"observers", required_argument, NULL, 'o'},
 	    {"chain-id", required_argument, NULL, 'c'},
 	    {"base-port", required_argument, NULL, 'p'},
+	    {"genesis-format", required_argument, NULL, 'g'},
 	    {"run", no_argument, NULL, 'r'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
 	const char *dir = NULL, *chain_id = "local-testnet";
-	unsigned nv = 0, no = 0, base = TN_DEFAULT_PORT;
+	unsigned nv = 0, no = 0, base = TN_DEFAULT_PORT, format = 2;
 	bool have_nv = false, run = false;
 	int c;
-	while ((c = nt_cli_getopt(argc, argv, ":d:n:o:c:p:rh", opts)) != -1) {
+	while ((c = nt_cli_getopt(argc, argv, ":d:n:o:c:p:g:rh", opts)) != -1) {
 		switch (c) {
 		case 'd':
 			dir = optarg;
@@ -548,6 +558,11 @@ int nt_cmd_testnet(int argc, char **argv)
 			if (!parse_count(optarg, 1, 65535, &base))
 				return nt_cli_usage_error(
 				    "testnet", "--base-port must be 1-65535, not '%s'", optarg);
+			break;
+		case 'g':
+			if (!parse_count(optarg, 1, 2, &format))
+				return nt_cli_usage_error(
+				    "testnet", "--genesis-format must be 1 or 2, not '%s'", optarg);
 			break;
 		case 'r':
 			run = true;
@@ -586,7 +601,7 @@ int nt_cmd_testnet(int argc, char **argv)
 					"ports P+10*i and P+10*i+1)",
 					base, nv + no);
 	} else {
-		rc = write_testnet(dir, nv, no, chain_id, base, nodes);
+		rc = write_testnet(dir, nv, no, chain_id, base, format, nodes);
 		if (rc == NT_EXIT_OK && run)
 			rc = run_testnet(dir, nodes, nv + no);
 		else if (rc == NT_EXIT_OK)
