@@ -165,7 +165,9 @@ class TestWithNode(unittest.TestCase):
         with open(receipt) as fh:
             doc = json.load(fh)
         self.assertEqual(doc["record_id"], rid)
-        self.assertEqual(doc["format"], "notary-receipt/1")
+        # notary init writes a notary-genesis/2: the chain is version 2
+        self.assertEqual(doc["format"], "notary-receipt/2")
+        self.assertEqual(doc["valset_changes"], [])
         v = self.verify(receipt, f)
         self.assertEqual(v.returncode, 0, v.stdout + v.stderr)
         self.assertIn('VALID: this record is part of chain "cli-test"', v.stdout)
@@ -195,6 +197,38 @@ class TestWithNode(unittest.TestCase):
         doc["leaf_index"] = doc["leaf_index"] + 1
         bad = self.file("bad.receipt.json", json.dumps(doc).encode())
         self.assertEqual(self.verify(bad).returncode, 1)
+
+    def test_chain_identity(self):
+        """The fingerprint of the genesis is the one the node, the verdict and
+        `notary genesis fingerprint` show; a genesis that renames the office,
+        or names another time, makes the receipt INVALID and says why."""
+        f = self.file("identity.txt", b"chain identity\n")
+        p = self.submit(f)
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        receipt = f + ".receipt.json"
+        fp = run("genesis", "fingerprint", self.node.genesis)
+        self.assertEqual(fp.returncode, 0, fp.stderr)
+        fp = fp.stdout.strip()
+        self.assertRegex(fp, r"^[0-9a-f]{8}(-[0-9a-f]{8}){3}$")
+        st = run("status", "--node", self.node.url)
+        self.assertIn("fingerprint   " + fp, st.stdout)
+        v = self.verify(receipt, f)
+        self.assertEqual(v.returncode, 0, v.stdout)
+        self.assertIn(fp, v.stdout)
+        with open(self.node.genesis, encoding="utf-8") as fh:
+            g = json.load(fh)
+        self.assertEqual(g["format"], "notary-genesis/2")
+        for change in ("rename", "time"):
+            h = json.loads(json.dumps(g))
+            if change == "rename":
+                h["validators"][0]["name"] = h["validators"][0]["name"] + " (forged)"
+            else:
+                h["genesis_time"] = "2020-01-01T00:00:00.000Z"
+            path = self.file(change + ".genesis.json", json.dumps(h).encode())
+            v = run("verify", "--genesis", path, "--receipt", receipt, f)
+            self.assertEqual(v.returncode, 1, v.stdout)
+            self.assertTrue(v.stdout.startswith("INVALID: genesis_hash differs"), v.stdout)
+            self.assertIn(fp, v.stdout)  # the receipt's network, named
 
     def test_submit_two_at_once(self):
         a = self.file("a.txt", b"first exhibit\n")

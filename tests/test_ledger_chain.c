@@ -71,6 +71,61 @@ static void test_quorum_chain_reopen(void **state)
 	fix_free(f);
 }
 
+/* A notary-genesis/2 chain (FORMATS.md "Block header, version 2"): version 2
+ * headers naming the genesis, a next set equal to the set, and blocks that
+ * break either are refused; a version 1 store does not open under it. */
+static void test_version_2_chain(void **state)
+{
+	(void)state;
+	tu_seed();
+	fix *f = fix_new(4, true);
+	grow(f, 2); /* a version 1 chain first */
+	nt_ledger_free(f->l);
+	f->l = NULL;
+	f->g.version = 2;
+	assert_int_equal(nt_genesis_seal(&f->g), NT_OK);
+	nt_why why = {{0}};
+	assert_int_equal(nt_ledger_open(f->kv, &f->g, &f->l, &why), NT_ERR_CORRUPT);
+	assert_non_null(strstr(why.msg, "different validator set"));
+	fix_free(f);
+
+	f = fix_new(4, true);
+	nt_ledger_free(f->l);
+	f->g.version = 2;
+	assert_int_equal(nt_genesis_seal(&f->g), NT_OK);
+	assert_int_equal(nt_ledger_open(f->kv, &f->g, &f->l, &why), NT_OK);
+	for (int i = 0; i < 4; i++)
+		grow(f, (uint32_t)(tu_rand() % 5));
+	const nt_header *tip = nt_ledger_tip(f->l);
+	assert_int_equal(tip->version, NT_HEADER_VERSION_2);
+	assert_memory_equal(tip->genesis_hash.b, f->g.genesis_hash.b, NT_HASH_LEN);
+	assert_memory_equal(tip->next_validators_hash.b, f->g.validators_hash.b, NT_HASH_LEN);
+	check_queries(f);
+	uint64_t last = 0;
+	assert_int_equal(nt_ledger_audit(f->l, progress_fn, &last, &why), NT_OK);
+
+	uint8_t recs[2][NT_RECORD_MAX];
+	size_t lens[2];
+	uint8_t digests[2][32];
+	nt_block *b = next_block(f, 2, recs, lens, digests);
+	assert_int_equal(nt_ledger_check_block(f->l, b, NULL, 0, 2000, NULL, NULL, &why), NT_OK);
+	b->header.genesis_hash.b[0] ^= 1; /* another network's block */
+	assert_int_equal(nt_ledger_check_block(f->l, b, NULL, 0, 2000, NULL, NULL, &why),
+			 NT_ERR_CHAIN);
+	assert_non_null(strstr(why.msg, "genesis_hash"));
+	b->header.genesis_hash.b[0] ^= 1;
+	b->header.next_validators_hash.b[3] ^= 1; /* a set change: not applied yet */
+	assert_int_equal(nt_ledger_check_block(f->l, b, NULL, 0, 2000, NULL, NULL, &why),
+			 NT_ERR_CHAIN);
+	assert_non_null(strstr(why.msg, "changes the validator set"));
+	b->header.next_validators_hash.b[3] ^= 1;
+	b->header.version = NT_HEADER_VERSION; /* a version 1 block in a version 2 chain */
+	assert_int_equal(nt_ledger_check_block(f->l, b, NULL, 0, 2000, NULL, NULL, &why),
+			 NT_ERR_DECODE);
+	nt_block_free(b);
+	fix_free(f);
+}
+
 static void test_solo_rules(void **state)
 {
 	(void)state;
@@ -247,6 +302,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_solo_chain),
 	    cmocka_unit_test(test_quorum_chain_reopen),
+	    cmocka_unit_test(test_version_2_chain),
 	    cmocka_unit_test(test_solo_rules),
 	    cmocka_unit_test(test_find_digest_order),
 	    cmocka_unit_test(test_reader_as_of_its_height),
