@@ -725,12 +725,19 @@ static nt_err find_entry(const nt_ledger_reader *l, const nt_hash *id, uint64_t 
 		free(r);
 		return e;
 	}
-	json_t *meta = r->meta_len ? json_loadb(r->meta, r->meta_len, 0, NULL) : json_object();
+	/* A committed meta (record version 2) is 32 bytes of hash, not JSON:
+	 * it is shown as such, the clear meta stays with the parties. */
+	bool committed = (r->flags & NT_RECORD_FLAG_META) != 0;
+	json_t *meta = r->meta_len && !committed ? json_loadb(r->meta, r->meta_len, 0, NULL)
+						 : json_object();
 	*out = json_pack(
 	    "{s:o,s:I,s:I,s:o,s:o,s:I,s:o,s:o}", "record_id", nt_json_hex(id->b, NT_HASH_LEN),
 	    "height", (json_int_t)height, "leaf_index", (json_int_t)index, "time", time_json(*att),
 	    "submitter", nt_json_hex(r->submitter.b, NT_PUBKEY_LEN), "size", (json_int_t)r->size,
 	    "client_time", time_json(r->client_time), "meta", meta ? meta : json_object());
+	if (*out != NULL && committed)
+		json_object_set_new(*out, "meta_commitment",
+				    nt_json_hex((const uint8_t *)r->meta, NT_HASH_LEN));
 	free(r);
 	return *out ? NT_OK : NT_ERR_NOMEM;
 }
