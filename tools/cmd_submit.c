@@ -35,6 +35,10 @@
 #define SUBMIT_REQ_OVERHEAD 160u
 /* The salt of a private record (FORMATS.md "Private records"). */
 #define SALT_LEN 32
+/* What a private record not committed in time leaves at its receipt's path
+ * (docs/CLI.md): its record, salt and clear metadata, so that submitting it
+ * again completes the receipt file instead of losing them. */
+#define PENDING_FORMAT "notary-private-pending/1"
 
 static const char submit_usage[] =
     "usage: notary submit [--node URL] --key KEY [--case C] [--title T] [--media-type M]\n"
@@ -184,14 +188,14 @@ static nt_err private_fields(const uint8_t salt[SALT_LEN], const item *it, const
 	return NT_ERR_RANGE; /* record version 2 is not in this build yet */
 }
 
-/* The salt and clear metadata of a private record's receipt file: both
- * present (*priv true), both absent (false), else an exit code. */
-static int receipt_private(const item *it, const char *text, size_t len, bool *priv,
-			   uint8_t salt[SALT_LEN], const char **cmeta, json_t **doc)
+/* The salt and clear metadata of a private record's receipt file (or
+ * pending file): both present (*priv true), both absent (false), else an
+ * exit code. *cmeta points into doc. */
+static int receipt_private(const item *it, json_t *doc, bool *priv, uint8_t salt[SALT_LEN],
+			   const char **cmeta)
 {
-	*doc = json_loadb(text, len, 0, NULL);
-	const char *salt_hex = nt_cli_jstr(*doc, "salt", NULL);
-	*cmeta = nt_cli_jstr(*doc, "meta", NULL);
+	const char *salt_hex = nt_cli_jstr(doc, "salt", NULL);
+	*cmeta = nt_cli_jstr(doc, "meta", NULL);
 	*priv = salt_hex != NULL || *cmeta != NULL;
 	if (*priv && (salt_hex == NULL || *cmeta == NULL || nt_hex_decode32(salt_hex, salt) != NT_OK))
 		return nt_cli_errorf(NT_EXIT_FAIL, "submit",
@@ -201,20 +205,48 @@ static int receipt_private(const item *it, const char *text, size_t len, bool *p
 	return NT_EXIT_OK;
 }
 
+/* The record of a private record's pending file (write_pending): decoded
+ * into *rec and its bytes into it->rec. False if text is not one. */
+static bool pending_record(item *it, json_t *doc, nt_record *rec)
+{
+	if (strcmp(nt_cli_jstr(doc, "format", ""), PENDING_FORMAT) != 0)
+		return false;
+	size_t len = 0;
+	if (nt_hex_decode(nt_cli_jstr(doc, "record", ""), it->rec, sizeof it->rec, &len) != NT_OK ||
+	    nt_record_decode(it->rec, len, rec, NULL) != NT_OK)
+		return false;
+	it->rec_len = len;
+	return true;
+}
+
 /* An existing receipt at it->out_path: reuse its record if it is this file,
  * this key and this metadata; otherwise refuse rather than lose it (an older
  * receipt proves an earlier time). A private record's receipt is reused with
  * its own salt, which goes into the new receipt file again: overwriting it
- * with the node's copy would lose the salt and the metadata for good. */
+ * with the node's copy would lose the salt and the metadata for good. So is
+ * the pending file of a private record that was not committed in time. */
 static int adopt_existing(item *it, const submit_opts *o, const char *meta)
 {
 	char *text = NULL;
 	size_t len = 0;
 	nt_why why = {{0}};
 	nt_receipt *r = NULL;
-	if (nt_cli_read_file(it->out_path, NT_RECEIPT_TEXT_MAX, &text, &len, &why) != NT_OK ||
-	    nt_receipt_parse(text, len, &r, &why) != NT_OK) {
+	nt_record *rec = NULL;
+	json_t *doc = NULL;
+	if (nt_cli_read_file(it->out_path, NT_RECEIPT_TEXT_MAX, &text, &len, &why) == NT_OK) {
+		doc = json_loadb(text, len, 0, NULL);
+		if (nt_receipt_parse(text, len, &r, &why) == NT_OK) {
+			rec = &r->record;
+			memcpy(it->rec, r->record_bytes, r->record_len);
+			it->rec_len = r->record_len;
+		} else if ((r = malloc(sizeof *r)) != NULL && pending_record(it, doc, &r->record)) {
+			rec = &r->record;
+		}
+	}
+	if (rec == NULL) {
 		free(text);
+		free(r);
+		json_decref(doc);
 		return nt_cli_errorf(NT_EXIT_FAIL, "submit",
 				     "%s exists and is not a receipt; move it away or choose --out",
 				     it->out_path);
@@ -222,10 +254,8 @@ static int adopt_existing(item *it, const submit_opts *o, const char *meta)
 	bool priv = false;
 	uint8_t salt[SALT_LEN];
 	const char *cmeta = NULL;
-	json_t *doc = NULL;
-	int rc = receipt_private(it, text, len, &priv, salt, &cmeta, &doc);
+	int rc = receipt_private(it, doc, &priv, salt, &cmeta);
 	free(text);
-	const nt_record *rec = &r->record;
 	nt_record *want = NULL;
 	if (rc == NT_EXIT_OK && priv != o->private_rec) {
 		rc = nt_cli_errorf(NT_EXIT_FAIL, "submit",
@@ -269,8 +299,6 @@ static int adopt_existing(item *it, const submit_opts *o, const char *meta)
 	} else {
 		if (priv)
 			memcpy(it->salt, salt, SALT_LEN);
-		memcpy(it->rec, r->record_bytes, r->record_len);
-		it->rec_len = r->record_len;
 		it->reused = true;
 	}
 	explicit_bzero(salt, sizeof salt);
@@ -346,6 +374,32 @@ static int prepare(item *it, const submit_opts *o, const nt_seckey *key)
 		nt_cli_hex32(it->id.b, it->id_hex);
 	}
 	return rc;
+}
+
+/* A private record sent but not committed in time: its record, salt and
+ * clear metadata go to its receipt's path (never over an existing file), so
+ * that submitting the same file again completes the receipt file. Without
+ * it the salt, and with it any proof, would be gone when this exits. */
+static bool write_pending(const item *it)
+{
+	char salt_hex[2 * SALT_LEN + 1];
+	char *hex = malloc(2 * it->rec_len + 1);
+	if (hex == NULL)
+		return false;
+	nt_hex_encode(it->rec, it->rec_len, hex);
+	nt_hex_encode(it->salt, SALT_LEN, salt_hex);
+	json_t *doc = json_pack("{s:s, s:s, s:s, s:s, s:s}", "format", PENDING_FORMAT, "record_id",
+				it->id_hex, "record", hex, "salt", salt_hex, "meta",
+				it->clear_meta);
+	free(hex);
+	explicit_bzero(salt_hex, sizeof salt_hex);
+	nt_why why = {{0}};
+	bool ok = doc != NULL && nt_cli_write_json(it->out_path, doc, 0600, false, &why) == NT_OK;
+	json_decref(doc);
+	if (!ok)
+		fprintf(stderr, "notary submit: cannot keep the salt of %s in %s: %s\n", it->path,
+			it->out_path, why.msg[0] ? why.msg : "out of memory");
+	return ok;
 }
 
 /* A progress line is on stderr's last line (only ever on a terminal). */
@@ -739,15 +793,28 @@ static int run_submit(const submit_opts *o, item *items, size_t n)
 			       it->reused ? "; already notarized" : "");
 		} else if (it->state == ST_FAILED) {
 			rc = NT_EXIT_FAIL;
+			/* Lost the node after sending: it may yet commit it. */
+			if (it->clear_meta != NULL && it->sent && !s.alive && !it->reused &&
+			    write_pending(it))
+				printf("    %s: its salt and metadata are kept in %s; submit the "
+				       "same file again with --private to complete it.\n",
+				       it->path, it->out_path);
 		} else if (it->state == ST_PENDING) {
 			if (rc == NT_EXIT_OK)
 				rc = NT_EXIT_PENDING;
 			printf("%s  %s: pending, not committed within %llu s.\n", it->id_hex,
 			       it->path, (unsigned long long)(o->timeout_ms / 1000));
-			printf(
-			    "    Fetch the receipt later with: notary receipt --node %s --out %s "
-			    "%s\n",
-			    o->node, it->out_path, it->id_hex);
+			if (it->clear_meta == NULL)
+				printf("    Fetch the receipt later with: notary receipt --node %s "
+				       "--out %s %s\n",
+				       o->node, it->out_path, it->id_hex);
+			else if (it->reused || write_pending(it))
+				printf("    Its salt and metadata are kept in %s. To complete the "
+				       "receipt, submit the same file again with the same options "
+				       "(--private); `notary receipt` alone cannot add them.\n",
+				       it->out_path);
+			else
+				rc = NT_EXIT_FAIL;
 		}
 	}
 	bool any_private = false;
