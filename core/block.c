@@ -11,6 +11,8 @@
  * last_commit_hash, records_root, record_count, log_root, log_size,
  * validators_hash, proposer. */
 #define HEADER_TAIL (8 + 8 + 32 + 32 + 32 + 4 + 32 + 8 + 32 + 32)
+/* A version 2 header adds genesis_hash and next_validators_hash. */
+#define HEADER_TAIL_V2 (HEADER_TAIL + 32 + 32)
 
 nt_err nt_block_new(uint32_t count, nt_block **out)
 {
@@ -105,7 +107,8 @@ nt_err nt_block_decode(const uint8_t *buf, size_t len, nt_block **out, nt_why *w
 			       NT_BLOCK_MAX_BYTES);
 	if (len < 2)
 		return nt_fail(why, NT_ERR_DECODE, "block is truncated (%zu bytes)", len);
-	size_t hlen = 2 + (size_t)buf[1] + HEADER_TAIL;
+	size_t hlen =
+	    2 + (size_t)buf[1] + (buf[0] == NT_HEADER_VERSION_2 ? HEADER_TAIL_V2 : HEADER_TAIL);
 	if (len < hlen)
 		return nt_fail(why, NT_ERR_DECODE, "block is truncated inside its header");
 	nt_header h;

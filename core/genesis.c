@@ -7,9 +7,13 @@
 #include <string.h>
 #include <time.h>
 
+#include "base/codec.h"
 #include "base/hex.h"
 #include "core/jsonx.h"
+#include "crypto/digest.h"
 #include "crypto/keys.h"
+
+#define GENESIS_TAG "notary/genesis"
 
 /* 9999-12-31T23:59:59.999Z */
 #define TIME_MAX_MS 253402300799999ULL
@@ -81,14 +85,24 @@ static nt_err parse_validator(json_t *v, size_t i, nt_genesis *g, nt_why *why)
 		return nt_fail(why, NT_ERR_JSON, "genesis validator %zu is not an object", i);
 	json_t *name = json_object_get(v, "name");
 	json_t *pk = json_object_get(v, "pubkey");
+	if (g->version == 2 && !json_is_string(name))
+		return nt_fail(why, NT_ERR_JSON,
+			       "genesis validator %zu has no name string (required in %s)", i,
+			       NT_GENESIS_FORMAT_2);
 	if (name != NULL) {
 		if (!json_is_string(name))
 			return nt_fail(why, NT_ERR_JSON,
 				       "genesis validator %zu name is not a string", i);
-		if (json_string_length(name) > NT_VALIDATOR_NAME_MAX)
+		if (g->version != 2 && json_string_length(name) > NT_VALIDATOR_NAME_MAX_V1)
 			return nt_fail(why, NT_ERR_RANGE,
 				       "genesis validator %zu name is longer than %d bytes", i,
-				       NT_VALIDATOR_NAME_MAX);
+				       NT_VALIDATOR_NAME_MAX_V1);
+		if (g->version == 2 &&
+		    !nt_str8u_valid(json_string_value(name), json_string_length(name)))
+			return nt_fail(why, NT_ERR_RANGE,
+				       "genesis validator %zu name is not 1..%d bytes of UTF-8 "
+				       "without control characters",
+				       i, NT_VALIDATOR_NAME_MAX);
 		memcpy(g->vals.names[i], json_string_value(name), json_string_length(name));
 		g->vals.names[i][json_string_length(name)] = '\0';
 	}
@@ -126,6 +140,22 @@ nt_err nt_genesis_parse(const char *json, size_t len, nt_genesis *out, nt_why *w
 	if (!json_is_object(root)) {
 		e = nt_fail(why, NT_ERR_JSON, "genesis is not a JSON object");
 		goto out;
+	}
+	json_t *fmt = json_object_get(root, "format");
+	if (fmt != NULL) {
+		const char *f = json_string_value(fmt);
+		if (f != NULL && strcmp(f, NT_GENESIS_FORMAT_2) == 0)
+			g->version = 2;
+		else if (f != NULL && strcmp(f, "notary-genesis/1") == 0)
+			g->version = 1;
+		else {
+			e = nt_fail(why, NT_ERR_RANGE,
+				    "genesis format is not \"notary-genesis/1\" or \"%s\"",
+				    NT_GENESIS_FORMAT_2);
+			goto out;
+		}
+	} else {
+		g->version = 1;
 	}
 	const char *cid = json_string_value(json_object_get(root, "chain_id"));
 	if (cid == NULL) {
@@ -165,7 +195,11 @@ nt_err nt_genesis_parse(const char *json, size_t len, nt_genesis *out, nt_why *w
 	if (e != NT_OK)
 		goto out;
 	g->vals.n = (uint16_t)n;
-	nt_valset_hash(&g->vals, &g->validators_hash);
+	e = nt_genesis_seal(g);
+	if (e != NT_OK) {
+		e = nt_fail(why, e, "genesis cannot be encoded as %s", NT_GENESIS_FORMAT_2);
+		goto out;
+	}
 	*out = *g;
 out:
 	free(g);
@@ -182,6 +216,18 @@ nt_err nt_genesis_to_json(const nt_genesis *g, char **out)
 	json_t *root = json_object();
 	json_t *vals = json_array();
 	bool ok = root != NULL && vals != NULL;
+	if (nt_genesis_is_v2(g)) {
+		uint8_t gb[NT_GENESIS_BYTES_MAX];
+		size_t gl;
+		/* Only what parses back: every name a str8u. */
+		if (nt_genesis_encode(g, gb, sizeof gb, &gl) != NT_OK) {
+			json_decref(vals);
+			json_decref(root);
+			return NT_ERR_ARG;
+		}
+		ok = ok &&
+		     json_object_set_new(root, "format", json_string(NT_GENESIS_FORMAT_2)) == 0;
+	}
 	ok = ok && json_object_set_new(root, "chain_id", json_string(g->chain_id)) == 0;
 	ok = ok && json_object_set_new(root, "genesis_time", json_string(tbuf)) == 0;
 	for (unsigned i = 0; ok && i < g->vals.n; i++) {
@@ -202,4 +248,75 @@ nt_err nt_genesis_to_json(const nt_genesis *g, char **out)
 	json_decref(vals);
 	json_decref(root);
 	return e;
+}
+
+bool nt_genesis_is_v2(const nt_genesis *g)
+{
+	return g != NULL && g->version == 2;
+}
+
+nt_err nt_genesis_encode(const nt_genesis *g, uint8_t *out, size_t cap, size_t *len)
+{
+	if (g == NULL || out == NULL || len == NULL || !nt_chain_id_valid(g->chain_id))
+		return NT_ERR_RANGE;
+	size_t cl = strlen(g->chain_id);
+	nt_writer w;
+	nt_writer_init(&w, out, cap);
+	nt_put_u8(&w, 2);
+	nt_put_u8(&w, (uint8_t)cl);
+	nt_put_bytes(&w, g->chain_id, cl);
+	nt_put_u64(&w, g->genesis_time);
+	if (!w.ok || w.len > cap)
+		return NT_ERR_RANGE;
+	size_t vl;
+	nt_err e = nt_valset_encode(&g->vals, out + w.len, cap - w.len, &vl);
+	if (e != NT_OK)
+		return e;
+	*len = w.len + vl;
+	return NT_OK;
+}
+
+nt_err nt_genesis_hash(const nt_genesis *g, nt_hash *out)
+{
+	uint8_t *buf = malloc(NT_GENESIS_BYTES_MAX);
+	if (buf == NULL)
+		return NT_ERR_NOMEM;
+	size_t n;
+	nt_err e = nt_genesis_encode(g, buf, NT_GENESIS_BYTES_MAX, &n);
+	if (e == NT_OK)
+		nt_tagged_hash(GENESIS_TAG, buf, n, out);
+	free(buf);
+	return e;
+}
+
+nt_err nt_genesis_seal(nt_genesis *g)
+{
+	if (g == NULL)
+		return NT_ERR_ARG;
+	if (!nt_genesis_is_v2(g)) {
+		nt_valset_hash(&g->vals, &g->validators_hash);
+		memset(g->genesis_hash.b, 0, NT_HASH_LEN);
+		return NT_OK;
+	}
+	nt_hash vh, gh;
+	nt_err e = nt_valset_hash_v2(&g->vals, &vh);
+	if (e == NT_OK)
+		e = nt_genesis_hash(g, &gh);
+	if (e != NT_OK)
+		return e;
+	g->validators_hash = vh;
+	g->genesis_hash = gh;
+	return NT_OK;
+}
+
+void nt_genesis_fingerprint(const nt_hash *genesis_hash, char out[NT_FINGERPRINT_LEN + 1])
+{
+	char *p = out;
+	for (int grp = 0; grp < 4; grp++) {
+		if (grp > 0)
+			*p++ = '-';
+		nt_hex_encode(genesis_hash->b + 4 * grp, 4, p);
+		p += 8;
+	}
+	*p = '\0';
 }

@@ -31,7 +31,8 @@ bool nt_chain_id_valid(const char *s)
 
 nt_err nt_header_encode(const nt_header *h, uint8_t *out, size_t cap, size_t *len)
 {
-	if (h->version != NT_HEADER_VERSION || !nt_chain_id_valid(h->chain_id) || h->height < 1)
+	if ((h->version != NT_HEADER_VERSION && h->version != NT_HEADER_VERSION_2) ||
+	    !nt_chain_id_valid(h->chain_id) || h->height < 1)
 		return NT_ERR_RANGE;
 	size_t cl = strlen(h->chain_id);
 	nt_writer w;
@@ -47,7 +48,11 @@ nt_err nt_header_encode(const nt_header *h, uint8_t *out, size_t cap, size_t *le
 	nt_put_u32(&w, h->record_count);
 	nt_put_bytes(&w, h->log_root.b, NT_HASH_LEN);
 	nt_put_u64(&w, h->log_size);
+	if (h->version == NT_HEADER_VERSION_2)
+		nt_put_bytes(&w, h->genesis_hash.b, NT_HASH_LEN);
 	nt_put_bytes(&w, h->validators_hash.b, NT_HASH_LEN);
+	if (h->version == NT_HEADER_VERSION_2)
+		nt_put_bytes(&w, h->next_validators_hash.b, NT_HASH_LEN);
 	nt_put_bytes(&w, h->proposer.b, NT_PUBKEY_LEN);
 	if (!w.ok)
 		return NT_ERR_RANGE;
@@ -62,10 +67,10 @@ nt_err nt_header_decode(const uint8_t *buf, size_t len, nt_header *out, nt_why *
 	memset(&h, 0, sizeof h);
 	nt_reader_init(&r, buf, len);
 	h.version = nt_get_u8(&r);
-	if (r.ok && h.version != NT_HEADER_VERSION)
+	if (r.ok && h.version != NT_HEADER_VERSION && h.version != NT_HEADER_VERSION_2)
 		return nt_fail(why, NT_ERR_RANGE,
-			       "header version %u is not supported (expected %d)", h.version,
-			       NT_HEADER_VERSION);
+			       "header version %u is not supported (expected %d or %d)", h.version,
+			       NT_HEADER_VERSION, NT_HEADER_VERSION_2);
 	uint8_t cl = nt_get_u8(&r);
 	const uint8_t *cid = nt_get_view(&r, cl);
 	if (cid != NULL && !chain_id_bytes_valid(cid, cl))
@@ -82,7 +87,11 @@ nt_err nt_header_decode(const uint8_t *buf, size_t len, nt_header *out, nt_why *
 	h.record_count = nt_get_u32(&r);
 	nt_get_bytes(&r, h.log_root.b, NT_HASH_LEN);
 	h.log_size = nt_get_u64(&r);
+	if (h.version == NT_HEADER_VERSION_2)
+		nt_get_bytes(&r, h.genesis_hash.b, NT_HASH_LEN);
 	nt_get_bytes(&r, h.validators_hash.b, NT_HASH_LEN);
+	if (h.version == NT_HEADER_VERSION_2)
+		nt_get_bytes(&r, h.next_validators_hash.b, NT_HASH_LEN);
 	nt_get_bytes(&r, h.proposer.b, NT_PUBKEY_LEN);
 	if (!r.ok)
 		return nt_fail(why, NT_ERR_DECODE, "header is truncated (%zu bytes)", len);

@@ -5,12 +5,13 @@
 
 #include <inttypes.h>
 #include <jansson.h>
-#include <stdio.h>
 #include <openssl/crypto.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "base/hex.h"
+#include "core/receipt_internal.h"
 #include "crypto/digest.h"
 
 /* ---- building ----
@@ -23,9 +24,9 @@
  * before and after read the same. */
 
 struct nt_receipt_block {
-	char *head;	   /* "{" ... "\"record\": \"" */
-	char height[24];   /* decimal */
-	char *tail;	   /* ",\n  \"header\": ..." to the closing "}\n" */
+	char *head;	 /* "{" ... "\"record\": \"" */
+	char height[24]; /* decimal */
+	char *tail;	 /* ",\n  \"header\": ..." to the closing "}\n" */
 	size_t head_len, height_len, tail_len;
 };
 
@@ -89,9 +90,10 @@ nt_err nt_receipt_block_new(const nt_header *hdr, const nt_commit *commit, const
 	char tbuf[32];
 	nt_time_format(nt_commit_time(commit), tbuf);
 	char *cid = json_quote(hdr->chain_id), *tq = json_quote(tbuf);
-	unsigned nv = vals == NULL ? 0 : (vals->n < NT_MAX_VALIDATORS ? vals->n : NT_MAX_VALIDATORS);
-	size_t tail_cap = 64 + 2 * (hlen + clen) + (size_t)nv * (2 * NT_PUBKEY_LEN + 16) +
-			  (tq ? strlen(tq) : 0);
+	unsigned nv =
+	    vals == NULL ? 0 : (vals->n < NT_MAX_VALIDATORS ? vals->n : NT_MAX_VALIDATORS);
+	size_t tail_cap =
+	    64 + 2 * (hlen + clen) + (size_t)nv * (2 * NT_PUBKEY_LEN + 16) + (tq ? strlen(tq) : 0);
 	if (cid != NULL)
 		rb->head = malloc(64 + strlen(cid));
 	rb->tail = malloc(tail_cap);
@@ -245,7 +247,81 @@ static nt_err get_uint(json_t *root, const char *key, uint64_t *out, nt_why *why
 	return NT_OK;
 }
 
-static nt_err parse_members(json_t *root, nt_receipt *r, nt_why *why)
+/* The optional "salt" and "meta" members a party's client adds to the
+ * receipt of a private record (version 2). */
+static nt_err parse_private(json_t *root, nt_receipt *r, nt_why *why)
+{
+	json_t *salt = json_object_get(root, "salt");
+	if (salt != NULL) {
+		nt_hash s;
+		nt_err e = get_hash(salt, "salt", &s, why);
+		if (e != NT_OK)
+			return e;
+		memcpy(r->salt, s.b, NT_RECORD_SALT_LEN);
+		r->has_salt = true;
+	}
+	json_t *meta = json_object_get(root, "meta");
+	if (meta != NULL) {
+		if (!json_is_string(meta))
+			return nt_fail(why, NT_ERR_JSON, "receipt \"meta\" is not a string");
+		size_t ml = json_string_length(meta);
+		if (ml > NT_META_MAX)
+			return nt_fail(why, NT_ERR_RANGE,
+				       "receipt \"meta\" is %zu bytes, more than %d", ml,
+				       NT_META_MAX);
+		memcpy(r->meta, json_string_value(meta), ml);
+		r->meta[ml] = '\0';
+		r->meta_len = (uint16_t)ml;
+		r->has_meta = true;
+	}
+	return NT_OK;
+}
+
+static nt_err parse_change(json_t *v, size_t i, nt_receipt_change *c, uint8_t *vs_buf,
+			   size_t vs_cap, nt_why *why)
+{
+	nt_why sub = {{0}};
+	if (!json_is_object(v))
+		return nt_fail(why, NT_ERR_JSON, "receipt valset_changes[%zu] is not an object", i);
+	const char *hs = json_string_value(json_object_get(v, "header"));
+	const char *cs = json_string_value(json_object_get(v, "commit"));
+	const char *ns = json_string_value(json_object_get(v, "next_validators"));
+	if (hs == NULL || cs == NULL || ns == NULL)
+		return nt_fail(why, NT_ERR_JSON,
+			       "receipt valset_changes[%zu] needs header, commit and "
+			       "next_validators hex strings",
+			       i);
+	uint8_t *cb = malloc(NT_COMMIT_MAX);
+	if (cb == NULL)
+		return NT_ERR_NOMEM;
+	size_t cl = 0;
+	nt_err e = nt_hex_decode(hs, c->header_bytes, sizeof c->header_bytes, &c->header_len);
+	if (e != NT_OK)
+		e = nt_fail(why, e,
+			    "receipt valset_changes[%zu] header is not hex of at most %d bytes", i,
+			    NT_HEADER_MAX);
+	else if ((e = nt_header_decode(c->header_bytes, c->header_len, &c->header, &sub)) != NT_OK)
+		e = nt_fail(why, e, "valset change %zu: %s", i, sub.msg);
+	else if ((e = nt_hex_decode(cs, cb, NT_COMMIT_MAX, &cl)) != NT_OK)
+		e = nt_fail(why, e,
+			    "receipt valset_changes[%zu] commit is not hex of at most %d bytes", i,
+			    NT_COMMIT_MAX);
+	else if ((e = nt_commit_decode(cb, cl, &c->commit, &sub)) != NT_OK)
+		e = nt_fail(why, e, "valset change %zu: %s", i, sub.msg);
+	else if ((e = nt_hex_decode(ns, vs_buf, vs_cap, &c->next_validators_len)) != NT_OK)
+		e = nt_fail(why, e, "receipt valset_changes[%zu] next_validators is not hex", i);
+	free(cb);
+	if (e != NT_OK)
+		return e;
+	c->next_validators = vs_buf;
+	if (c->header.version != NT_HEADER_VERSION_2)
+		return nt_fail(why, NT_ERR_DECODE,
+			       "valset change %zu: header version %u (a change block is version 2)",
+			       i, c->header.version);
+	return NT_OK;
+}
+
+static nt_err parse_members(json_t *root, nt_receipt *r, size_t len, nt_why *why)
 {
 	const char *s;
 	nt_err e;
@@ -253,20 +329,33 @@ static nt_err parse_members(json_t *root, nt_receipt *r, nt_why *why)
 		return nt_fail(why, NT_ERR_JSON, "receipt is not a JSON object");
 	if ((e = get_string(root, "format", &s, why)) != NT_OK)
 		return e;
-	if (strcmp(s, NT_RECEIPT_FORMAT) != 0)
-		return nt_fail(why, NT_ERR_RANGE, "receipt format is not \"%s\"",
-			       NT_RECEIPT_FORMAT);
+	if (strcmp(s, NT_RECEIPT_FORMAT) == 0)
+		r->format = 1;
+	else if (strcmp(s, NT_RECEIPT_FORMAT_2) == 0)
+		r->format = 2;
+	else
+		return nt_fail(why, NT_ERR_RANGE, "receipt format is not \"%s\" or \"%s\"",
+			       NT_RECEIPT_FORMAT, NT_RECEIPT_FORMAT_2);
+	if (r->format == 1 && len > NT_RECEIPT_TEXT_MAX)
+		return nt_fail(why, NT_ERR_RANGE, "receipt is %zu bytes, more than %d allowed", len,
+			       NT_RECEIPT_TEXT_MAX);
 	if ((e = get_string(root, "chain_id", &s, why)) != NT_OK)
 		return e;
 	if (!nt_chain_id_valid(s) || strlen(s) > NT_CHAIN_ID_MAX)
 		return nt_fail(why, NT_ERR_RANGE, "receipt chain_id is not a valid chain id");
 	memcpy(r->chain_id, s, strlen(s) + 1);
+	if (r->format == 2 && (e = get_hash(json_object_get(root, "genesis_hash"), "genesis_hash",
+					    &r->genesis_hash, why)) != NT_OK)
+		return e;
 
 	if ((e = get_hex(root, "record", r->record_bytes, sizeof r->record_bytes, &r->record_len,
 			 why)) != NT_OK)
 		return e;
 	if ((e = nt_record_decode(r->record_bytes, r->record_len, &r->record, why)) != NT_OK)
 		return e;
+	if (r->format == 1 && r->record.version != NT_RECORD_VERSION)
+		return nt_fail(why, NT_ERR_DECODE, "record version %u in a %s receipt",
+			       r->record.version, NT_RECEIPT_FORMAT);
 	if ((e = get_hash(json_object_get(root, "record_id"), "record_id", &r->record_id, why)) !=
 	    NT_OK)
 		return e;
@@ -292,33 +381,103 @@ static nt_err parse_members(json_t *root, nt_receipt *r, nt_why *why)
 		return e;
 	if ((e = nt_header_decode(r->header_bytes, r->header_len, &r->header, why)) != NT_OK)
 		return e;
+	if (r->format == 1 && r->header.version != NT_HEADER_VERSION)
+		return nt_fail(why, NT_ERR_DECODE, "header version %u in a %s receipt",
+			       r->header.version, NT_RECEIPT_FORMAT);
+	if (r->format == 2 && r->header.version != NT_HEADER_VERSION_2)
+		return nt_fail(why, NT_ERR_DECODE,
+			       "header version %u in a %s receipt (it needs a version 2 header)",
+			       r->header.version, NT_RECEIPT_FORMAT_2);
 	if ((e = get_hex(root, "commit", r->commit_bytes, sizeof r->commit_bytes, &r->commit_len,
 			 why)) != NT_OK)
 		return e;
-	return nt_commit_decode(r->commit_bytes, r->commit_len, &r->commit, why);
+	if ((e = nt_commit_decode(r->commit_bytes, r->commit_len, &r->commit, why)) != NT_OK)
+		return e;
+	if (r->format == 1)
+		return NT_OK;
+	return parse_private(root, r, why);
 }
+
+/* The sizes a version 2 receipt's allocation needs for its changes:
+ * the entry count and the total bytes of their sets. */
+static nt_err changes_size(json_t *root, size_t *count, size_t *vs_bytes, nt_why *why)
+{
+	*count = 0;
+	*vs_bytes = 0;
+	const char *fmt = json_string_value(json_object_get(root, "format"));
+	if (fmt == NULL || strcmp(fmt, NT_RECEIPT_FORMAT_2) != 0)
+		return NT_OK; /* parse_members reports what is wrong */
+	json_t *ch = json_object_get(root, "valset_changes");
+	if (!json_is_array(ch))
+		return nt_fail(why, NT_ERR_JSON,
+			       "receipt has no \"valset_changes\" array (a %s receipt lists "
+			       "every set change, [] for none)",
+			       NT_RECEIPT_FORMAT_2);
+	size_t n = json_array_size(ch);
+	if (n > NT_RECEIPT_CHANGES_MAX)
+		return nt_fail(why, NT_ERR_RANGE, "receipt lists %zu valset changes, more than %d",
+			       n, NT_RECEIPT_CHANGES_MAX);
+	for (size_t i = 0; i < n; i++) {
+		json_t *nv = json_object_get(json_array_get(ch, i), "next_validators");
+		size_t l = json_is_string(nv) ? json_string_length(nv) / 2 : 0;
+		if (l > NT_VALSET_BYTES_MAX)
+			return nt_fail(why, NT_ERR_RANGE,
+				       "receipt valset_changes[%zu] next_validators is longer "
+				       "than %d bytes",
+				       i, NT_VALSET_BYTES_MAX);
+		*vs_bytes += l;
+	}
+	*count = n;
+	return NT_OK;
+}
+
+#define ALIGN16(n) (((n) + 15u) & ~(size_t)15u)
 
 nt_err nt_receipt_parse(const char *json, size_t len, nt_receipt **out, nt_why *why)
 {
 	if (json == NULL || out == NULL)
 		return NT_ERR_ARG;
-	if (len > NT_RECEIPT_TEXT_MAX)
+	if (len > NT_RECEIPT_V2_TEXT_MAX)
 		return nt_fail(why, NT_ERR_RANGE, "receipt is %zu bytes, more than %d allowed", len,
-			       NT_RECEIPT_TEXT_MAX);
+			       NT_RECEIPT_V2_TEXT_MAX);
 	json_error_t jerr;
 	json_t *root = json_loadb(json, len, JSON_REJECT_DUPLICATES, &jerr);
 	if (root == NULL)
 		return nt_fail(why, NT_ERR_JSON, "receipt is not valid JSON (line %d: %s)",
 			       jerr.line, jerr.text);
-	nt_receipt *r = calloc(1, sizeof *r);
-	if (r == NULL) {
+	size_t nch = 0, vs_bytes = 0;
+	nt_err e = json_is_object(root) ? changes_size(root, &nch, &vs_bytes, why) : NT_OK;
+	if (e != NT_OK) {
+		json_decref(root);
+		return e;
+	}
+	/* One block: the receipt, its change entries, their set bytes. */
+	size_t off_ch = ALIGN16(sizeof(nt_receipt));
+	size_t off_vs = off_ch + ALIGN16(nch * sizeof(nt_receipt_change));
+	uint8_t *mem = calloc(1, off_vs + vs_bytes + 1);
+	if (mem == NULL) {
 		json_decref(root);
 		return NT_ERR_NOMEM;
 	}
-	nt_err e = parse_members(root, r, why);
+	nt_receipt *r = (nt_receipt *)(void *)mem;
+	e = parse_members(root, r, len, why);
+	if (e == NT_OK && r->format == 2) {
+		json_t *ch = json_object_get(root, "valset_changes");
+		r->changes = nch > 0 ? (nt_receipt_change *)(void *)(mem + off_ch) : NULL;
+		uint8_t *vs = mem + off_vs;
+		size_t left = vs_bytes;
+		for (size_t i = 0; i < nch && e == NT_OK; i++) {
+			e = parse_change(json_array_get(ch, i), i, &r->changes[i], vs, left, why);
+			if (e == NT_OK) {
+				vs += r->changes[i].next_validators_len;
+				left -= r->changes[i].next_validators_len;
+			}
+		}
+		r->change_count = nch;
+	}
 	json_decref(root);
 	if (e != NT_OK) {
-		free(r);
+		free(mem);
 		return e;
 	}
 	*out = r;
@@ -334,6 +493,14 @@ static bool hash_eq(const nt_hash *a, const nt_hash *b)
 
 nt_err nt_receipt_verify(const nt_receipt *r, const nt_genesis *g, const uint8_t *file_digest,
 			 size_t file_digest_len, nt_why *why)
+{
+	return nt_receipt_verify_full(r, g, file_digest, file_digest_len, NULL, why);
+}
+
+/* FORMATS.md "Verifying a receipt", version 1 (nt_receipt_verify_full
+ * checked that r and g are both version 1). */
+nt_err ntr_verify_v1(const nt_receipt *r, const nt_genesis *g, const uint8_t *file_digest,
+		     size_t file_digest_len, nt_why *why)
 {
 	if (r == NULL || g == NULL || r->record_len < NT_SIG_LEN ||
 	    r->record_len > sizeof r->record_bytes || r->header_len > sizeof r->header_bytes ||

@@ -11,8 +11,24 @@
 #include "core/record.h"
 
 #define NT_RECEIPT_FORMAT "notary-receipt/1"
-/* Receipts larger than this are refused before parsing. */
+#define NT_RECEIPT_FORMAT_2 "notary-receipt/2"
+/* Version 1 receipts larger than this are refused. */
 #define NT_RECEIPT_TEXT_MAX (256 * 1024)
+/* A version 2 receipt carries every set change of its chain (each up to
+ * ~100 KB of hex with 128 validators); larger text is refused unparsed. */
+#define NT_RECEIPT_V2_TEXT_MAX (8 * 1024 * 1024)
+#define NT_RECEIPT_CHANGES_MAX 1024
+
+/* One entry of a version 2 receipt's valset_changes: a change block's
+ * header and commit, and the new set's valset_bytes. */
+typedef struct {
+	uint8_t header_bytes[NT_HEADER_MAX];
+	size_t header_len;
+	nt_header header;
+	nt_commit commit;
+	const uint8_t *next_validators; /* valset_bytes, inside the receipt's allocation */
+	size_t next_validators_len;
+} nt_receipt_change;
 
 typedef struct {
 	/* record */
@@ -33,6 +49,16 @@ typedef struct {
 	size_t commit_len;
 	nt_commit commit;
 	char chain_id[NT_CHAIN_ID_MAX + 1]; /* the JSON member */
+	/* Version 2 (all zero in a version 1 receipt). */
+	int format;	      /* 1: notary-receipt/1, 2: notary-receipt/2 */
+	nt_hash genesis_hash; /* the JSON member */
+	bool has_salt;	      /* "salt" present: 32 bytes */
+	uint8_t salt[NT_RECORD_SALT_LEN];
+	bool has_meta;		    /* "meta" (the clear meta JSON text) present */
+	uint16_t meta_len;	    /* at most NT_META_MAX */
+	char meta[NT_META_MAX + 1]; /* NUL-terminated */
+	size_t change_count;
+	nt_receipt_change *changes; /* change_count entries, same allocation */
 } nt_receipt;
 
 /* Builds receipt JSON (pretty-printed, trailing newline) from its parts.
@@ -56,9 +82,13 @@ nt_err nt_receipt_block_build(const nt_receipt_block *rb, const uint8_t *record,
 			      size_t proof_len, char **out) NT_MUST_CHECK;
 void nt_receipt_block_free(nt_receipt_block *rb);
 
-/* Parses receipt JSON: the format member, hex fields and the binary
- * encodings inside them (record, header, commit decoded strictly). Does not
- * verify anything cryptographic. *out is malloc'd; free with free(). */
+/* Parses receipt JSON of format notary-receipt/1 or notary-receipt/2: the
+ * format member, hex fields and the binary encodings inside them (record,
+ * header, commit, and for version 2 each valset change's header and commit,
+ * decoded strictly). A version 1 receipt must carry a version 1 header, a
+ * version 2 receipt a version 2 header. Does not verify anything
+ * cryptographic. *out is ONE malloc'd block (the change entries and their
+ * set bytes included); free with free(). */
 nt_err nt_receipt_parse(const char *json, size_t len, nt_receipt **out, nt_why *why) NT_MUST_CHECK;
 
 /* The six steps of FORMATS.md "Verifying a receipt", in order. If
@@ -67,5 +97,27 @@ nt_err nt_receipt_parse(const char *json, size_t len, nt_receipt **out, nt_why *
  * failure in plain words. */
 nt_err nt_receipt_verify(const nt_receipt *r, const nt_genesis *g, const uint8_t *file_digest,
 			 size_t file_digest_len, nt_why *why) NT_MUST_CHECK;
+
+/* What a verification established, for the report (FORMATS.md "Verifying a
+ * version 2 receipt", step 7). */
+typedef struct {
+	int format;	     /* the receipt's: 1 or 2 */
+	nt_valset set;	     /* S: the set that committed the block (v1: the genesis set) */
+	size_t changes;	     /* valset_changes applied */
+	bool salted;	     /* the record's digest is salted */
+	bool meta_committed; /* the record's meta is a commitment */
+	bool meta_disclosed; /* ...and the receipt's clear meta matched it */
+	char fingerprint[NT_FINGERPRINT_LEN + 1]; /* of the genesis; "" for version 1 */
+} nt_receipt_verdict;
+
+/* Verifies r against g, either version, in the order of its FORMATS.md
+ * section: a version 1 receipt only against a version 1 genesis, a version
+ * 2 receipt only against a notary-genesis/2 one. If file_digest is not
+ * NULL it is the file's digest under the record's digest_alg (for a salted
+ * record the salt is applied here). On NT_OK fills *out (may be NULL; it
+ * is large: keep it off small stacks). why names the first failure. */
+nt_err nt_receipt_verify_full(const nt_receipt *r, const nt_genesis *g, const uint8_t *file_digest,
+			      size_t file_digest_len, nt_receipt_verdict *out,
+			      nt_why *why) NT_MUST_CHECK;
 
 #endif

@@ -6,6 +6,8 @@
 #include "core/record.h"
 
 #include <jansson.h>
+#include <openssl/crypto.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "base/codec.h"
@@ -13,6 +15,7 @@
 #include "crypto/digest.h"
 
 #define RECORD_SIG_TAG "notary/record"
+#define RECORD_META_TAG "notary/meta"
 
 /* Metadata must be empty or one JSON object. jansson rejects invalid UTF-8
  * and "\u0000" by default; a raw NUL byte is refused here first because the
@@ -40,10 +43,17 @@ static nt_err meta_check(const char *meta, size_t len, nt_why *why)
 /* The rules that do not need the JSON parser. */
 static nt_err shape_check(const nt_record *rec, nt_why *why)
 {
-	if (rec->version != NT_RECORD_VERSION)
+	if (rec->version != NT_RECORD_VERSION && rec->version != NT_RECORD_VERSION_2)
 		return nt_fail(why, NT_ERR_RANGE,
-			       "record version %u is not supported (expected %d)", rec->version,
-			       NT_RECORD_VERSION);
+			       "record version %u is not supported (expected %d or %d)",
+			       rec->version, NT_RECORD_VERSION, NT_RECORD_VERSION_2);
+	if (rec->version == NT_RECORD_VERSION && rec->flags != 0)
+		return nt_fail(why, NT_ERR_RANGE, "a version 1 record has no flags");
+	if ((rec->flags & ~NT_RECORD_FLAGS_KNOWN) != 0)
+		return nt_fail(
+		    why, NT_ERR_DECODE,
+		    "record flags 0x%02x set unknown bits (only bits 0 and 1 are defined)",
+		    rec->flags);
 	size_t dl = nt_digest_len(rec->alg);
 	if (dl == 0)
 		return nt_fail(why, NT_ERR_RANGE, "record digest_alg %u is unknown", rec->alg);
@@ -56,10 +66,26 @@ static nt_err shape_check(const nt_record *rec, nt_why *why)
 	return NT_OK;
 }
 
+/* The meta rule for this record: committed meta is exactly 32 bytes of
+ * anything, other meta is empty or a JSON object. */
+static nt_err meta_rule(const nt_record *rec, nt_why *why)
+{
+	if (rec->flags & NT_RECORD_FLAG_META) {
+		if (rec->meta_len != NT_HASH_LEN)
+			return nt_fail(why, NT_ERR_DECODE,
+				       "record meta is committed but is %u bytes, not 32",
+				       rec->meta_len);
+		return NT_OK;
+	}
+	return meta_check(rec->meta, rec->meta_len, why);
+}
+
 /* Everything before the signature. */
 static void put_body(nt_writer *w, const nt_record *rec)
 {
 	nt_put_u8(w, rec->version);
+	if (rec->version == NT_RECORD_VERSION_2)
+		nt_put_u8(w, rec->flags);
 	nt_put_u8(w, rec->alg);
 	nt_put_u8(w, rec->digest_len);
 	nt_put_bytes(w, rec->digest, rec->digest_len);
@@ -74,7 +100,7 @@ nt_err nt_record_encode(const nt_record *rec, uint8_t *out, size_t cap, size_t *
 {
 	nt_err e = shape_check(rec, NULL);
 	if (e == NT_OK)
-		e = meta_check(rec->meta, rec->meta_len, NULL);
+		e = meta_rule(rec, NULL);
 	if (e != NT_OK)
 		return e;
 	nt_writer w;
@@ -95,6 +121,8 @@ nt_err nt_record_decode(const uint8_t *buf, size_t len, nt_record *out, nt_why *
 	memset(&r, 0, sizeof r);
 
 	r.version = nt_get_u8(&rd);
+	if (r.version == NT_RECORD_VERSION_2)
+		r.flags = nt_get_u8(&rd);
 	r.alg = nt_get_u8(&rd);
 	r.digest_len = nt_get_u8(&rd);
 	if (!rd.ok)
@@ -120,7 +148,7 @@ nt_err nt_record_decode(const uint8_t *buf, size_t len, nt_record *out, nt_why *
 		return nt_fail(why, NT_ERR_DECODE, "trailing bytes after record (%zu of %zu used)",
 			       rd.pos, len);
 	r.meta[r.meta_len] = '\0';
-	e = meta_check(r.meta, r.meta_len, why);
+	e = meta_rule(&r, why);
 	if (e != NT_OK)
 		return e;
 	*out = r;
@@ -149,7 +177,7 @@ nt_err nt_record_sign(nt_record *rec, const nt_seckey *k)
 	/* Refuse to sign something that would not decode. */
 	nt_err e = shape_check(&tmp, NULL);
 	if (e == NT_OK)
-		e = meta_check(tmp.meta, tmp.meta_len, NULL);
+		e = meta_rule(&tmp, NULL);
 	nt_hash h;
 	if (e == NT_OK)
 		e = nt_record_sighash(&tmp, &h);
@@ -172,4 +200,51 @@ nt_err nt_record_verify(const nt_record *rec)
 void nt_record_id(const uint8_t *buf, size_t len, nt_hash *out)
 {
 	nt_merkle_leaf_hash(buf, len, out);
+}
+
+bool nt_record_is_private(const nt_record *rec)
+{
+	return rec->version == NT_RECORD_VERSION_2 && (rec->flags & NT_RECORD_FLAGS_KNOWN) != 0;
+}
+
+nt_err nt_record_salted_digest(int alg, const uint8_t salt[NT_RECORD_SALT_LEN],
+			       const uint8_t *file_digest, size_t fd_len, uint8_t *out,
+			       size_t *out_len)
+{
+	size_t dl = nt_digest_len(alg);
+	if (dl == 0 || fd_len != dl || salt == NULL || file_digest == NULL || out == NULL)
+		return NT_ERR_ARG;
+	uint8_t buf[NT_RECORD_SALT_LEN + NT_DIGEST_MAX];
+	memcpy(buf, salt, NT_RECORD_SALT_LEN);
+	memcpy(buf + NT_RECORD_SALT_LEN, file_digest, dl);
+	nt_err e = nt_digest_buf(alg, buf, NT_RECORD_SALT_LEN + dl, out, out_len);
+	OPENSSL_cleanse(buf, sizeof buf);
+	return e;
+}
+
+void nt_record_meta_commitment(const uint8_t salt[NT_RECORD_SALT_LEN], const void *meta_json,
+			       size_t len, nt_hash *out)
+{
+	/* TH(tag, salt || meta) without copying meta: the tagged hash of a
+	 * concatenation is fed in one buffer here, meta is at most a few KB. */
+	uint8_t buf[NT_RECORD_SALT_LEN + NT_META_MAX];
+	if (len > NT_META_MAX) {
+		/* Larger clear meta cannot be a record's meta; hash it anyway so
+		 * the caller's comparison fails rather than this call. */
+		uint8_t *big = malloc(NT_RECORD_SALT_LEN + len);
+		if (big == NULL) {
+			memset(out->b, 0, NT_HASH_LEN);
+			return;
+		}
+		memcpy(big, salt, NT_RECORD_SALT_LEN);
+		memcpy(big + NT_RECORD_SALT_LEN, meta_json, len);
+		nt_tagged_hash(RECORD_META_TAG, big, NT_RECORD_SALT_LEN + len, out);
+		free(big);
+		return;
+	}
+	memcpy(buf, salt, NT_RECORD_SALT_LEN);
+	if (len > 0)
+		memcpy(buf + NT_RECORD_SALT_LEN, meta_json, len);
+	nt_tagged_hash(RECORD_META_TAG, buf, NT_RECORD_SALT_LEN + len, out);
+	OPENSSL_cleanse(buf, NT_RECORD_SALT_LEN);
 }

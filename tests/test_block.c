@@ -144,7 +144,7 @@ static void test_strict(void **state)
 	decode_bad(t, n + 1, NT_ERR_DECODE, "trailing");
 	/* header errors come through */
 	memcpy(t, buf, n);
-	t[0] = 2;
+	t[0] = 3;
 	decode_bad(t, n, NT_ERR_RANGE, "header version");
 	/* counts */
 	memcpy(t, buf, n);

@@ -8,6 +8,7 @@
 
 #include "base/hex.h"
 #include "core/genesis.h"
+#include "crypto/digest.h"
 #include "crypto/keys.h"
 #include "node/genesis_file.h"
 
@@ -316,13 +317,175 @@ static void test_genesis_fuzz(void **state)
 	free(text);
 }
 
+/* ---- version 2 ---- */
+
+static void test_v2_vector(void **state)
+{
+	(void)state;
+	size_t len;
+	char *text = tu_read("receipt-v2/genesis.json", 1, &len);
+	nt_genesis *g = calloc(1, sizeof *g), *g2 = calloc(1, sizeof *g2);
+	nt_why why = {{0}};
+	assert_int_equal(nt_genesis_parse(text, len, g, &why), NT_OK);
+	free(text);
+	assert_true(nt_genesis_is_v2(g));
+	assert_int_equal(g->vals.n, 4);
+	assert_string_equal(g->vals.names[0], "\xe6\x9d\xad\xe5\xb7\x9e\xe4\xba\x92\xe8\x81\x94"
+					      "\xe7\xbd\x91\xe5\x85\xac\xe8\xaf\x81\xe5\xa4\x84");
+	char fp[NT_FINGERPRINT_LEN + 1];
+	nt_genesis_fingerprint(&g->genesis_hash, fp);
+	assert_string_equal(fp, "0bb0f5c8-cf9f1919-0466f30b-96558502");
+	char hex[65];
+	nt_hex_encode(g->genesis_hash.b, 32, hex);
+	assert_string_equal(hex,
+			    "0bb0f5c8cf9f19190466f30b965585027d757bf4a93608d832822def7e086027");
+	/* validators_hash = H(valset_bytes), names covered */
+	nt_hash vh, v1h;
+	assert_int_equal(nt_valset_hash_v2(&g->vals, &vh), NT_OK);
+	assert_memory_equal(vh.b, g->validators_hash.b, 32);
+	nt_valset_hash(&g->vals, &v1h);
+	assert_memory_not_equal(vh.b, v1h.b, 32);
+	/* genesis_bytes by hand: u8 2 || str8 chain_id || u64 time || valset */
+	uint8_t gb[NT_GENESIS_BYTES_MAX], vb[NT_VALSET_BYTES_MAX];
+	size_t gl, vl;
+	assert_int_equal(nt_genesis_encode(g, gb, sizeof gb, &gl), NT_OK);
+	assert_int_equal(nt_valset_encode(&g->vals, vb, sizeof vb, &vl), NT_OK);
+	assert_int_equal(gl, 1 + 1 + 12 + 8 + vl);
+	assert_int_equal(gb[0], 2);
+	assert_int_equal(gb[1], 12);
+	assert_memory_equal(gb + 2, "vector-net-2", 12);
+	assert_memory_equal(gb + 22, vb, vl);
+	nt_hash th;
+	nt_tagged_hash("notary/genesis", gb, gl, &th);
+	assert_memory_equal(th.b, g->genesis_hash.b, 32);
+	/* too small a buffer */
+	assert_int_not_equal(nt_genesis_encode(g, gb, gl - 1, &gl), NT_OK);
+
+	/* to_json writes the format and parses back to the same genesis */
+	char *out = NULL;
+	assert_int_equal(nt_genesis_to_json(g, &out), NT_OK);
+	assert_non_null(strstr(out, "\"format\": \"notary-genesis/2\""));
+	assert_int_equal(nt_genesis_parse(out, strlen(out), g2, &why), NT_OK);
+	free(out);
+	assert_memory_equal(g2->genesis_hash.b, g->genesis_hash.b, 32);
+	assert_string_equal(g2->vals.names[3], g->vals.names[3]);
+
+	/* look-alike anchors: each changes the fingerprint */
+	const char *others[] = {"receipt-v2/genesis-renamed.json",
+				"receipt-v2/genesis-other-time.json"};
+	for (size_t i = 0; i < 2; i++) {
+		text = tu_read(others[i], 1, &len);
+		assert_int_equal(nt_genesis_parse(text, len, g2, &why), NT_OK);
+		free(text);
+		assert_true(nt_genesis_is_v2(g2));
+		assert_memory_not_equal(g2->genesis_hash.b, g->genesis_hash.b, 32);
+	}
+	/* the same file without "format" is a version 1 genesis */
+	text = tu_read("receipt-v2/genesis-v1-style.json", 1, &len);
+	assert_int_equal(nt_genesis_parse(text, len, g2, &why), NT_OK);
+	free(text);
+	assert_false(nt_genesis_is_v2(g2));
+	nt_valset_hash(&g2->vals, &v1h);
+	assert_memory_equal(v1h.b, g2->validators_hash.b, 32);
+	free(g);
+	free(g2);
+}
+
+static void test_v2_rules(void **state)
+{
+	(void)state;
+	nt_genesis *g = calloc(1, sizeof *g);
+	nt_why why = {{0}};
+	char text[4096];
+	/* a name may be 255 bytes in version 2, not 256; none in version 1 above 64 */
+	char n255[256], n256[257], n65[66];
+	memset(n255, 'a', 255);
+	n255[255] = 0;
+	memset(n256, 'a', 256);
+	n256[256] = 0;
+	memset(n65, 'a', 65);
+	n65[65] = 0;
+#define FMT2                                                                                       \
+	"{\"format\":\"notary-genesis/2\",\"chain_id\":\"c\",\"genesis_time\":"                    \
+	"\"2026-12-01T00:00:00.000Z\",\"validators\":[{\"name\":\"%s\",\"pubkey\":\"%s\"}]}"
+	struct {
+		const char *name;
+		nt_err want;
+	} cases[] = {
+	    {n255, NT_OK},
+	    {n256, NT_ERR_RANGE},
+	    {"", NT_ERR_RANGE},
+	    {"tab\\there", NT_ERR_RANGE},
+	    {"nl\\nthere", NT_ERR_RANGE},
+	    {"del\\u007f", NT_ERR_RANGE},
+	    {"c1\\u0085", NT_ERR_RANGE},
+	    {"\xe5\x85\xac\xe8\xaf\x81\xe5\xa4\x84 office", NT_OK},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		snprintf(text, sizeof text, FMT2, cases[i].name, pk[0]);
+		nt_err e = nt_genesis_parse(text, strlen(text), g, &why);
+		assert_int_equal(e, cases[i].want);
+	}
+	/* a version 2 genesis needs names */
+	snprintf(text, sizeof text,
+		 "{\"format\":\"notary-genesis/2\",\"chain_id\":\"c\",\"genesis_time\":"
+		 "\"2026-12-01T00:00:00.000Z\",\"validators\":[{\"pubkey\":\"%s\"}]}",
+		 pk[0]);
+	assert_int_equal(nt_genesis_parse(text, strlen(text), g, &why), NT_ERR_JSON);
+	assert_non_null(strstr(why.msg, "name"));
+	/* unknown or mistyped formats are refused, "notary-genesis/1" is version 1 */
+	const char *fmts[] = {"\"notary-genesis/3\"", "2", "null", "\"notary-genesis/1\""};
+	for (size_t i = 0; i < 4; i++) {
+		snprintf(text, sizeof text,
+			 "{\"format\":%s,\"chain_id\":\"c\",\"genesis_time\":"
+			 "\"2026-12-01T00:00:00.000Z\",\"validators\":[{\"name\":\"%s\","
+			 "\"pubkey\":\"%s\"}]}",
+			 fmts[i], n65, pk[0]);
+		nt_err e = nt_genesis_parse(text, strlen(text), g, &why);
+		/* version 1 keeps its 64-byte limit on names */
+		assert_int_equal(e, NT_ERR_RANGE);
+	}
+	/* a genesis built in code: seal fills both hashes */
+	memset(g, 0, sizeof *g);
+	strcpy(g->chain_id, "court-net");
+	g->genesis_time = 1764547200000ULL;
+	g->vals.n = 1;
+	assert_int_equal(nt_hex_decode32(pk[1], g->vals.keys[0].b), NT_OK);
+	strcpy(g->vals.names[0], "Office");
+	g->version = 2;
+	assert_int_equal(nt_genesis_seal(g), NT_OK);
+	nt_hash gh;
+	assert_int_equal(nt_genesis_hash(g, &gh), NT_OK);
+	assert_memory_equal(gh.b, g->genesis_hash.b, 32);
+	/* a bad name cannot be sealed or written */
+	strcpy(g->vals.names[0], "bad\x01");
+	assert_int_not_equal(nt_genesis_seal(g), NT_OK);
+	char *out = NULL;
+	assert_int_not_equal(nt_genesis_to_json(g, &out), NT_OK);
+	assert_null(out);
+	free(g);
+}
+
+static void test_fingerprint(void **state)
+{
+	(void)state;
+	nt_hash h;
+	for (int i = 0; i < 32; i++)
+		h.b[i] = (uint8_t)(0xf0 + i);
+	char fp[NT_FINGERPRINT_LEN + 1];
+	memset(fp, 'x', sizeof fp);
+	nt_genesis_fingerprint(&h, fp);
+	assert_int_equal(strlen(fp), NT_FINGERPRINT_LEN);
+	assert_string_equal(fp, "f0f1f2f3-f4f5f6f7-f8f9fafb-fcfdfeff");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_time),
-	    cmocka_unit_test(test_vector_genesis),
-	    cmocka_unit_test(test_genesis_rules),
-	    cmocka_unit_test(test_genesis_fuzz),
+	    cmocka_unit_test(test_time),	  cmocka_unit_test(test_vector_genesis),
+	    cmocka_unit_test(test_genesis_rules), cmocka_unit_test(test_genesis_fuzz),
+	    cmocka_unit_test(test_v2_vector),	  cmocka_unit_test(test_v2_rules),
+	    cmocka_unit_test(test_fingerprint),
 	};
 	return cmocka_run_group_tests(tests, setup, NULL);
 }

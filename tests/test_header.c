@@ -87,9 +87,14 @@ static void test_header_roundtrip(void **state)
 	nt_sha256(buf, n, &hh2);
 	assert_memory_equal(hh.b, hh2.b, 32);
 
-	/* the longest chain_id fits NT_HEADER_MAX exactly */
+	/* the longest chain_id fits NT_HEADER_V1_MAX exactly */
 	memset(h.chain_id, 'z', NT_CHAIN_ID_MAX);
 	h.chain_id[NT_CHAIN_ID_MAX] = '\0';
+	assert_int_equal(nt_header_encode(&h, buf, sizeof buf, &n), NT_OK);
+	assert_int_equal(n, NT_HEADER_V1_MAX);
+	assert_int_equal(nt_header_encode(&h, buf, NT_HEADER_V1_MAX - 1, &n), NT_ERR_RANGE);
+	/* and a version 2 header NT_HEADER_MAX */
+	h.version = 2;
 	assert_int_equal(nt_header_encode(&h, buf, sizeof buf, &n), NT_OK);
 	assert_int_equal(n, NT_HEADER_MAX);
 	assert_int_equal(nt_header_encode(&h, buf, sizeof buf - 1, &n), NT_ERR_RANGE);
@@ -115,8 +120,12 @@ static void test_header_strict(void **state)
 	assert_int_equal(nt_header_encode(&h, buf, sizeof buf, &n), NT_OK);
 
 	memcpy(b, buf, n);
+	b[0] = 3;
+	header_bad(b, n, NT_ERR_RANGE, "version 3");
+	/* version 1 bytes labelled version 2 lack the two version 2 hashes */
+	memcpy(b, buf, n);
 	b[0] = 2;
-	header_bad(b, n, NT_ERR_RANGE, "version 2");
+	header_bad(b, n, NT_ERR_DECODE, "truncated");
 	memcpy(b, buf, n);
 	b[2] = 'D';
 	header_bad(b, n, NT_ERR_DECODE, "chain_id");
@@ -493,6 +502,180 @@ static void test_commit_fuzz(void **state)
 	}
 }
 
+/* Version 2: the two hashes sit after log_size and after validators_hash. */
+static void test_header_v2(void **state)
+{
+	(void)state;
+	nt_header h, d;
+	uint8_t buf[NT_HEADER_MAX + 8], v1[NT_HEADER_MAX];
+	size_t n, n1;
+	sample_header(&h);
+	assert_int_equal(nt_header_encode(&h, v1, sizeof v1, &n1), NT_OK);
+	h.version = 2;
+	for (int i = 0; i < 32; i++) {
+		h.genesis_hash.b[i] = (uint8_t)(0xd0 + i);
+		h.next_validators_hash.b[i] = (uint8_t)(0x01 + i);
+	}
+	assert_int_equal(nt_header_encode(&h, buf, sizeof buf, &n), NT_OK);
+	assert_int_equal(n, n1 + 64);
+	/* the layout, field by field */
+	size_t off_log_size = 1 + 1 + 8 + 8 + 8 + 32 * 3 + 4 + 32;
+	assert_int_equal(buf[0], 2);
+	assert_memory_equal(buf + 1, v1 + 1, off_log_size + 8 - 1);
+	assert_memory_equal(buf + off_log_size + 8, h.genesis_hash.b, 32);
+	assert_memory_equal(buf + off_log_size + 40, h.validators_hash.b, 32);
+	assert_memory_equal(buf + off_log_size + 72, h.next_validators_hash.b, 32);
+	assert_memory_equal(buf + off_log_size + 104, h.proposer.b, 32);
+	assert_int_equal(off_log_size + 136, n);
+	nt_why why = {{0}};
+	assert_int_equal(nt_header_decode(buf, n, &d, &why), NT_OK);
+	assert_int_equal(d.version, 2);
+	assert_memory_equal(d.genesis_hash.b, h.genesis_hash.b, 32);
+	assert_memory_equal(d.next_validators_hash.b, h.next_validators_hash.b, 32);
+	assert_memory_equal(d.validators_hash.b, h.validators_hash.b, 32);
+	uint8_t re[NT_HEADER_MAX];
+	size_t rn;
+	assert_int_equal(nt_header_encode(&d, re, sizeof re, &rn), NT_OK);
+	assert_int_equal(rn, n);
+	assert_memory_equal(re, buf, n);
+	nt_hash hh, hh2;
+	assert_int_equal(nt_header_hash(&h, &hh), NT_OK);
+	nt_sha256(buf, n, &hh2);
+	assert_memory_equal(hh.b, hh2.b, 32);
+	/* strict: trailing and truncated */
+	buf[n] = 0;
+	assert_int_equal(nt_header_decode(buf, n + 1, &d, &why), NT_ERR_DECODE);
+	for (size_t i = 0; i < n; i++)
+		assert_int_not_equal(nt_header_decode(buf, i, &d, &why), NT_OK);
+	/* version 2 bytes labelled version 1 are too long for it */
+	buf[0] = 1;
+	assert_int_equal(nt_header_decode(buf, n, &d, &why), NT_ERR_DECODE);
+	assert_non_null(strstr(why.msg, "trailing"));
+	/* a version 1 header decodes with zero version 2 fields */
+	assert_int_equal(nt_header_decode(v1, n1, &d, &why), NT_OK);
+	assert_int_equal(d.version, 1);
+	static const nt_hash zero;
+	assert_memory_equal(d.genesis_hash.b, zero.b, 32);
+	assert_memory_equal(d.next_validators_hash.b, zero.b, 32);
+}
+
+static void test_valset_v2(void **state)
+{
+	(void)state;
+	static nt_valset vs, d;
+	memset(&vs, 0, sizeof vs);
+	vs.n = 3;
+	for (unsigned i = 0; i < 3; i++) {
+		nt_seckey *k;
+		assert_int_equal(nt_seckey_generate(&k), NT_OK);
+		nt_seckey_pubkey(k, &vs.keys[i]);
+		nt_seckey_free(k);
+	}
+	strcpy(vs.names[0], "\xe6\x9d\xad\xe5\xb7\x9e office");
+	strcpy(vs.names[1], "B");
+	memset(vs.names[2], 'c', 255);
+	vs.names[2][255] = '\0';
+	uint8_t buf[NT_VALSET_BYTES_MAX + 8];
+	size_t n;
+	assert_int_equal(nt_valset_encode(&vs, buf, sizeof buf, &n), NT_OK);
+	assert_int_equal(n, 2 + 3 * 33 + strlen(vs.names[0]) + 1 + 255);
+	assert_int_equal(buf[0], 0);
+	assert_int_equal(buf[1], 3);
+	assert_memory_equal(buf + 2, vs.keys[0].b, 32);
+	assert_int_equal(buf[34], strlen(vs.names[0]));
+	nt_why why = {{0}};
+	assert_int_equal(nt_valset_decode(buf, n, &d, &why), NT_OK);
+	assert_int_equal(d.n, 3);
+	for (unsigned i = 0; i < 3; i++) {
+		assert_string_equal(d.names[i], vs.names[i]);
+		assert_memory_equal(d.keys[i].b, vs.keys[i].b, 32);
+	}
+	nt_hash h1, h2, hv1;
+	assert_int_equal(nt_valset_hash_v2(&vs, &h1), NT_OK);
+	nt_sha256(buf, n, &h2);
+	assert_memory_equal(h1.b, h2.b, 32);
+	nt_valset_hash(&vs, &hv1);
+	assert_memory_not_equal(h1.b, hv1.b, 32);
+	/* a renamed office changes the hash */
+	d = vs;
+	strcpy(d.names[1], "b");
+	assert_int_equal(nt_valset_hash_v2(&d, &h2), NT_OK);
+	assert_memory_not_equal(h1.b, h2.b, 32);
+
+	/* strictness */
+	uint8_t b[NT_VALSET_BYTES_MAX + 8];
+	d.n = 77;
+	buf[n] = 0;
+	assert_int_equal(nt_valset_decode(buf, n + 1, &d, &why), NT_ERR_DECODE);
+	assert_int_equal(d.n, 77); /* untouched on failure */
+	for (size_t i = 0; i < n; i++)
+		assert_int_not_equal(nt_valset_decode(buf, i, &d, &why), NT_OK);
+	memcpy(b, buf, n);
+	b[1] = 0; /* n = 0 */
+	assert_int_equal(nt_valset_decode(b, 2, &d, &why), NT_ERR_RANGE);
+	memcpy(b, buf, n);
+	memcpy(b + 2 + 33 + strlen(vs.names[0]), b + 2, 32); /* key 1 = key 0 */
+	assert_int_equal(nt_valset_decode(b, n, &d, &why), NT_ERR_EXISTS);
+	memcpy(b, buf, n);
+	b[35] = 0x07; /* a control character in name 0 */
+	assert_int_equal(nt_valset_decode(b, n, &d, &why), NT_ERR_DECODE);
+	memcpy(b, buf, n);
+	b[35] = 0xff; /* not UTF-8 */
+	assert_int_equal(nt_valset_decode(b, n, &d, &why), NT_ERR_DECODE);
+	memcpy(b, buf, n);
+	b[34] = 0; /* empty name */
+	assert_int_not_equal(nt_valset_decode(b, n, &d, &why), NT_OK);
+	/* encode refuses the same */
+	d = vs;
+	d.names[1][0] = '\0';
+	assert_int_equal(nt_valset_encode(&d, b, sizeof b, &n), NT_ERR_RANGE);
+	d = vs;
+	d.n = 0;
+	assert_int_equal(nt_valset_encode(&d, b, sizeof b, &n), NT_ERR_RANGE);
+	assert_int_equal(nt_valset_encode(&vs, b, 10, &n), NT_ERR_RANGE);
+
+	/* str8u */
+	assert_true(nt_str8u_valid("a", 1));
+	assert_true(nt_str8u_valid("\xe4\xb8\xad", 3));
+	assert_true(nt_str8u_valid("\xf0\x9f\x98\x80", 4));
+	assert_false(nt_str8u_valid("", 0));
+	assert_false(nt_str8u_valid("\xe4\xb8", 2));	     /* truncated */
+	assert_false(nt_str8u_valid("\xc0\x80", 2));	     /* overlong NUL */
+	assert_false(nt_str8u_valid("\xed\xa0\x80", 3));     /* surrogate */
+	assert_false(nt_str8u_valid("\xf4\x90\x80\x80", 4)); /* above U+10FFFF */
+	assert_false(nt_str8u_valid("\xc2\x85", 2));	     /* C1 control */
+	assert_false(nt_str8u_valid("a\x7f", 2));
+	assert_false(nt_str8u_valid("a\0b", 3));
+}
+
+static void test_valset_approval(void **state)
+{
+	(void)state;
+	nt_hash gh, vh, nvh, out, want;
+	for (int i = 0; i < 32; i++) {
+		gh.b[i] = (uint8_t)i;
+		vh.b[i] = (uint8_t)(0x40 + i);
+		nvh.b[i] = (uint8_t)(0x80 + i);
+	}
+	uint8_t msg[1 + 9 + 32 + 8 + 32 + 32];
+	nt_writer w;
+	nt_writer_init(&w, msg, sizeof msg);
+	nt_put_u8(&w, 9);
+	nt_put_bytes(&w, "court-net", 9);
+	nt_put_bytes(&w, gh.b, 32);
+	nt_put_u64(&w, 3);
+	nt_put_bytes(&w, vh.b, 32);
+	nt_put_bytes(&w, nvh.b, 32);
+	assert_true(w.ok && w.len == sizeof msg);
+	nt_tagged_hash("notary/valset", msg, sizeof msg, &want);
+	assert_int_equal(nt_valset_approval_hash("court-net", &gh, 3, &vh, &nvh, &out), NT_OK);
+	assert_memory_equal(out.b, want.b, 32);
+	/* change_index is bound: the approval of change 3 is not one of change 4 */
+	assert_int_equal(nt_valset_approval_hash("court-net", &gh, 4, &vh, &nvh, &out), NT_OK);
+	assert_memory_not_equal(out.b, want.b, 32);
+	assert_int_equal(nt_valset_approval_hash("Court", &gh, 3, &vh, &nvh, &out), NT_ERR_RANGE);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -501,6 +684,8 @@ int main(void)
 	    cmocka_unit_test(test_valset),	     cmocka_unit_test(test_vote_sighash),
 	    cmocka_unit_test(test_commit_roundtrip), cmocka_unit_test(test_commit_verify),
 	    cmocka_unit_test(test_commit_time),	     cmocka_unit_test(test_commit_fuzz),
+	    cmocka_unit_test(test_header_v2),	     cmocka_unit_test(test_valset_v2),
+	    cmocka_unit_test(test_valset_approval),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -90,6 +90,131 @@ static void test_vectors(void **state)
 	assert_true(valid >= 8 && invalid >= 12);
 }
 
+/* The independent version 2 vectors: each case names its trust anchor. */
+static void test_vectors_v2(void **state)
+{
+	(void)state;
+	char path[4096];
+	nt_why why = {{0}};
+	size_t len;
+	char *text = tu_read("receipt-v2/cases.json", 1, &len);
+	json_t *cases = json_loadb(text, len, 0, NULL);
+	free(text);
+	assert_true(json_is_array(cases));
+	assert_true(json_array_size(cases) >= 25);
+	nt_genesis *g = malloc(sizeof *g);
+	nt_receipt_verdict *v = malloc(sizeof *v);
+	size_t valid = 0, invalid = 0;
+	for (size_t i = 0; i < json_array_size(cases); i++) {
+		json_t *c = json_array_get(cases, i);
+		const char *name = json_string_value(json_object_get(c, "receipt"));
+		const char *file = json_string_value(json_object_get(c, "file"));
+		const char *gen = json_string_value(json_object_get(c, "genesis"));
+		bool want = json_is_true(json_object_get(c, "valid"));
+		snprintf(path, sizeof path, "%s/receipt-v2/%s", tu_vectors_dir(), gen);
+		assert_int_equal(nt_genesis_load(path, g, &why), NT_OK);
+		snprintf(path, sizeof path, "receipt-v2/%s", name);
+		char *rt = tu_read(path, 1, &len);
+		nt_receipt *r = NULL;
+		memset(&why, 0, sizeof why);
+		nt_err e = nt_receipt_parse(rt, len, &r, &why);
+		free(rt);
+		if (e == NT_OK) {
+			uint8_t d[NT_DIGEST_MAX];
+			size_t dl = 0;
+			if (file != NULL) {
+				snprintf(path, sizeof path, "%s/receipt-v2/%s", tu_vectors_dir(),
+					 file);
+				assert_int_equal(
+				    nt_digest_file(r->record.alg, path, d, &dl, NULL, NULL), NT_OK);
+			}
+			e = nt_receipt_verify_full(r, g, file != NULL ? d : NULL, dl, v, &why);
+		}
+		printf("# %-48s %s%s%s\n", name, e == NT_OK ? "valid" : "INVALID: ", why.msg,
+		       want == (e == NT_OK) ? "" : "   <-- WRONG");
+		if (want) {
+			assert_int_equal(e, NT_OK);
+			json_t *ex = json_object_get(c, "expect");
+			char buf[2 * NT_DIGEST_MAX + 1];
+			assert_string_equal(r->header.chain_id,
+					    json_string_value(json_object_get(ex, "chain_id")));
+			assert_int_equal(r->header.height,
+					 json_integer_value(json_object_get(ex, "height")));
+			nt_time_format(nt_commit_time(&r->commit), buf);
+			assert_string_equal(buf, json_string_value(json_object_get(ex, "time")));
+			nt_hex_encode(r->record.submitter.b, NT_PUBKEY_LEN, buf);
+			assert_string_equal(buf,
+					    json_string_value(json_object_get(ex, "submitter")));
+			nt_hex_encode(r->record.digest, r->record.digest_len, buf);
+			assert_string_equal(buf, json_string_value(json_object_get(ex, "digest")));
+			assert_string_equal(v->fingerprint,
+					    json_string_value(json_object_get(ex, "fingerprint")));
+			int priv = (int)json_integer_value(json_object_get(ex, "private"));
+			assert_int_equal(v->salted, (priv & 1) != 0);
+			assert_int_equal(v->meta_committed, (priv & 2) != 0);
+			json_t *meta = v->meta_committed ? json_loadb(r->meta, r->meta_len, 0, NULL)
+							 : json_loadb(r->record.meta,
+								      r->record.meta_len, 0, NULL);
+			assert_non_null(meta);
+			assert_true(json_equal(meta, json_object_get(ex, "meta")));
+			json_decref(meta);
+			assert_int_equal(v->meta_disclosed, v->meta_committed);
+			json_t *signers = json_object_get(ex, "signers");
+			assert_int_equal(r->commit.count,
+					 json_integer_value(json_object_get(ex, "signatures")));
+			assert_int_equal(json_array_size(signers), r->commit.count);
+			for (unsigned k = 0; k < r->commit.count; k++)
+				assert_string_equal(v->set.names[r->commit.sigs[k].index],
+						    json_string_value(json_array_get(signers, k)));
+			valid++;
+		} else {
+			assert_int_not_equal(e, NT_OK);
+			assert_true(why.msg[0] != '\0');
+			invalid++;
+		}
+		free(r);
+	}
+	json_decref(cases);
+	free(g);
+	free(v);
+	assert_true(valid >= 8 && invalid >= 17);
+}
+
+/* Version 1 and version 2 never mix: each receipt needs its own genesis. */
+static void test_versions_do_not_mix(void **state)
+{
+	(void)state;
+	char path[4096];
+	nt_why why = {{0}};
+	size_t len;
+	nt_genesis *g1 = malloc(sizeof *g1), *g2 = malloc(sizeof *g2);
+	snprintf(path, sizeof path, "%s/receipt-v1/genesis.json", tu_vectors_dir());
+	assert_int_equal(nt_genesis_load(path, g1, &why), NT_OK);
+	snprintf(path, sizeof path, "%s/receipt-v2/genesis.json", tu_vectors_dir());
+	assert_int_equal(nt_genesis_load(path, g2, &why), NT_OK);
+	nt_receipt *r1 = NULL, *r2 = NULL;
+	char *t = tu_read("receipt-v1/valid-0.receipt.json", 1, &len);
+	assert_int_equal(nt_receipt_parse(t, len, &r1, &why), NT_OK);
+	free(t);
+	t = tu_read("receipt-v2/valid-h7-one-change.receipt.json", 1, &len);
+	assert_int_equal(nt_receipt_parse(t, len, &r2, &why), NT_OK);
+	free(t);
+	assert_int_equal(r1->format, 1);
+	assert_int_equal(r2->format, 2);
+	assert_int_equal(r2->change_count, 1);
+	assert_int_equal(nt_receipt_verify(r1, g1, NULL, 0, &why), NT_OK);
+	assert_int_equal(nt_receipt_verify(r2, g2, NULL, 0, &why), NT_OK);
+	assert_int_equal(nt_receipt_verify(r1, g2, NULL, 0, &why), NT_ERR_MISMATCH);
+	assert_non_null(strstr(why.msg, "version 1 genesis"));
+	assert_non_null(strstr(why.msg, "0bb0f5c8-cf9f1919-0466f30b-96558502"));
+	assert_int_equal(nt_receipt_verify(r2, g1, NULL, 0, &why), NT_ERR_MISMATCH);
+	assert_non_null(strstr(why.msg, "notary-genesis/2"));
+	free(r1);
+	free(r2);
+	free(g1);
+	free(g2);
+}
+
 /* ---- a chain built here with fresh keys ---- */
 
 #define NREC 5
@@ -584,10 +709,16 @@ static void test_build_args(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_vectors),    cmocka_unit_test(test_built_one),
-	    cmocka_unit_test(test_built_four), cmocka_unit_test(test_built_wrong_anchor),
-	    cmocka_unit_test(test_members),    cmocka_unit_test(test_hostile_text),
-	    cmocka_unit_test(test_build_args), cmocka_unit_test(test_text_matches_jansson),
+	    cmocka_unit_test(test_vectors),
+	    cmocka_unit_test(test_vectors_v2),
+	    cmocka_unit_test(test_versions_do_not_mix),
+	    cmocka_unit_test(test_built_one),
+	    cmocka_unit_test(test_built_four),
+	    cmocka_unit_test(test_built_wrong_anchor),
+	    cmocka_unit_test(test_members),
+	    cmocka_unit_test(test_hostile_text),
+	    cmocka_unit_test(test_build_args),
+	    cmocka_unit_test(test_text_matches_jansson),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

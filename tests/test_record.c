@@ -166,7 +166,7 @@ static void test_strict(void **state)
 	nt_record d;
 	assert_int_equal(nt_record_decode(b, n, &d, NULL), NT_OK);
 
-	expect_bad(b, raw(b, 2, 1, 32, "", 0), NT_ERR_RANGE, "version 2");
+	expect_bad(b, raw(b, 3, 1, 32, "", 0), NT_ERR_RANGE, "version 3");
 	expect_bad(b, raw(b, 0, 1, 32, "", 0), NT_ERR_RANGE, "version 0");
 	expect_bad(b, raw(b, 1, 0, 32, "", 0), NT_ERR_RANGE, "digest_alg 0");
 	expect_bad(b, raw(b, 1, 5, 32, "", 0), NT_ERR_RANGE, "digest_alg 5");
@@ -223,7 +223,10 @@ static void test_encode_rules(void **state)
 	size_t n;
 	sample(&r, NT_ALG_SHA512, "{}");
 	t = r;
-	t.version = 2;
+	t.version = 3;
+	assert_int_equal(nt_record_encode(&t, buf, sizeof buf, &n), NT_ERR_RANGE);
+	t = r;
+	t.flags = 1; /* a version 1 record has no flags */
 	assert_int_equal(nt_record_encode(&t, buf, sizeof buf, &n), NT_ERR_RANGE);
 	t = r;
 	t.alg = 0;
@@ -274,12 +277,140 @@ static void test_fuzz(void **state)
 		      decoded);
 }
 
+/* Version 2: the flags byte, salted digests and committed meta. */
+static void test_v2(void **state)
+{
+	(void)state;
+	nt_record r, d;
+	uint8_t buf[NT_RECORD_MAX], v1[NT_RECORD_MAX];
+	size_t n, n1;
+	nt_why why = {{0}};
+	sample(&r, NT_ALG_SHA256, "{\"case\":\"x\"}");
+	assert_int_equal(nt_record_encode(&r, v1, sizeof v1, &n1), NT_OK);
+	/* version 2 without flags: one byte more, after the version */
+	r.version = 2;
+	r.flags = 0;
+	assert_int_equal(nt_record_sign(&r, key), NT_OK);
+	assert_int_equal(nt_record_encode(&r, buf, sizeof buf, &n), NT_OK);
+	assert_int_equal(n, n1 + 1);
+	assert_int_equal(buf[0], 2);
+	assert_int_equal(buf[1], 0);
+	assert_memory_equal(buf + 2, v1 + 1, n1 - 1 - 64);
+	assert_int_equal(nt_record_decode(buf, n, &d, &why), NT_OK);
+	assert_int_equal(d.version, 2);
+	assert_int_equal(nt_record_verify(&d), NT_OK);
+	assert_false(nt_record_is_private(&d));
+	/* the signature covers the flags byte */
+	nt_hash sh;
+	assert_int_equal(nt_record_sighash(&r, &sh), NT_OK);
+	nt_hash want;
+	nt_tagged_hash("notary/record", buf, n - 64, &want);
+	assert_memory_equal(sh.b, want.b, 32);
+	buf[1] = 1;
+	assert_int_equal(nt_record_decode(buf, n, &d, &why), NT_OK);
+	assert_int_equal(nt_record_verify(&d), NT_ERR_SIGNATURE);
+
+	/* a fully private record: salted digest and committed meta */
+	uint8_t salt[32], fd[32], sd[NT_DIGEST_MAX];
+	size_t sl;
+	for (int i = 0; i < 32; i++) {
+		salt[i] = (uint8_t)(0xa0 + i);
+		fd[i] = (uint8_t)i;
+	}
+	assert_int_equal(nt_record_salted_digest(NT_ALG_SHA256, salt, fd, 32, sd, &sl), NT_OK);
+	assert_int_equal(sl, 32);
+	uint8_t cat[64];
+	memcpy(cat, salt, 32);
+	memcpy(cat + 32, fd, 32);
+	nt_hash hd;
+	nt_sha256(cat, 64, &hd);
+	assert_memory_equal(sd, hd.b, 32);
+	assert_int_equal(nt_record_salted_digest(NT_ALG_SHA256, salt, fd, 31, sd, &sl), NT_ERR_ARG);
+	assert_int_equal(nt_record_salted_digest(9, salt, fd, 32, sd, &sl), NT_ERR_ARG);
+	assert_int_equal(nt_record_salted_digest(NT_ALG_SHA512, salt, fd, 32, sd, &sl), NT_ERR_ARG);
+
+	const char *meta = "{\"case\":\"(2026) secret\"}";
+	nt_hash mc, mc2;
+	nt_record_meta_commitment(salt, meta, strlen(meta), &mc);
+	uint8_t mb[32 + 64];
+	memcpy(mb, salt, 32);
+	memcpy(mb + 32, meta, strlen(meta));
+	nt_tagged_hash("notary/meta", mb, 32 + strlen(meta), &mc2);
+	assert_memory_equal(mc.b, mc2.b, 32);
+
+	nt_record p = r;
+	p.flags = NT_RECORD_FLAG_SALTED | NT_RECORD_FLAG_META;
+	memcpy(p.digest, sd, 32);
+	p.meta_len = 32;
+	memcpy(p.meta, mc.b, 32);
+	p.meta[0] = 0; /* binary: a NUL byte is fine in a commitment */
+	assert_int_equal(nt_record_sign(&p, key), NT_OK);
+	assert_int_equal(nt_record_encode(&p, buf, sizeof buf, &n), NT_OK);
+	assert_int_equal(nt_record_decode(buf, n, &d, &why), NT_OK);
+	assert_int_equal(d.flags, 3);
+	assert_int_equal(d.meta_len, 32);
+	assert_memory_equal(d.meta, p.meta, 32);
+	assert_int_equal(nt_record_verify(&d), NT_OK);
+	assert_true(nt_record_is_private(&d));
+	uint8_t re[NT_RECORD_MAX];
+	size_t rn;
+	assert_int_equal(nt_record_encode(&d, re, sizeof re, &rn), NT_OK);
+	assert_int_equal(rn, n);
+	assert_memory_equal(re, buf, n);
+
+	/* strict: unknown flag bits, committed meta of another length */
+	nt_record t = p;
+	for (int bit = 2; bit < 8; bit++) {
+		t.flags = (uint8_t)(1u << bit);
+		assert_int_not_equal(nt_record_sign(&t, key), NT_OK);
+		assert_int_not_equal(nt_record_encode(&t, re, sizeof re, &rn), NT_OK);
+		memcpy(re, buf, n);
+		re[1] = (uint8_t)(1u << bit);
+		assert_int_equal(nt_record_decode(re, n, &d, &why), NT_ERR_DECODE);
+		assert_non_null(strstr(why.msg, "flags"));
+	}
+	t = p;
+	t.meta_len = 31;
+	assert_int_not_equal(nt_record_encode(&t, re, sizeof re, &rn), NT_OK);
+	t.meta_len = 0;
+	assert_int_not_equal(nt_record_encode(&t, re, sizeof re, &rn), NT_OK);
+	/* committed meta of 32 bytes that are not a commitment are still fine
+	 * to decode; clear meta with the flag cleared must be JSON again */
+	t = p;
+	t.flags = NT_RECORD_FLAG_SALTED;
+	assert_int_equal(nt_record_encode(&t, re, sizeof re, &rn), NT_ERR_DECODE);
+	/* decode: meta length 33 with the flag */
+	t = p;
+	t.flags = NT_RECORD_FLAG_META;
+	t.meta_len = 2;
+	memcpy(t.meta, "{}", 2);
+	assert_int_equal(nt_record_encode(&t, re, sizeof re, &rn), NT_ERR_DECODE);
+	/* a version 1 record never carries a flags byte */
+	memcpy(re, buf, n);
+	re[0] = 1;
+	assert_int_not_equal(nt_record_decode(re, n, &d, &why), NT_OK);
+	/* the largest version 2 record fits NT_RECORD_MAX */
+	t = r;
+	t.alg = NT_ALG_SHA512;
+	t.digest_len = 64;
+	char *big = malloc(NT_META_MAX + 1);
+	memset(big, 'x', NT_META_MAX);
+	memcpy(big, "{\"a\":\"", 6);
+	memcpy(big + NT_META_MAX - 2, "\"}", 2);
+	memcpy(t.meta, big, NT_META_MAX);
+	t.meta_len = NT_META_MAX;
+	free(big);
+	assert_int_equal(nt_record_sign(&t, key), NT_OK);
+	assert_int_equal(nt_record_encode(&t, re, sizeof re, &rn), NT_OK);
+	assert_int_equal(rn, NT_RECORD_MAX);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_roundtrip), cmocka_unit_test(test_signature),
 	    cmocka_unit_test(test_strict),    cmocka_unit_test(test_encode_rules),
-	    cmocka_unit_test(test_fuzz),
+	    cmocka_unit_test(test_fuzz),      cmocka_unit_test(test_v2),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -1,0 +1,13 @@
+/* Shared by core/receipt.c (version 1 receipts) and core/receipt_v2.c
+ * (version 2, and the dispatch between the two). */
+#ifndef NT_RECEIPT_INTERNAL_H
+#define NT_RECEIPT_INTERNAL_H
+
+#include "core/receipt.h"
+
+/* The six steps of FORMATS.md "Verifying a receipt" for a version 1
+ * receipt against a version 1 genesis, exactly as before version 2. */
+nt_err ntr_verify_v1(const nt_receipt *r, const nt_genesis *g, const uint8_t *file_digest,
+		     size_t file_digest_len, nt_why *why) NT_MUST_CHECK;
+
+#endif
