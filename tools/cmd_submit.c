@@ -34,7 +34,7 @@
 /* An upper bound on one request's JSON besides the record's hex. */
 #define SUBMIT_REQ_OVERHEAD 160u
 /* The salt of a private record (FORMATS.md "Private records"). */
-#define SALT_LEN 32
+#define SALT_LEN NT_RECORD_SALT_LEN
 /* What a private record not committed in time leaves at its receipt's path
  * (docs/CLI.md): its record, salt and clear metadata, so that submitting it
  * again completes the receipt file instead of losing them. */
@@ -181,11 +181,21 @@ static int draw_salt(uint8_t salt[SALT_LEN])
 static nt_err private_fields(const uint8_t salt[SALT_LEN], const item *it, const char *meta,
 			     nt_record *rec)
 {
-	(void)salt;
-	(void)it;
-	(void)meta;
-	(void)rec;
-	return NT_ERR_RANGE; /* record version 2 is not in this build yet */
+	size_t dl = 0;
+	nt_err e = nt_record_salted_digest(rec->alg, salt, it->digest, it->digest_len, rec->digest,
+					   &dl);
+	if (e != NT_OK)
+		return e;
+	nt_hash c;
+	nt_record_meta_commitment(salt, meta, strlen(meta), &c);
+	rec->version = NT_RECORD_VERSION_2;
+	rec->flags = NT_RECORD_FLAG_SALTED | NT_RECORD_FLAG_META;
+	rec->digest_len = (uint8_t)dl;
+	rec->size = 0;
+	rec->meta_len = NT_HASH_LEN;
+	memcpy(rec->meta, c.b, NT_HASH_LEN);
+	rec->meta[NT_HASH_LEN] = '\0';
+	return NT_OK;
 }
 
 /* The salt and clear metadata of a private record's receipt file (or
@@ -233,7 +243,7 @@ static int adopt_existing(item *it, const submit_opts *o, const char *meta)
 	nt_receipt *r = NULL;
 	nt_record *rec = NULL;
 	json_t *doc = NULL;
-	if (nt_cli_read_file(it->out_path, NT_RECEIPT_TEXT_MAX, &text, &len, &why) == NT_OK) {
+	if (nt_cli_read_file(it->out_path, NT_RECEIPT_V2_TEXT_MAX, &text, &len, &why) == NT_OK) {
 		doc = json_loadb(text, len, 0, NULL);
 		if (nt_receipt_parse(text, len, &r, &why) == NT_OK) {
 			rec = &r->record;
@@ -345,8 +355,7 @@ static int prepare(item *it, const submit_opts *o, const nt_seckey *key)
 			rc = draw_salt(it->salt);
 			if (rc == NT_EXIT_OK && private_fields(it->salt, it, meta, rec) != NT_OK)
 				rc = nt_cli_errorf(NT_EXIT_FAIL, "submit",
-						   "cannot build a private record for %s: this "
-						   "build has no records of version 2",
+						   "cannot build a private record for %s",
 						   it->path);
 			if (rc == NT_EXIT_OK) {
 				it->clear_meta = meta; /* for the receipt file */
@@ -376,8 +385,9 @@ static int prepare(item *it, const submit_opts *o, const nt_seckey *key)
 	return rc;
 }
 
-/* A private record sent but not committed in time: its record, salt and
- * clear metadata go to its receipt's path (never over an existing file), so
+/* A private record sent but not committed in time (or failed after it was
+ * sent: the node may have it): its record, salt and clear metadata go to
+ * its receipt's path (never over an existing file), so
  * that submitting the same file again completes the receipt file. Without
  * it the salt, and with it any proof, would be gone when this exits. */
 static bool write_pending(const item *it)
@@ -427,6 +437,16 @@ static void take_receipt(item *it, const submit_opts *o, json_t *res)
 	const char *rid = nt_cli_jstr(res, "record_id", "");
 	if (!json_is_object(rj) || strcmp(rid, it->id_hex) != 0) {
 		item_fail(it, "%s", "the node's answer has no receipt for this record");
+		return;
+	}
+	if (it->clear_meta != NULL &&
+	    strcmp(nt_cli_jstr(rj, "format", ""), NT_RECEIPT_FORMAT_2) != 0) {
+		/* A node that is not yet of version 2: its record was
+		 * committed, but its receipt format cannot carry it. */
+		item_fail(it,
+			  "the node answers with %s receipts, which cannot hold a private "
+			  "record (record version 2 needs notary-receipt/2)",
+			  nt_cli_jstr(rj, "format", "unknown"));
 		return;
 	}
 	if (it->clear_meta != NULL) {
@@ -793,11 +813,11 @@ static int run_submit(const submit_opts *o, item *items, size_t n)
 			       it->reused ? "; already notarized" : "");
 		} else if (it->state == ST_FAILED) {
 			rc = NT_EXIT_FAIL;
-			/* Lost the node after sending: it may yet commit it. */
-			if (it->clear_meta != NULL && it->sent && !s.alive && !it->reused &&
-			    write_pending(it))
-				printf("    %s: its salt and metadata are kept in %s; submit the "
-				       "same file again with --private to complete it.\n",
+			/* Sent: the node may have it, or yet commit it. */
+			if (it->clear_meta != NULL && it->sent && (it->reused || write_pending(it)))
+				printf("    %s: its salt and metadata are kept in %s; submitting "
+				       "the same file again with the same options is safe and "
+				       "completes its receipt.\n",
 				       it->path, it->out_path);
 		} else if (it->state == ST_PENDING) {
 			if (rc == NT_EXIT_OK)
