@@ -255,6 +255,24 @@ class TestPrivate(unittest.TestCase):
         for t in (CASE, TITLE, FILE_NAME, doc["salt"]):
             self.assertIn(json.dumps(t)[1:-1].encode(), blob)
 
+    def test_private_many_files(self):
+        # Several files go to the node in one batch; each gets its own salt.
+        paths = [self.file("exhibit-%d.bin" % i, os.urandom(40)) for i in range(3)]
+        p = self.submit("--private", "--case", CASE, *paths)
+        self.assertIn(p.returncode, (0, 1), p.stdout + p.stderr)
+        docs = []
+        for path in paths:
+            with open(path + ".receipt.json") as fh:
+                docs.append(json.load(fh))
+            self.assertEqual(json.loads(docs[-1]["meta"]),
+                             {"case": CASE, "file_name": os.path.basename(path)})
+            with open(path, "rb") as fh:
+                fd = hashlib.sha256(fh.read()).digest()
+            rec = decode_record(bytes.fromhex(docs[-1]["record"]))
+            self.assertEqual(rec["digest"],
+                             hashlib.sha256(bytes.fromhex(docs[-1]["salt"]) + fd).digest())
+        self.assertEqual(len({d["salt"] for d in docs}), 3)
+
     def test_private_no_file_name(self):
         f = self.file(FILE_NAME, b"nameless " + os.urandom(16))
         doc, _, _ = self.private(f, "--no-file-name", "--title", TITLE)
