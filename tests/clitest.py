@@ -21,6 +21,8 @@ NOTARY = os.path.join(BUILD, "notary")
 NOTARYD = os.path.join(BUILD, "notaryd")
 VECTORS = os.path.join(os.environ.get("NT_VECTORS", os.path.join(ROOT, "tests", "vectors")),
                        "receipt-v1")
+VECTORS2 = os.path.join(os.environ.get("NT_VECTORS", os.path.join(ROOT, "tests", "vectors")),
+                        "receipt-v2")
 HEX64 = re.compile(r"\b[0-9a-f]{64}\b")
 
 
@@ -41,6 +43,10 @@ def free_port_pair():
 
 def vec(name):
     return os.path.join(VECTORS, name)
+
+
+def vec2(name):
+    return os.path.join(VECTORS2, name)
 
 
 class Node:

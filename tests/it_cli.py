@@ -15,7 +15,7 @@ import tempfile
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from clitest import BUILD, HEX64, Node, NOTARY, NOTARYD, ROOT, run, vec  # noqa: E402
+from clitest import BUILD, HEX64, Node, NOTARY, NOTARYD, ROOT, run, vec, vec2  # noqa: E402
 
 
 class TestVerifyVectors(unittest.TestCase):
@@ -70,6 +70,138 @@ class TestVerifyVectors(unittest.TestCase):
             self.assertTrue(p.stdout.startswith("INVALID: "))
 
 
+# What the verdict must name for each invalid version 2 case (cases.json
+# gives the reason in prose; these are the words of ours that say it).
+V2_REASONS = {
+    "bad-genesis-renamed.receipt.json": ["genesis_hash differs", "another network"],
+    "bad-genesis-other-time.receipt.json": ["genesis_hash differs", "another network"],
+    "bad-genesis-not-v2.receipt.json": ["notary-genesis/2"],
+    "bad-changes-missing-entry.receipt.json": ["valset change 1", "validators_hash",
+                                               "missing or reordered"],
+    "bad-changes-reordered.receipt.json": ["valset change 0", "validators_hash",
+                                           "missing or reordered"],
+    "bad-changes-none.receipt.json": ["validators_hash is not the set reached from the genesis"],
+    "bad-changes-forged-commit.receipt.json": ["valset change 1: commit", "signature"],
+    "bad-changes-next-renamed.receipt.json": ["valset change 0",
+                                              "next_validators do not match"],
+    "bad-changes-not-a-change.receipt.json": ["valset change 1", "not a change block"],
+    "bad-changes-at-receipt-height.receipt.json": ["valset change 2",
+                                                   "not increasing below the receipt"],
+    "bad-commit-by-retired-keys.receipt.json": ["commit: ", "signature of validator"],
+    "bad-private-wrong-salt.receipt.json": ["salt"],
+    "bad-private-meta-changed.receipt.json": ["meta does not match its commitment"],
+    "bad-private-no-salt.receipt.json": ["private record", "no 32-byte salt"],
+    "bad-salted-wrong-salt.receipt.json": ["digest does not match the record", "salt"],
+    "bad-private-other-file.receipt.json": ["digest does not match the record"],
+    "bad-v1-header-in-v2-receipt.receipt.json": ["header version 1", "notary-receipt/2"],
+}
+
+
+class TestVerifyVectorsV2(unittest.TestCase):
+    """Every case of the independent version 2 vectors, each against the
+    trust anchor it names: exit code, reported fields, the reason."""
+
+    def test_cases(self):
+        with open(vec2("cases.json")) as f:
+            cases = json.load(f)
+        self.assertGreaterEqual(len(cases), 25)
+        for c in cases:
+            with self.subTest(receipt=c["receipt"]):
+                args = ["verify", "--genesis", vec2(c["genesis"]), "--receipt",
+                        vec2(c["receipt"])]
+                if c["file"] is not None:
+                    args.append(vec2(c["file"]))
+                fp = run("genesis", "fingerprint", vec2(c["genesis"]))
+                anchor_fp = fp.stdout.strip() if fp.returncode == 0 else None
+                p = run(*args, "--json")
+                want = 0 if c["valid"] else 1
+                self.assertEqual(p.returncode, want, p.stdout + p.stderr)
+                out = json.loads(p.stdout)
+                self.assertEqual(out["valid"], c["valid"])
+                if anchor_fp is not None:
+                    self.assertEqual(out["fingerprint"], anchor_fp)
+                if c["valid"]:
+                    exp = c["expect"]
+                    self.assertIsNone(out["why"])
+                    for k in ("chain_id", "height", "time", "submitter", "digest", "meta",
+                              "signatures", "fingerprint", "private"):
+                        self.assertEqual(out[k], exp[k], k)
+                    self.assertEqual([s["name"] for s in out["signers"]], exp["signers"])
+                    self.assertEqual(out["meta_matched_commitment"], bool(exp["private"] & 2))
+                    self.assertEqual(out["file_checked"], c["file"] is not None)
+                else:
+                    for words in V2_REASONS.get(c["receipt"], []):
+                        self.assertIn(words, out["why"])
+                # The plain-language verdict agrees and names the fingerprint.
+                p = run(*args)
+                self.assertEqual(p.returncode, want, p.stdout + p.stderr)
+                first = p.stdout.splitlines()[0]
+                if anchor_fp is not None:
+                    self.assertIn("Genesis fingerprint:   " + anchor_fp, p.stdout)
+                if c["valid"]:
+                    self.assertTrue(first.startswith("VALID: "), first)
+                    self.assertIn('chain "%s" at block %d' % (exp["chain_id"], exp["height"]),
+                                  first)
+                    signed = [ln for ln in p.stdout.splitlines() if ln.startswith("Signed by:")]
+                    self.assertEqual(len(signed), 1, p.stdout)
+                    names = re.findall(r"(?:^Signed by:\s+|, )(.+?) \([0-9a-f]{16}\.\.\.\)",
+                                       signed[0])
+                    self.assertEqual(names, exp["signers"])
+                    self.assertIn(exp["meta"]["case"], p.stdout)
+                    self.assertIn(exp["meta"]["title"], p.stdout)
+                    self.assertIn(exp["digest"], p.stdout)
+                    self.assertIn(exp["time"].replace("T", " ").replace("Z", " UTC"),
+                                  p.stdout)
+                    self.assertIn("attested by %d of " % exp["signatures"], p.stdout)
+                    if exp["private"] & 2:
+                        self.assertIn("matched the commitment", p.stdout)
+                    if exp["private"] & 1:
+                        self.assertIn("digest salted", p.stdout)
+                else:
+                    self.assertTrue(first.startswith("INVALID: "), first)
+                    for words in V2_REASONS.get(c["receipt"], []):
+                        self.assertIn(words, first)
+
+    def test_every_invalid_case_has_a_reason(self):
+        with open(vec2("cases.json")) as f:
+            cases = json.load(f)
+        bad = {c["receipt"] for c in cases if not c["valid"]}
+        self.assertEqual(bad, set(V2_REASONS))
+
+    def test_versions_do_not_mix(self):
+        p = run("verify", "--genesis", vec2("genesis.json"), "--receipt",
+                vec("valid-0.receipt.json"), vec("evidence-0.txt"))
+        self.assertEqual(p.returncode, 1, p.stdout + p.stderr)
+        self.assertTrue(p.stdout.startswith("INVALID: "))
+        self.assertIn("version 1 genesis", p.stdout)
+        self.assertIn("0bb0f5c8-cf9f1919-0466f30b-96558502", p.stdout)
+        p = run("verify", "--genesis", vec("genesis.json"), "--receipt",
+                vec2("valid-h3-v1-record.receipt.json"), vec2("evidence-0.txt"))
+        self.assertEqual(p.returncode, 1, p.stdout + p.stderr)
+        self.assertIn("notary-genesis/2", p.stdout)
+
+    def test_genesis_fingerprint(self):
+        p = run("genesis", "fingerprint", vec2("genesis.json"))
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertEqual(p.stdout, "0bb0f5c8-cf9f1919-0466f30b-96558502\n")
+        seen = {p.stdout}
+        for other in ("genesis-renamed.json", "genesis-other-time.json"):
+            p = run("genesis", "fingerprint", vec2(other))
+            self.assertEqual(p.returncode, 0, p.stderr)
+            self.assertRegex(p.stdout, r"^[0-9a-f]{8}(-[0-9a-f]{8}){3}\n$")
+            seen.add(p.stdout)
+        self.assertEqual(len(seen), 3)
+        p = run("genesis", "fingerprint", vec2("genesis-v1-style.json"))
+        self.assertEqual(p.returncode, 1)
+        self.assertIn("version 1", p.stderr)
+        self.assertEqual(run("genesis", "fingerprint", vec2("no-such.json")).returncode, 2)
+        self.assertEqual(run("genesis").returncode, 2)
+        self.assertEqual(run("genesis", "hash", vec2("genesis.json")).returncode, 2)
+        h = run("genesis", "--help")
+        self.assertEqual(h.returncode, 0)
+        self.assertIn("usage: notary genesis fingerprint", h.stdout)
+
+
 class TestUsage(unittest.TestCase):
     def setUp(self):
         self.tmp = tempfile.mkdtemp(prefix="it_cli_")
@@ -97,7 +229,7 @@ class TestUsage(unittest.TestCase):
         p = run("--help")
         self.assertEqual(p.returncode, 0)
         for cmd in ("keygen", "init", "submit", "verify", "find", "receipt", "status", "block",
-                    "validators", "audit"):
+                    "validators", "audit", "genesis"):
             self.assertIn(cmd, p.stdout)
             h = run(cmd, "--help")
             self.assertEqual(h.returncode, 0, cmd)

@@ -215,6 +215,108 @@ static void test_versions_do_not_mix(void **state)
 	free(g2);
 }
 
+/* Hostile variants of a version 2 vector: each is refused, with a reason. */
+static nt_err v2_variant(const json_t *doc, const nt_genesis *g, const uint8_t *fd, size_t fdl,
+			 nt_why *why)
+{
+	char *t = json_dumps(doc, JSON_COMPACT);
+	assert_non_null(t);
+	nt_receipt *r = NULL;
+	memset(why, 0, sizeof *why);
+	nt_err e = nt_receipt_parse(t, strlen(t), &r, why);
+	free(t);
+	if (e == NT_OK)
+		e = nt_receipt_verify(r, g, fd, fdl, why);
+	free(r);
+	return e;
+}
+
+static void test_v2_hostile(void **state)
+{
+	(void)state;
+	char path[4096];
+	nt_why why = {{0}};
+	size_t len;
+	nt_genesis *g = malloc(sizeof *g);
+	snprintf(path, sizeof path, "%s/receipt-v2/genesis.json", tu_vectors_dir());
+	assert_int_equal(nt_genesis_load(path, g, &why), NT_OK);
+	char *t = tu_read("receipt-v2/valid-h15-three-changes-private.receipt.json", 1, &len);
+	json_t *good = json_loadb(t, len, 0, NULL);
+	free(t);
+	assert_non_null(good);
+	uint8_t fd[NT_DIGEST_MAX];
+	size_t fdl = 0;
+	snprintf(path, sizeof path, "%s/receipt-v2/evidence-3.txt", tu_vectors_dir());
+	assert_int_equal(nt_digest_file(NT_ALG_SHA256, path, fd, &fdl, NULL, NULL), NT_OK);
+	assert_int_equal(v2_variant(good, g, fd, fdl, &why), NT_OK);
+	/* without the file, and without the clear meta: still valid */
+	assert_int_equal(v2_variant(good, g, NULL, 0, &why), NT_OK);
+	json_t *d = json_deep_copy(good);
+	json_object_del(d, "meta");
+	assert_int_equal(v2_variant(d, g, fd, fdl, &why), NT_OK);
+	json_decref(d);
+
+	struct {
+		const char *member;
+		json_t *value; /* NULL: delete the member */
+		const char *why;
+	} cases[] = {
+	    {"valset_changes", NULL, "valset_changes"},
+	    {"valset_changes", json_string("[]"), "valset_changes"},
+	    {"valset_changes", json_array(), "not the set reached"},
+	    {"genesis_hash", NULL, "genesis_hash"},
+	    {"genesis_hash", json_string("00"), "genesis_hash"},
+	    {"genesis_hash",
+	     json_string("1bb0f5c8cf9f19190466f30b965585027d757bf4a93608d832822def7e086027"),
+	     "genesis_hash member differs"},
+	    {"salt", json_string("zz"), "salt"},
+	    {"salt", json_integer(1), "salt"},
+	    {"salt", NULL, "salt"},
+	    {"meta", json_integer(1), "meta"},
+	    {"meta", json_string("{\"case\":\"other\"}"), "commitment"},
+	    {"format", json_string("notary-receipt/3"), "format"},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		d = json_deep_copy(good);
+		if (cases[i].value == NULL)
+			json_object_del(d, cases[i].member);
+		else
+			json_object_set_new(d, cases[i].member, cases[i].value);
+		nt_err e = v2_variant(d, g, fd, fdl, &why);
+		printf("# %-16s -> %s\n", cases[i].member, why.msg);
+		assert_int_not_equal(e, NT_OK);
+		assert_non_null(strstr(why.msg, cases[i].why));
+		json_decref(d);
+	}
+	/* a damaged change entry */
+	const char *fields[] = {"header", "commit", "next_validators"};
+	for (size_t i = 0; i < 3; i++) {
+		d = json_deep_copy(good);
+		json_t *c0 = json_array_get(json_object_get(d, "valset_changes"), 0);
+		const char *h = json_string_value(json_object_get(c0, fields[i]));
+		char *cut = strdup(h);
+		cut[strlen(cut) - 2] = '\0';
+		json_object_set_new(c0, fields[i], json_string(cut));
+		free(cut);
+		assert_int_not_equal(v2_variant(d, g, fd, fdl, &why), NT_OK);
+		printf("# cut %-12s -> %s\n", fields[i], why.msg);
+		assert_non_null(strstr(why.msg, "valset change"));
+		json_object_set_new(c0, fields[i], json_integer(5));
+		assert_int_not_equal(v2_variant(d, g, fd, fdl, &why), NT_OK);
+		json_decref(d);
+	}
+	/* a clear meta on a record whose meta is not committed */
+	t = tu_read("receipt-v2/valid-h7-one-change.receipt.json", 1, &len);
+	d = json_loadb(t, len, 0, NULL);
+	free(t);
+	json_object_set_new(d, "meta", json_string("{}"));
+	assert_int_not_equal(v2_variant(d, g, NULL, 0, &why), NT_OK);
+	assert_non_null(strstr(why.msg, "not committed"));
+	json_decref(d);
+	json_decref(good);
+	free(g);
+}
+
 /* ---- a chain built here with fresh keys ---- */
 
 #define NREC 5
@@ -712,6 +814,7 @@ int main(void)
 	    cmocka_unit_test(test_vectors),
 	    cmocka_unit_test(test_vectors_v2),
 	    cmocka_unit_test(test_versions_do_not_mix),
+	    cmocka_unit_test(test_v2_hostile),
 	    cmocka_unit_test(test_built_one),
 	    cmocka_unit_test(test_built_four),
 	    cmocka_unit_test(test_built_wrong_anchor),

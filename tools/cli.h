@@ -25,7 +25,6 @@ enum {
 	NT_EXIT_PENDING = 3, /* submitted but not committed within the timeout */
 };
 
-
 #define NT_CLI_DEFAULT_NODE "tcp://127.0.0.1:7400"
 /* How long a call that does not wait for a block may take before we call
  * the node unreachable. */
@@ -51,6 +50,7 @@ int nt_cmd_block(int argc, char **argv);
 int nt_cmd_validators(int argc, char **argv);
 int nt_cmd_audit(int argc, char **argv);
 int nt_cmd_testnet(int argc, char **argv);
+int nt_cmd_genesis(int argc, char **argv);
 
 /* ---- options ---- */
 

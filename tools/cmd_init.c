@@ -81,7 +81,8 @@ static int run_init(const char *home, const char *chain_id, const char *rpc, con
 	g->genesis_time = nt_cli_now_ms();
 	g->vals.n = 1;
 	nt_seckey_pubkey(k, &g->vals.keys[0]);
-	snprintf(g->vals.names[0], sizeof g->vals.names[0], "%s", name);
+	/* a version 1 genesis keeps names to 64 bytes (nt_genesis_parse) */
+	snprintf(g->vals.names[0], NT_VALIDATOR_NAME_MAX_V1 + 1, "%s", name);
 	nt_valset_hash(&g->vals, &g->validators_hash);
 
 	int rc = NT_EXIT_FAIL;

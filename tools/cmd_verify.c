@@ -1,9 +1,11 @@
 /* notary verify: the judge's check of a receipt (and the evidence file)
  * against a genesis file, offline. No network: everything needed is in the
- * receipt and the trust anchor (FORMATS.md "Verifying a receipt"). */
+ * receipt and the trust anchor (FORMATS.md "Verifying a receipt", and
+ * "Verifying a version 2 receipt"). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "base/hex.h"
 #include "core/receipt.h"
@@ -18,7 +20,10 @@ static const char verify_usage[] =
     "of the chain whose validators GENESIS names, and, if FILE is given, that the\n"
     "record is about exactly this file. Prints a plain-language verdict: which\n"
     "chain and block, the attested time, which validators signed, who submitted\n"
-    "it and the case metadata.\n\n"
+    "it and the case metadata. For a version 2 network every verdict starts with\n"
+    "the genesis fingerprint (compare it with the one the network publishes);\n"
+    "a private record's receipt file holds the salt and the clear metadata, and\n"
+    "the verdict says whether they match what the submitter signed.\n\n"
     "Options:\n"
     "  -g, --genesis FILE   the network's genesis file, obtained out of band (required)\n"
     "  -r, --receipt FILE   the receipt to check (required)\n"
@@ -36,8 +41,23 @@ typedef struct {
 	bool json;
 } verify_opts;
 
-static int invalid(const verify_opts *o, const nt_receipt *r, const char *why)
+static void label(const char *l)
 {
+	printf("%-23s", l);
+}
+
+/* The genesis fingerprint, "" for a version 1 genesis (it has none). */
+static void fingerprint_of(const nt_genesis *g, char fp[NT_FINGERPRINT_LEN + 1])
+{
+	fp[0] = '\0';
+	if (nt_genesis_is_v2(g))
+		nt_genesis_fingerprint(&g->genesis_hash, fp);
+}
+
+static int invalid(const verify_opts *o, const nt_genesis *g, const nt_receipt *r, const char *why)
+{
+	char fp[NT_FINGERPRINT_LEN + 1];
+	fingerprint_of(g, fp);
 	if (o->json) {
 		json_t *j = json_pack("{s:b, s:s}", "valid", 0, "why", why);
 		if (j != NULL && r != NULL) {
@@ -45,44 +65,65 @@ static int invalid(const verify_opts *o, const nt_receipt *r, const char *why)
 			nt_cli_hex32(r->record_id.b, id);
 			json_object_set_new(j, "record_id", json_string(id));
 		}
+		if (j != NULL && fp[0] != '\0')
+			json_object_set_new(j, "fingerprint", json_string(fp));
 		nt_cli_put_json(stdout, j);
 		json_decref(j);
 	} else {
 		fputs("INVALID: ", stdout);
 		nt_cli_put_safe(stdout, why);
 		fputc('\n', stdout);
+		if (fp[0] != '\0') {
+			label("Genesis fingerprint:");
+			printf("%s (of the genesis file given, %s)\n", fp, o->genesis_path);
+		}
 	}
 	return NT_EXIT_FAIL;
 }
 
-static const char *validator_name(const nt_genesis *g, unsigned i, char *buf, size_t cap)
+static const char *validator_name(const nt_valset *s, unsigned i, char *buf, size_t cap)
 {
-	if (i < g->vals.n && g->vals.names[i][0] != '\0')
-		return g->vals.names[i];
+	if (i < s->n && s->names[i][0] != '\0')
+		return s->names[i];
 	snprintf(buf, cap, "validator %u", i);
 	return buf;
 }
 
-static json_t *verdict_json(const nt_receipt *r, const nt_genesis *g, const char *file,
-			    uint64_t file_size, json_t *meta)
+/* "2026-12-01 08:00:00.123 CST (UTC+0800)" in the verifier's zone. */
+static void time_local(uint64_t ms, char buf[80])
+{
+	time_t t = (time_t)(ms / 1000u);
+	struct tm tm;
+	char a[40], z[24];
+	if (localtime_r(&t, &tm) == NULL || strftime(a, sizeof a, "%Y-%m-%d %H:%M:%S", &tm) == 0 ||
+	    strftime(z, sizeof z, "%Z (UTC%z)", &tm) == 0) {
+		snprintf(buf, 80, "(unknown)");
+		return;
+	}
+	snprintf(buf, 80, "%s.%03u %s", a, (unsigned)(ms % 1000u), z);
+}
+
+static json_t *verdict_json(const nt_receipt *r, const nt_genesis *g, const nt_receipt_verdict *v,
+			    const char *file, uint64_t file_size, json_t *meta)
 {
 	const nt_record *rec = &r->record;
 	char hex[2 * NT_DIGEST_MAX + 1], iso[32], ctime_iso[32];
 	nt_time_format(nt_commit_time(&r->commit), iso);
 	nt_time_format(rec->client_time, ctime_iso);
 
+	const nt_valset *set = &v->set;
 	json_t *signers = json_array();
 	for (unsigned i = 0; i < r->commit.count; i++) {
 		unsigned idx = r->commit.sigs[i].index;
-		if (idx >= g->vals.n)
+		if (idx >= set->n)
 			continue; /* cannot happen after nt_commit_verify */
 		char pk[65], nb[32], ts[32];
-		nt_cli_hex32(g->vals.keys[idx].b, pk);
+		nt_cli_hex32(set->keys[idx].b, pk);
 		nt_time_format(r->commit.sigs[i].timestamp, ts);
 		json_array_append_new(signers,
 				      json_pack("{s:i, s:s, s:s, s:s}", "index", (int)idx, "name",
-						validator_name(g, idx, nb, sizeof nb), "pubkey", pk,
-						"timestamp", ts));
+						validator_name(set, idx, nb, sizeof nb), "pubkey",
+						pk, "timestamp", ts));
 	}
 	json_t *j = json_object();
 	json_object_set_new(j, "valid", json_true());
@@ -91,7 +132,7 @@ static json_t *verdict_json(const nt_receipt *r, const nt_genesis *g, const char
 	json_object_set_new(j, "height", json_integer((json_int_t)r->height));
 	json_object_set_new(j, "time", json_string(iso));
 	json_object_set_new(j, "signatures", json_integer(r->commit.count));
-	json_object_set_new(j, "validators", json_integer(g->vals.n));
+	json_object_set_new(j, "validators", json_integer(set->n));
 	json_object_set_new(j, "signers", signers);
 	nt_cli_hex32(rec->submitter.b, hex);
 	json_object_set_new(j, "submitter", json_string(hex));
@@ -102,6 +143,16 @@ static json_t *verdict_json(const nt_receipt *r, const nt_genesis *g, const char
 	json_object_set_new(j, "digest", json_string(hex));
 	json_object_set_new(j, "size", json_integer((json_int_t)rec->size));
 	json_object_set_new(j, "meta", json_incref(meta));
+	json_object_set_new(j, "format", json_integer(v->format));
+	if (nt_genesis_is_v2(g)) {
+		json_object_set_new(j, "fingerprint", json_string(v->fingerprint));
+		json_object_set_new(j, "valset_changes", json_integer((json_int_t)v->changes));
+	}
+	json_object_set_new(j, "private",
+			    json_integer((v->salted ? 1 : 0) | (v->meta_committed ? 2 : 0)));
+	json_object_set_new(j, "salted_digest", json_boolean(v->salted));
+	json_object_set_new(j, "meta_committed", json_boolean(v->meta_committed));
+	json_object_set_new(j, "meta_matched_commitment", json_boolean(v->meta_disclosed));
 	nt_cli_hex32(r->record_id.b, hex);
 	json_object_set_new(j, "record_id", json_string(hex));
 	nt_hash bh;
@@ -115,11 +166,6 @@ static json_t *verdict_json(const nt_receipt *r, const nt_genesis *g, const char
 		json_object_set_new(j, "file_size", json_integer((json_int_t)file_size));
 	}
 	return j;
-}
-
-static void label(const char *l)
-{
-	printf("%-23s", l);
 }
 
 static void print_meta_member(const char *lab, json_t *meta, const char *key)
@@ -138,15 +184,20 @@ static void print_meta_member(const char *lab, json_t *meta, const char *key)
 	fputc('\n', stdout);
 }
 
-static void verdict_text(const nt_receipt *r, const nt_genesis *g, const char *file,
-			 uint64_t file_size, json_t *meta)
+static void verdict_text(const nt_receipt *r, const nt_genesis *g, const nt_receipt_verdict *v,
+			 const char *file, uint64_t file_size, json_t *meta)
 {
 	const nt_record *rec = &r->record;
-	char hex[2 * NT_DIGEST_MAX + 1], t[40];
+	const nt_valset *set = &v->set;
+	char hex[2 * NT_DIGEST_MAX + 1], t[40], lt[80];
 	const char *alg = nt_digest_name(rec->alg);
 
 	printf("VALID: this record is part of chain \"%s\" at block %llu.\n", r->header.chain_id,
 	       (unsigned long long)r->height);
+	if (nt_genesis_is_v2(g)) {
+		label("Genesis fingerprint:");
+		printf("%s\n", v->fingerprint);
+	}
 	nt_hex_encode(rec->digest, rec->digest_len, hex);
 	label("Evidence file:");
 	if (file != NULL) {
@@ -156,7 +207,7 @@ static void verdict_text(const nt_receipt *r, const nt_genesis *g, const char *f
 		printf("not checked (no file given)\n");
 	}
 	label("Digest:");
-	printf("%s %s\n", alg, hex);
+	printf("%s %s%s\n", alg, hex, v->salted ? " (salted: D(salt || file digest))" : "");
 	if (file == NULL && rec->size != 0) {
 		label("Size:");
 		printf("%llu bytes (as stated by the submitter)\n", (unsigned long long)rec->size);
@@ -164,21 +215,50 @@ static void verdict_text(const nt_receipt *r, const nt_genesis *g, const char *f
 	nt_cli_time_human(nt_commit_time(&r->commit), t);
 	label("Existed no later than:");
 	printf("%s (attested by %u of %u validators)\n", t, (unsigned)r->commit.count,
-	       (unsigned)g->vals.n);
+	       (unsigned)set->n);
+	if (nt_genesis_is_v2(g)) {
+		time_local(nt_commit_time(&r->commit), lt);
+		label("  local time:");
+		printf("%s\n", lt);
+	}
 	label("Signed by:");
 	for (unsigned i = 0; i < r->commit.count; i++) {
 		unsigned idx = r->commit.sigs[i].index;
-		if (idx >= g->vals.n)
+		if (idx >= set->n)
 			continue;
 		char pk[65], nb[32];
-		nt_cli_hex32(g->vals.keys[idx].b, pk);
+		nt_cli_hex32(set->keys[idx].b, pk);
 		pk[16] = '\0';
 		if (i > 0)
 			fputs(", ", stdout);
-		nt_cli_put_safe(stdout, validator_name(g, idx, nb, sizeof nb));
+		nt_cli_put_safe(stdout, validator_name(set, idx, nb, sizeof nb));
 		printf(" (%s...)", pk);
 	}
 	fputc('\n', stdout);
+	if (nt_genesis_is_v2(g)) {
+		label("Validator set:");
+		if (v->changes == 0)
+			printf("the genesis set (never changed before this block)\n");
+		else
+			printf("reached from the genesis set through %zu checked change%s\n",
+			       v->changes, v->changes == 1 ? "" : "s");
+	}
+	if (v->salted || v->meta_committed) {
+		label("Private record:");
+		if (v->salted)
+			printf("digest salted%s", file != NULL ? " (file checked with the "
+								 "receipt's salt)"
+							       : "");
+		if (v->salted && v->meta_committed)
+			fputs("; ", stdout);
+		if (v->meta_disclosed)
+			fputs("metadata committed; the clear metadata below matched the "
+			      "commitment",
+			      stdout);
+		else if (v->meta_committed)
+			fputs("metadata committed and not disclosed in this receipt", stdout);
+		fputc('\n', stdout);
+	}
 	nt_cli_hex32(rec->submitter.b, hex);
 	nt_cli_time_human(rec->client_time, t);
 	label("Submitted by:");
@@ -188,8 +268,8 @@ static void verdict_text(const nt_receipt *r, const nt_genesis *g, const char *f
 	print_meta_member("Media type:", meta, "media_type");
 	print_meta_member("File name:", meta, "file_name");
 	const char *key;
-	json_t *v;
-	json_object_foreach(meta, key, v)
+	json_t *mv;
+	json_object_foreach(meta, key, mv)
 	{
 		if (strcmp(key, "case") == 0 || strcmp(key, "title") == 0 ||
 		    strcmp(key, "media_type") == 0 || strcmp(key, "file_name") == 0)
@@ -219,7 +299,7 @@ static int run_verify(const verify_opts *o, nt_genesis *g)
 
 	char *text = NULL;
 	size_t len = 0;
-	e = nt_cli_read_file(o->receipt_path, NT_RECEIPT_TEXT_MAX, &text, &len, &why);
+	e = nt_cli_read_file(o->receipt_path, NT_RECEIPT_V2_TEXT_MAX, &text, &len, &why);
 	if (e != NT_OK)
 		return nt_cli_errorf(NT_EXIT_USAGE, "verify", "cannot read the receipt: %s",
 				     why.msg);
@@ -233,7 +313,18 @@ static int run_verify(const verify_opts *o, nt_genesis *g)
 				     "%s is not JSON (damaged or truncated?): line %d: %s",
 				     o->receipt_path, jerr.line, jerr.text);
 	}
+	/* Only a version 2 receipt may be larger than a version 1 one (it
+	 * carries the chain's set changes); a larger version 1 file is
+	 * unreadable input, as it always was. */
+	const char *fmt = json_string_value(json_object_get(doc, "format"));
+	bool v2 = fmt != NULL && strcmp(fmt, NT_RECEIPT_FORMAT_2) == 0;
 	json_decref(doc);
+	if (!v2 && len > NT_RECEIPT_TEXT_MAX) {
+		free(text);
+		return nt_cli_errorf(NT_EXIT_USAGE, "verify",
+				     "cannot read the receipt: %s is larger than %d bytes",
+				     o->receipt_path, NT_RECEIPT_TEXT_MAX);
+	}
 
 	nt_receipt *r = NULL;
 	e = nt_receipt_parse(text, len, &r, &why);
@@ -242,7 +333,7 @@ static int run_verify(const verify_opts *o, nt_genesis *g)
 		char msg[300];
 		snprintf(msg, sizeof msg, "the receipt is malformed: %s",
 			 why.msg[0] ? why.msg : nt_strerror(e));
-		return invalid(o, NULL, msg);
+		return invalid(o, g, NULL, msg);
 	}
 
 	uint8_t digest[NT_DIGEST_MAX];
@@ -256,28 +347,40 @@ static int run_verify(const verify_opts *o, nt_genesis *g)
 					     why.msg[0] ? why.msg : nt_strerror(e));
 		}
 	}
-	e = nt_receipt_verify(r, g, o->file != NULL ? digest : NULL, dlen, &why);
+	/* The verdict holds a whole validator set: keep it off the stack. */
+	nt_receipt_verdict *v = malloc(sizeof *v);
+	if (v == NULL) {
+		free(r);
+		return nt_cli_errorf(NT_EXIT_FAIL, "verify", "out of memory");
+	}
+	e = nt_receipt_verify_full(r, g, o->file != NULL ? digest : NULL, dlen, v, &why);
 	if (e != NT_OK) {
-		int rc = invalid(o, r, why.msg[0] ? why.msg : nt_strerror(e));
+		int rc = invalid(o, g, r, why.msg[0] ? why.msg : nt_strerror(e));
+		free(v);
 		free(r);
 		return rc;
 	}
 
+	/* A private record's metadata is the clear text that matched its
+	 * commitment (or nothing when the receipt does not disclose it). */
 	json_t *meta = NULL;
-	if (r->record.meta_len > 0)
+	if (v->meta_disclosed)
+		meta = json_loadb(r->meta, r->meta_len, 0, NULL);
+	else if (!v->meta_committed && r->record.meta_len > 0)
 		meta = json_loadb(r->record.meta, r->record.meta_len, 0, NULL);
 	if (!json_is_object(meta)) {
 		json_decref(meta);
 		meta = json_object();
 	}
 	if (o->json) {
-		json_t *j = verdict_json(r, g, o->file, fsize, meta);
+		json_t *j = verdict_json(r, g, v, o->file, fsize, meta);
 		nt_cli_put_json(stdout, j);
 		json_decref(j);
 	} else {
-		verdict_text(r, g, o->file, fsize, meta);
+		verdict_text(r, g, v, o->file, fsize, meta);
 	}
 	json_decref(meta);
+	free(v);
 	free(r);
 	return NT_EXIT_OK;
 }

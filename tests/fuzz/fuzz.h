@@ -41,6 +41,32 @@ static inline void fz_ignore(nt_err e)
 /* The genesis of tests/vectors/receipt-v1 (NT_VECTORS overrides the
  * directory), loaded on first use. A missing file is a broken test setup,
  * not an input problem, so it aborts with a message. */
+static inline const nt_genesis *fz_load_vector_genesis(nt_genesis *g, const char *sub)
+{
+	const char *dir = getenv("NT_VECTORS");
+	char path[1024];
+	nt_why why = {""};
+	snprintf(path, sizeof path, "%s/%s/genesis.json", dir != NULL ? dir : "tests/vectors", sub);
+	if (nt_genesis_load(path, g, &why) != NT_OK) {
+		fprintf(stderr, "fuzz: cannot load %s: %s (run from the repository root)\n", path,
+			why.msg);
+		abort();
+	}
+	return g;
+}
+
+/* The notary-genesis/2 of tests/vectors/receipt-v2, as above. */
+static inline const nt_genesis *fz_vector_genesis_v2(void)
+{
+	static nt_genesis g;
+	static int loaded;
+	if (!loaded) {
+		fz_load_vector_genesis(&g, "receipt-v2");
+		loaded = 1;
+	}
+	return &g;
+}
+
 static inline const nt_genesis *fz_vector_genesis(void)
 {
 	static nt_genesis g;

@@ -23,7 +23,7 @@ static void check_time(const uint8_t *data, size_t size)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static nt_genesis g, g2; /* 12 KiB each: off the stack */
+	static nt_genesis g, g2; /* ~37 KiB each: off the stack */
 	nt_why why = {""};
 	check_time(data, size);
 	nt_err e = nt_genesis_parse((const char *)data, size, &g, &why);
@@ -33,8 +33,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	fz_check(nt_chain_id_valid(g.chain_id));
 	fz_check(g.vals.n >= 1 && g.vals.n <= NT_MAX_VALIDATORS);
-	nt_hash vh;
-	nt_valset_hash(&g.vals, &vh);
+	nt_hash vh, gh;
+	if (nt_genesis_is_v2(&g)) {
+		/* version 2: H(valset_bytes), and the genesis_hash of genesis_bytes */
+		fz_check(nt_valset_hash_v2(&g.vals, &vh) == NT_OK);
+		fz_check(nt_genesis_hash(&g, &gh) == NT_OK);
+		fz_check(memcmp(gh.b, g.genesis_hash.b, NT_HASH_LEN) == 0);
+	} else {
+		nt_valset_hash(&g.vals, &vh);
+	}
 	fz_check(memcmp(vh.b, g.validators_hash.b, NT_HASH_LEN) == 0);
 	for (unsigned i = 0; i < g.vals.n; i++) {
 		fz_check(nt_pubkey_valid(&g.vals.keys[i]));
@@ -52,6 +59,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fz_check(strcmp(g.chain_id, g2.chain_id) == 0);
 	fz_check(g.genesis_time == g2.genesis_time);
 	fz_check(g.vals.n == g2.vals.n);
+	fz_check(nt_genesis_is_v2(&g) == nt_genesis_is_v2(&g2));
+	fz_check(memcmp(g.genesis_hash.b, g2.genesis_hash.b, NT_HASH_LEN) == 0);
 	for (unsigned i = 0; i < g.vals.n; i++) {
 		fz_check(memcmp(g.vals.keys[i].b, g2.vals.keys[i].b, NT_PUBKEY_LEN) == 0);
 		fz_check(strcmp(g.vals.names[i], g2.vals.names[i]) == 0);
