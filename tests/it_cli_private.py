@@ -19,7 +19,7 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import nngwire  # noqa: E402
-from clitest import Node, run  # noqa: E402
+from clitest import Node, run, vec2  # noqa: E402
 
 # Distinctive strings: any occurrence outside the receipt file is a leak.
 CASE = "(2026) Zhe 0192 Min Chu 90817 PRIVATE-CASE"
@@ -328,6 +328,48 @@ class TestPrivate(unittest.TestCase):
         if complete:
             self.assertIn("header", doc)
 
+    def check_verdicts(self, receipt, genesis, f, other):
+        """notary verify of a private receipt file as the client writes it
+        (record, salt, meta): VALID with the file and the clear metadata
+        reported as matched; INVALID with a wrong salt, a changed metadata
+        text, another file, or without the salt and metadata (the node's
+        copy)."""
+        with open(receipt) as fh:
+            doc = json.load(fh)
+        args = ["verify", "--genesis", genesis, "--receipt"]
+        v = run(*args, receipt, f)
+        self.assertEqual(v.returncode, 0, v.stdout + v.stderr)
+        self.assertIn("matched the commitment", v.stdout)
+        meta = json.loads(doc["meta"])
+        for value in meta.values():
+            self.assertIn(value, v.stdout)
+        v = run(*args, receipt, f, "--json")
+        self.assertEqual(v.returncode, 0, v.stdout + v.stderr)
+        self.assertEqual(json.loads(v.stdout)["meta"], meta)
+
+        def bad(changed, path=f):
+            out = os.path.join(self.dir, "bad.receipt.json")
+            with open(out, "w") as fh:
+                json.dump(changed, fh)
+            v = run(*args, out, path)
+            self.assertEqual(v.returncode, 1, v.stdout + v.stderr)
+            self.assertTrue(v.stdout.startswith("INVALID"), v.stdout)
+            return v.stdout
+
+        bad(dict(doc, salt=os.urandom(32).hex()))
+        meta["case"] = "(2026) Zhe 0192 Min Chu 1"
+        bad(dict(doc, meta=json.dumps(meta, separators=(",", ":"), ensure_ascii=False)))
+        bad(dict(doc, meta=doc["meta"] + " "))
+        bad(doc, other)
+        bad({k: v for k, v in doc.items() if k not in ("salt", "meta")})
+
+    def test_verify_private_vector(self):
+        # The independent vectors' private receipt has the members the client
+        # writes; the verdicts a judge gets do not need a node.
+        self.check_verdicts(vec2("valid-h15-three-changes-private.receipt.json"),
+                            vec2("genesis.json"), vec2("evidence-3.txt"),
+                            vec2("evidence-4.txt"))
+
     def test_private_verify(self):
         f, doc, complete = self.submit_private()
         receipt = f + ".receipt.json"
@@ -343,31 +385,8 @@ class TestPrivate(unittest.TestCase):
             self.skipTest("the node hands out %s receipts; verifying a private record "
                           "needs notary-receipt/2 from the node"
                           % r["result"]["receipt"].get("format"))
-        v = self.verify(receipt, f)
-        self.assertEqual(v.returncode, 0, v.stdout + v.stderr)
-        self.assertIn(TITLE, v.stdout)
-        self.assertIn("match", v.stdout.lower())
-        v = run("verify", "--genesis", self.node.genesis, "--receipt", receipt, f, "--json")
-        self.assertEqual(v.returncode, 0, v.stdout + v.stderr)
-
-        def bad(changed, path=f):
-            out = os.path.join(self.dir, "bad.receipt.json")
-            with open(out, "w") as fh:
-                json.dump(changed, fh)
-            v = self.verify(out, path)
-            self.assertEqual(v.returncode, 1, v.stdout + v.stderr)
-            self.assertTrue(v.stdout.startswith("INVALID"), v.stdout)
-
-        wrong_salt = dict(doc, salt=os.urandom(32).hex())
-        bad(wrong_salt)
-        meta = json.loads(doc["meta"])
-        meta["case"] = "(2026) Zhe 0192 Min Chu 1"
-        bad(dict(doc, meta=json.dumps(meta, separators=(",", ":"))))
-        bad(dict(doc, meta=doc["meta"] + " "))
-        bad(doc, self.file("other.pdf", b"another file"))
-        # The node's copy alone cannot show the file or the metadata.
-        node_copy = {k: v for k, v in doc.items() if k not in ("salt", "meta")}
-        bad(node_copy)
+        self.check_verdicts(receipt, self.node.genesis, f,
+                            self.file("other.pdf", b"another file"))
 
 
 if __name__ == "__main__":
