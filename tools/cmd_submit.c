@@ -182,8 +182,8 @@ static nt_err private_fields(const uint8_t salt[SALT_LEN], const item *it, const
 			     nt_record *rec)
 {
 	size_t dl = 0;
-	nt_err e = nt_record_salted_digest(rec->alg, salt, it->digest, it->digest_len, rec->digest,
-					   &dl);
+	nt_err e =
+	    nt_record_salted_digest(rec->alg, salt, it->digest, it->digest_len, rec->digest, &dl);
 	if (e != NT_OK)
 		return e;
 	nt_hash c;
@@ -207,7 +207,8 @@ static int receipt_private(const item *it, json_t *doc, bool *priv, uint8_t salt
 	const char *salt_hex = nt_cli_jstr(doc, "salt", NULL);
 	*cmeta = nt_cli_jstr(doc, "meta", NULL);
 	*priv = salt_hex != NULL || *cmeta != NULL;
-	if (*priv && (salt_hex == NULL || *cmeta == NULL || nt_hex_decode32(salt_hex, salt) != NT_OK))
+	if (*priv &&
+	    (salt_hex == NULL || *cmeta == NULL || nt_hex_decode32(salt_hex, salt) != NT_OK))
 		return nt_cli_errorf(NT_EXIT_FAIL, "submit",
 				     "%s is a private record's receipt with a damaged salt or "
 				     "metadata; keep it, and choose --out for a new receipt",
@@ -297,9 +298,9 @@ static int adopt_existing(item *it, const submit_opts *o, const char *meta)
 				   it->out_path);
 	} else if (memcmp(rec->submitter.b, o->pk.b, NT_PUBKEY_LEN) != 0 ||
 		   (want == NULL && strcmp(rec->meta, meta) != 0) ||
-		   (want != NULL &&
-		    (rec->meta_len != want->meta_len ||
-		     memcmp(rec->meta, want->meta, want->meta_len) != 0 || strcmp(cmeta, meta) != 0))) {
+		   (want != NULL && (rec->meta_len != want->meta_len ||
+				     memcmp(rec->meta, want->meta, want->meta_len) != 0 ||
+				     strcmp(cmeta, meta) != 0))) {
 		rc = nt_cli_errorf(NT_EXIT_FAIL, "submit",
 				   "%s already holds a receipt for this file from another key or "
 				   "with other metadata; move it away or choose --out to keep both",
@@ -354,9 +355,9 @@ static int prepare(item *it, const submit_opts *o, const nt_seckey *key)
 		if (o->private_rec) {
 			rc = draw_salt(it->salt);
 			if (rc == NT_EXIT_OK && private_fields(it->salt, it, meta, rec) != NT_OK)
-				rc = nt_cli_errorf(NT_EXIT_FAIL, "submit",
-						   "cannot build a private record for %s",
-						   it->path);
+				rc =
+				    nt_cli_errorf(NT_EXIT_FAIL, "submit",
+						  "cannot build a private record for %s", it->path);
 			if (rc == NT_EXIT_OK) {
 				it->clear_meta = meta; /* for the receipt file */
 				meta = NULL;
@@ -398,9 +399,9 @@ static bool write_pending(const item *it)
 		return false;
 	nt_hex_encode(it->rec, it->rec_len, hex);
 	nt_hex_encode(it->salt, SALT_LEN, salt_hex);
-	json_t *doc = json_pack("{s:s, s:s, s:s, s:s, s:s}", "format", PENDING_FORMAT, "record_id",
-				it->id_hex, "record", hex, "salt", salt_hex, "meta",
-				it->clear_meta);
+	json_t *doc =
+	    json_pack("{s:s, s:s, s:s, s:s, s:s}", "format", PENDING_FORMAT, "record_id",
+		      it->id_hex, "record", hex, "salt", salt_hex, "meta", it->clear_meta);
 	free(hex);
 	explicit_bzero(salt_hex, sizeof salt_hex);
 	nt_why why = {{0}};
