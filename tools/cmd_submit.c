@@ -101,8 +101,9 @@ typedef struct {
 	char id_hex[65];
 	int state;
 	bool sent;
-	bool reused; /* the record of an existing receipt, sent again */
-	char *text;  /* the receipt to write (ST_SAVE) */
+	bool reused;  /* the record of an existing receipt, sent again */
+	bool at_node; /* the node took it, or may have (no answer) */
+	char *text;   /* the receipt to write (ST_SAVE) */
 	/* Private records only: the salt and the clear metadata, which go into
 	 * the receipt file and nowhere else (never to the node). */
 	uint8_t salt[SALT_LEN];
@@ -386,11 +387,12 @@ static int prepare(item *it, const submit_opts *o, const nt_seckey *key)
 	return rc;
 }
 
-/* A private record sent but not committed in time (or failed after it was
- * sent: the node may have it): its record, salt and clear metadata go to
- * its receipt's path (never over an existing file), so
- * that submitting the same file again completes the receipt file. Without
- * it the salt, and with it any proof, would be gone when this exits. */
+/* A private record the node took, or may have taken, without a receipt
+ * here (not committed in time, no answer, or a receipt that cannot be
+ * saved): its record, salt and clear metadata go to its receipt's path
+ * (never over an existing file), so that submitting the same file again
+ * completes the receipt file. Without it the salt, and with it any proof,
+ * would be gone when this exits. A record the node refused needs none. */
 static bool write_pending(const item *it)
 {
 	char salt_hex[2 * SALT_LEN + 1];
@@ -545,6 +547,7 @@ static bool handle(item *it, const submit_opts *o, nt_rpc_outcome oc, json_t *re
 		   const nt_rpc_status *st)
 {
 	if (oc == NT_RPC_TRANSPORT) {
+		it->at_node = true; /* unknown: it may have arrived */
 		item_fail(it, "error: %s", st->message);
 		return false;
 	}
@@ -561,12 +564,15 @@ static bool handle(item *it, const submit_opts *o, nt_rpc_outcome oc, json_t *re
 		return true;
 	}
 	const char *status = nt_cli_jstr(res, "status", "");
-	if (strcmp(status, "committed") == 0)
+	if (strcmp(status, "committed") == 0) {
+		it->at_node = true;
 		take_receipt(it, o, res);
-	else if (strcmp(status, "pending") == 0)
+	} else if (strcmp(status, "pending") == 0) {
+		it->at_node = true;
 		it->state = ST_PENDING;
-	else
+	} else {
 		item_fail(it, "the node answered with an unknown status '%s'", status);
+	}
 	return true;
 }
 
@@ -814,8 +820,9 @@ static int run_submit(const submit_opts *o, item *items, size_t n)
 			       it->reused ? "; already notarized" : "");
 		} else if (it->state == ST_FAILED) {
 			rc = NT_EXIT_FAIL;
-			/* Sent: the node may have it, or yet commit it. */
-			if (it->clear_meta != NULL && it->sent && (it->reused || write_pending(it)))
+			/* The node has it, or may have: it may yet commit it. */
+			if (it->clear_meta != NULL && it->at_node &&
+			    (it->reused || write_pending(it)))
 				printf("    %s: its salt and metadata are kept in %s; submitting "
 				       "the same file again with the same options is safe and "
 				       "completes its receipt.\n",
