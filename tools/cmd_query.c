@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "base/hex.h"
 #include "core/receipt.h"
@@ -109,7 +110,9 @@ static const char find_usage[] =
     "usage: notary find [--node URL] [--alg ALG] [--json] FILE\n"
     "       notary find [--node URL] [--alg ALG] [--json] --digest HEX\n\n"
     "Asks a node whether a file was notarized, and when and by whom. The file is\n"
-    "hashed on this machine; only its digest is sent.\n\n"
+    "hashed on this machine; only its digest is sent. Private records (`notary\n"
+    "submit --private`) are not found by their file, by design: their receipt\n"
+    "file is the proof.\n\n"
     "Options:\n"
     "  -d, --digest HEX  look up this digest instead of hashing a file\n"
     "  -a, --alg ALG     sha256 (default), sha3-256, sm3 or sha512\n" NODE_HELP "\n"
@@ -236,7 +239,10 @@ int nt_cmd_find(int argc, char **argv)
 static const char receipt_usage[] =
     "usage: notary receipt [--node URL] [--out FILE] [--wait SEC] RECORD_ID\n\n"
     "Fetches the receipt of a committed record (e.g. one `notary submit` left\n"
-    "pending). Prints it, or writes it atomically to FILE.\n\n"
+    "pending). Prints it, or writes it atomically to FILE. FILE may already hold\n"
+    "this record's receipt, or the file `notary submit --private` leaves for a\n"
+    "private record without a receipt yet: its salt and metadata, which no node\n"
+    "has, are kept in the new receipt (docs/CLI.md).\n\n"
     "Options:\n"
     "  -o, --out FILE   write the receipt to FILE instead of printing it\n"
     "  -w, --wait SEC   wait up to SEC seconds for a pending record (default 0)\n" NODE_HELP "\n"
@@ -266,9 +272,71 @@ static int receipt_extra(int c, void *arg)
 	return 1;
 }
 
-/* Checks the receipt names id, then writes it (never over another record's). */
+/* What `notary submit` leaves for a private record without a receipt yet
+ * (docs/CLI.md). */
+#define PENDING_FORMAT "notary-private-pending/1"
+
+/* The file at out, which a receipt for idhex is about to replace: it must be
+ * this record's receipt, or the pending file of this private record. A
+ * private record's salt and clear metadata exist only in that file, so they
+ * are copied into rj: fetching a receipt again must never drop them.
+ * Returns 1 if copied, 0 if the file has none, -1 (printed) if it is not
+ * this record's or its salt and metadata are incomplete. */
+static int keep_private(const char *out, json_t *rj, const char *idhex)
+{
+	char *old = NULL;
+	size_t olen = 0;
+	nt_why why = {{0}};
+	nt_receipt *r = NULL;
+	json_t *doc = NULL;
+	int rc = -1;
+	if (nt_cli_read_file(out, NT_RECEIPT_V2_TEXT_MAX, &old, &olen, &why) == NT_OK &&
+	    (doc = json_loadb(old, olen, 0, NULL)) != NULL &&
+	    strcasecmp(nt_cli_jstr(doc, "record_id", ""), idhex) == 0 &&
+	    (strcmp(nt_cli_jstr(doc, "format", ""), PENDING_FORMAT) == 0 ||
+	     nt_receipt_parse(old, olen, &r, &why) == NT_OK)) {
+		json_t *salt = json_object_get(doc, "salt"), *meta = json_object_get(doc, "meta");
+		if (salt == NULL && meta == NULL)
+			rc = 0;
+		else if (json_is_string(salt) && json_is_string(meta) &&
+			 json_object_set(rj, "salt", salt) == 0 &&
+			 json_object_set(rj, "meta", meta) == 0)
+			rc = 1;
+	}
+	if (rc < 0)
+		nt_cli_errorf(NT_EXIT_FAIL, "receipt",
+			      "%s exists and is not this record's receipt; refusing to "
+			      "overwrite it",
+			      out);
+	free(old);
+	free(r);
+	json_decref(doc);
+	return rc;
+}
+
+/* A private record's receipt with the salt and clear metadata kept from the
+ * old file: the metadata must be the one the record commits to. */
+static bool commitment_matches(const nt_receipt *r)
+{
+	const nt_record *rec = &r->record;
+	if (!r->has_salt || !r->has_meta)
+		return false;
+	if (!(rec->flags & NT_RECORD_FLAG_META))
+		return true;
+	nt_hash c;
+	nt_record_meta_commitment(r->salt, r->meta, r->meta_len, &c);
+	return rec->meta_len == NT_HASH_LEN && memcmp(c.b, rec->meta, NT_HASH_LEN) == 0;
+}
+
+/* Checks the receipt names id, then writes it (never over another record's,
+ * and keeping a private record's salt and metadata, keep_private). */
 static int save_receipt(const char *out, json_t *rj, const nt_hash *id)
 {
+	char idhex[65];
+	nt_cli_hex32(id->b, idhex);
+	int priv = 0;
+	if (out != NULL && nt_cli_exists(out) && (priv = keep_private(out, rj, idhex)) < 0)
+		return NT_EXIT_FAIL;
 	char *text = json_dumps(rj, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 	if (text == NULL)
 		return nt_cli_errorf(NT_EXIT_FAIL, "receipt", "out of memory");
@@ -290,28 +358,18 @@ static int save_receipt(const char *out, json_t *rj, const nt_hash *id)
 		rc = nt_cli_errorf(NT_EXIT_FAIL, "receipt",
 				   "the node sent a receipt for another "
 				   "record; not saved");
+	} else if (priv && !commitment_matches(r)) {
+		rc = nt_cli_errorf(NT_EXIT_FAIL, "receipt",
+				   "the salt and metadata in %s do not match this record; "
+				   "not saved",
+				   out);
 	}
 	free(r);
-	r = NULL;
 	if (rc == NT_EXIT_OK && out == NULL) {
 		fputs(text, stdout);
-	} else if (rc == NT_EXIT_OK) {
-		char *old = NULL;
-		size_t olen = 0;
-		if (nt_cli_exists(out) &&
-		    (nt_cli_read_file(out, NT_RECEIPT_TEXT_MAX, &old, &olen, &why) != NT_OK ||
-		     nt_receipt_parse(old, olen, &r, &why) != NT_OK ||
-		     memcmp(r->record_id.b, id->b, NT_HASH_LEN) != 0)) {
-			rc =
-			    nt_cli_errorf(NT_EXIT_FAIL, "receipt",
-					  "%s exists and is not this record's receipt; refusing to "
-					  "overwrite it",
-					  out);
-		} else if (nt_cli_write_file(out, text, len, 0644, true, &why) != NT_OK) {
-			rc = nt_cli_errorf(NT_EXIT_FAIL, "receipt", "%s", why.msg);
-		}
-		free(old);
-		free(r);
+	} else if (rc == NT_EXIT_OK &&
+		   nt_cli_write_file(out, text, len, priv ? 0600 : 0644, true, &why) != NT_OK) {
+		rc = nt_cli_errorf(NT_EXIT_FAIL, "receipt", "%s", why.msg);
 	}
 	free(text);
 	return rc;

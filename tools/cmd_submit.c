@@ -10,10 +10,12 @@
  * `receipt` calls that wait, and each batch's receipts are written together
  * (nt_cli_write_files). A node that refuses batches gets one request per
  * file, as before batches existed. */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <unistd.h>
 
 #include "base/hex.h"
@@ -31,10 +33,17 @@
 #define SUBMIT_BATCH_BYTES (512u * 1024)
 /* An upper bound on one request's JSON besides the record's hex. */
 #define SUBMIT_REQ_OVERHEAD 160u
+/* The salt of a private record (FORMATS.md "Private records"). */
+#define SALT_LEN NT_RECORD_SALT_LEN
+/* What a private record not committed in time leaves at its receipt's path
+ * (docs/CLI.md): its record, salt and clear metadata, so that submitting it
+ * again completes the receipt file instead of losing them. */
+#define PENDING_FORMAT "notary-private-pending/1"
 
 static const char submit_usage[] =
     "usage: notary submit [--node URL] --key KEY [--case C] [--title T] [--media-type M]\n"
-    "                     [--alg ALG] [--timeout SEC] [--out RECEIPT] [--genesis G] FILE...\n\n"
+    "                     [--private] [--no-file-name] [--alg ALG] [--timeout SEC]\n"
+    "                     [--out RECEIPT] [--genesis G] FILE...\n\n"
     "Notarizes each FILE: hashes it on this machine (the file never leaves it), signs\n"
     "a record of the digest, size, time and metadata with KEY, submits it and waits\n"
     "for the block that commits it. Writes the receipt to FILE.receipt.json (or to\n"
@@ -48,17 +57,35 @@ static const char submit_usage[] =
     "  -c, --case C           case reference, e.g. \"(2026) Zhe 0192 Min Chu 123\"\n"
     "  -t, --title T          a short description of the evidence\n"
     "  -m, --media-type M     e.g. application/pdf\n"
+    "  -p, --private          a private record: the ledger gets neither the file's\n"
+    "                         digest nor the metadata (see below)\n"
+    "      --no-file-name     leave the file's name out of the metadata\n"
     "  -a, --alg ALG          sha256 (default), sha3-256, sm3 or sha512\n"
     "  -T, --timeout SEC      how long to wait for the commit (default 30)\n"
     "  -o, --out RECEIPT      receipt path (only with a single FILE)\n"
     "  -g, --genesis G        also verify each receipt against this genesis file\n"
     "  -h, --help             show this help\n\n"
-    "Metadata (case, title, media type and the file's base name) is public and\n"
-    "limited to 4096 bytes as JSON. Exit codes: 0 all committed, 1 failed,\n"
-    "2 usage error or unreadable file/key, 3 still pending after the timeout.\n\n"
+    "Metadata (case, title, media type and the file's base name) is public unless\n"
+    "--private is given, and limited to 4096 bytes as JSON.\n\n"
+    "Private records (--private). A fresh random 32-byte salt is drawn on this\n"
+    "machine for each FILE. The record carries the digest of (salt, file digest)\n"
+    "instead of the file's digest, a 32-byte commitment to (salt, metadata)\n"
+    "instead of the metadata, and no file size.\n"
+    "  What it hides: nobody can test a file they have or guess against the\n"
+    "  ledger, and nobody who asks a node can read the case, title, media type\n"
+    "  or file name.\n"
+    "  What it costs: `notary find` by file no longer finds the record, and the\n"
+    "  salt and the clear metadata are never sent to the node: the receipt file\n"
+    "  written here (mode 0600) is the ONLY place they exist. Losing it loses the\n"
+    "  ability to prove anything about the file; a receipt fetched again from a\n"
+    "  node is not enough. Keep it safe, with a backup copy, and hand it only to\n"
+    "  those who may see the metadata (a court, the other party).\n\n"
+    "Exit codes: 0 all committed, 1 failed, 2 usage error or unreadable file/key,\n"
+    "3 still pending after the timeout.\n\n"
     "Example:\n"
     "  notary submit --key party.key --case \"(2026) Zhe 0192 Min Chu 123\" \\\n"
-    "      --title \"chat export\" chat.zip\n";
+    "      --title \"chat export\" chat.zip\n"
+    "  notary submit --private --key party.key --case \"(2026) Zhe 0192 Min Chu 123\" chat.zip\n";
 
 /* ST_SAVE: the node's receipt checked, in `text`, not yet written. */
 enum { ST_PENDING, ST_SAVE, ST_DONE, ST_FAILED };
@@ -74,8 +101,13 @@ typedef struct {
 	char id_hex[65];
 	int state;
 	bool sent;
-	bool reused; /* the record of an existing receipt, sent again */
-	char *text;  /* the receipt to write (ST_SAVE) */
+	bool reused;  /* the record of an existing receipt, sent again */
+	bool at_node; /* the node took it, or may have (no answer) */
+	char *text;   /* the receipt to write (ST_SAVE) */
+	/* Private records only: the salt and the clear metadata, which go into
+	 * the receipt file and nowhere else (never to the node). */
+	uint8_t salt[SALT_LEN];
+	char *clear_meta;
 	size_t text_len;
 	uint64_t height;
 	char attested[40];
@@ -84,6 +116,8 @@ typedef struct {
 typedef struct {
 	const char *node, *key_path, *case_ref, *title, *media_type, *out, *genesis_path;
 	int alg;
+	bool private_rec;  /* --private */
+	bool no_file_name; /* --no-file-name */
 	uint64_t timeout_ms;
 	nt_pubkey pk;
 	nt_genesis *genesis; /* only with --genesis */
@@ -106,13 +140,15 @@ static char *meta_json(const submit_opts *o, const char *path, const char **bad)
 		}
 		json_object_set_new(m, names[i], s);
 	}
-	json_t *fn = json_string(nt_cli_basename(path));
-	if (fn == NULL) {
-		*bad = "the file name";
-		json_decref(m);
-		return NULL;
+	if (!o->no_file_name) {
+		json_t *fn = json_string(nt_cli_basename(path));
+		if (fn == NULL) {
+			*bad = "the file name";
+			json_decref(m);
+			return NULL;
+		}
+		json_object_set_new(m, "file_name", fn);
 	}
-	json_object_set_new(m, "file_name", fn);
 	char *s = json_dumps(m, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	json_decref(m);
 	if (s == NULL)
@@ -120,42 +156,166 @@ static char *meta_json(const submit_opts *o, const char *path, const char **bad)
 	return s;
 }
 
+/* A private record's salt, from this machine's CSPRNG (the kernel's, which
+ * blocks only until it is seeded at boot). Never sent to a node. */
+static int draw_salt(uint8_t salt[SALT_LEN])
+{
+	size_t got = 0;
+	while (got < SALT_LEN) {
+		ssize_t r = getrandom(salt + got, SALT_LEN - got, 0);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return nt_cli_errorf(NT_EXIT_FAIL, "submit",
+					     "the system gave no random bytes for the salt: %s",
+					     r < 0 ? strerror(errno) : "none");
+		got += (size_t)r;
+	}
+	return NT_EXIT_OK;
+}
+
+/* The fields of a private record (FORMATS.md "Private records") from the
+ * salt, the file's digest and the clear metadata: version 2, both flags, the
+ * salted digest and the commitment to the metadata. The size stays 0 ("not
+ * disclosed"): a file's exact length narrows down which file it is, which is
+ * what a private record hides. */
+static nt_err private_fields(const uint8_t salt[SALT_LEN], const item *it, const char *meta,
+			     nt_record *rec)
+{
+	size_t dl = 0;
+	nt_err e =
+	    nt_record_salted_digest(rec->alg, salt, it->digest, it->digest_len, rec->digest, &dl);
+	if (e != NT_OK)
+		return e;
+	nt_hash c;
+	nt_record_meta_commitment(salt, meta, strlen(meta), &c);
+	rec->version = NT_RECORD_VERSION_2;
+	rec->flags = NT_RECORD_FLAG_SALTED | NT_RECORD_FLAG_META;
+	rec->digest_len = (uint8_t)dl;
+	rec->size = 0;
+	rec->meta_len = NT_HASH_LEN;
+	memcpy(rec->meta, c.b, NT_HASH_LEN);
+	rec->meta[NT_HASH_LEN] = '\0';
+	return NT_OK;
+}
+
+/* The salt and clear metadata of a private record's receipt file (or
+ * pending file): both present (*priv true), both absent (false), else an
+ * exit code. *cmeta points into doc. */
+static int receipt_private(const item *it, json_t *doc, bool *priv, uint8_t salt[SALT_LEN],
+			   const char **cmeta)
+{
+	const char *salt_hex = nt_cli_jstr(doc, "salt", NULL);
+	*cmeta = nt_cli_jstr(doc, "meta", NULL);
+	*priv = salt_hex != NULL || *cmeta != NULL;
+	if (*priv &&
+	    (salt_hex == NULL || *cmeta == NULL || nt_hex_decode32(salt_hex, salt) != NT_OK))
+		return nt_cli_errorf(NT_EXIT_FAIL, "submit",
+				     "%s is a private record's receipt with a damaged salt or "
+				     "metadata; keep it, and choose --out for a new receipt",
+				     it->out_path);
+	return NT_EXIT_OK;
+}
+
+/* The record of a private record's pending file (write_pending): decoded
+ * into *rec and its bytes into it->rec. False if text is not one. */
+static bool pending_record(item *it, json_t *doc, nt_record *rec)
+{
+	if (strcmp(nt_cli_jstr(doc, "format", ""), PENDING_FORMAT) != 0)
+		return false;
+	size_t len = 0;
+	if (nt_hex_decode(nt_cli_jstr(doc, "record", ""), it->rec, sizeof it->rec, &len) != NT_OK ||
+	    nt_record_decode(it->rec, len, rec, NULL) != NT_OK)
+		return false;
+	it->rec_len = len;
+	return true;
+}
+
 /* An existing receipt at it->out_path: reuse its record if it is this file,
  * this key and this metadata; otherwise refuse rather than lose it (an older
- * receipt proves an earlier time). */
+ * receipt proves an earlier time). A private record's receipt is reused with
+ * its own salt, which goes into the new receipt file again: overwriting it
+ * with the node's copy would lose the salt and the metadata for good. So is
+ * the pending file of a private record that was not committed in time. */
 static int adopt_existing(item *it, const submit_opts *o, const char *meta)
 {
 	char *text = NULL;
 	size_t len = 0;
 	nt_why why = {{0}};
 	nt_receipt *r = NULL;
-	if (nt_cli_read_file(it->out_path, NT_RECEIPT_TEXT_MAX, &text, &len, &why) != NT_OK ||
-	    nt_receipt_parse(text, len, &r, &why) != NT_OK) {
+	nt_record *rec = NULL;
+	json_t *doc = NULL;
+	if (nt_cli_read_file(it->out_path, NT_RECEIPT_V2_TEXT_MAX, &text, &len, &why) == NT_OK) {
+		doc = json_loadb(text, len, 0, NULL);
+		if (nt_receipt_parse(text, len, &r, &why) == NT_OK) {
+			rec = &r->record;
+			memcpy(it->rec, r->record_bytes, r->record_len);
+			it->rec_len = r->record_len;
+		} else if ((r = malloc(sizeof *r)) != NULL && pending_record(it, doc, &r->record)) {
+			rec = &r->record;
+		}
+	}
+	if (rec == NULL) {
 		free(text);
+		free(r);
+		json_decref(doc);
 		return nt_cli_errorf(NT_EXIT_FAIL, "submit",
 				     "%s exists and is not a receipt; move it away or choose --out",
 				     it->out_path);
 	}
+	bool priv = false;
+	uint8_t salt[SALT_LEN];
+	const char *cmeta = NULL;
+	int rc = receipt_private(it, doc, &priv, salt, &cmeta);
 	free(text);
-	const nt_record *rec = &r->record;
-	int rc = NT_EXIT_OK;
-	if (rec->alg != o->alg || rec->digest_len != it->digest_len ||
-	    memcmp(rec->digest, it->digest, it->digest_len) != 0) {
+	nt_record *want = NULL;
+	if (rc == NT_EXIT_OK && priv != o->private_rec) {
+		rc = nt_cli_errorf(NT_EXIT_FAIL, "submit",
+				   "%s holds the receipt of a %s record; move it away or choose "
+				   "--out",
+				   it->out_path, priv ? "private" : "public (not --private)");
+	} else if (rc == NT_EXIT_OK && priv) {
+		/* What this file and metadata give with the receipt's salt. */
+		want = calloc(1, sizeof *want);
+		if (want == NULL) {
+			rc = nt_cli_errorf(NT_EXIT_FAIL, "submit", "out of memory");
+		} else {
+			want->alg = (uint8_t)o->alg;
+			want->digest_len = (uint8_t)it->digest_len;
+			if (private_fields(salt, it, meta, want) != NT_OK)
+				rc = nt_cli_errorf(NT_EXIT_FAIL, "submit",
+						   "cannot check the private record of %s",
+						   it->out_path);
+		}
+	}
+	const uint8_t *digest = want != NULL ? want->digest : it->digest;
+	if (rc != NT_EXIT_OK) {
+		/* reported */
+	} else if (rec->alg != o->alg || rec->digest_len != it->digest_len ||
+		   memcmp(rec->digest, digest, it->digest_len) != 0) {
 		rc = nt_cli_errorf(NT_EXIT_FAIL, "submit",
 				   "%s holds the receipt of other content (the file changed, or "
 				   "another --alg); move it away or choose --out",
 				   it->out_path);
 	} else if (memcmp(rec->submitter.b, o->pk.b, NT_PUBKEY_LEN) != 0 ||
-		   strcmp(rec->meta, meta) != 0) {
+		   (want == NULL && strcmp(rec->meta, meta) != 0) ||
+		   (want != NULL && (rec->meta_len != want->meta_len ||
+				     memcmp(rec->meta, want->meta, want->meta_len) != 0 ||
+				     strcmp(cmeta, meta) != 0))) {
 		rc = nt_cli_errorf(NT_EXIT_FAIL, "submit",
 				   "%s already holds a receipt for this file from another key or "
 				   "with other metadata; move it away or choose --out to keep both",
 				   it->out_path);
+	} else if (priv && (it->clear_meta = strdup(cmeta)) == NULL) {
+		rc = nt_cli_errorf(NT_EXIT_FAIL, "submit", "out of memory");
 	} else {
-		memcpy(it->rec, r->record_bytes, r->record_len);
-		it->rec_len = r->record_len;
+		if (priv)
+			memcpy(it->salt, salt, SALT_LEN);
 		it->reused = true;
 	}
+	explicit_bzero(salt, sizeof salt);
+	json_decref(doc);
+	free(want);
 	free(r);
 	return rc;
 }
@@ -190,19 +350,31 @@ static int prepare(item *it, const submit_opts *o, const nt_seckey *key)
 			free(meta);
 			return nt_cli_errorf(NT_EXIT_FAIL, "submit", "out of memory");
 		}
-		rec->version = NT_RECORD_VERSION;
 		rec->alg = (uint8_t)o->alg;
 		rec->digest_len = (uint8_t)it->digest_len;
-		memcpy(rec->digest, it->digest, it->digest_len);
-		rec->size = size;
 		rec->client_time = nt_cli_now_ms();
-		rec->meta_len = (uint16_t)mlen;
-		memcpy(rec->meta, meta, mlen + 1);
-		e = nt_record_sign(rec, key);
-		if (e == NT_OK)
+		if (o->private_rec) {
+			rc = draw_salt(it->salt);
+			if (rc == NT_EXIT_OK && private_fields(it->salt, it, meta, rec) != NT_OK)
+				rc =
+				    nt_cli_errorf(NT_EXIT_FAIL, "submit",
+						  "cannot build a private record for %s", it->path);
+			if (rc == NT_EXIT_OK) {
+				it->clear_meta = meta; /* for the receipt file */
+				meta = NULL;
+			}
+		} else {
+			rec->version = NT_RECORD_VERSION;
+			memcpy(rec->digest, it->digest, it->digest_len);
+			rec->size = size;
+			rec->meta_len = (uint16_t)mlen;
+			memcpy(rec->meta, meta, mlen + 1);
+		}
+		e = rc == NT_EXIT_OK ? nt_record_sign(rec, key) : NT_OK;
+		if (rc == NT_EXIT_OK && e == NT_OK)
 			e = nt_record_encode(rec, it->rec, sizeof it->rec, &it->rec_len);
 		free(rec);
-		if (e != NT_OK)
+		if (rc == NT_EXIT_OK && e != NT_OK)
 			rc = nt_cli_errorf(NT_EXIT_FAIL, "submit",
 					   "cannot build the record for %s: %s", it->path,
 					   nt_strerror(e));
@@ -213,6 +385,34 @@ static int prepare(item *it, const submit_opts *o, const nt_seckey *key)
 		nt_cli_hex32(it->id.b, it->id_hex);
 	}
 	return rc;
+}
+
+/* A private record the node took, or may have taken, without a receipt
+ * here (not committed in time, no answer, or a receipt that cannot be
+ * saved): its record, salt and clear metadata go to its receipt's path
+ * (never over an existing file), so that submitting the same file again
+ * completes the receipt file. Without it the salt, and with it any proof,
+ * would be gone when this exits. A record the node refused needs none. */
+static bool write_pending(const item *it)
+{
+	char salt_hex[2 * SALT_LEN + 1];
+	char *hex = malloc(2 * it->rec_len + 1);
+	if (hex == NULL)
+		return false;
+	nt_hex_encode(it->rec, it->rec_len, hex);
+	nt_hex_encode(it->salt, SALT_LEN, salt_hex);
+	json_t *doc =
+	    json_pack("{s:s, s:s, s:s, s:s, s:s}", "format", PENDING_FORMAT, "record_id",
+		      it->id_hex, "record", hex, "salt", salt_hex, "meta", it->clear_meta);
+	free(hex);
+	explicit_bzero(salt_hex, sizeof salt_hex);
+	nt_why why = {{0}};
+	bool ok = doc != NULL && nt_cli_write_json(it->out_path, doc, 0600, false, &why) == NT_OK;
+	json_decref(doc);
+	if (!ok)
+		fprintf(stderr, "notary submit: cannot keep the salt of %s in %s: %s\n", it->path,
+			it->out_path, why.msg[0] ? why.msg : "out of memory");
+	return ok;
 }
 
 /* A progress line is on stderr's last line (only ever on a terminal). */
@@ -241,6 +441,30 @@ static void take_receipt(item *it, const submit_opts *o, json_t *res)
 	if (!json_is_object(rj) || strcmp(rid, it->id_hex) != 0) {
 		item_fail(it, "%s", "the node's answer has no receipt for this record");
 		return;
+	}
+	if (it->clear_meta != NULL &&
+	    strcmp(nt_cli_jstr(rj, "format", ""), NT_RECEIPT_FORMAT_2) != 0) {
+		/* A node that is not yet of version 2: its record was
+		 * committed, but its receipt format cannot carry it. */
+		item_fail(it,
+			  "the node answers with %s receipts, which cannot hold a private "
+			  "record (record version 2 needs notary-receipt/2)",
+			  nt_cli_jstr(rj, "format", "unknown"));
+		return;
+	}
+	if (it->clear_meta != NULL) {
+		/* The party's copy of a private record's receipt: the node's
+		 * receipt plus the salt and the clear metadata, which only this
+		 * file will hold (FORMATS.md "Receipt, version 2"). */
+		char salt_hex[2 * SALT_LEN + 1];
+		nt_hex_encode(it->salt, SALT_LEN, salt_hex);
+		int bad = json_object_set_new(rj, "salt", json_string(salt_hex)) |
+			  json_object_set_new(rj, "meta", json_string(it->clear_meta));
+		explicit_bzero(salt_hex, sizeof salt_hex);
+		if (bad != 0) {
+			item_fail(it, "%s", "out of memory");
+			return;
+		}
 	}
 	char *text = json_dumps(rj, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 	size_t len = text != NULL ? strlen(text) : 0;
@@ -291,7 +515,7 @@ static void take_receipt(item *it, const submit_opts *o, json_t *res)
 
 /* Writes the receipts of the k items that have one to save; each is durable
  * when this returns. */
-static void save_receipts(item **its, size_t k)
+static void save_receipts(item **its, size_t k, mode_t mode)
 {
 	nt_cli_wfile files[SUBMIT_BATCH_MAX];
 	item *which[SUBMIT_BATCH_MAX];
@@ -306,7 +530,7 @@ static void save_receipts(item **its, size_t k)
 	}
 	if (m == 0)
 		return;
-	nt_cli_write_files(files, m, 0644);
+	nt_cli_write_files(files, m, mode);
 	for (size_t i = 0; i < m; i++) {
 		item *it = which[i];
 		free(it->text);
@@ -323,6 +547,7 @@ static bool handle(item *it, const submit_opts *o, nt_rpc_outcome oc, json_t *re
 		   const nt_rpc_status *st)
 {
 	if (oc == NT_RPC_TRANSPORT) {
+		it->at_node = true; /* unknown: it may have arrived */
 		item_fail(it, "error: %s", st->message);
 		return false;
 	}
@@ -339,12 +564,15 @@ static bool handle(item *it, const submit_opts *o, nt_rpc_outcome oc, json_t *re
 		return true;
 	}
 	const char *status = nt_cli_jstr(res, "status", "");
-	if (strcmp(status, "committed") == 0)
+	if (strcmp(status, "committed") == 0) {
+		it->at_node = true;
 		take_receipt(it, o, res);
-	else if (strcmp(status, "pending") == 0)
+	} else if (strcmp(status, "pending") == 0) {
+		it->at_node = true;
 		it->state = ST_PENDING;
-	else
+	} else {
 		item_fail(it, "the node answered with an unknown status '%s'", status);
+	}
 	return true;
 }
 
@@ -535,12 +763,14 @@ static int run_submit(const submit_opts *o, item *items, size_t n)
 		     .progress = n > SUBMIT_BATCH_MAX && isatty(STDERR_FILENO),
 		     .n = n};
 	progress_active = s.progress;
+	/* A private record's receipt holds its salt and clear metadata. */
+	mode_t mode = o->private_rec ? 0600 : 0644;
 	if (n == 1) {
 		/* One file: wait in the submit itself. */
 		s.deadline = nt_cli_mono_ms() + o->timeout_ms;
 		batch[0] = &items[0];
 		send_each(&s, batch, 1, "submit", wait_ms_left(s.deadline));
-		save_receipts(batch, 1);
+		save_receipts(batch, 1, mode);
 	} else {
 		/* Several: send all without waiting, then collect, so that the
 		 * first wait covers the block shared by many of them. */
@@ -552,7 +782,7 @@ static int run_submit(const submit_opts *o, item *items, size_t n)
 			if (k == 0)
 				break;
 			send_batch(&s, batch, k, "submit", 0);
-			save_receipts(batch, k);
+			save_receipts(batch, k, mode);
 			s.done = from;
 			progress_show(&s, "sent");
 		}
@@ -571,7 +801,7 @@ static int run_submit(const submit_opts *o, item *items, size_t n)
 		if (k == 0)
 			break;
 		send_batch(&s, batch, k, "receipt", wait);
-		save_receipts(batch, k);
+		save_receipts(batch, k, mode);
 		s.done = 0;
 		for (size_t i = 0; i < n; i++)
 			s.done += items[i].state == ST_DONE;
@@ -590,17 +820,39 @@ static int run_submit(const submit_opts *o, item *items, size_t n)
 			       it->reused ? "; already notarized" : "");
 		} else if (it->state == ST_FAILED) {
 			rc = NT_EXIT_FAIL;
+			/* The node has it, or may have: it may yet commit it. */
+			if (it->clear_meta != NULL && it->at_node &&
+			    (it->reused || write_pending(it)))
+				printf("    %s: its salt and metadata are kept in %s; submitting "
+				       "the same file again with the same options is safe and "
+				       "completes its receipt.\n",
+				       it->path, it->out_path);
 		} else if (it->state == ST_PENDING) {
 			if (rc == NT_EXIT_OK)
 				rc = NT_EXIT_PENDING;
 			printf("%s  %s: pending, not committed within %llu s.\n", it->id_hex,
 			       it->path, (unsigned long long)(o->timeout_ms / 1000));
-			printf(
-			    "    Fetch the receipt later with: notary receipt --node %s --out %s "
-			    "%s\n",
-			    o->node, it->out_path, it->id_hex);
+			if (it->clear_meta == NULL)
+				printf("    Fetch the receipt later with: notary receipt --node %s "
+				       "--out %s %s\n",
+				       o->node, it->out_path, it->id_hex);
+			else if (it->reused || write_pending(it))
+				printf("    Its salt and metadata are kept in %s. To complete the "
+				       "receipt, submit the same file again with the same options "
+				       "(--private); `notary receipt` alone cannot add them.\n",
+				       it->out_path);
+			else
+				rc = NT_EXIT_FAIL;
 		}
 	}
+	bool any_private = false;
+	for (size_t i = 0; i < n; i++)
+		any_private |= items[i].state == ST_DONE && items[i].clear_meta != NULL;
+	if (any_private)
+		fprintf(stderr,
+			"notary submit: private records: each receipt file is the only copy of "
+			"its record's salt and metadata. Keep it safe, with a backup copy: "
+			"without it nothing about the file can be proved.\n");
 	if (!s.alive)
 		fprintf(stderr,
 			"notary submit: lost the node at %s; records marked failed may or "
@@ -655,10 +907,15 @@ static int submit_files(submit_opts *o, char **files, size_t n)
 	for (size_t i = 0; i < n; i++) {
 		free(items[i].out_path);
 		free(items[i].text);
+		free(items[i].clear_meta);
+		explicit_bzero(items[i].salt, SALT_LEN);
 	}
 	free(items);
 	return rc;
 }
+
+/* Long options without a short form. */
+enum { OPT_NO_FILE_NAME = 256 };
 
 int nt_cmd_submit(int argc, char **argv)
 {
@@ -672,13 +929,15 @@ int nt_cmd_submit(int argc, char **argv)
 	    {"timeout", required_argument, NULL, 'T'},
 	    {"out", required_argument, NULL, 'o'},
 	    {"genesis", required_argument, NULL, 'g'},
+	    {"private", no_argument, NULL, 'p'},
+	    {"no-file-name", no_argument, NULL, OPT_NO_FILE_NAME},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
 	submit_opts o = {.node = nt_cli_default_node(), .alg = NT_ALG_SHA256, .timeout_ms = 30000};
 	uint64_t secs;
 	int c;
-	while ((c = nt_cli_getopt(argc, argv, ":n:k:c:t:m:a:T:o:g:h", opts)) != -1) {
+	while ((c = nt_cli_getopt(argc, argv, ":n:k:c:t:m:a:T:o:g:ph", opts)) != -1) {
 		switch (c) {
 		case 'n':
 			o.node = optarg;
@@ -714,6 +973,12 @@ int nt_cmd_submit(int argc, char **argv)
 			break;
 		case 'g':
 			o.genesis_path = optarg;
+			break;
+		case 'p':
+			o.private_rec = true;
+			break;
+		case OPT_NO_FILE_NAME:
+			o.no_file_name = true;
 			break;
 		case 'h':
 			fputs(submit_usage, stdout);
