@@ -65,6 +65,17 @@ static int any_key(void *arg, const uint8_t *k, size_t kl, const uint8_t *v, siz
 
 /* Reads "T" and the tip header into l, checking they agree with each other
  * and with the genesis. */
+nt_err nt_ledger_record_allowed(const nt_ledger *l, const uint8_t *rec, size_t len, nt_why *why)
+{
+	if (len == 0)
+		return nt_fail(why, NT_ERR_DECODE, "empty record");
+	if (rec[0] == NT_RECORD_VERSION_2 && !nt_genesis_is_v2(&l->g))
+		return nt_fail(why, NT_ERR_RANGE,
+			       "record version 2 (a private record) needs a version 2 chain; this "
+			       "network's genesis is version 1");
+	return NT_OK;
+}
+
 uint8_t ntl_header_version(const nt_genesis *g)
 {
 	return nt_genesis_is_v2(g) ? NT_HEADER_VERSION_2 : NT_HEADER_VERSION;
@@ -440,6 +451,10 @@ nt_err nt_ledger_check_block(const nt_ledger *l, const nt_block *b, const nt_com
 		return nt_fail(why, NT_ERR_NOMEM, "out of memory");
 	for (uint32_t i = 0; i < b->count; i++) {
 		nt_why sub = {{0}};
+		if (nt_ledger_record_allowed(l, b->recs[i], b->lens[i], &sub) != NT_OK) {
+			e = nt_fail(why, NT_ERR_RANGE, "record %" PRIu32 ": %s", i, sub.msg);
+			goto out;
+		}
 		bool known = known_valid != NULL && known_valid(arg, &b->ids[i]);
 		if (!known && nt_record_decode(b->recs[i], b->lens[i], rec, &sub) != NT_OK) {
 			e = nt_fail(why, NT_ERR_DECODE, "record %" PRIu32 " does not decode: %s", i,

@@ -54,6 +54,13 @@ nt_err nt_ledger_propose(const nt_ledger *l, const uint8_t *const *recs, const s
  * only such records), so checking may skip both: the id pins the bytes. */
 typedef bool (*nt_known_valid_fn)(void *arg, const nt_hash *record_id);
 
+/* Whether this chain takes the record bytes rec by their version: version
+ * 1 records on every chain, version 2 (FORMATS.md "Private records") only on
+ * a chain of a notary-genesis/2 genesis, whose receipts can carry them.
+ * NT_ERR_RANGE with the reason otherwise. Reads the version byte only. */
+nt_err nt_ledger_record_allowed(const nt_ledger *l, const uint8_t *rec, size_t len,
+				nt_why *why) NT_MUST_CHECK;
+
 /* valid(v): everything a verifier checks, plus the chain rules. The block
  * is the next height; prev_hash / validators_hash / log_root / log_size
  * follow from the tip; records decode and their signatures verify (unless

@@ -448,6 +448,10 @@ static void on_tx(node *n, peer_event *ev)
 	}
 	if (e != NT_ERR_NOT_FOUND)
 		return;
+	if (nt_ledger_record_allowed(n->ledger, ev->msg, ev->len, NULL) != NT_OK) {
+		nd_count_drop(n, ND_MALFORMED); /* a peer of another chain version */
+		return;
+	}
 	e = nt_mempool_add(n->mp, ev->msg, ev->len, &ev->id, nd_mono_ms());
 	if (e == NT_ERR_FULL)
 		nd_count_drop(n, ND_MEMPOOL_FULL);

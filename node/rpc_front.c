@@ -422,6 +422,11 @@ static void on_submit(node *n, reply_to to, nt_rpc_call *c, uint64_t now)
 					    : "this node is an observer; submit to a validator"));
 		return;
 	}
+	nt_why why = {{0}};
+	if (nt_ledger_record_allowed(n->ledger, c->record, c->record_len, &why) != NT_OK) {
+		send_reply(to, nt_rpc_error(c->id, NT_RPC_E_RECORD, "%s", why.msg));
+		return;
+	}
 	e = nt_mempool_add(n->mp, c->record, c->record_len, &c->record_id, now);
 	if (e == NT_ERR_FULL) {
 		nt_log(NT_LOG_DEBUG, "submit refused: mempool full");

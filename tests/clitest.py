@@ -52,14 +52,14 @@ def vec2(name):
 class Node:
     """A one-validator network made with `notary init`, run as notaryd."""
 
-    def __init__(self, tmp, name="home"):
+    def __init__(self, tmp, name="home", init_args=()):
         self.port = free_port_pair()
         self.url = f"tcp://127.0.0.1:{self.port}"
         self.home = os.path.join(tmp, name)
         self.log_path = os.path.join(tmp, name + ".log")
         self.proc = None
         p = run("init", "--home", self.home, "--chain-id", "cli-test", "--rpc", self.url,
-                "--name", "Test Office")
+                "--name", "Test Office", *init_args)
         if p.returncode != 0:
             raise RuntimeError("notary init failed: " + p.stderr)
         self.genesis = os.path.join(self.home, "genesis.json")

@@ -389,5 +389,37 @@ class TestPrivate(unittest.TestCase):
                             self.file("other.pdf", b"another file"))
 
 
+class TestVersion1Chain(unittest.TestCase):
+    """A network of a version 1 genesis keeps working and refuses private
+    records: its version 1 receipts could not carry them."""
+
+    def test_private_refused_clear_accepted(self):
+        tmp = tempfile.mkdtemp(prefix="it_cli_private_v1_")
+        node = Node(tmp, init_args=("--genesis-format", "1"))
+        try:
+            with open(node.genesis) as f:
+                self.assertNotIn("format", json.load(f))
+            node.start()
+            key = os.path.join(tmp, "party.key")
+            self.assertEqual(run("keygen", "--out", key).returncode, 0)
+            path = os.path.join(tmp, "x.txt")
+            with open(path, "wb") as f:
+                f.write(b"version 1 chain\n")
+            p = run("submit", "--node", node.url, "--key", key, "--private", path)
+            self.assertEqual(p.returncode, 1, p.stdout + p.stderr)
+            self.assertIn("needs a version 2 chain", p.stderr)
+            p = run("submit", "--node", node.url, "--key", key, path)
+            self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+            with open(path + ".receipt.json") as f:
+                self.assertEqual(json.load(f)["format"], "notary-receipt/1")
+            v = run("verify", "--genesis", node.genesis, "--receipt", path + ".receipt.json",
+                    path)
+            self.assertEqual(v.returncode, 0, v.stdout)
+            self.assertNotIn("fingerprint", v.stdout.lower())
+        finally:
+            node.stop()
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
 if __name__ == "__main__":
     unittest.main()

@@ -126,6 +126,35 @@ static void test_version_2_chain(void **state)
 	fix_free(f);
 }
 
+/* A version 1 chain cannot carry a version 2 (private) record: its
+ * receipts could not hold it. */
+static void test_v1_chain_refuses_v2_records(void **state)
+{
+	(void)state;
+	fix *f = fix_new(1, false);
+	uint8_t recs[2][NT_RECORD_MAX];
+	size_t lens[2];
+	uint8_t digests[2][32];
+	const uint8_t *ptrs[2];
+	for (int i = 0; i < 2; i++) {
+		lens[i] = make_record(f, recs[i], digests[i], false);
+		ptrs[i] = recs[i];
+	}
+	nt_why why = {{0}};
+	assert_int_equal(nt_ledger_record_allowed(f->l, recs[1], lens[1], &why), NT_OK);
+	recs[1][0] = NT_RECORD_VERSION_2; /* the version byte is all the rule reads */
+	assert_int_equal(nt_ledger_record_allowed(f->l, recs[1], lens[1], &why), NT_ERR_RANGE);
+	assert_non_null(strstr(why.msg, "needs a version 2 chain"));
+	nt_block *b = NULL;
+	assert_int_equal(
+	    nt_ledger_propose(f->l, ptrs, lens, 2, f->now + 1000, &f->g.vals.keys[0], &b), NT_OK);
+	assert_int_equal(nt_ledger_check_block(f->l, b, NULL, 0, 2000, NULL, NULL, &why),
+			 NT_ERR_RANGE);
+	assert_non_null(strstr(why.msg, "record 1: "));
+	nt_block_free(b);
+	fix_free(f);
+}
+
 static void test_solo_rules(void **state)
 {
 	(void)state;
@@ -303,6 +332,7 @@ int main(void)
 	    cmocka_unit_test(test_solo_chain),
 	    cmocka_unit_test(test_quorum_chain_reopen),
 	    cmocka_unit_test(test_version_2_chain),
+	    cmocka_unit_test(test_v1_chain_refuses_v2_records),
 	    cmocka_unit_test(test_solo_rules),
 	    cmocka_unit_test(test_find_digest_order),
 	    cmocka_unit_test(test_reader_as_of_its_height),
