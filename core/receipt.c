@@ -536,26 +536,9 @@ nt_err ntr_verify_v1(const nt_receipt *r, const nt_genesis *g, const uint8_t *fi
 	}
 
 	/* 3. The record is leaf leaf_index of this block's records_root. */
-	nt_hash id;
-	nt_record_id(r->record_bytes, r->record_len, &id);
-	if (!hash_eq(&id, &r->record_id))
-		return nt_fail(why, NT_ERR_MISMATCH, "record_id does not match the record");
-	if (r->height != r->header.height)
-		return nt_fail(why, NT_ERR_MISMATCH,
-			       "receipt height %llu differs from the header height %llu",
-			       (unsigned long long)r->height, (unsigned long long)r->header.height);
-	if (r->leaf_index >= r->header.record_count)
-		return nt_fail(why, NT_ERR_PROOF,
-			       "leaf_index %llu is outside the block's %u records",
-			       (unsigned long long)r->leaf_index, r->header.record_count);
-	nt_why mw = {{0}};
-	nt_err e = nt_merkle_inclusion_verify(&id, r->leaf_index, r->header.record_count, r->proof,
-					      r->proof_len, &r->header.records_root, &mw);
+	nt_err e = ntr_check_inclusion(r, why);
 	if (e != NT_OK)
-		return nt_fail(why, NT_ERR_PROOF,
-			       "%s (record as leaf %llu of the block's %u records)",
-			       mw.msg[0] ? mw.msg : "inclusion proof does not verify",
-			       (unsigned long long)r->leaf_index, r->header.record_count);
+		return e;
 
 	/* 4. The block belongs to the chain the genesis file anchors. */
 	if (strcmp(r->header.chain_id, g->chain_id) != 0)

@@ -10,4 +10,8 @@
 nt_err ntr_verify_v1(const nt_receipt *r, const nt_genesis *g, const uint8_t *file_digest,
 		     size_t file_digest_len, nt_why *why) NT_MUST_CHECK;
 
+/* Step 3 of both versions: record_id, height, and the record as leaf
+ * leaf_index of the block's records_root. */
+nt_err ntr_check_inclusion(const nt_receipt *r, nt_why *why) NT_MUST_CHECK;
+
 #endif

@@ -86,8 +86,7 @@ static nt_err check_record(const nt_receipt *r, const uint8_t *file_digest, size
 	return NT_OK;
 }
 
-/* Step 3: the record is leaf leaf_index of the block's records_root. */
-static nt_err check_inclusion(const nt_receipt *r, nt_why *why)
+nt_err ntr_check_inclusion(const nt_receipt *r, nt_why *why)
 {
 	nt_hash id;
 	nt_record_id(r->record_bytes, r->record_len, &id);
@@ -206,7 +205,7 @@ static nt_err verify_v2(const nt_receipt *r, const nt_genesis *g, const uint8_t 
 	nt_err e = check_record(r, file_digest, fd_len, v, why);
 	/* 3 */
 	if (e == NT_OK)
-		e = check_inclusion(r, why);
+		e = ntr_check_inclusion(r, why);
 	if (e != NT_OK)
 		return e;
 	/* 4 */
