@@ -5,10 +5,13 @@ directory comes from $NT_BUILD (default "build").
 """
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
+import tempfile
 import time
+import unittest
 
 import nngwire
 
@@ -98,3 +101,39 @@ class Node:
                 return f.read()[-3000:]
         except OSError:
             return ""
+
+
+class NodeCase(unittest.TestCase):
+    """One node (notary init, run as notaryd) and one party key for a test
+    class; each test gets its own directory of files. Subclasses name
+    their temporary directory with PREFIX."""
+
+    PREFIX = "it_cli_"
+
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.mkdtemp(prefix=cls.PREFIX)
+        cls.node = Node(cls.tmp)
+        cls.node.start()
+        cls.key = os.path.join(cls.tmp, "party.key")
+        p = run("keygen", "--out", cls.key)
+        assert p.returncode == 0, p.stderr
+        cls.pubkey = p.stdout.strip()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.node.stop()
+        shutil.rmtree(cls.tmp, ignore_errors=True)
+
+    def setUp(self):
+        self.dir = tempfile.mkdtemp(dir=self.tmp)
+
+    def tearDown(self):
+        if self.node.proc is None or self.node.proc.poll() is not None:
+            self.fail("notaryd died: " + self.node.log_text())
+
+    def file(self, name, data):
+        path = os.path.join(self.dir, name)
+        with open(path, "wb") as f:
+            f.write(data)
+        return path

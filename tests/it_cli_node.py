@@ -25,6 +25,7 @@ from clitest import (  # noqa: E402
     free_port_pair,
     HEX64,
     Node,
+    NodeCase,
     NOTARY,
     NOTARYD,
     ROOT,
@@ -109,36 +110,10 @@ class FakeNode:
         return json.dumps(out).encode()
 
 
-class TestWithNode(unittest.TestCase):
+class TestWithNode(NodeCase):
     """One node for the class; each test uses its own files."""
 
-    @classmethod
-    def setUpClass(cls):
-        cls.tmp = tempfile.mkdtemp(prefix="it_cli_node_")
-        cls.node = Node(cls.tmp)
-        cls.node.start()
-        cls.key = os.path.join(cls.tmp, "party.key")
-        p = run("keygen", "--out", cls.key)
-        assert p.returncode == 0, p.stderr
-        cls.pubkey = p.stdout.strip()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.node.stop()
-        shutil.rmtree(cls.tmp, ignore_errors=True)
-
-    def setUp(self):
-        self.dir = tempfile.mkdtemp(dir=self.tmp)
-
-    def tearDown(self):
-        if self.node.proc is None or self.node.proc.poll() is not None:
-            self.fail("notaryd died: " + self.node.log_text())
-
-    def file(self, name, data):
-        path = os.path.join(self.dir, name)
-        with open(path, "wb") as f:
-            f.write(data)
-        return path
+    PREFIX = "it_cli_node_"
 
     def submit(self, *args, timeout=60):
         return run("submit", "--node", self.node.url, "--key", self.key, *args, timeout=timeout)

@@ -19,7 +19,7 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import nngwire  # noqa: E402
-from clitest import Node, run, vec2  # noqa: E402
+from clitest import Node, NodeCase, run, vec2  # noqa: E402
 
 # Distinctive strings: any occurrence outside the receipt file is a leak.
 CASE = "(2026) Zhe 0192 Min Chu 90817 PRIVATE-CASE"
@@ -69,36 +69,10 @@ def leak_needles(salt_hex, clear_meta):
     return needles
 
 
-class TestPrivate(unittest.TestCase):
+class TestPrivate(NodeCase):
     """One node for the class; each test uses its own files."""
 
-    @classmethod
-    def setUpClass(cls):
-        cls.tmp = tempfile.mkdtemp(prefix="it_cli_private_")
-        cls.node = Node(cls.tmp)
-        cls.node.start()
-        cls.key = os.path.join(cls.tmp, "party.key")
-        p = run("keygen", "--out", cls.key)
-        assert p.returncode == 0, p.stderr
-        cls.pubkey = p.stdout.strip()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.node.stop()
-        shutil.rmtree(cls.tmp, ignore_errors=True)
-
-    def setUp(self):
-        self.dir = tempfile.mkdtemp(dir=self.tmp)
-
-    def tearDown(self):
-        if self.node.proc is None or self.node.proc.poll() is not None:
-            self.fail("notaryd died: " + self.node.log_text())
-
-    def file(self, name, data):
-        path = os.path.join(self.dir, name)
-        with open(path, "wb") as f:
-            f.write(data)
-        return path
+    PREFIX = "it_cli_private_"
 
     def submit(self, *args):
         return run("submit", "--node", self.node.url, "--key", self.key, *args)
