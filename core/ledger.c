@@ -81,7 +81,17 @@ uint8_t ntl_header_version(const nt_genesis *g)
 	return nt_genesis_is_v2(g) ? NT_HEADER_VERSION_2 : NT_HEADER_VERSION;
 }
 
-nt_err ntl_check_identity(const nt_genesis *g, const nt_header *h, nt_why *why)
+nt_err ntl_set_hash(const nt_genesis *g, const nt_valset *s, nt_hash *out)
+{
+	if (!nt_genesis_is_v2(g)) {
+		nt_valset_hash(s, out);
+		return NT_OK;
+	}
+	return nt_valset_hash_v2(s, out);
+}
+
+nt_err ntl_check_identity(const nt_genesis *g, const nt_header *h, const nt_hash *vhash,
+			  nt_why *why)
 {
 	uint8_t want = ntl_header_version(g);
 	if (h->version != want)
@@ -94,13 +104,12 @@ nt_err ntl_check_identity(const nt_genesis *g, const nt_header *h, nt_why *why)
 	if (want == NT_HEADER_VERSION_2 && !ntl_hash_eq(&h->genesis_hash, &g->genesis_hash))
 		return nt_fail(why, NT_ERR_CHAIN,
 			       "genesis_hash does not match the genesis file (another network)");
-	if (!ntl_hash_eq(&h->validators_hash, &g->validators_hash))
+	if (!ntl_hash_eq(&h->validators_hash, vhash))
 		return nt_fail(why, NT_ERR_CHAIN,
-			       "validators_hash does not match the genesis validators");
-	if (want == NT_HEADER_VERSION_2 &&
-	    !ntl_hash_eq(&h->next_validators_hash, &h->validators_hash))
-		return nt_fail(why, NT_ERR_CHAIN,
-			       "block changes the validator set, which this node cannot apply yet");
+			       ntl_hash_eq(vhash, &g->validators_hash)
+				   ? "validators_hash does not match the genesis validators"
+				   : "validators_hash does not match the validator set of this "
+				     "height (after the chain's set changes)");
 	return NT_OK;
 }
 
@@ -143,12 +152,33 @@ static nt_err load_tip(nt_ledger *l, nt_why *why)
 	if (strcmp(hdr.chain_id, l->g.chain_id) != 0)
 		return nt_fail(why, NT_ERR_CORRUPT, "store belongs to chain %s, not %s",
 			       hdr.chain_id, l->g.chain_id);
-	if (!ntl_hash_eq(&hdr.validators_hash, &l->g.validators_hash))
+	/* The sets: the genesis set through every stored change up to h. */
+	ntl_changes ch;
+	if ((e = ntl_load_changes(l->kv, h, &ch, why)) != NT_OK)
+		return e;
+	for (size_t i = 0; i < ch.n; i++) {
+		if (ch.heights[i] < h)
+			l->tipset = *ch.sets[i];
+		l->cur = *ch.sets[i];
+	}
+	l->nchanges = ch.n;
+	ntl_changes_free(&ch);
+	nt_hash tvh;
+	if (ntl_set_hash(&l->g, &l->tipset, &tvh) != NT_OK ||
+	    ntl_set_hash(&l->g, &l->cur, &l->cur_hash) != NT_OK)
+		return nt_fail(why, NT_ERR_CORRUPT, "a stored validator set cannot be hashed");
+	if (!ntl_hash_eq(&hdr.validators_hash, &tvh))
 		return nt_fail(why, NT_ERR_CORRUPT,
 			       "store belongs to chain %s with a different validator set than the "
-			       "genesis file",
-			       hdr.chain_id);
-	if (ntl_check_identity(&l->g, &hdr, &sub) != NT_OK)
+			       "genesis file%s",
+			       hdr.chain_id, l->nchanges ? " and its stored set changes" : "");
+	if (!ntl_hash_eq(&l->cur_hash, nt_header_is_change(&hdr) ? &hdr.next_validators_hash
+								 : &hdr.validators_hash))
+		return nt_fail(why, NT_ERR_CORRUPT,
+			       "store tip (height %" PRIu64 ") does not agree with the stored "
+			       "validator-set changes",
+			       h);
+	if (ntl_check_identity(&l->g, &hdr, &tvh, &sub) != NT_OK)
 		return nt_fail(why, NT_ERR_CORRUPT, "store tip does not belong to this genesis: %s",
 			       sub.msg);
 	nt_hash hh;
@@ -196,6 +226,9 @@ nt_err nt_ledger_open(nt_kv *kv, const nt_genesis *g, nt_ledger **out, nt_why *w
 		return nt_fail(why, se, "the genesis cannot be encoded");
 	}
 	nt_merkle_log_init(&l->log);
+	l->cur = l->g.vals;
+	l->tipset = l->g.vals;
+	l->cur_hash = l->g.validators_hash;
 	nt_err e = load_tip(l, why);
 	if (e != NT_OK) {
 		free(l);
@@ -280,10 +313,10 @@ nt_err nt_ledger_propose(const nt_ledger *l, const uint8_t *const *recs, const s
 		nt_merkle_log_append(&lg, &b->ids[i]);
 	nt_merkle_log_root(&lg, &h->log_root);
 	h->log_size = lg.size;
-	h->validators_hash = l->g.validators_hash;
+	h->validators_hash = l->cur_hash;
 	if (h->version == NT_HEADER_VERSION_2) {
 		h->genesis_hash = l->g.genesis_hash;
-		h->next_validators_hash = l->g.validators_hash; /* no set change */
+		h->next_validators_hash = l->cur_hash; /* no set change */
 	}
 	h->proposer = *proposer;
 	*out = b;
@@ -346,7 +379,7 @@ static nt_err check_last_commit(const nt_ledger *l, const nt_header *h, const nt
 			       lc->height, l->height);
 	if (!ntl_hash_eq(&ch, &l->tip_commit_hash)) {
 		nt_why sub = {{0}};
-		nt_err e = nt_commit_verify(lc, l->g.chain_id, &l->g.vals, &sub);
+		nt_err e = nt_commit_verify(lc, l->g.chain_id, &l->tipset, &sub);
 		if (e != NT_OK)
 			return nt_fail(why, e, "last commit does not verify: %s", sub.msg);
 		*replace = true;
@@ -363,10 +396,10 @@ static nt_err check_last_commit(const nt_ledger *l, const nt_header *h, const nt
  * record bytes, no id repeats, both roots and the log size match. */
 static nt_err check_structure(const nt_ledger *l, const nt_block *b, const nt_commit *lc,
 			      bool *replace, uint8_t *lc_raw, size_t *lc_len,
-			      nt_merkle_log *log_out, nt_why *why)
+			      nt_merkle_log *log_out, nt_valset *next, nt_why *why)
 {
 	const nt_header *h = &b->header;
-	nt_err ie = ntl_check_identity(&l->g, h, why);
+	nt_err ie = ntl_check_identity(&l->g, h, &l->cur_hash, why);
 	if (ie != NT_OK)
 		return ie;
 	if (h->height != l->height + 1)
@@ -374,8 +407,10 @@ static nt_err check_structure(const nt_ledger *l, const nt_block *b, const nt_co
 			       h->height, l->height + 1);
 	if (!ntl_hash_eq(&h->prev_hash, &l->tip_hash))
 		return nt_fail(why, NT_ERR_CHAIN, "prev_hash does not match the tip");
-	if (nt_valset_index(&l->g.vals, &h->proposer) < 0)
-		return nt_fail(why, NT_ERR_CHAIN, "proposer is not a validator");
+	if (nt_valset_index(&l->cur, &h->proposer) < 0)
+		return nt_fail(why, NT_ERR_CHAIN,
+			       l->nchanges ? "proposer is not a validator of the current set"
+					   : "proposer is not a validator");
 	if (l->height > 0 && h->time <= l->tip.time)
 		return nt_fail(why, NT_ERR_CHAIN, "block time not after the previous block");
 	if (b->count > NT_BLOCK_MAX_RECORDS)
@@ -418,8 +453,11 @@ static nt_err check_structure(const nt_ledger *l, const nt_block *b, const nt_co
 	nt_merkle_log_root(&lg, &root);
 	if (!ntl_hash_eq(&root, &h->log_root))
 		return nt_fail(why, NT_ERR_MISMATCH, "log_root mismatch");
-	/* Last: it may verify signatures. */
-	nt_err e = check_last_commit(l, h, lc, replace, lc_raw, lc_len, why);
+	/* Last: these verify signatures. */
+	nt_err e = ntl_check_change(&l->g, &l->cur, l->nchanges, b, next, why);
+	if (e != NT_OK)
+		return e;
+	e = check_last_commit(l, h, lc, replace, lc_raw, lc_len, why);
 	if (e == NT_OK && log_out != NULL)
 		*log_out = lg;
 	return e;
@@ -432,7 +470,11 @@ nt_err nt_ledger_check_block(const nt_ledger *l, const nt_block *b, const nt_com
 	if (l == NULL || b == NULL)
 		return nt_fail(why, NT_ERR_ARG, "no block to check");
 	bool replace = false;
-	nt_err e = check_structure(l, b, last_commit, &replace, NULL, NULL, NULL, why);
+	nt_valset *next = malloc(sizeof *next);
+	if (next == NULL)
+		return nt_fail(why, NT_ERR_NOMEM, "out of memory");
+	nt_err e = check_structure(l, b, last_commit, &replace, NULL, NULL, NULL, next, why);
+	free(next);
 	if (e != NT_OK)
 		return e;
 	const nt_header *h = &b->header;
@@ -550,22 +592,40 @@ nt_err nt_ledger_append_ex(nt_ledger *l, const nt_block *b, const nt_commit *c,
 			       h->height);
 	if (!ntl_hash_eq(&c->block_hash, &bh))
 		return nt_fail(why, NT_ERR_MISMATCH, "commit is for another block");
-	nt_err e = nt_commit_verify(c, l->g.chain_id, &l->g.vals, why);
+	nt_err e = nt_commit_verify(c, l->g.chain_id, &l->cur, why);
 	if (e != NT_OK)
 		return e;
 	bool replace = false;
 	uint8_t lraw[NT_COMMIT_MAX];
 	size_t ll = 0;
 	nt_merkle_log lg; /* the log with this block's ids appended */
-	e = check_structure(l, b, last_commit, &replace, lraw, &ll, &lg, why);
-	if (e != NT_OK)
+	nt_valset *next = malloc(sizeof *next);
+	if (next == NULL)
+		return nt_fail(why, NT_ERR_NOMEM, "out of memory");
+	e = check_structure(l, b, last_commit, &replace, lraw, &ll, &lg, next, why);
+	if (e != NT_OK) {
+		free(next);
 		return e;
+	}
+	const bool change = nt_header_is_change(h);
 
 	nt_kv_batch *kb = NULL;
 	nt_record *rec = NULL;
+	uint8_t *chraw = NULL;
 	if (nt_kv_batch_new(&kb) != NT_OK || (rec = malloc(sizeof *rec)) == NULL) {
 		nt_kv_batch_free(kb);
+		free(next);
 		return nt_fail(why, NT_ERR_NOMEM, "out of memory");
+	}
+	if (change) {
+		size_t chl = 0;
+		uint8_t kv[NTL_KEY_U64_LEN];
+		ntl_key_u64(kv, NTL_VALSET, h->height);
+		if ((e = nt_block_change_encode(b, &chraw, &chl)) != NT_OK ||
+		    (e = nt_kv_batch_put(kb, kv, sizeof kv, chraw, chl)) != NT_OK) {
+			nt_fail(why, e, "cannot build the write batch: %s", nt_strerror(e));
+			goto out;
+		}
 	}
 	uint8_t kh[NTL_KEY_U64_LEN], kc[NTL_KEY_U64_LEN];
 	ntl_key_u64(kh, NTL_HEADER, h->height);
@@ -631,6 +691,12 @@ nt_err nt_ledger_append_ex(nt_ledger *l, const nt_block *b, const nt_commit *c,
 	l->tip_hash = bh;
 	nt_sha256(craw, cl, &l->tip_commit_hash);
 	l->log = lg;
+	l->tipset = l->cur;
+	if (change) {
+		l->cur = *next;
+		l->cur_hash = h->next_validators_hash;
+		l->nchanges++;
+	}
 	/* A synced write also makes every earlier unsynced one durable: the
 	 * log is synced as a whole, in order. */
 	l->unsynced = !sync;
@@ -639,6 +705,8 @@ nt_err nt_ledger_append_ex(nt_ledger *l, const nt_block *b, const nt_commit *c,
 	NT_VERIFY(l->log.size == pos0 + b->count && l->log.size == l->tip.log_size);
 out:
 	free(rec);
+	free(chraw);
+	free(next);
 	nt_kv_batch_free(kb);
 	return e;
 }

@@ -8,6 +8,7 @@
  *   "i" record_id            -> u64 height || u32 index
  *   "d" u8 alg u8 len digest record_id -> "" (digest index, prefix scan)
  *   "l" u64 log position     -> record_id  (the ledger-wide log, in order)
+ *   "v" u64 height           -> change section of a version 2 change block
  * One block with all its indexes and the new tip is one synced batch, so
  * after a crash a block is either wholly there or wholly absent.
  *
@@ -23,6 +24,7 @@
 #include "core/genesis.h"
 #include "core/kv.h"
 #include "core/merkle.h"
+#include "core/valset.h"
 
 typedef struct nt_ledger nt_ledger;
 
@@ -41,9 +43,22 @@ const nt_header *nt_ledger_tip(const nt_ledger *l);
 const nt_hash *nt_ledger_tip_hash(const nt_ledger *l);
 const nt_merkle_log *nt_ledger_log(const nt_ledger *l);
 
+/* Validator sets. A version 2 chain changes its set in change blocks
+ * (FORMATS.md "Changing the validator set"): the set of a change block at
+ * h commits h itself, the new set commits h+1 on. A version 1 chain keeps
+ * the genesis set. */
+/* The set that commits the next block (tip + 1). */
+const nt_valset *nt_ledger_next_valset(const nt_ledger *l);
+/* The number of change blocks at or below the tip: the change_index of
+ * the next change. */
+uint64_t nt_ledger_change_count(const nt_ledger *l);
+
 /* Builds the next block (height tip+1) from n records that are already
  * decoded and verified: prev_hash, last_commit_hash, both roots, log_size
- * and validators_hash are filled. time must exceed the tip's time
+ * and validators_hash (of nt_ledger_next_valset) are filled; in version 2
+ * next_validators_hash equals it (no change). To make a change block, set
+ * header.next_validators_hash to H(valset_bytes) and attach the section
+ * with nt_block_set_change. time must exceed the tip's time
  * (NT_ERR_CHAIN otherwise). */
 nt_err nt_ledger_propose(const nt_ledger *l, const uint8_t *const *recs, const size_t *lens,
 			 uint32_t n, uint64_t time, const nt_pubkey *proposer,
@@ -65,7 +80,11 @@ nt_err nt_ledger_record_allowed(const nt_ledger *l, const uint8_t *rec, size_t l
  * is the next height; prev_hash / validators_hash / log_root / log_size
  * follow from the tip; records decode and their signatures verify (unless
  * known_valid says so); no record repeats one in the block or the ledger;
- * records_root and record_count match; the proposer is a validator; time >
+ * records_root and record_count match; the proposer is a validator of the
+ * set that commits this height and validators_hash is that set's; a
+ * change block's section passes ntl_check_change (new set decodes, hashes
+ * to next_validators_hash, quorum of valid approvals of the current set
+ * for change_index = nt_ledger_change_count), and other blocks carry none; time >
  * previous time and time <= now + max_skew_ms (skip the clock bound with
  * now == 0). why names the first failure.
  *
@@ -76,7 +95,7 @@ nt_err nt_ledger_record_allowed(const nt_ledger *l, const uint8_t *rec, size_t l
  *     tip) (zeros at height 1);
  *   last_commit set (tip height >= 1, i.e. block height >= 2): its encoding
  *     must hash to last_commit_hash, it must be for (tip height, tip
- *     block_hash), and it must verify against the genesis validators
+ *     block_hash), and it must verify against the set that committed the tip
  *     (signatures are skipped when it is byte-identical to our stored one).
  * At height 1 last_commit must be NULL: a non-NULL one is NT_ERR_CHAIN
  * (there is no commit of height 0 to name). */
@@ -161,6 +180,14 @@ nt_err nt_ledger_reader_record(const nt_ledger_reader *r, uint64_t height, uint3
 /* Up to cap record ids whose record has this digest, in ledger order. */
 nt_err nt_ledger_reader_find_digest(const nt_ledger_reader *r, int alg, const uint8_t *digest,
 				    size_t dlen, nt_hash *ids, size_t cap, size_t *n) NT_MUST_CHECK;
+/* The validator set that commits height (1 .. r->height + 1): the genesis
+ * set until the first change block, and so on. NT_ERR_NOT_FOUND outside. */
+nt_err nt_ledger_reader_valset_at(const nt_ledger_reader *r, uint64_t height,
+				  nt_valset *out) NT_MUST_CHECK;
+/* The heights of the change blocks at or below r's height, in order: up to
+ * cap of them into heights, *n = how many there are. */
+nt_err nt_ledger_reader_changes(const nt_ledger_reader *r, uint64_t *heights, size_t cap,
+				size_t *n) NT_MUST_CHECK;
 /* Receipt JSON for a committed record (see core/receipt.h); *out malloc'd. */
 nt_err nt_ledger_reader_receipt(const nt_ledger_reader *r, const nt_hash *record_id,
 				char **out) NT_MUST_CHECK;
@@ -178,6 +205,9 @@ nt_err nt_ledger_record(const nt_ledger *l, uint64_t height, uint32_t index, uin
 nt_err nt_ledger_find_digest(const nt_ledger *l, int alg, const uint8_t *digest, size_t dlen,
 			     nt_hash *ids, size_t cap, size_t *n) NT_MUST_CHECK;
 nt_err nt_ledger_receipt(const nt_ledger *l, const nt_hash *record_id, char **out) NT_MUST_CHECK;
+nt_err nt_ledger_valset_at(const nt_ledger *l, uint64_t height, nt_valset *out) NT_MUST_CHECK;
+nt_err nt_ledger_changes(const nt_ledger *l, uint64_t *heights, size_t cap,
+			 size_t *n) NT_MUST_CHECK;
 
 /* All receipts of one block at once: loads the block's header, commit and
  * records once, hashes the ids and every Merkle level once (O(k) for k

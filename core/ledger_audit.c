@@ -25,6 +25,10 @@ typedef struct {
 	nt_hash prev_commit_hash;
 	uint64_t prev_time;
 	nt_merkle_log log;
+	nt_valset *set; /* the set that commits the height being audited */
+	nt_hash set_hash;
+	nt_valset *next; /* scratch: a change block's new set */
+	uint64_t nchanges;
 } audit_state;
 
 #define AFAIL(why, h, ...) audit_fail(why, h, __VA_ARGS__)
@@ -143,10 +147,44 @@ static nt_err audit_height(audit_state *s, uint64_t height, nt_why *why)
 		return AFAIL(why, height, "header is for chain %s, not %s", h.chain_id,
 			     l->g.chain_id);
 	nt_why idw = {{0}};
-	if (ntl_check_identity(&l->g, &h, &idw) != NT_OK)
+	if (ntl_check_identity(&l->g, &h, &s->set_hash, &idw) != NT_OK)
 		return AFAIL(why, height, "%s", idw.msg);
-	if (nt_valset_index(&l->g.vals, &h.proposer) < 0)
+	if (nt_valset_index(s->set, &h.proposer) < 0)
 		return AFAIL(why, height, "proposer is not a validator");
+	/* The change section: stored exactly for change blocks, and valid. */
+	{
+		uint8_t kv[NTL_KEY_U64_LEN];
+		ntl_key_u64(kv, NTL_VALSET, height);
+		uint8_t *cv = NULL;
+		size_t cvl = 0;
+		e = nt_kv_get(l->kv, kv, sizeof kv, &cv, &cvl);
+		if (e != NT_OK && e != NT_ERR_NOT_FOUND)
+			return AFAIL(why, height, "cannot read the set change: %s", nt_strerror(e));
+		bool change = nt_header_is_change(&h);
+		if (change != (e == NT_OK)) {
+			free(cv);
+			return AFAIL(
+			    why, height,
+			    change ? "change block has no stored set change"
+				   : "a set change is stored for a block that changes nothing");
+		}
+		if (change) {
+			nt_block *cb = NULL;
+			if (nt_block_new(0, &cb) != NT_OK) {
+				free(cv);
+				return nt_fail(why, NT_ERR_NOMEM, "out of memory");
+			}
+			cb->header = h;
+			memset(&sub, 0, sizeof sub);
+			e = nt_block_change_decode(cb, cv, cvl, &sub);
+			if (e == NT_OK)
+				e = ntl_check_change(&l->g, s->set, s->nchanges, cb, s->next, &sub);
+			nt_block_free(cb);
+			free(cv);
+			if (e != NT_OK)
+				return AFAIL(why, height, "set change: %s", sub.msg);
+		}
+	}
 	if (!ntl_hash_eq(&h.prev_hash, &s->prev_hash))
 		return AFAIL(why, height, "prev_hash does not match the previous header");
 	if (!ntl_hash_eq(&h.last_commit_hash, &s->prev_commit_hash))
@@ -165,11 +203,16 @@ static nt_err audit_height(audit_state *s, uint64_t height, nt_why *why)
 		e = NT_ERR_CORRUPT;
 		snprintf(sub.msg, sizeof sub.msg, "commit is for another block");
 	}
-	if (e == NT_OK && nt_commit_verify(c, l->g.chain_id, &l->g.vals, &sub) != NT_OK)
+	if (e == NT_OK && nt_commit_verify(c, l->g.chain_id, s->set, &sub) != NT_OK)
 		e = NT_ERR_CORRUPT;
 	free(c);
 	if (e != NT_OK)
 		return AFAIL(why, height, "%s", sub.msg);
+	if (nt_header_is_change(&h)) {
+		*s->set = *s->next;
+		s->set_hash = h.next_validators_hash;
+		s->nchanges++;
+	}
 
 	ntl_recs r = {0};
 	memset(&sub, 0, sizeof sub);
@@ -289,6 +332,7 @@ static nt_err audit_strays(const nt_ledger *l, uint64_t tip, uint64_t size, nt_w
 	    {NTL_LOG, NTL_KEY_U64_LEN, true, true, "log", false},
 	    {NTL_DIGEST, 0, false, true, "digest index", false},
 	    {NTL_TREE, NTL_KEY_U64_LEN, true, false, "records tree", true},
+	    {NTL_VALSET, NTL_KEY_U64_LEN, true, false, "set change", true},
 	};
 	for (size_t i = 0; i < sizeof kinds / sizeof *kinds; i++) {
 		key_census c;
@@ -354,8 +398,16 @@ nt_err nt_ledger_audit(const nt_ledger *l, nt_audit_progress_fn progress, void *
 	s.l = l;
 	nt_merkle_log_init(&s.log);
 	s.rec = malloc(sizeof *s.rec);
-	if (s.rec == NULL)
+	s.set = malloc(sizeof *s.set);
+	s.next = malloc(sizeof *s.next);
+	if (s.rec == NULL || s.set == NULL || s.next == NULL) {
+		free(s.rec);
+		free(s.set);
+		free(s.next);
 		return nt_fail(why, NT_ERR_NOMEM, "out of memory");
+	}
+	*s.set = l->g.vals;
+	s.set_hash = l->g.validators_hash;
 	for (uint64_t h = 1; h <= tip; h++) {
 		e = audit_height(&s, h, why);
 		if (e != NT_OK)
@@ -376,5 +428,7 @@ nt_err nt_ledger_audit(const nt_ledger *l, nt_audit_progress_fn progress, void *
 	e = audit_strays(l, tip, s.log.size, why);
 out:
 	free(s.rec);
+	free(s.set);
+	free(s.next);
 	return e;
 }

@@ -7,6 +7,9 @@
 #include "base/codec.h"
 #include "core/block.h"
 #include "core/ledger.h"
+#include "core/receipt.h"
+#include "core/valset.h"
+#include "crypto/digest.h"
 
 struct nt_ledger {
 	nt_kv *kv; /* not owned */
@@ -17,6 +20,14 @@ struct nt_ledger {
 	nt_hash tip_commit_hash; /* H(commit bytes of the tip), next last_commit_hash */
 	nt_merkle_log log;	 /* every record id through the tip */
 	bool unsynced;		 /* appended without fsync since the last synced write */
+	/* Validator sets (version 2 chains change them; a version 1 chain
+	 * keeps the genesis set): cur commits height + 1, tipset committed
+	 * the tip (the set a last commit of the tip verifies against). Their
+	 * hashes are those headers carry (v1 or v2 hash, per the genesis). */
+	nt_valset cur;
+	nt_hash cur_hash;
+	nt_valset tipset;
+	uint64_t nchanges; /* change blocks at or below the tip */
 };
 
 /* Key prefixes (one byte each). */
@@ -32,6 +43,9 @@ struct nt_ledger {
  * loading and hashing the whole block. Absent in stores written before
  * it existed and for empty blocks; readers then fall back to the block. */
 #define NTL_TREE 'm'
+/* 'v' u64 height -> the change section of a version 2 change block
+ * (core/block.h: u32 len || valset_bytes || u16 n || approvals). */
+#define NTL_VALSET 'v'
 
 #define NTL_KEY_U64_LEN 9  /* tag u64 */
 #define NTL_KEY_REC_LEN 13 /* 'r' u64 height u32 index */
@@ -108,11 +122,35 @@ nt_err ntl_load_records(nt_kv *kv, uint64_t height, ntl_recs *out, nt_why *why);
 /* A header's identity against the genesis (FORMATS.md, "Block header"
  * and "Block header, version 2"): the version the genesis implies (1 for
  * a version 1 genesis, 2 for notary-genesis/2), the chain_id, the
- * validators_hash, and in version 2 the genesis_hash and a
- * next_validators_hash equal to validators_hash (a block that changes the
- * set is refused: this ledger does not apply set changes yet).
+ * validators_hash (vhash: that of the set that commits the block), and in
+ * version 2 the genesis_hash.
  * NT_ERR_CHAIN (NT_ERR_DECODE for a version mismatch) with the reason. */
-nt_err ntl_check_identity(const nt_genesis *g, const nt_header *h, nt_why *why);
+nt_err ntl_check_identity(const nt_genesis *g, const nt_header *h, const nt_hash *vhash,
+			  nt_why *why);
+
+/* The change section of b against the set s that commits it
+ * (FORMATS.md "Changing the validator set"): none unless the header is a
+ * change block; otherwise valset_bytes decode strictly into *next and hash
+ * to next_validators_hash, and at least quorum(s) distinct validators of
+ * s approve change change_index with valid signatures. */
+nt_err ntl_check_change(const nt_genesis *g, const nt_valset *s, uint64_t change_index,
+			const nt_block *b, nt_valset *next, nt_why *why);
+
+/* The stored set changes at heights <= upto, in height order. */
+typedef struct {
+	size_t n, cap;
+	uint64_t *heights;
+	nt_valset **sets; /* the new set of each */
+} ntl_changes;
+nt_err ntl_load_changes(nt_kv *kv, uint64_t upto, ntl_changes *out, nt_why *why);
+void ntl_changes_free(ntl_changes *c);
+/* The receipt members every record of the block (h, c) shares, as of
+ * reader r: in version 2 with the chain's set changes below h's height
+ * and the set that commits it as "validators". */
+nt_err ntl_receipt_block(const nt_ledger_reader *r, const nt_header *h, const nt_commit *c,
+			 nt_receipt_block **out);
+/* The header hash of a set for chain g (v1 or v2 hash). */
+nt_err ntl_set_hash(const nt_genesis *g, const nt_valset *s, nt_hash *out);
 /* The header version a chain of genesis g writes. */
 uint8_t ntl_header_version(const nt_genesis *g);
 

@@ -244,6 +244,22 @@ nt_err nt_ledger_reader_block(const nt_ledger_reader *r, uint64_t height, nt_blo
 		return e;
 	}
 	b->header = h;
+	if (nt_header_is_change(&h)) {
+		uint8_t kv[NTL_KEY_U64_LEN];
+		ntl_key_u64(kv, NTL_VALSET, height);
+		uint8_t *cv = NULL;
+		size_t cvl = 0;
+		e = nt_kv_get(r->kv, kv, sizeof kv, &cv, &cvl);
+		if (e == NT_OK)
+			e = nt_block_change_decode(b, cv, cvl, NULL);
+		free(cv);
+		if (e != NT_OK) {
+			nt_block_free(b);
+			return e == NT_ERR_NOT_FOUND || e == NT_ERR_DECODE || e == NT_ERR_RANGE
+				   ? NT_ERR_CORRUPT
+				   : e;
+		}
+	}
 	*out = b;
 	return NT_OK;
 }
@@ -428,7 +444,7 @@ static nt_err load_block_receipts(const nt_ledger_reader *l, uint64_t height, bo
 		}
 	}
 	if (e == NT_OK)
-		e = nt_receipt_block_new(&h, c, &l->genesis->vals, &br->rb);
+		e = ntl_receipt_block(l, &h, c, &br->rb);
 	if (e == NT_OK && by_id && br->r.n > 0) {
 		br->by_id = malloc(br->r.n * sizeof *br->by_id);
 		if (br->by_id == NULL) {
@@ -549,7 +565,7 @@ static nt_err receipt_from_levels(const nt_ledger_reader *l, const nt_hash *reco
 		e = NT_ERR_CORRUPT;
 		goto out;
 	}
-	if ((e = nt_receipt_block_new(&h, c, &l->genesis->vals, &rb)) == NT_OK)
+	if ((e = ntl_receipt_block(l, &h, c, &rb)) == NT_OK)
 		e = nt_receipt_block_build(rb, rec, rl, record_id, index, proof, pl, out);
 out:
 	nt_receipt_block_free(rb);

@@ -68,8 +68,22 @@ static char *put_hex(char *p, const uint8_t *b, size_t n)
 nt_err nt_receipt_block_new(const nt_header *hdr, const nt_commit *commit, const nt_valset *vals,
 			    nt_receipt_block **out)
 {
-	if (hdr == NULL || commit == NULL || out == NULL || hdr->height > (uint64_t)INT64_MAX)
+	return nt_receipt_block_new_changes(hdr, commit, vals, NULL, 0, out);
+}
+
+nt_err nt_receipt_block_new_changes(const nt_header *hdr, const nt_commit *commit,
+				    const nt_valset *vals, const nt_receipt_change_bytes *changes,
+				    size_t n, nt_receipt_block **out)
+{
+	if (hdr == NULL || commit == NULL || out == NULL || hdr->height > (uint64_t)INT64_MAX ||
+	    (n > 0 && (changes == NULL || hdr->version != NT_HEADER_VERSION_2)) ||
+	    n > NT_RECEIPT_CHANGES_MAX)
 		return NT_ERR_ARG;
+	size_t changes_cap = 0;
+	for (size_t i = 0; i < n; i++)
+		changes_cap += 2 * (changes[i].header_len + changes[i].commit_len +
+				    changes[i].next_validators_len) +
+			       96;
 	uint8_t *hb = malloc(NT_HEADER_MAX + NT_COMMIT_MAX);
 	nt_receipt_block *rb = calloc(1, sizeof *rb);
 	if (hb == NULL || rb == NULL) {
@@ -92,8 +106,8 @@ nt_err nt_receipt_block_new(const nt_header *hdr, const nt_commit *commit, const
 	char *cid = json_quote(hdr->chain_id), *tq = json_quote(tbuf);
 	unsigned nv =
 	    vals == NULL ? 0 : (vals->n < NT_MAX_VALIDATORS ? vals->n : NT_MAX_VALIDATORS);
-	size_t tail_cap =
-	    96 + 2 * (hlen + clen) + (size_t)nv * (2 * NT_PUBKEY_LEN + 16) + (tq ? strlen(tq) : 0);
+	size_t tail_cap = 96 + 2 * (hlen + clen) + (size_t)nv * (2 * NT_PUBKEY_LEN + 16) +
+			  (tq ? strlen(tq) : 0) + changes_cap;
 	if (cid != NULL)
 		rb->head = malloc(160 + strlen(cid));
 	rb->tail = malloc(tail_cap);
@@ -105,11 +119,12 @@ nt_err nt_receipt_block_new(const nt_header *hdr, const nt_commit *commit, const
 		return NT_ERR_NOMEM;
 	}
 	/* A version 2 chain's receipt (FORMATS.md "Receipt, version 2"):
-	 * genesis_hash after chain_id, valset_changes after time. This node
-	 * applies no set changes, so the list is always empty. */
+	 * genesis_hash after chain_id, valset_changes after time: every
+	 * change block below this height, in height order. */
 	bool v2 = hdr->version == NT_HEADER_VERSION_2;
-	char *p = v2 ? PUTS(rb->head, "{\n  \"format\": \"" NT_RECEIPT_FORMAT_2 "\",\n  \"chain_id\": ")
-		     : PUTS(rb->head, "{\n  \"format\": \"" NT_RECEIPT_FORMAT "\",\n  \"chain_id\": ");
+	char *p =
+	    v2 ? PUTS(rb->head, "{\n  \"format\": \"" NT_RECEIPT_FORMAT_2 "\",\n  \"chain_id\": ")
+	       : PUTS(rb->head, "{\n  \"format\": \"" NT_RECEIPT_FORMAT "\",\n  \"chain_id\": ");
 	p = put(p, cid, strlen(cid));
 	if (v2) {
 		p = PUTS(p, ",\n  \"genesis_hash\": ");
@@ -136,8 +151,20 @@ nt_err nt_receipt_block_new(const nt_header *hdr, const nt_commit *commit, const
 	}
 	p = PUTS(p, ",\n  \"time\": ");
 	p = put(p, tq, strlen(tq));
-	if (v2)
+	if (v2 && n == 0)
 		p = PUTS(p, ",\n  \"valset_changes\": []");
+	for (size_t i = 0; v2 && i < n; i++) {
+		p = i == 0 ? PUTS(p, ",\n  \"valset_changes\": [\n    { \"header\": ")
+			   : PUTS(p, ",\n    { \"header\": ");
+		p = put_hex(p, changes[i].header, changes[i].header_len);
+		p = PUTS(p, ",\n      \"commit\": ");
+		p = put_hex(p, changes[i].commit, changes[i].commit_len);
+		p = PUTS(p, ",\n      \"next_validators\": ");
+		p = put_hex(p, changes[i].next_validators, changes[i].next_validators_len);
+		p = PUTS(p, " }");
+		if (i + 1 == n)
+			p = PUTS(p, "\n  ]");
+	}
 	p = PUTS(p, "\n}\n");
 	rb->tail_len = (size_t)(p - rb->tail);
 	free(cid);

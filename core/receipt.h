@@ -76,6 +76,23 @@ nt_err nt_receipt_build(const uint8_t *record, size_t record_len, uint64_t leaf_
 typedef struct nt_receipt_block nt_receipt_block;
 nt_err nt_receipt_block_new(const nt_header *hdr, const nt_commit *commit, const nt_valset *vals,
 			    nt_receipt_block **out) NT_MUST_CHECK;
+/* One entry of a version 2 receipt's valset_changes, as bytes: a change
+ * block's header and commit encodings and its new set's valset_bytes. */
+typedef struct {
+	const uint8_t *header;
+	size_t header_len;
+	const uint8_t *commit;
+	size_t commit_len;
+	const uint8_t *next_validators;
+	size_t next_validators_len;
+} nt_receipt_change_bytes;
+/* nt_receipt_block_new for a version 2 header whose chain changed its set
+ * below hdr's height: the n changes (in height order, n <=
+ * NT_RECEIPT_CHANGES_MAX) become "valset_changes". n must be 0 for a
+ * version 1 header. nt_receipt_block_new is this with n = 0. */
+nt_err nt_receipt_block_new_changes(const nt_header *hdr, const nt_commit *commit,
+				    const nt_valset *vals, const nt_receipt_change_bytes *changes,
+				    size_t n, nt_receipt_block **out) NT_MUST_CHECK;
 /* record_id may be NULL (it is then computed from the record). */
 nt_err nt_receipt_block_build(const nt_receipt_block *rb, const uint8_t *record, size_t record_len,
 			      const nt_hash *record_id, uint64_t leaf_index, const nt_hash *proof,

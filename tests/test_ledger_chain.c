@@ -114,10 +114,10 @@ static void test_version_2_chain(void **state)
 			 NT_ERR_CHAIN);
 	assert_non_null(strstr(why.msg, "genesis_hash"));
 	b->header.genesis_hash.b[0] ^= 1;
-	b->header.next_validators_hash.b[3] ^= 1; /* a set change: not applied yet */
+	b->header.next_validators_hash.b[3] ^= 1; /* a set change without its section */
 	assert_int_equal(nt_ledger_check_block(f->l, b, NULL, 0, 2000, NULL, NULL, &why),
 			 NT_ERR_CHAIN);
-	assert_non_null(strstr(why.msg, "changes the validator set"));
+	assert_non_null(strstr(why.msg, "carries no new validator set"));
 	b->header.next_validators_hash.b[3] ^= 1;
 	b->header.version = NT_HEADER_VERSION; /* a version 1 block in a version 2 chain */
 	assert_int_equal(nt_ledger_check_block(f->l, b, NULL, 0, 2000, NULL, NULL, &why),
