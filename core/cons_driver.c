@@ -99,9 +99,9 @@ nt_err nt_drv_new(const nt_genesis *g, const nt_seckey *key, const nt_cons_confi
 		  const nt_drv_io *io, uint64_t log_height, nt_drv **out)
 {
 	*out = NULL;
-	if (io->now == NULL || io->propose == NULL || io->valid == NULL ||
-	    io->wal_append == NULL || io->wal_sync == NULL || io->wal_reset == NULL ||
-	    io->sign_save == NULL || io->schedule == NULL || io->append_block == NULL)
+	if (io->now == NULL || io->propose == NULL || io->valid == NULL || io->wal_append == NULL ||
+	    io->wal_sync == NULL || io->wal_reset == NULL || io->sign_save == NULL ||
+	    io->schedule == NULL || io->append_block == NULL)
 		return NT_ERR_ARG;
 	nt_drv *d = calloc(1, sizeof *d);
 	if (d == NULL)
@@ -256,8 +256,8 @@ static nt_err encode_own(const nt_cons_action *a, bool proposal, uint8_t **out, 
 
 static void log_own(nt_drv *d, const nt_cons_hrs *at, const uint8_t *p, size_t len)
 {
-	nt_drv_entry ent = {.kind = at->step == NT_STEP_PROPOSE ? NT_DRV_ENT_PROPOSAL
-								: NT_DRV_ENT_VOTE,
+	nt_drv_entry ent = {.kind =
+				at->step == NT_STEP_PROPOSE ? NT_DRV_ENT_PROPOSAL : NT_DRV_ENT_VOTE,
 			    .own = true,
 			    .height = at->height,
 			    .round = at->round,
@@ -366,23 +366,40 @@ static void exec_actions(nt_drv *d, nt_cons_actions acts)
 
 /* ---- inputs ---- */
 
-nt_err nt_drv_start_height(nt_drv *d, uint64_t h)
+static nt_err start_height(nt_drv *d, uint64_t h, const nt_valset *set)
 {
 	if (d->failed)
 		return NT_ERR_IO;
 	uint64_t cur = nt_cons_height(d->e);
 	if (h == 0 || (cur != 0 && h <= cur))
 		return NT_ERR_ARG; /* the engine refuses it: leave the log alone */
+	if (set != NULL && (set->n == 0 || set->n > NT_MAX_VALIDATORS))
+		return NT_ERR_ARG;
 	if (d->log_h != h)
 		wal_reset(d, h);
 	if (d->failed)
 		return NT_ERR_IO;
 	lc_clear(d);
 	nt_cons_actions acts;
-	nt_err e = nt_cons_start_height(d->e, h, d->io.now(d->io.arg), &acts);
+	uint64_t now = d->io.now(d->io.arg);
+	nt_err e = set != NULL ? nt_cons_start_height_set(d->e, h, set, now, &acts)
+			       : nt_cons_start_height(d->e, h, now, &acts);
+	d->self = nt_cons_self(d->e); /* the height's set may give us another index */
 	d->running = nt_cons_height(d->e) == h;
 	exec_actions(d, acts); /* a network of one decides in here */
 	return e;
+}
+
+nt_err nt_drv_start_height(nt_drv *d, uint64_t h)
+{
+	return start_height(d, h, NULL);
+}
+
+nt_err nt_drv_start_height_set(nt_drv *d, uint64_t h, const nt_valset *set)
+{
+	if (set == NULL)
+		return NT_ERR_ARG;
+	return start_height(d, h, set);
 }
 
 static void before_feed(nt_drv *d, uint64_t h, unsigned from, const nt_proposal *p)
@@ -476,8 +493,7 @@ nt_err nt_drv_on_message(nt_drv *d, const uint8_t *msg, size_t len, bool *relay)
 	}
 }
 
-bool nt_drv_timeout_decode(const uint8_t *p, size_t len, uint64_t *h, uint32_t *r,
-			   uint8_t *step)
+bool nt_drv_timeout_decode(const uint8_t *p, size_t len, uint64_t *h, uint32_t *r, uint8_t *step)
 {
 	if (len != NT_DRV_TIMEOUT_LEN || p[0] != NT_DRV_TIMEOUT_TAG)
 		return false;

@@ -121,6 +121,10 @@ const nt_cons *nt_drv_engine_const(const nt_drv *d);
 /* Starts height h (see nt_cons_start_height): resets the WAL first if it
  * is another height's. Returns the engine's result. */
 nt_err nt_drv_start_height(nt_drv *d, uint64_t h);
+/* The same with the validator set of h (nt_cons_start_height_set): the
+ * host passes the set its ledger names for h (the genesis set, or the one
+ * the change block h-1 carried). */
+nt_err nt_drv_start_height_set(nt_drv *d, uint64_t h, const nt_valset *set);
 
 /* A message from the wire (core/peermsg.h bytes). Returns the engine's
  * result (NT_ERR_DECODE if malformed, the authentication's if refused).
@@ -155,7 +159,6 @@ void nt_drv_idle(nt_drv *d);
 bool nt_drv_failed(const nt_drv *d);
 
 /* Decodes a timeout entry (NT_DRV_TIMEOUT_*): true if p is one. */
-bool nt_drv_timeout_decode(const uint8_t *p, size_t len, uint64_t *h, uint32_t *r,
-			   uint8_t *step);
+bool nt_drv_timeout_decode(const uint8_t *p, size_t len, uint64_t *h, uint32_t *r, uint8_t *step);
 
 #endif

@@ -48,6 +48,22 @@ void nt_proposal_sighash(const char *chain_id, uint64_t height, uint32_t round, 
 	nt_tagged_hash(PROPOSAL_SIG_TAG, buf, w.len, out);
 }
 
+/* Makes vs the set of the running height: n, quorum, weak, and our index
+ * by our key (-1: not a member, an observer). */
+static void set_vals(nt_cons *e, const nt_valset *vs)
+{
+	e->vals = *vs;
+	e->n = vs->n;
+	e->quorum = nt_valset_quorum(vs);
+	e->weak = e->n - e->quorum + 1;
+	e->self = -1;
+	if (e->key != NULL) {
+		nt_pubkey pk;
+		nt_seckey_pubkey(e->key, &pk);
+		e->self = nt_valset_index(vs, &pk);
+	}
+}
+
 nt_err nt_cons_new(const nt_genesis *g, const nt_seckey *key, const nt_cons_config *cfg,
 		   const nt_cons_host *host, nt_cons **out)
 {
@@ -58,16 +74,8 @@ nt_err nt_cons_new(const nt_genesis *g, const nt_seckey *key, const nt_cons_conf
 	if (e == NULL)
 		return NT_ERR_NOMEM;
 	e->g = *g;
-	e->n = g->vals.n;
-	e->quorum = nt_valset_quorum(&g->vals);
-	e->weak = e->n - e->quorum + 1;
 	e->key = key;
-	e->self = -1;
-	if (key != NULL) {
-		nt_pubkey pk;
-		nt_seckey_pubkey(key, &pk);
-		e->self = nt_valset_index(&g->vals, &pk);
-	}
+	set_vals(e, &g->vals);
 	e->cfg = *cfg;
 	e->host = *host;
 	e->locked_round = e->valid_round = -1;
@@ -537,14 +545,62 @@ static nt_err finish(nt_cons *e, nt_err err, nt_cons_actions *out)
 	return err;
 }
 
-nt_err nt_cons_start_height(nt_cons *e, uint64_t h, uint64_t now, nt_cons_actions *out)
+static int vote_route(const nt_cons *e, const nt_vote *v);
+static bool vote_sig_ok(nt_cons *e, const nt_vote *v);
+static int proposal_check(const nt_cons *e, nt_proposal *q, int *where, nt_err *err);
+static bool proposal_sig_ok(nt_cons *e, const nt_proposal *q);
+
+/* Same validators in the same order (names aside: they sign nothing). */
+static bool same_keys(const nt_valset *a, const nt_valset *b)
+{
+	return a->n == b->n && memcmp(a->keys, b->keys, (size_t)a->n * sizeof a->keys[0]) == 0;
+}
+
+/* A buffered message of the new height, authenticated against the set
+ * of the height before: does it fit the height's set too (index,
+ * proposer, signature)? */
+static bool refits_vote(nt_cons *e, const nt_vote *v)
+{
+	return vote_route(e, v) == 0 && vote_sig_ok(e, v);
+}
+
+static bool refits_proposal(nt_cons *e, nt_proposal *p)
+{
+	int where;
+	nt_err err;
+	return proposal_check(e, p, &where, &err) < 0 && where == 0 && proposal_sig_ok(e, p);
+}
+
+static nt_err start_height(nt_cons *e, uint64_t h, const nt_valset *set, uint64_t now,
+			   nt_cons_actions *out)
 {
 	begin(e, now, out);
 	if (h == 0 || (e->started && h <= e->height))
 		return finish(e, NT_ERR_ARG, out);
+	if (set != NULL && (set->n == 0 || set->n > NT_MAX_VALIDATORS))
+		return finish(e, NT_ERR_ARG, out);
+	bool changed = set != NULL && !same_keys(set, &e->vals);
+	nt_vote *nvotes = NULL;
+	uint8_t *nper = NULL;
+	if (changed) {
+		/* the next-height buffer is sized by the set */
+		nvotes = calloc((size_t)set->n * NT_CONS_NEXT_VOTES_PER_VAL, sizeof *nvotes);
+		nper = calloc(set->n, 1);
+		if (nvotes == NULL || nper == NULL) {
+			free(nvotes);
+			free(nper);
+			return finish(e, NT_ERR_NOMEM, out);
+		}
+	}
 	/* line 53: reset lockedRound_p, lockedValue_p, validRound_p and
 	 * validValue_p to initial values and empty message log */
 	cv_book_clear(&e->book);
+	if (set != NULL)
+		set_vals(e, set); /* the height's set: n, quorum, weak, self */
+	if (changed) {
+		cv_book_init(&e->book, e->n);
+		e->auth_ok = false; /* a memo of the old set proves nothing */
+	}
 	e->started = true;
 	e->decided = false;
 	e->height = h;
@@ -555,25 +611,67 @@ nt_err nt_cons_start_height(nt_cons *e, uint64_t h, uint64_t now, nt_cons_action
 	e->locked_round = e->valid_round = -1;
 	memset(&e->locked_hash, 0, sizeof e->locked_hash);
 	memset(&e->valid_hash, 0, sizeof e->valid_hash);
-	/* Messages of h that arrived early; their signatures were checked.
+	/* Messages of h that arrived early; their signatures were checked,
+	 * against the set of h-1: after a set change each is checked again
+	 * against the set of h, and refused (NT_DROP_OLD_SET) unless it fits.
 	 * A refused one (a flood bound) is simply not used; only running out
 	 * of memory is worth reporting. */
 	nt_err err = NT_OK, ferr;
-	for (size_t i = 0; i < e->next_nvotes; i++)
-		if (e->next_votes[i].height == h &&
-		    (ferr = cv_file_vote(e, &e->next_votes[i], false)) == NT_ERR_NOMEM)
+	for (size_t i = 0; i < e->next_nvotes; i++) {
+		if (e->next_votes[i].height != h)
+			continue;
+		if (changed && !refits_vote(e, &e->next_votes[i])) {
+			(void)cv_drop(e, NT_DROP_OLD_SET, NT_ERR_SIGNATURE);
+			continue;
+		}
+		if ((ferr = cv_file_vote(e, &e->next_votes[i], false)) == NT_ERR_NOMEM)
 			err = ferr;
-	for (unsigned i = 0; i < e->next_nprops; i++)
-		if (e->next_props[i].height == h &&
-		    (ferr = cv_file_proposal(e, &e->next_props[i], false, false, NULL)) ==
-			NT_ERR_NOMEM)
+	}
+	for (unsigned i = 0; i < e->next_nprops; i++) {
+		if (e->next_props[i].height != h)
+			continue;
+		if (changed && !refits_proposal(e, &e->next_props[i])) {
+			(void)cv_drop(e, NT_DROP_OLD_SET, NT_ERR_SIGNATURE);
+			continue; /* cv_next_clear frees it */
+		}
+		if ((ferr = cv_file_proposal(e, &e->next_props[i], false, false, NULL)) ==
+		    NT_ERR_NOMEM)
 			err = ferr;
-	cv_next_clear(e);
+	}
+	if (changed) {
+		/* not cv_next_clear: next_per_val is still sized by the old n */
+		for (unsigned i = 0; i < e->next_nprops; i++)
+			cv_release(&e->next_props[i], false);
+		e->next_nprops = 0;
+		e->next_nvotes = 0;
+		free(e->next_votes);
+		free(e->next_per_val);
+		e->next_votes = nvotes;
+		e->next_per_val = nper;
+		e->next_cap = (size_t)e->n * NT_CONS_NEXT_VOTES_PER_VAL;
+	} else {
+		cv_next_clear(e);
+	}
 	if (err == NT_OK)
 		err = start_round(e, 0); /* line 54 (and line 10 at the start) */
 	if (err == NT_OK)
 		err = run(e);
 	return finish(e, err, out);
+}
+
+nt_err nt_cons_start_height(nt_cons *e, uint64_t h, uint64_t now, nt_cons_actions *out)
+{
+	return start_height(e, h, NULL, now, out);
+}
+
+nt_err nt_cons_start_height_set(nt_cons *e, uint64_t h, const nt_valset *set, uint64_t now,
+				nt_cons_actions *out)
+{
+	if (set == NULL) {
+		begin(e, now, out);
+		return finish(e, NT_ERR_ARG, out);
+	}
+	return start_height(e, h, set, now, out);
 }
 
 /* Where a message of this height goes: 0 now, 1 the next-height buffer,
@@ -614,7 +712,7 @@ static bool sig_ok(nt_cons *e, uint16_t index, const nt_hash *m, const nt_sig *s
 {
 	if (auth_memo_has(e, index, m, sig))
 		return true;
-	if (!nt_verify(&e->g.vals.keys[index], m, sig))
+	if (!nt_verify(&e->vals.keys[index], m, sig))
 		return false;
 	e->auth_ok = true;
 	e->auth_index = index;
@@ -773,8 +871,9 @@ static int proposal_check(const nt_cons *e, nt_proposal *q, int *where, nt_err *
 	if (q->block->header.height != q->height || !cv_last_commit_ok(q->block, q->last_commit) ||
 	    (q->height > 1 && e->host.last_commit != NULL && q->last_commit == NULL) ||
 	    (q->valid_round == -1 && memcmp(q->block->header.proposer.b,
-					    e->g.vals.keys[q->proposer].b, NT_PUBKEY_LEN) != 0) ||
-	    nt_header_hash(&q->block->header, &q->block_hash) != NT_OK || !records_match(q->block)) {
+					    e->vals.keys[q->proposer].b, NT_PUBKEY_LEN) != 0) ||
+	    nt_header_hash(&q->block->header, &q->block_hash) != NT_OK ||
+	    !records_match(q->block)) {
 		*err = NT_ERR_CHAIN;
 		return NT_DROP_BAD_PROPOSAL;
 	}
@@ -807,7 +906,8 @@ nt_err nt_cons_authenticate_proposal(nt_cons *e, nt_proposal *p)
 	int reason = proposal_check(e, p, &where, &err);
 	/* As for votes: a far height is a hint worth a signature check. */
 	if (reason == NT_DROP_FAR_HEIGHT) {
-		if (p->block == NULL || nt_header_hash(&p->block->header, &p->block_hash) != NT_OK ||
+		if (p->block == NULL ||
+		    nt_header_hash(&p->block->header, &p->block_hash) != NT_OK ||
 		    !records_match(p->block) || p->block->header.height != p->height)
 			return cv_drop(e, NT_DROP_BAD_PROPOSAL, NT_ERR_CHAIN);
 		if (nt_cons_proposer(e, p->height, p->round) != p->proposer)

@@ -20,14 +20,41 @@
  *   vote of another chain simply fails its signature check.
  *
  * Parameters of the algorithm
- *   n validators in genesis order (equal power). 2f+1 means
- *   quorum = floor(2n/3)+1 (nt_valset_quorum) and f+1 means
+ *   "The set" below is the validator set of the running height: the one
+ *   the host gave nt_cons_start_height_set for it, else the last one given,
+ *   else the genesis set. n validators in the set's order (equal power).
+ *   2f+1 means quorum = floor(2n/3)+1 (nt_valset_quorum) and f+1 means
  *   weak = n - quorum + 1, the smallest set that must contain an honest
  *   validator. Heights start at 1. proposer(h, r) = vals[(h + r) % n]:
- *   round-robin over the genesis order, shifted by one each height so that the
+ *   round-robin over the set's order, shifted by one each height so that the
  *   job rotates even when every height decides in round 0.
  *   timeoutX(r) = base_X + r * delta_X (ms): timeouts grow linearly with the
  *   round so that eventually they exceed the real message delay.
+ *
+ * Changing the validator set (FORMATS.md, version 2)
+ *   The engine takes a height's set from the host when the height starts
+ *   (nt_cons_start_height_set, copied); it never reads blocks for it: the
+ *   host passes the set its chain names for h (next_validators_hash of h-1
+ *   and the valset_bytes of the change block; the genesis set at h = 1).
+ *   Everything of the height comes from that set: n, quorum, weak,
+ *   proposer(h, r), the index range and the key of every signature check,
+ *   the vote tallies and the commit (indices of the set). Our own index
+ *   follows our key: in a new set we may have another index, none (then we
+ *   are an observer for that height: we sign nothing and emit no
+ *   PERSIST_SIGNED), or become a member. The sign-state is the key's, kept
+ *   across changes. A set with the same keys in the same order as the one
+ *   before (names aside) changes nothing: the engine then behaves exactly
+ *   as with one set.
+ *   Messages of height+1 arriving before that height starts are
+ *   authenticated (nt_cons_authenticate_*, on_*) against the set of the
+ *   RUNNING height, since the next set is not known yet; a validator index
+ *   beyond that set is dropped (NT_DROP_BAD_INDEX; the sender's later
+ *   messages or the round's timeouts cover it). When start_height files
+ *   them under a different set, each is checked again: index in range,
+ *   proposer(h, r) and the header's proposer key, signature by the new
+ *   set's key. One that does not fit is dropped and counted as
+ *   NT_DROP_OLD_SET: messages of the old set for the new height are
+ *   refused (a removed validator's vote, a retired key's signature).
  *
  * The last commit
  *   Each validator's commit for height h holds the 2f+1 precommits IT saw
@@ -96,7 +123,8 @@
  *   validator that is not proposer(h, r), a valid_round not below the
  *   round, a fresh block (valid_round -1) whose header names another
  *   proposer, a last commit that is not the one the header names, too many
- *   future rounds from one validator. A second,
+ *   future rounds from one validator, a buffered next-height message that
+ *   does not fit the new height's set (NT_DROP_OLD_SET). A second,
  *   different vote from the same validator for the same (h, r, type) is
  *   equivocation: the first is kept, the pair is counted and reported as an
  *   EVIDENCE action. A proposer that sends two different blocks in one round
@@ -107,8 +135,9 @@
  *   relays every proposal that on_proposal accepted (NT_OK) to its peers
  *   once (gossip; duplicates cost the receiver one hash and are dropped).
  *
- * Observers (key NULL, or a key not in the validator set) follow proposals
- * and votes and emit COMMIT, but never sign and never emit PERSIST_SIGNED.
+ * Observers (key NULL, or a key not in the height's validator set) follow
+ * proposals and votes and emit COMMIT, but never sign and never emit
+ * PERSIST_SIGNED. Membership is decided per height (set changes above).
  *
  * Not thread-safe: one owner (the node's loop, a test, the simulator). */
 #ifndef NT_CONSENSUS_H
@@ -247,6 +276,7 @@ typedef enum {
 	NT_DROP_BAD_PROPOSAL, /* valid_round, no block, header or last commit */
 	NT_DROP_DUPLICATE,    /* exactly a message we have (harmless) */
 	NT_DROP_EQUIVOCATION, /* a second, different vote or proposal */
+	NT_DROP_OLD_SET,      /* buffered for the next height, does not fit its new set */
 	NT_DROP__COUNT
 } nt_cons_drop;
 
@@ -263,9 +293,10 @@ const char *nt_cons_drop_name(nt_cons_drop d);
 
 typedef struct nt_cons nt_cons;
 
-/* Creates an engine for the genesis g (copied). key (may be NULL: observer)
- * is borrowed and must outlive the engine. host is copied. The engine is
- * idle until nt_cons_start_height. */
+/* Creates an engine for the genesis g (copied; its set is the set until
+ * the host gives another). key (may be NULL: observer) is borrowed and must
+ * outlive the engine. host is copied. The engine is idle until
+ * nt_cons_start_height(_set). */
 nt_err nt_cons_new(const nt_genesis *g, const nt_seckey *key, const nt_cons_config *cfg,
 		   const nt_cons_host *host, nt_cons **out) NT_MUST_CHECK;
 void nt_cons_free(nt_cons *e);
@@ -284,6 +315,12 @@ nt_cons_hrs nt_cons_last_signed(const nt_cons *e);
  * StartRound(0). h must be >= 1 and above the current height (NT_ERR_ARG). */
 nt_err nt_cons_start_height(nt_cons *e, uint64_t h, uint64_t now,
 			    nt_cons_actions *out) NT_MUST_CHECK;
+/* start_height with the validator set of h (copied; 1..NT_MAX_VALIDATORS
+ * validators, else NT_ERR_ARG): from now on it is "the set" (see "Changing
+ * the validator set" above) until another is given. nt_cons_start_height
+ * keeps the last set given (the genesis set if none). */
+nt_err nt_cons_start_height_set(nt_cons *e, uint64_t h, const nt_valset *set, uint64_t now,
+				nt_cons_actions *out) NT_MUST_CHECK;
 
 /* A proposal from the wire. ALWAYS takes ownership of p->block and
  * p->last_commit (malloc'd; sets both to NULL), whatever it returns.
@@ -312,7 +349,9 @@ nt_err nt_cons_on_vote(nt_cons *e, const nt_vote *v, uint64_t now,
  * height, round too far ahead, an exact copy we hold: NT_ERR_EXISTS,
  * not the proposer, malformed) are refused before any signature check;
  * a height above ours + 1 is checked in full (it may mean we are
- * behind). Drops are counted as on_* count them. No state changes but a
+ * behind). Signatures and indices are checked against the running
+ * height's set, for messages of height+1 too (start_height checks those
+ * again if the set changes). Drops are counted as on_* count them. No state changes but a
  * one-message memo: the on_* call that follows does not verify the same
  * signature again. authenticate_proposal sets p->block_hash. */
 nt_err nt_cons_authenticate_vote(nt_cons *e, const nt_vote *v) NT_MUST_CHECK;
@@ -342,10 +381,10 @@ bool nt_cons_decided(const nt_cons *e);
 /* lockedRound (-1 if none) and, if locked and hash is not NULL, id(lockedValue). */
 int32_t nt_cons_locked(const nt_cons *e, nt_hash *hash);
 int32_t nt_cons_valid_round(const nt_cons *e);
-/* Our validator index, or -1 for an observer. */
+/* Our validator index in the running height's set, or -1 for an observer. */
 int nt_cons_self(const nt_cons *e);
 const nt_cons_stats *nt_cons_stats_get(const nt_cons *e);
-/* proposer(h, r) = (h + r) % n. */
+/* proposer(h, r) = (h + r) % n, n of the running height's set. */
 unsigned nt_cons_proposer(const nt_cons *e, uint64_t h, uint32_t r);
 
 /* TH("notary/proposal", ...) as above. */

@@ -195,12 +195,19 @@ cv_prop *cv_find_block(const cv_book *b, const nt_hash *hash)
 const char *nt_cons_drop_name(nt_cons_drop d)
 {
 	static const char *const names[NT_DROP__COUNT] = {
-	    "bad signature",	   "validator index out of range",
-	    "bad vote type",	   "wrong chain",
-	    "old height",	   "far height",
-	    "round too far ahead", "flood",
-	    "not the proposer",	   "bad proposal",
-	    "duplicate",	   "equivocation",
+	    "bad signature",
+	    "validator index out of range",
+	    "bad vote type",
+	    "wrong chain",
+	    "old height",
+	    "far height",
+	    "round too far ahead",
+	    "flood",
+	    "not the proposer",
+	    "bad proposal",
+	    "duplicate",
+	    "equivocation",
+	    "not of the height's set",
 	};
 	return (unsigned)d < NT_DROP__COUNT ? names[d] : "unknown";
 }

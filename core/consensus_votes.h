@@ -73,6 +73,9 @@ cv_prop *cv_find_block(const cv_book *b, const nt_hash *hash);
  * the log it fills. */
 struct nt_cons {
 	nt_genesis g;
+	/* The set of the running height (the genesis set until the host
+	 * gives another): n, quorum, weak and self follow from it. */
+	nt_valset vals;
 	unsigned n, quorum, weak;
 	const nt_seckey *key;
 	int self; /* our index, -1 for an observer */
