@@ -350,7 +350,9 @@ static void start_height(node *n)
 	n->host.pipeline_until = 0;
 	n->host.arrived = false;
 	n->host.started_at = nd_mono_ms();
-	nt_err e = nt_drv_start_height(n->host.drv, h);
+	/* the set that commits h: the genesis set, or the one the last change
+	 * block named (core/ledger.h) */
+	nt_err e = nt_drv_start_height_set(n->host.drv, h, nt_ledger_next_valset(n->ledger));
 	if (e != NT_OK && !n->fatal)
 		nt_log(NT_LOG_ERROR, "cannot start height %" PRIu64 ": %s", h, nt_strerror(e));
 }

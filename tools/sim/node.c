@@ -365,7 +365,7 @@ static void start_height(sim_node *d, uint64_t h, bool justified)
 	if (h <= nt_cons_height(d->e) && nt_cons_height(d->e) != 0)
 		return;
 	chk_started(d->s, h, justified);
-	nt_err err = nt_drv_start_height(d->drv, h);
+	nt_err err = nt_drv_start_height_set(d->drv, h, nt_ledger_next_valset(d->l));
 	if (err != NT_OK && !d->byz)
 		sim_fail(d->s, "engine", "node %d: start_height(%llu): %s", d->id,
 			 (unsigned long long)h, nt_strerror(err));
@@ -744,7 +744,7 @@ void sim_node_restart(sim_node *d)
 		sched(d, EV_TICK, s->tick_ms, 0, 0, 0);
 		return;
 	}
-	nt_err err = nt_drv_start_height(d->drv, h);
+	nt_err err = nt_drv_start_height_set(d->drv, h, nt_ledger_next_valset(d->l));
 	if (err != NT_OK)
 		sim_fail(s, "engine", "node %d: start_height after restart: %s", d->id,
 			 nt_strerror(err));
