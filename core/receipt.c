@@ -568,14 +568,8 @@ nt_err ntr_verify_v1(const nt_receipt *r, const nt_genesis *g, const uint8_t *fi
 		return e;
 
 	/* 4. The block belongs to the chain the genesis file anchors. */
-	if (strcmp(r->header.chain_id, g->chain_id) != 0)
-		return nt_fail(why, NT_ERR_MISMATCH,
-			       "header chain_id '%s' differs from the genesis chain_id '%s'",
-			       r->header.chain_id, g->chain_id);
-	if (strcmp(r->chain_id, g->chain_id) != 0)
-		return nt_fail(why, NT_ERR_MISMATCH,
-			       "receipt chain_id '%s' differs from the genesis chain_id '%s'",
-			       r->chain_id, g->chain_id);
+	if ((e = ntr_check_chain_id(r, g, why)) != NT_OK)
+		return e;
 	nt_hash vh;
 	nt_valset_hash(&g->vals, &vh);
 	if (!hash_eq(&vh, &r->header.validators_hash))

@@ -14,4 +14,8 @@ nt_err ntr_verify_v1(const nt_receipt *r, const nt_genesis *g, const uint8_t *fi
  * leaf_index of the block's records_root. */
 nt_err ntr_check_inclusion(const nt_receipt *r, nt_why *why) NT_MUST_CHECK;
 
+/* Step 4, the chain_id part, for both versions: the header's and the
+ * receipt's chain_id are the genesis file's. */
+nt_err ntr_check_chain_id(const nt_receipt *r, const nt_genesis *g, nt_why *why) NT_MUST_CHECK;
+
 #endif

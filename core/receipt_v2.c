@@ -86,6 +86,19 @@ static nt_err check_record(const nt_receipt *r, const uint8_t *file_digest, size
 	return NT_OK;
 }
 
+nt_err ntr_check_chain_id(const nt_receipt *r, const nt_genesis *g, nt_why *why)
+{
+	if (strcmp(r->header.chain_id, g->chain_id) != 0)
+		return nt_fail(why, NT_ERR_MISMATCH,
+			       "header chain_id '%s' differs from the genesis chain_id '%s'",
+			       r->header.chain_id, g->chain_id);
+	if (strcmp(r->chain_id, g->chain_id) != 0)
+		return nt_fail(why, NT_ERR_MISMATCH,
+			       "receipt chain_id '%s' differs from the genesis chain_id '%s'",
+			       r->chain_id, g->chain_id);
+	return NT_OK;
+}
+
 nt_err ntr_check_inclusion(const nt_receipt *r, nt_why *why)
 {
 	nt_hash id;
@@ -209,14 +222,8 @@ static nt_err verify_v2(const nt_receipt *r, const nt_genesis *g, const uint8_t 
 	if (e != NT_OK)
 		return e;
 	/* 4 */
-	if (strcmp(r->header.chain_id, g->chain_id) != 0)
-		return nt_fail(why, NT_ERR_MISMATCH,
-			       "header chain_id '%s' differs from the genesis chain_id '%s'",
-			       r->header.chain_id, g->chain_id);
-	if (strcmp(r->chain_id, g->chain_id) != 0)
-		return nt_fail(why, NT_ERR_MISMATCH,
-			       "receipt chain_id '%s' differs from the genesis chain_id '%s'",
-			       r->chain_id, g->chain_id);
+	if ((e = ntr_check_chain_id(r, g, why)) != NT_OK)
+		return e;
 	char mine[NT_FINGERPRINT_LEN + 1], theirs[NT_FINGERPRINT_LEN + 1];
 	nt_genesis_fingerprint(&g->genesis_hash, mine);
 	nt_genesis_fingerprint(&r->header.genesis_hash, theirs);
