@@ -386,6 +386,17 @@ class TestUsage(unittest.TestCase):
         self.assertEqual(run("init", "--home", os.path.join(self.tmp, "b"), "--chain-id",
                              "Bad Chain").returncode, 2)
         self.assertFalse(os.path.exists(os.path.join(self.tmp, "b")))
+        # a version 2 genesis: a name is UTF-8 without control characters,
+        # up to 255 bytes (64 in the old format); the format is 1 or 2
+        for args in (["--name", "tab\there"], ["--genesis-format", "3"],
+                     ["--genesis-format", "1", "--name", "x" * 65], ["--name", "x" * 256]):
+            p = run("init", "--home", os.path.join(self.tmp, "c"), *args)
+            self.assertEqual(p.returncode, 2, args)
+            self.assertIn("notary init: --", p.stderr)
+            self.assertFalse(os.path.exists(os.path.join(self.tmp, "c")))
+        p = run("init", "--home", os.path.join(self.tmp, "d"), "--name", "杭" * 85)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertRegex(p.stdout, r"fingerprint [0-9a-f]{8}(-[0-9a-f]{8}){3}")
 
     def test_submit_usage(self):
         key = os.path.join(self.tmp, "k.key")

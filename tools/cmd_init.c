@@ -203,6 +203,9 @@ int nt_cmd_init(int argc, char **argv)
 	size_t name_max = format == 1 ? NT_VALIDATOR_NAME_MAX_V1 : NT_VALIDATOR_NAME_MAX;
 	if (name[0] == '\0' || strlen(name) > name_max)
 		return nt_cli_usage_error("init", "--name must be 1-%zu bytes", name_max);
+	if (format == 2 && !nt_str8u_valid(name, strlen(name)))
+		return nt_cli_usage_error("init",
+					  "--name must be UTF-8 text without control characters");
 	if (strstr(rpc, "://") == NULL)
 		return nt_cli_usage_error("init", "--rpc '%s' is not a URL like %s", rpc,
 					  NT_CLI_DEFAULT_NODE);
