@@ -133,6 +133,11 @@ void nt_drv_free(nt_drv *d)
 	free(d);
 }
 
+void nt_drv_set_key(nt_drv *d, const nt_seckey *key)
+{
+	nt_cons_set_key(d->e, key);
+}
+
 nt_cons *nt_drv_engine(nt_drv *d)
 {
 	return d->e;

@@ -125,6 +125,8 @@ nt_err nt_drv_start_height(nt_drv *d, uint64_t h);
  * host passes the set its ledger names for h (the genesis set, or the one
  * the change block h-1 carried). */
 nt_err nt_drv_start_height_set(nt_drv *d, uint64_t h, const nt_valset *set);
+/* The engine's signing key from the next height on (nt_cons_set_key). */
+void nt_drv_set_key(nt_drv *d, const nt_seckey *key);
 
 /* A message from the wire (core/peermsg.h bytes). Returns the engine's
  * result (NT_ERR_DECODE if malformed, the authentication's if refused).

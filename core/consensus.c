@@ -117,6 +117,11 @@ static int hrs_cmp(uint64_t h, uint32_t r, uint8_t s, const nt_cons_hrs *b)
 	return 0;
 }
 
+void nt_cons_set_key(nt_cons *e, const nt_seckey *key)
+{
+	e->key = key; /* our index follows at the next set_vals */
+}
+
 void nt_cons_set_last_signed(nt_cons *e, const nt_cons_hrs *hrs)
 {
 	const nt_cons_hrs before = e->last_signed;

@@ -304,6 +304,12 @@ void nt_cons_free(nt_cons *e);
 /* Restores the sign-state persisted from PERSIST_SIGNED (before
  * start_height after a restart). Never lowers it. */
 void nt_cons_set_last_signed(nt_cons *e, const nt_cons_hrs *hrs);
+/* Replaces the signing key (NULL: observer) from the next height started
+ * on: a rotated office key (FORMATS.md "Changing the validator set"). The
+ * last-signed state stays: it belongs to the office, not to the key, so
+ * the new key never signs at or below what the old one signed. The key
+ * must outlive the engine or the next call. */
+void nt_cons_set_key(nt_cons *e, const nt_seckey *key);
 nt_cons_hrs nt_cons_last_signed(const nt_cons *e);
 
 /* Every entry point below always sets *out (possibly to no actions), even

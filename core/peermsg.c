@@ -231,43 +231,86 @@ nt_err nt_peermsg_seal(uint8_t type, const char *chain_id, uint16_t sender, cons
 	return NT_OK;
 }
 
-nt_err nt_peermsg_open(const uint8_t *buf, size_t len, const char *chain_id, const nt_valset *vs,
-		       uint8_t *type, uint16_t *sender, const uint8_t **body, size_t *body_len,
-		       nt_why *why)
+int nt_peermsg_sender(const uint8_t *buf, size_t len)
 {
-	if (buf == NULL || chain_id == NULL || vs == NULL)
-		return nt_fail(why, NT_ERR_ARG, "peer message check needs a chain and validators");
+	if (buf == NULL || len < NT_PEERMSG_SIGNED_FIXED)
+		return -1;
+	return (int)((unsigned)buf[1] << 8 | buf[2]);
+}
+
+/* The structure of a signed message: type, sender, body, signature. */
+typedef struct {
+	uint8_t t;
+	uint16_t s;
+	uint32_t bl;
+	const uint8_t *b;
+	nt_sig sig;
+} signed_msg;
+
+static nt_err parse_signed(const uint8_t *buf, size_t len, signed_msg *m, nt_why *why)
+{
 	if (len < NT_PEERMSG_SIGNED_FIXED)
 		return nt_fail(why, NT_ERR_DECODE, "peer message too short (%zu bytes)", len);
 	if (len > NT_PEERMSG_SIGNED_FIXED + NT_PEERMSG_MAX_BODY)
 		return nt_fail(why, NT_ERR_RANGE, "peer message too large (%zu bytes)", len);
 	nt_reader r;
 	nt_reader_init(&r, buf, len);
-	uint8_t t = nt_get_u8(&r);
-	uint16_t s = nt_get_u16(&r);
-	uint32_t bl = nt_get_u32(&r);
-	if (t == 0 || t == NT_PEERMSG_PROPOSAL || t == NT_PEERMSG_VOTE)
-		return nt_fail(why, NT_ERR_DECODE, "peer message type %u is not a signed type", t);
-	if (bl != len - NT_PEERMSG_SIGNED_FIXED)
+	m->t = nt_get_u8(&r);
+	m->s = nt_get_u16(&r);
+	m->bl = nt_get_u32(&r);
+	if (m->t == 0 || m->t == NT_PEERMSG_PROPOSAL || m->t == NT_PEERMSG_VOTE)
+		return nt_fail(why, NT_ERR_DECODE, "peer message type %u is not a signed type",
+			       m->t);
+	if (m->bl != len - NT_PEERMSG_SIGNED_FIXED)
 		return nt_fail(why, NT_ERR_DECODE, "peer message body length %u does not match",
-			       bl);
-	if (s >= vs->n)
-		return nt_fail(why, NT_ERR_RANGE, "peer message sender %u out of range (%u)", s,
-			       vs->n);
-	const uint8_t *b = nt_get_view(&r, bl);
-	nt_sig sig;
-	nt_get_bytes(&r, sig.b, NT_SIG_LEN);
+			       m->bl);
+	m->b = nt_get_view(&r, m->bl);
+	nt_get_bytes(&r, m->sig.b, NT_SIG_LEN);
 	if (!nt_reader_done(&r))
 		return nt_fail(why, NT_ERR_DECODE, "peer message malformed");
-	nt_hash m;
-	if (peer_sighash(chain_id, t, s, b, bl, &m) != NT_OK)
-		return nt_fail(why, NT_ERR_NOMEM, "out of memory checking a peer message");
-	if (!nt_verify(&vs->keys[s], &m, &sig))
-		return nt_fail(why, NT_ERR_SIGNATURE,
-			       "peer message signature of validator %u invalid", s);
-	*type = t;
-	*sender = s;
-	*body = b;
-	*body_len = bl;
 	return NT_OK;
+}
+
+static nt_err check_signed(const signed_msg *m, const char *chain_id, const nt_pubkey *key,
+			   uint8_t *type, uint16_t *sender, const uint8_t **body, size_t *body_len,
+			   nt_why *why)
+{
+	nt_hash h;
+	if (peer_sighash(chain_id, m->t, m->s, m->b, m->bl, &h) != NT_OK)
+		return nt_fail(why, NT_ERR_NOMEM, "out of memory checking a peer message");
+	if (!nt_verify(key, &h, &m->sig))
+		return nt_fail(why, NT_ERR_SIGNATURE,
+			       "peer message signature of validator %u invalid", m->s);
+	*type = m->t;
+	*sender = m->s;
+	*body = m->b;
+	*body_len = m->bl;
+	return NT_OK;
+}
+
+nt_err nt_peermsg_open_as(const uint8_t *buf, size_t len, const char *chain_id,
+			  const nt_pubkey *key, uint8_t *type, uint16_t *sender,
+			  const uint8_t **body, size_t *body_len, nt_why *why)
+{
+	if (buf == NULL || chain_id == NULL || key == NULL)
+		return nt_fail(why, NT_ERR_ARG, "peer message check needs a chain and a key");
+	signed_msg m;
+	nt_err e = parse_signed(buf, len, &m, why);
+	return e != NT_OK ? e : check_signed(&m, chain_id, key, type, sender, body, body_len, why);
+}
+
+nt_err nt_peermsg_open(const uint8_t *buf, size_t len, const char *chain_id, const nt_valset *vs,
+		       uint8_t *type, uint16_t *sender, const uint8_t **body, size_t *body_len,
+		       nt_why *why)
+{
+	if (buf == NULL || chain_id == NULL || vs == NULL)
+		return nt_fail(why, NT_ERR_ARG, "peer message check needs a chain and validators");
+	signed_msg m;
+	nt_err e = parse_signed(buf, len, &m, why);
+	if (e != NT_OK)
+		return e;
+	if (m.s >= vs->n)
+		return nt_fail(why, NT_ERR_RANGE, "peer message sender %u out of range (%u)", m.s,
+			       vs->n);
+	return check_signed(&m, chain_id, &vs->keys[m.s], type, sender, body, body_len, why);
 }

@@ -69,4 +69,13 @@ nt_err nt_peermsg_open(const uint8_t *buf, size_t len, const char *chain_id, con
 		       uint8_t *type, uint16_t *sender, const uint8_t **body, size_t *body_len,
 		       nt_why *why) NT_MUST_CHECK;
 
+/* The sender index of a signed message (unchecked), or -1 if too short:
+ * lets a caller find the key of the sender's set before opening it. */
+int nt_peermsg_sender(const uint8_t *buf, size_t len);
+/* nt_peermsg_open with the sender's key given (the caller looked it up by
+ * nt_peermsg_sender in the set it trusts). */
+nt_err nt_peermsg_open_as(const uint8_t *buf, size_t len, const char *chain_id,
+			  const nt_pubkey *key, uint8_t *type, uint16_t *sender,
+			  const uint8_t **body, size_t *body_len, nt_why *why) NT_MUST_CHECK;
+
 #endif

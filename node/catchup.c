@@ -31,7 +31,7 @@ void nd_catchup_tick(node *n, uint64_t now)
 {
 	uint64_t tip = nt_ledger_height(n->ledger);
 	uint64_t best = 0;
-	for (uint16_t i = 0; n->gossip.peer_tip != NULL && i < n->genesis.vals.n; i++)
+	for (uint16_t i = 0; n->gossip.peer_tip != NULL && i < NT_MAX_VALIDATORS; i++)
 		if (n->gossip.peer_tip[i] > best)
 			best = n->gossip.peer_tip[i];
 	if (n->catchup.best_peer_tip > best)

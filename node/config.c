@@ -99,6 +99,9 @@ const nt_config_opt nt_config_opts[] = {
     {NULL, "peers", NT_CONFIG_PEERS, NULL, 0, 0, NT_CONFIG_MAX_PEERS, 0, 0, NT_CONFIG_NOT_ENGINE,
      true, "the other nodes: {\"p2p\": URL, \"rpc\": URL} or a p2p URL"},
     PATH("key_file", key_file, "validator.key", "the validator's key file (mode 0600)"),
+    {NULL, "next_key_file", NT_CONFIG_PATH, "validator.next.key", 0, 0, 4096,
+     offsetof(nt_config, next_key_file), 0, NT_CONFIG_NOT_ENGINE, false,
+     "a rotated key waiting to take over (docs/OPERATIONS.md, changing the set)"},
     PATH("genesis_file", genesis_file, "genesis.json", "the network's genesis file"),
     PATH("data_dir", data_dir, "data", "the LevelDB store"),
     UINT("block", "max_records", block_max_records, 2000, 1, NT_BLOCK_MAX_RECORDS, true,
@@ -464,6 +467,7 @@ void nt_config_free(nt_config *c)
 	free(c->peers);
 	free(c->peer_rpc);
 	free(c->key_file);
+	free(c->next_key_file);
 	free(c->genesis_file);
 	free(c->data_dir);
 	memset(c, 0, sizeof *c);

@@ -23,6 +23,7 @@ typedef struct {
 	/* Absolute or relative to the current directory: relative paths of
 	 * the file are already joined to the home directory. */
 	char *key_file;
+	char *next_key_file;
 	char *genesis_file;
 	char *data_dir;
 	uint32_t block_max_records;

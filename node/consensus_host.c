@@ -61,7 +61,8 @@ static nt_err io_propose(void *arg, uint64_t height, uint64_t now, nt_block **ou
 	 * validator started (records or a peer's message) from stalling when
 	 * no proposer has anything, and commits nothing false. */
 	uint64_t now_ms = nd_mono_ms();
-	if (cnt == 0 && !heartbeat_due(n, now_ms) &&
+	bool change = nd_valset_ready(n); /* a set change with a quorum of approvals */
+	if (cnt == 0 && !change && !heartbeat_due(n, now_ms) &&
 	    (nt_cons_round(n->host.cons) == 0 ||
 	     now_ms < n->gossip.peer_joined_at + 2 * REGOSSIP_AGE_MS)) {
 		nt_log(NT_LOG_DEBUG, "height %" PRIu64 " round %" PRIu32 ": nothing to propose",
@@ -73,6 +74,10 @@ static nt_err io_propose(void *arg, uint64_t height, uint64_t now, nt_block **ou
 	if (tip != NULL && t <= tip->time)
 		t = tip->time + 1;
 	nt_err e = nt_ledger_propose(n->ledger, n->recs, n->lens, (uint32_t)cnt, t, &n->pub, out);
+	if (e == NT_OK && change && (e = nd_valset_attach(n, *out)) != NT_OK) {
+		nt_block_free(*out);
+		*out = NULL;
+	}
 	if (e != NT_OK)
 		nt_log(NT_LOG_ERROR, "cannot build a proposal for height %" PRIu64 ": %s", height,
 		       nt_strerror(e));
@@ -235,7 +240,8 @@ static void resend(node *n, uint64_t now)
 	if (n->host.own_h == tip) {
 		/* decided: only while a validator's STATUS says it lacks it */
 		bool lagging = false;
-		for (uint16_t i = 0; n->gossip.peer_tip != NULL && i < n->genesis.vals.n; i++)
+		uint16_t nv = nt_ledger_next_valset(n->ledger)->n;
+		for (uint16_t i = 0; n->gossip.peer_tip != NULL && i < nv; i++)
 			if ((int)i != n->self && n->gossip.peer_tip[i] < tip)
 				lagging = true;
 		if (!lagging)
@@ -350,6 +356,9 @@ static void start_height(node *n)
 	n->host.pipeline_until = 0;
 	n->host.arrived = false;
 	n->host.started_at = nd_mono_ms();
+	nd_valset_follow(n); /* our place in the set of h; a rotated key */
+	if (n->fatal)
+		return;
 	/* the set that commits h: the genesis set, or the one the last change
 	 * block named (core/ledger.h) */
 	nt_err e = nt_drv_start_height_set(n->host.drv, h, nt_ledger_next_valset(n->ledger));
@@ -569,11 +578,14 @@ nt_err nd_cons_open(node *n, nt_why *why)
 		return nt_fail(why, NT_ERR_IO, "cannot create %s: %s", dir, strerror(errno));
 	nt_config_cons(&n->cfg, &n->host.ccfg);
 	nt_err e;
-	if ((e = nt_walbuf_new(nt_walbuf_cap(n->genesis.vals.n), &n->host.next_wal)) != NT_OK)
+	/* sized for the largest set: the set may grow by changes */
+	if ((e = nt_walbuf_new(nt_walbuf_cap(NT_MAX_VALIDATORS), &n->host.next_wal)) != NT_OK)
 		return nt_fail(why, e, "cannot create the consensus WAL buffer: %s",
 			       nt_strerror(e));
 	nt_cons_hrs hrs = {0};
-	if (n->self >= 0) {
+	/* Every node with a key keeps a sign-state, also one that is not (or
+	 * not yet, or no longer) in the set: a set change can make it sign. */
+	if (!n->read_only) {
 		snprintf(path, sizeof path, "%s/sign_state", dir);
 		if ((e = nt_privval_open(path, &n->host.pv, why)) != NT_OK)
 			return e;
@@ -605,13 +617,28 @@ nt_err nd_cons_open(node *n, nt_why *why)
 			.schedule = io_schedule,
 			.append_block = io_append_block,
 			.evidence = io_evidence};
-	e = nt_drv_new(&n->genesis, n->self >= 0 ? n->key : NULL, &n->host.ccfg, &io,
+	e = nt_drv_new(&n->genesis, n->read_only ? NULL : n->key, &n->host.ccfg, &io,
 		       nt_wal_height(n->host.wal), &n->host.drv);
 	if (e != NT_OK)
 		return nt_fail(why, e, "cannot create the consensus engine: %s", nt_strerror(e));
 	n->host.cons = nt_drv_engine(n->host.drv);
 	nt_drv_set_last_signed(n->host.drv, &hrs);
 	return replay_wal(n, why);
+}
+
+nt_err nd_cons_open_sign_state(node *n)
+{
+	char path[4200];
+	nt_why why = {{0}};
+	snprintf(path, sizeof path, "%s/consensus/sign_state", n->home);
+	nt_err e = nt_privval_open(path, &n->host.pv, &why);
+	if (e != NT_OK) {
+		nd_fatal(n, "cannot open the sign-state", &why, e);
+		return e;
+	}
+	nt_cons_hrs hrs = nt_privval_get(n->host.pv);
+	nt_drv_set_last_signed(n->host.drv, &hrs);
+	return NT_OK;
 }
 
 void nd_cons_close(node *n)

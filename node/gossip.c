@@ -142,8 +142,17 @@ static void on_signed(node *n, const uint8_t *msg, size_t len)
 	const uint8_t *body;
 	size_t blen;
 	nt_why why = {{0}};
-	nt_err e = nt_peermsg_open(msg, len, n->genesis.chain_id, &n->genesis.vals, &type, &sender,
-				   &body, &blen, &why);
+	/* The sender's key in the set of the next block, or in the one before
+	 * the last change (valset_host.c). */
+	nt_pubkey cand[2];
+	int nc = nd_valset_peer_keys(n, nt_peermsg_sender(msg, len), cand);
+	nt_err e = nc == 0 ? NT_ERR_RANGE : NT_ERR_SIGNATURE;
+	for (int i = 0; i < nc && e != NT_OK; i++)
+		e = nt_peermsg_open_as(msg, len, n->genesis.chain_id, &cand[i], &type, &sender,
+				       &body, &blen, &why);
+	if (nc == 0 && (len < NT_PEERMSG_SIGNED_FIXED ||
+			len > NT_PEERMSG_SIGNED_FIXED + NT_PEERMSG_MAX_BODY))
+		e = NT_ERR_DECODE;
 	if (e != NT_OK) {
 		nd_count_drop(n, e == NT_ERR_SIGNATURE ? ND_BAD_SIG
 				 : e == NT_ERR_RANGE   ? ND_UNKNOWN_SENDER
@@ -173,6 +182,18 @@ static void on_signed(node *n, const uint8_t *msg, size_t len)
 		ev->status[0] = nt_get_u64(&r);
 		ev->status[1] = nt_get_u64(&r);
 		ev->status[2] = nt_get_u32(&r);
+		push(n, ev);
+		return;
+	}
+	if (type == NT_GOSSIP_CHANGE) {
+		if (blen > NT_CHANGE_WIRE_MAX || (ev->msg = malloc(blen ? blen : 1)) == NULL) {
+			free(ev);
+			nd_count_drop(n, ND_MALFORMED);
+			return;
+		}
+		memcpy(ev->msg, body, blen);
+		ev->len = blen;
+		ev->kind = PE_CHANGE;
 		push(n, ev);
 		return;
 	}
@@ -280,12 +301,13 @@ static void on_sync(void *arg, nt_block *block, const nt_commit *commit,
 
 nt_err nd_gossip_start(node *n, nt_why *why)
 {
-	n->gossip.peer_tip = calloc(n->genesis.vals.n, sizeof *n->gossip.peer_tip);
+	/* per validator index, of whichever set the peer runs */
+	n->gossip.peer_tip = calloc(NT_MAX_VALIDATORS, sizeof *n->gossip.peer_tip);
 	if (n->gossip.peer_tip == NULL || nd_sigcache_new(SIGCACHE_LOG2, &n->gossip.sigs) != NT_OK)
 		return nt_fail(why, NT_ERR_NOMEM, "out of memory");
 	/* A network of one with no peers listed needs no transport (and does
 	 * not take a port). */
-	if (n->cfg.npeers == 0 && n->genesis.vals.n == 1)
+	if (n->cfg.npeers == 0 && nt_ledger_next_valset(n->ledger)->n == 1)
 		return NT_OK;
 	const char **dial = calloc(n->cfg.npeers + 1, sizeof *dial);
 	const char **rpcs = calloc(n->cfg.npeers + 1, sizeof *rpcs);
@@ -362,7 +384,7 @@ void nd_gossip_broadcast(node *n, const uint8_t *msg, size_t len)
 		nt_log(NT_LOG_DEBUG, "peer broadcast of %zu bytes failed", len);
 }
 
-static void broadcast_signed(node *n, uint8_t type, const uint8_t *body, size_t blen)
+void nd_gossip_signed(node *n, uint8_t type, const uint8_t *body, size_t blen)
 {
 	if (n->gossip.peer == NULL || n->self < 0)
 		return;
@@ -388,11 +410,11 @@ void nd_gossip_flush(node *n)
 	if (n->gossip.txs_n == 0)
 		return;
 	if (n->gossip.txs_n == 1) {
-		broadcast_signed(n, NT_GOSSIP_TX, n->gossip.txs + 6, n->gossip.txs_len - 6);
+		nd_gossip_signed(n, NT_GOSSIP_TX, n->gossip.txs + 6, n->gossip.txs_len - 6);
 	} else {
 		n->gossip.txs[0] = (uint8_t)(n->gossip.txs_n >> 8);
 		n->gossip.txs[1] = (uint8_t)n->gossip.txs_n;
-		broadcast_signed(n, NT_GOSSIP_TXS, n->gossip.txs, n->gossip.txs_len);
+		nd_gossip_signed(n, NT_GOSSIP_TXS, n->gossip.txs, n->gossip.txs_len);
 	}
 	n->gossip.txs_n = 0;
 	n->gossip.txs_len = 2;
@@ -404,7 +426,7 @@ void nd_gossip_tx(node *n, const uint8_t *rec, size_t len)
 		return;
 	if (n->gossip.txs == NULL) {
 		if ((n->gossip.txs = malloc(NT_GOSSIP_TXS_BYTES)) == NULL) {
-			broadcast_signed(n, NT_GOSSIP_TX, rec, len);
+			nd_gossip_signed(n, NT_GOSSIP_TX, rec, len);
 			return;
 		}
 		n->gossip.txs_len = 2;
@@ -431,7 +453,7 @@ void nd_gossip_status_tick(node *n, uint64_t now)
 	nt_put_u64(&w, nt_ledger_height(n->ledger));
 	nt_put_u64(&w, nd_cons_running(n) ? nt_cons_height(n->host.cons) : 0);
 	nt_put_u32(&w, nd_cons_running(n) ? nt_cons_round(n->host.cons) : 0);
-	broadcast_signed(n, NT_GOSSIP_STATUS, body, sizeof body);
+	nd_gossip_signed(n, NT_GOSSIP_STATUS, body, sizeof body);
 }
 
 /* A verified record from a peer: into the mempool unless known. */
@@ -501,7 +523,7 @@ void nd_gossip_regossip_tick(node *n, uint64_t now)
 			break; /* cannot happen: a record is far below the batch size */
 		body[0] = (uint8_t)(k >> 8);
 		body[1] = (uint8_t)k;
-		broadcast_signed(n, NT_GOSSIP_TXS, body, off);
+		nd_gossip_signed(n, NT_GOSSIP_TXS, body, off);
 		n->gossip.regossiped += k;
 	}
 	free(body);
@@ -519,12 +541,15 @@ void nd_gossip_event(node *n, peer_event *ev)
 		on_tx(n, ev);
 		break;
 	case PE_STATUS:
-		if (ev->sender < n->genesis.vals.n)
+		if (ev->sender < NT_MAX_VALIDATORS)
 			n->gossip.peer_tip[ev->sender] = ev->status[0];
 		nd_cons_peer_height(n, ev->status[0]);
 		break;
 	case PE_SYNC:
 		nd_cons_on_synced(n, ev);
+		break;
+	case PE_CHANGE:
+		nd_valset_on_gossip(n, ev->msg, ev->len);
 		break;
 	default:
 		break;

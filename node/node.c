@@ -59,6 +59,7 @@ static void run_loop(node *n, const volatile sig_atomic_t *stop)
 		nd_cons_tick(n);
 		nd_gossip_status_tick(n, nd_mono_ms());
 		nd_gossip_regossip_tick(n, nd_mono_ms());
+		nd_valset_tick(n, nd_mono_ms());
 		nd_waiters_settle(n, nd_mono_ms(), false);
 		nd_guard_tick(n, nd_mono_ms());
 		nd_net_tick(n, nd_mono_ms());
@@ -86,7 +87,6 @@ static int open_all(node *n, const char *home, const nt_node_opts *opts)
 	nt_seckey_pubkey(n->key, &n->pub);
 	char pk[65];
 	nt_hex_encode(n->pub.b, NT_PUBKEY_LEN, pk);
-	n->self = nt_valset_index(&n->genesis.vals, &n->pub);
 	if ((e = nt_kv_leveldb_open(n->cfg.data_dir, &n->kv, &why)) != NT_OK) {
 		if (nt_kv_leveldb_in_use(&why))
 			nt_log(NT_LOG_ERROR,
@@ -99,6 +99,10 @@ static int open_all(node *n, const char *home, const nt_node_opts *opts)
 	}
 	if ((e = nt_ledger_open(n->kv, &n->genesis, &n->ledger, &why)) != NT_OK)
 		return fail_start("cannot open the ledger", &why, e);
+	/* our index in the set that commits the next block (not the genesis
+	 * set once the chain changed it) */
+	if ((e = nd_valset_open(n, &why)) != NT_OK)
+		return fail_start("cannot start", &why, e);
 	/* A secret key for the mempool's table: nobody can craft record ids
 	 * that pile up in one slot of it. */
 	uint8_t mpkey[NT_MEMPOOL_KEY_LEN];
@@ -131,12 +135,11 @@ static int open_all(node *n, const char *home, const nt_node_opts *opts)
 	if (tip != NULL)
 		nt_hex_encode(nt_ledger_tip_hash(n->ledger)->b, NT_HASH_LEN, th);
 	char role[64];
+	unsigned nv = nt_ledger_next_valset(n->ledger)->n;
 	if (n->self >= 0)
-		snprintf(role, sizeof role, "validator %d of %u", n->self,
-			 (unsigned)n->genesis.vals.n);
+		snprintf(role, sizeof role, "validator %d of %u", n->self, nv);
 	else
-		snprintf(role, sizeof role, "observer (not among the %u validators)",
-			 (unsigned)n->genesis.vals.n);
+		snprintf(role, sizeof role, "observer (not among the %u validators)", nv);
 	if (nd_net_plan(n) != 0)
 		return 1;
 	nt_log(NT_LOG_INFO, "notaryd %s: chain %s, height %" PRIu64 ", tip %.16s, %s, key %s (%s)",
@@ -169,7 +172,8 @@ static void shutdown_node(node *n)
 		nd_front_drain(n, 0);
 		/* Alone, we can still commit what is pending before leaving;
 		 * with peers, it stays in their mempools (gossip) instead. */
-		if (n->genesis.vals.n == 1 && n->self == 0 && n->host.cons != NULL)
+		if (nt_ledger_next_valset(n->ledger)->n == 1 && n->self == 0 &&
+		    n->host.cons != NULL)
 			for (int i = 0; i < 64 && !n->fatal && !nd_cons_running(n) &&
 					nt_mempool_count(n->mp) > 0;
 			     i++)
@@ -186,6 +190,7 @@ static void free_all(node *n)
 	free(n->lens);
 	free(n->ids);
 	nd_cons_close(n);
+	nd_valset_close(n);
 	free(n->q.ev);
 	free(n->front.batch);
 	nt_mempool_free(n->mp);

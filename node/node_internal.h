@@ -14,6 +14,7 @@
 #include "core/ledger.h"
 #include "core/mempool.h"
 #include "core/peermsg.h"
+#include "core/valset_change.h"
 #include "crypto/keys.h"
 #include "net/peer.h"
 #include "net/rpc_server.h"
@@ -36,6 +37,7 @@ enum {
 	NT_GOSSIP_TX = 16,     /* body: one encoded record (mempool gossip) */
 	NT_GOSSIP_STATUS = 17, /* body: u64 tip height || u64 engine height || u32 round */
 	NT_GOSSIP_TXS = 18,    /* body: u16 n || n x (u32 len || record): a batch */
+	NT_GOSSIP_CHANGE = 19, /* body: a pending set change (core/valset_change.h) */
 };
 /* New records are gossiped in TXS batches of up to NT_GOSSIP_TXS_MAX, one
  * per loop turn (gossip.c). Re-gossip of pending records: at most
@@ -83,10 +85,10 @@ typedef struct {
 
 typedef struct peer_event {
 	struct peer_event *next;
-	uint8_t kind; /* PE_MSG, PE_TX (verified), PE_STATUS, PE_SYNC */
+	uint8_t kind; /* PE_MSG, PE_TX (verified), PE_STATUS, PE_SYNC, PE_CHANGE */
 	uint16_t sender;
 	size_t len;
-	uint8_t *msg;		/* PE_MSG: raw message; PE_TX: record bytes */
+	uint8_t *msg;		/* PE_MSG: raw message; PE_TX: record bytes; PE_CHANGE: body */
 	nt_hash id;		/* PE_TX: record_id */
 	uint64_t status[3];	/* PE_STATUS */
 	nt_block *block;	/* PE_SYNC */
@@ -94,7 +96,7 @@ typedef struct peer_event {
 	nt_commit *last_commit; /* PE_SYNC, may be NULL */
 } peer_event;
 
-enum { PE_MSG = 1, PE_TX, PE_STATUS, PE_SYNC };
+enum { PE_MSG = 1, PE_TX, PE_STATUS, PE_SYNC, PE_CHANGE };
 
 #define PEER_QUEUE_MAX 8192
 #define PEER_QUEUE_BYTES (256u * 1024 * 1024)
@@ -210,6 +212,20 @@ typedef struct {
 	uint64_t pipeline_until; /* monotonic ms: after a non-empty block */
 } nd_host;
 
+/* Validator-set changes (valset_host.c). */
+typedef struct {
+	nt_changepool *pool; /* loop: approvals heard of (core/valset_change.h) */
+	uint64_t next_gossip; /* monotonic ms */
+	nt_hash cur_hash;     /* loop: the set keys[0] holds (version 1 hash) */
+	/* The keys peer envelopes are checked against on the transport
+	 * threads: [0] the set that commits the next block, [1] the one
+	 * before the last change (a peer one change behind or ahead). */
+	pthread_mutex_t keys_mu;
+	bool mu_ok;
+	uint16_t nkeys[2];		      /* under keys_mu */
+	nt_pubkey keys[2][NT_MAX_VALIDATORS]; /* under keys_mu */
+} nd_valset;
+
 /* Threads and what guards each shared field.
  *
  * The loop thread (the caller of nt_node_run) owns the node: every field
@@ -226,13 +242,18 @@ typedef struct {
  *   kv, ledger's genesis        RPC via reader   front.store_lock held for reading
  *                                                while a reader is in use
  *   front.store_corruptions     RPC              atomic (relaxed)
+ *   pub, front.is_validator     RPC (read)       front.pub_mu: a rotated key and a
+ *                                                set change move them on the loop
+ *   vs.keys, vs.nkeys           peer (read)      vs.keys_mu
  *   gossip.dropped[]            peer, sync, loop atomic (relaxed); each
  *                                                counter stands alone
  *   gossip.sigs                 peer, loop       its own lock (sigcache.c)
  *   self                        peer (read)      atomic: store_guard.c lowers
- *                                                it after the transport starts
- *   cfg, genesis, key, pub,     all (read)       written before any thread
- *   front.is_validator                           starts, never after
+ *                                                it after the transport starts,
+ *                                                valset_host.c follows the set
+ *   cfg, genesis                all (read)       written before any thread
+ *                                                starts, never after
+ *   key                         loop only        replaced by a rotation
  *   rpc_batch (each)            RPC, loop        its mu (rpc_front.c)
  *
  * Shutdown order: close q (no new events), take store_lock for writing
@@ -262,6 +283,7 @@ typedef struct node {
 	nd_gossip gossip;
 	nd_catchup catchup;
 	nd_host host;
+	nd_valset vs;
 
 	/* descriptors and connections (netguard.c) */
 	nd_net_watch net;
@@ -324,6 +346,23 @@ bool nd_cons_running(const node *n);
 /* Block sync moved the ledger past the engine's height: idle it. */
 void nd_cons_idle(node *n);
 
+/* Opens the sign-state when the node's key first enters the set. */
+nt_err nd_cons_open_sign_state(node *n);
+
+/* valset_host.c */
+nt_err nd_valset_open(node *n, nt_why *why); /* after the ledger: pool, keys, self */
+void nd_valset_close(node *n);
+/* At each height start: our place in the set of the height, a rotated
+ * key taking over, the keys table, stale approvals dropped. */
+void nd_valset_follow(node *n);
+/* Candidate keys for a peer envelope's sender index (any thread): 0..2. */
+int nd_valset_peer_keys(node *n, int sender, nt_pubkey out[2]);
+void nd_valset_on_gossip(node *n, const uint8_t *body, size_t len);
+void nd_valset_tick(node *n, uint64_t now); /* re-gossip of pending changes */
+bool nd_valset_ready(node *n);		    /* a change has a quorum of approvals */
+nt_err nd_valset_attach(node *n, nt_block *b); /* makes b the change block, if one is ready */
+char *nd_valset_rpc(node *n, const nt_rpc_call *c); /* valset_approve, valset_pending */
+
 /* helpers of consensus_host.c for catchup.c */
 void nd_fatal(node *n, const char *what, const nt_why *why, nt_err e);
 /* A record the mempool holds or whose signature was verified recently
@@ -356,6 +395,8 @@ void nd_gossip_stop(node *n);
 void nd_gossip_event(node *n, peer_event *ev);
 void nd_gossip_broadcast(node *n, const uint8_t *msg, size_t len);
 void nd_gossip_tx(node *n, const uint8_t *rec, size_t len);
+/* A node-level message signed by us (nothing if we are not a validator). */
+void nd_gossip_signed(node *n, uint8_t type, const uint8_t *body, size_t blen);
 void nd_gossip_flush(node *n); /* sends the records nd_gossip_tx collected */
 void nd_gossip_status_tick(node *n, uint64_t now);
 /* Re-sends old pending records (a peer that was down missed them). */

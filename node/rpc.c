@@ -5,6 +5,7 @@
 #include "base/hex.h"
 #include "core/genesis.h"
 #include "core/jsonx.h"
+#include "core/valset_change.h"
 #include "crypto/digest.h"
 #include "node/log.h"
 
@@ -49,7 +50,7 @@ char *nt_rpc_error(const char *id, int code, const char *fmt, ...)
 }
 
 /* Takes ownership of result. */
-static char *reply_json(const char *id, json_t *result)
+char *nt_rpc_reply_json(const char *id, json_t *result)
 {
 	if (result == NULL)
 		return nt_rpc_error(id, NT_RPC_E_INTERNAL, "out of memory");
@@ -70,7 +71,8 @@ static const struct {
 } methods[] = {
     {"submit", NT_RPC_SUBMIT}, {"receipt", NT_RPC_RECEIPT}, {"find", NT_RPC_FIND},
     {"status", NT_RPC_STATUS}, {"block", NT_RPC_BLOCK},	    {"validators", NT_RPC_VALIDATORS},
-    {"sync", NT_RPC_SYNC},
+    {"sync", NT_RPC_SYNC}, {"valset_approve", NT_RPC_VALSET_APPROVE},
+    {"valset_pending", NT_RPC_VALSET_PENDING},
 };
 
 /* Checks that params has only the given members. */
@@ -257,6 +259,28 @@ static nt_err parse_sync(json_t *params, nt_rpc_call *c, perr *pe)
 	return NT_OK;
 }
 
+/* valset_approve: {"change": hex of a pending change's wire form
+ * (core/valset_change.h)}; checked against the chain by the loop. */
+static nt_err parse_valset_approve(json_t *params, nt_rpc_call *c, perr *pe)
+{
+	static const char *const known[] = {"change", NULL};
+	const char *badk, *hex;
+	if (!only_members(params, known, &badk))
+		return bad(pe, NT_RPC_E_PARAMS, "unknown parameter \"%s\"", badk);
+	nt_err e = get_hex(params, "change", pe, &hex);
+	if (e != NT_OK)
+		return e;
+	size_t hl = strlen(hex);
+	if (hl == 0 || hl % 2 != 0 || hl / 2 > NT_CHANGE_WIRE_MAX)
+		return bad(pe, NT_RPC_E_PARAMS, "\"change\" must be 2..%d hex digits (even)",
+			   2 * (int)NT_CHANGE_WIRE_MAX);
+	if ((c->change = malloc(hl / 2)) == NULL)
+		return bad(pe, NT_RPC_E_INTERNAL, "out of memory");
+	if (nt_hex_decode(hex, c->change, hl / 2, &c->change_len) != NT_OK)
+		return bad(pe, NT_RPC_E_PARAMS, "\"change\" is not valid hex");
+	return NT_OK;
+}
+
 static nt_err parse_params(json_t *params, nt_rpc_call *c, perr *pe)
 {
 	const char *badk;
@@ -272,8 +296,11 @@ static nt_err parse_params(json_t *params, nt_rpc_call *c, perr *pe)
 		return parse_block(params, c, pe);
 	case NT_RPC_SYNC:
 		return parse_sync(params, c, pe);
+	case NT_RPC_VALSET_APPROVE:
+		return parse_valset_approve(params, c, pe);
 	case NT_RPC_STATUS:
 	case NT_RPC_VALIDATORS:
+	case NT_RPC_VALSET_PENDING:
 		if (!only_members(params, none, &badk))
 			return bad(pe, NT_RPC_E_PARAMS, "unknown parameter \"%s\"", badk);
 		return NT_OK;
@@ -465,8 +492,10 @@ void nt_rpc_call_free(nt_rpc_call *c)
 		return;
 	free(c->id);
 	free(c->record);
+	free(c->change);
 	c->id = NULL;
 	c->record = NULL;
+	c->change = NULL;
 }
 
 /* ---- answers (any thread: the ledger through env->reader) ---- */
@@ -524,7 +553,7 @@ char *nt_rpc_record_reply(const nt_rpc_env *env, const char *id, const nt_hash *
 	json_object_set_new(res, "record_id", nt_json_hex(record_id->b, NT_HASH_LEN));
 	if (e == NT_ERR_NOT_FOUND) {
 		json_object_set_new(res, "status", json_string("pending"));
-		return reply_json(id, res);
+		return nt_rpc_reply_json(id, res);
 	}
 	json_decref(res);
 	char *rtext = NULL;
@@ -573,6 +602,18 @@ static void add_identity(json_t *res, const nt_genesis *g)
 	json_object_set_new(res, "fingerprint", json_string(fp));
 }
 
+/* The size of the set that commits the next block (the genesis set's
+ * if the changes cannot be read: status must still answer). */
+static unsigned cur_n(const nt_ledger_reader *r)
+{
+	nt_valset *s = malloc(sizeof *s);
+	unsigned n = r->genesis->vals.n;
+	if (s != NULL && nt_ledger_reader_valset_at(r, r->height + 1, s) == NT_OK)
+		n = s->n;
+	free(s);
+	return n;
+}
+
 static char *exec_status(const nt_rpc_env *env, const char *id)
 {
 	const nt_ledger_reader *r = env->reader;
@@ -598,7 +639,7 @@ static char *exec_status(const nt_rpc_env *env, const char *id)
 		      tip ? nt_json_hex(r->tip_hash.b, NT_HASH_LEN) : json_null(), "tip_time",
 		      tip ? time_json(tip->time) : json_null(), "log_size", (json_int_t)log_size,
 		      "log_root", nt_json_hex(root.b, NT_HASH_LEN), "mempool", mp, "validators",
-		      (int)g->vals.n, "node_pubkey", nt_json_hex(env->node_pubkey.b, NT_PUBKEY_LEN),
+		      (int)cur_n(r), "node_pubkey", nt_json_hex(env->node_pubkey.b, NT_PUBKEY_LEN),
 		      "is_validator", env->is_validator, "version", env->version);
 	add_identity(res, g);
 	if (res != NULL)
@@ -613,22 +654,70 @@ static char *exec_status(const nt_rpc_env *env, const char *id)
 			json_object_update(res, x);
 		json_decref(x);
 	}
-	return reply_json(id, res);
+	return nt_rpc_reply_json(id, res);
 }
 
+static json_t *set_json(const nt_valset *s)
+{
+	json_t *arr = json_array();
+	for (uint16_t i = 0; arr != NULL && i < s->n; i++)
+		json_array_append_new(arr, json_pack("{s:i,s:s,s:o}", "index", (int)i, "name",
+						     s->names[i], "pubkey",
+						     nt_json_hex(s->keys[i].b, NT_PUBKEY_LEN)));
+	return arr;
+}
+
+/* One set of the history: the height of the block that named it (0: the
+ * genesis), the first height it commits, its hash and members. */
+static json_t *era_json(const nt_genesis *g, uint64_t named_at, const nt_valset *s)
+{
+	nt_hash vh = g->validators_hash;
+	if (g->version >= 2 && nt_valset_hash_v2(s, &vh) != NT_OK)
+		return NULL;
+	return json_pack("{s:I,s:I,s:o,s:i,s:o}", "changed_at", (json_int_t)named_at,
+			 "from_height", (json_int_t)(named_at + 1), "validators_hash",
+			 nt_json_hex(vh.b, NT_HASH_LEN), "quorum", (int)nt_valset_quorum(s),
+			 "validators", set_json(s));
+}
+
+/* The set that commits the next block, the change_index of the next
+ * change, and every set the chain had (docs/RPC.md "validators"). */
 static char *exec_validators(const nt_rpc_env *env, const char *id)
 {
-	const nt_genesis *g = env->reader->genesis;
-	json_t *arr = json_array();
-	for (uint16_t i = 0; arr != NULL && i < g->vals.n; i++)
-		json_array_append_new(
-		    arr, json_pack("{s:i,s:s,s:o}", "index", (int)i, "name", g->vals.names[i],
-				   "pubkey", nt_json_hex(g->vals.keys[i].b, NT_PUBKEY_LEN)));
-	json_t *res = json_pack("{s:s,s:o,s:i,s:o}", "chain_id", g->chain_id, "validators_hash",
-				nt_json_hex(g->validators_hash.b, NT_HASH_LEN), "quorum",
-				(int)nt_valset_quorum(&g->vals), "validators", arr);
+	const nt_ledger_reader *r = env->reader;
+	const nt_genesis *g = r->genesis;
+	size_t nch = 0;
+	nt_err e = nt_ledger_reader_changes(r, NULL, 0, &nch);
+	uint64_t *hs = e == NT_OK ? calloc(nch + 1, sizeof *hs) : NULL;
+	nt_valset *s = malloc(sizeof *s);
+	json_t *hist = json_array(), *res = NULL;
+	if (e == NT_OK && hs != NULL && s != NULL && hist != NULL &&
+	    (e = nt_ledger_reader_changes(r, hs, nch, &nch)) == NT_OK) {
+		json_array_append_new(hist, era_json(g, 0, &g->vals));
+		for (size_t i = 0; e == NT_OK && i < nch; i++)
+			if ((e = nt_ledger_reader_valset_at(r, hs[i] + 1, s)) == NT_OK)
+				json_array_append_new(hist, era_json(g, hs[i], s));
+		if (e == NT_OK)
+			e = nt_ledger_reader_valset_at(r, r->height + 1, s);
+		if (e == NT_OK) {
+			json_t *cur = json_array_get(hist, json_array_size(hist) - 1);
+			res = json_pack("{s:s,s:O,s:I,s:O,s:I,s:o}", "chain_id", g->chain_id,
+					"validators_hash", json_object_get(cur, "validators_hash"),
+					"quorum", (json_int_t)nt_valset_quorum(s), "validators",
+					json_object_get(cur, "validators"), "change_index",
+					(json_int_t)nch, "history", hist);
+			hist = NULL;
+		}
+	}
+	json_decref(hist);
+	free(hs);
+	free(s);
+	if (e != NT_OK && e != NT_ERR_NOMEM) {
+		nt_rpc_note_store_error(env, e, "the validator-set changes");
+		return nt_rpc_error(id, NT_RPC_E_STORAGE, "storage failure: %s", nt_strerror(e));
+	}
 	add_identity(res, g);
-	return reply_json(id, res);
+	return nt_rpc_reply_json(id, res);
 }
 
 static char *exec_block(const nt_rpc_env *env, const nt_rpc_call *c)
@@ -681,7 +770,7 @@ static char *exec_block(const nt_rpc_env *env, const nt_rpc_call *c)
 		      nt_json_hex(h->log_root.b, NT_HASH_LEN), "log_size", (json_int_t)h->log_size);
 	free(cm);
 	nt_block_free(b);
-	return reply_json(c->id, res);
+	return nt_rpc_reply_json(c->id, res);
 }
 
 /* One entry of find's answer. blk / att cache the last block read. */
@@ -766,7 +855,7 @@ static char *exec_find(const nt_rpc_env *env, const nt_rpc_call *c)
 		}
 		json_array_append_new(arr, ent);
 	}
-	return reply_json(c->id, json_pack("{s:o}", "records", arr));
+	return nt_rpc_reply_json(c->id, json_pack("{s:o}", "records", arr));
 }
 
 char *nt_rpc_exec_query(const nt_rpc_env *env, const nt_rpc_call *c)
@@ -784,6 +873,8 @@ char *nt_rpc_exec_query(const nt_rpc_env *env, const nt_rpc_call *c)
 		return nt_rpc_exec_sync(env, c);
 	case NT_RPC_SUBMIT:
 	case NT_RPC_RECEIPT:
+	case NT_RPC_VALSET_APPROVE:
+	case NT_RPC_VALSET_PENDING:
 		break;
 	}
 	return nt_rpc_error(c->id, NT_RPC_E_INTERNAL, "not a query method");

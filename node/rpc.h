@@ -18,6 +18,7 @@
 #include "net/rpc_codes.h"
 #include "net/rpc_server.h"
 
+#include <jansson.h>
 #include <stdarg.h>
 
 /* The transport's own answers (nt_rpc_fault_fn of net/rpc_server.h) as
@@ -44,6 +45,8 @@ typedef enum {
 	NT_RPC_BLOCK,
 	NT_RPC_VALIDATORS,
 	NT_RPC_SYNC,
+	NT_RPC_VALSET_APPROVE, /* the loop: node/valset_host.c */
+	NT_RPC_VALSET_PENDING,
 } nt_rpc_method;
 
 /* A parsed, validated request. */
@@ -59,6 +62,8 @@ typedef struct {
 	size_t digest_len;
 	uint64_t height; /* block; sync: from */
 	uint32_t max;	 /* sync */
+	uint8_t *change; /* valset_approve: the change's wire form */
+	size_t change_len;
 } nt_rpc_call;
 
 /* Parses body. On NT_OK *out holds the call (free with nt_rpc_call_free).
@@ -94,6 +99,8 @@ char *nt_rpc_batch_join(char *const *replies, size_t n);
 
 /* Replies built from parts. id is JSON text (NULL means null). */
 char *nt_rpc_error(const char *id, int code, const char *fmt, ...) NT_PRINTF(3, 4);
+/* A result reply from a jansson value (taken); NULL: out of memory. */
+char *nt_rpc_reply_json(const char *id, json_t *result);
 /* result is JSON text. */
 char *nt_rpc_result(const char *id, const char *result);
 

@@ -110,11 +110,15 @@ static void send_reply(reply_to to, char *body)
 /* The methods' view of the node, with the ledger as r shows it. */
 static nt_rpc_env env_of(node *n, const nt_ledger_reader *r)
 {
-	return (nt_rpc_env){.reader = r,
-			    .node_pubkey = n->pub,
-			    .is_validator = n->front.is_validator,
-			    .version = NT_VERSION,
-			    .store_corruptions = &n->front.store_corruptions};
+	nt_rpc_env env = {.reader = r,
+			  .version = NT_VERSION,
+			  .store_corruptions = &n->front.store_corruptions};
+	/* a rotated key or a set change moves both (valset_host.c) */
+	pthread_mutex_lock(&n->front.pub_mu);
+	env.node_pubkey = n->pub;
+	env.is_validator = n->front.is_validator;
+	pthread_mutex_unlock(&n->front.pub_mu);
+	return env;
 }
 
 /* The loop's view: the ledger as it is now (the loop owns it). */
@@ -522,6 +526,10 @@ static void handle_call(node *n, reply_to to, nt_rpc_call *c)
 	case NT_RPC_RECEIPT:
 		on_receipt(n, to, c, now);
 		break;
+	case NT_RPC_VALSET_APPROVE:
+	case NT_RPC_VALSET_PENDING:
+		send_reply(to, nd_valset_rpc(n, c));
+		break;
 	default: {
 		nt_ledger_reader r;
 		nt_rpc_env env = loop_env(n, &r);
@@ -639,7 +647,7 @@ void nd_front_destroy(node *n)
 nt_err nd_front_start(node *n, nt_why *why)
 {
 	nd_front *f = &n->front;
-	/* Both are final once the store guard ran (before this). */
+	/* From the store guard (before this); set changes move it later. */
 	f->is_validator = n->self >= 0 || n->read_only;
 	/* No thread reads pub yet: the server starts below. */
 	nt_ledger_reader_get(n->ledger, &f->pub);

@@ -39,7 +39,7 @@ static void path_in(const node *n, char *buf, size_t cap, const char *rel)
  * only other validators decide new ones. */
 static bool can_catch_up(const node *n)
 {
-	return n->genesis.vals.n > 1 && n->catchup.sync != NULL;
+	return nt_ledger_next_valset(n->ledger)->n > 1 && n->catchup.sync != NULL;
 }
 
 static void loud_behind(const node *n, const nt_cons_hrs *s, uint64_t wal_h, bool alone)
@@ -86,7 +86,7 @@ static void loud_behind(const node *n, const nt_cons_hrs *s, uint64_t wal_h, boo
 	       "backup that reaches height %" PRIu64 "; or start it with --allow-store-behind to "
 	       "serve the blocks it holds, read-only, without ever signing (docs/OPERATIONS.md, "
 	       "\"Store behind the sign-state\")",
-	       n->genesis.vals.n == 1 ? "it is the only validator, nobody else holds or makes "
+	       nt_ledger_next_valset(n->ledger)->n == 1 ? "it is the only validator, nobody else holds or makes "
 					"these blocks"
 				      : "no peer with an \"rpc\" URL to fetch blocks from is "
 					"configured",
@@ -112,7 +112,7 @@ static void loud_lost_sign_state(const node *n)
 	       "--json` on another node); for a network of one validator H is this store's "
 	       "height, %" PRIu64 "%s (docs/OPERATIONS.md, \"The sign-state\")",
 	       n->home, tip,
-	       tip == 0 && n->genesis.vals.n == 1
+	       tip == 0 && nt_ledger_next_valset(n->ledger)->n == 1
 		   ? ", which cannot be right here: restore data/ from a backup first"
 		   : "");
 }
@@ -208,7 +208,7 @@ int nd_guard_start(node *n, bool allow_behind)
 	n->guard_need = 0;
 	/* The repair's "every round of height H" at the height we would make
 	 * next: nobody but us could decide it. */
-	if (n->genesis.vals.n == 1 && s.height == tip + 1 && s.round == UINT32_MAX) {
+	if (nt_ledger_next_valset(n->ledger)->n == 1 && s.height == tip + 1 && s.round == UINT32_MAX) {
 		nt_log(NT_LOG_ERROR,
 		       "the sign-state forbids every signature at height %" PRIu64
 		       ", the next block of this one-validator chain (a --repair-sign-state "

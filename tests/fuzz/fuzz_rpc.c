@@ -6,6 +6,7 @@
  * element. A message that is JSON only when a member name may repeat must
  * be refused as a whole with -32600 (docs/RPC.md), never read as "last
  * wins". */
+#include "core/valset_change.h"
 #include "node/rpc.h"
 #include "tests/fuzz/fuzz.h"
 
@@ -72,8 +73,12 @@ static void check_call(nt_rpc_call c)
 	case NT_RPC_SYNC:
 		fz_check(c.height >= 1 && c.max >= 1 && c.max <= NT_RPC_SYNC_MAX);
 		break;
+	case NT_RPC_VALSET_APPROVE:
+		fz_check(c.change != NULL && c.change_len > 0 && c.change_len <= NT_CHANGE_WIRE_MAX);
+		break;
 	case NT_RPC_STATUS:
 	case NT_RPC_VALIDATORS:
+	case NT_RPC_VALSET_PENDING:
 		break;
 	}
 	/* A successful call's id must be usable in a reply. */
