@@ -146,6 +146,8 @@ static void apply_synced(node *n, peer_event *ev)
 		return;
 	}
 	nt_mempool_remove(n->mp, b->ids, b->count);
+	if (nt_header_is_change(&b->header))
+		nd_valset_follow(n); /* the commit of the next block is the new set's */
 	n->catchup.blocks_synced++;
 	n->host.last_block = nd_mono_ms();
 	char hash[65];

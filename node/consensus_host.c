@@ -298,6 +298,11 @@ static nt_err io_append_block(void *arg, const nt_block *b, const nt_commit *c,
 		return e;
 	}
 	nt_mempool_remove(n->mp, b->ids, b->count);
+	if (nt_header_is_change(&b->header)) {
+		nt_log(NT_LOG_INFO, "block %" PRIu64 " changes the validator set: %u approvals",
+		       b->header.height, (unsigned)b->napprovals);
+		nd_valset_follow(n); /* our role from the next height on, at once */
+	}
 	uint64_t now = nd_mono_ms();
 	char hash[65];
 	nt_hex_encode(c->block_hash.b, NT_HASH_LEN, hash);
@@ -385,7 +390,8 @@ bool nd_cons_block_due(const node *n, uint64_t now)
 	if (cnt > 0 && (n->host.pipeline || now < n->host.pipeline_until ||
 			nt_mempool_oldest(n->mp) + n->cfg.block_interval_ms <= now))
 		return true;
-	return heartbeat_due(n, now);
+	/* a set change with a quorum of approvals goes into the next block */
+	return heartbeat_due(n, now) || nd_valset_ready(n);
 }
 
 void nd_cons_maybe_start(node *n, bool force)

@@ -359,7 +359,7 @@ void nd_valset_follow(node *n);
 int nd_valset_peer_keys(node *n, int sender, nt_pubkey out[2]);
 void nd_valset_on_gossip(node *n, const uint8_t *body, size_t len);
 void nd_valset_tick(node *n, uint64_t now); /* re-gossip of pending changes */
-bool nd_valset_ready(node *n);		    /* a change has a quorum of approvals */
+bool nd_valset_ready(const node *n);		    /* a change has a quorum of approvals */
 nt_err nd_valset_attach(node *n, nt_block *b); /* makes b the change block, if one is ready */
 char *nd_valset_rpc(node *n, const nt_rpc_call *c); /* valset_approve, valset_pending */
 

@@ -35,7 +35,7 @@
 
 #define CHANGE_GOSSIP_MS 3000
 
-static nt_err ctx_of(node *n, nt_change_ctx *ctx)
+static nt_err ctx_of(const node *n, nt_change_ctx *ctx)
 {
 	return nt_change_ctx_init(ctx, &n->genesis, nt_ledger_next_valset(n->ledger),
 				  nt_ledger_change_count(n->ledger));
@@ -164,8 +164,9 @@ static bool try_rotate(node *n, const nt_valset *s, uint64_t h)
 		nt_drv_set_key(n->host.drv, n->key);
 	nt_seckey_free(old); /* wiped on free */
 	nt_log(NT_LOG_INFO,
-	       "key rotated at height %" PRIu64 ": %.16s... (%s) replaces %.16s..., which was "
-	       "wiped from %s and from memory; the sign-state carries over",
+	       "key rotated at height %" PRIu64 ": %.16s... (%s) replaces %.16s...; %s now holds "
+	       "the new key, the old one was overwritten with zeros on disk and wiped from "
+	       "memory; the sign-state carries over",
 	       h, nh, s->names[idx], oh, n->cfg.key_file);
 	return true;
 }
@@ -204,12 +205,10 @@ void nd_valset_follow(node *n)
 	else
 		nt_log(NT_LOG_WARN,
 		       "this node's key is not in the validator set of height %" PRIu64
-		       " (%u offices): it follows the chain as an observer from here on%s",
-		       h, (unsigned)s->n,
-		       access(n->cfg.next_key_file, F_OK) == 0
-			   ? ""
-			   : " (a rotated office places its new key at next_key_file; it "
-			     "takes over at the next height)");
+		       " (%u offices): it follows the chain as an observer from here on (an "
+		       "office that was removed needs to do nothing; one whose key was rotated "
+		       "places the new key at %s and it takes over at the next height)",
+		       h, (unsigned)s->n, n->cfg.next_key_file);
 }
 
 nt_err nd_valset_open(node *n, nt_why *why)
@@ -302,7 +301,7 @@ void nd_valset_tick(node *n, uint64_t now)
 		gossip_change(n, nt_changepool_at(n->vs.pool, i));
 }
 
-bool nd_valset_ready(node *n)
+bool nd_valset_ready(const node *n)
 {
 	nt_change_ctx ctx;
 	return n->vs.pool != NULL && n->genesis.version >= 2 && ctx_of(n, &ctx) == NT_OK &&

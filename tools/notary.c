@@ -18,6 +18,7 @@ static const nt_cli_cmd commands[] = {
     {"status", nt_cmd_status, "show a node's chain, height and mempool"},
     {"block", nt_cmd_block, "show a block by height"},
     {"validators", nt_cmd_validators, "list the network's validators"},
+    {"valset", nt_cmd_valset, "change the validator set: propose, approve, pending, show"},
     {"audit", nt_cmd_audit, "re-check a stopped node's whole store offline"},
 };
 
