@@ -342,8 +342,9 @@ static json_t *change_json(const nt_change *c, const nt_valset *cur)
 	json_t *ap = json_array();
 	for (uint16_t i = 0; ap != NULL && i < c->n; i++) {
 		uint16_t ix = c->approvals[i].index;
-		json_array_append_new(ap, json_pack("{s:i,s:s}", "index", (int)ix, "name",
-						    ix < cur->n ? cur->names[ix] : "?"));
+		json_array_append_new(ap, json_pack("{s:i,s:s,s:o}", "index", (int)ix, "name",
+						    ix < cur->n ? cur->names[ix] : "?", "sig",
+						    nt_json_hex(c->approvals[i].sig.b, NT_SIG_LEN)));
 	}
 	return json_pack("{s:o,s:I,s:o,s:o,s:i,s:b}", "change_id",
 			 nt_json_hex(c->next_hash.b, NT_HASH_LEN), "change_index",
