@@ -104,7 +104,8 @@ def vec_own(name):
 class TestVerifyVectorsOwn(unittest.TestCase):
     """The project's own version 2 vectors (tests/make_own_vectors.py made
     them from a real 4-validator testnet run): clear and private records,
-    Chinese office names; the verdict still says what it said then."""
+    Chinese office names, receipts across 0, 1 and 3 set changes; the
+    verdict still says what it said then."""
 
     def test_cases(self):
         with open(vec_own("cases.json"), encoding="utf-8") as f:
@@ -112,6 +113,11 @@ class TestVerifyVectorsOwn(unittest.TestCase):
         self.assertGreaterEqual(len(cases), 9)
         self.assertTrue(any(c["valid"] and c["expect"]["private"] == 3 for c in cases))
         self.assertTrue(any(c["valid"] and c["expect"]["private"] == 0 for c in cases))
+        for n in (0, 1, 3):  # receipts across 0, 1 and 3 set changes
+            self.assertTrue(any(c["valid"] and c["expect"]["valset_changes"] == n
+                                for c in cases), n)
+        self.assertTrue(any(not c["valid"] and "valset_changes" in c["reason"]
+                            for c in cases))
         for c in cases:
             with self.subTest(receipt=c["receipt"], genesis=c["genesis"]):
                 p = run("verify", "--genesis", vec_own(c["genesis"]), "--receipt",
