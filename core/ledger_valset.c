@@ -4,6 +4,7 @@
  * changes ("v" u64 height -> change section) back as sets per height. */
 #include "base/verify.h"
 #include "core/ledger_internal.h"
+#include "core/valset_change.h"
 #include "crypto/keys.h"
 
 #include <inttypes.h>
@@ -35,28 +36,22 @@ nt_err ntl_check_change(const nt_genesis *g, const nt_valset *s, uint64_t change
 		return nt_fail(why, NT_ERR_CHAIN,
 			       "change block's new validator set does not hash to "
 			       "next_validators_hash");
-	nt_hash msg;
-	if (nt_valset_approval_hash(g->chain_id, &g->genesis_hash, change_index,
-				    &h->validators_hash, &h->next_validators_hash, &msg) != NT_OK)
-		return nt_fail(why, NT_ERR_RANGE, "cannot build the approval message");
+	/* the same check as an approval before it is in a block
+	 * (core/valset_change.h) */
+	nt_change_ctx ctx = {
+	    .genesis = g, .cur = s, .cur_hash = h->validators_hash, .change_index = change_index};
 	bool seen[NT_MAX_VALIDATORS] = {false};
 	for (uint16_t i = 0; i < b->napprovals; i++) {
 		const nt_approval *a = &b->approvals[i];
-		if (a->index >= s->n)
-			return nt_fail(why, NT_ERR_CHAIN,
-				       "set change approval %u names validator index %u, which the "
-				       "current set (%u validators) does not have",
-				       i, a->index, s->n);
+		nt_err e = nt_change_check_approval(&ctx, &h->next_validators_hash, a, &sub);
+		if (e != NT_OK)
+			return nt_fail(why, e == NT_ERR_SIGNATURE ? e : NT_ERR_CHAIN,
+				       "set change approval %u: %s", i, sub.msg);
 		if (seen[a->index])
 			return nt_fail(why, NT_ERR_CHAIN,
 				       "set change approval %u repeats validator index %u", i,
 				       a->index);
 		seen[a->index] = true;
-		if (!nt_verify(&s->keys[a->index], &msg, &a->sig))
-			return nt_fail(why, NT_ERR_SIGNATURE,
-				       "set change approval %u (validator %u) does not verify for "
-				       "change %" PRIu64 " of this chain",
-				       i, a->index, change_index);
 	}
 	unsigned q = nt_valset_quorum(s);
 	if (b->napprovals < q)

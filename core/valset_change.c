@@ -154,7 +154,8 @@ void nt_changepool_free(nt_changepool *p)
 static nt_change *find_exact(const nt_changepool *p, uint64_t idx, const nt_hash *h)
 {
 	for (size_t i = 0; i < p->n; i++)
-		if (p->ch[i]->change_index == idx && memcmp(p->ch[i]->next_hash.b, h->b, NT_HASH_LEN) == 0)
+		if (p->ch[i]->change_index == idx &&
+		    memcmp(p->ch[i]->next_hash.b, h->b, NT_HASH_LEN) == 0)
 			return p->ch[i];
 	return NULL;
 }
@@ -182,7 +183,8 @@ nt_err nt_changepool_add(nt_changepool *p, const nt_change_ctx *ctx, uint64_t ch
 			       NT_MAX_VALIDATORS);
 	if (change_index != ctx->change_index)
 		return nt_fail(why, NT_ERR_CHAIN,
-			       "the approval is for change %" PRIu64 ", but this chain's next change "
+			       "the approval is for change %" PRIu64
+			       ", but this chain's next change "
 			       "is %" PRIu64 " (%s)",
 			       change_index, ctx->change_index,
 			       change_index < ctx->change_index ? "that change is decided already"

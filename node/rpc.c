@@ -69,9 +69,14 @@ static const struct {
 	const char *name;
 	nt_rpc_method m;
 } methods[] = {
-    {"submit", NT_RPC_SUBMIT}, {"receipt", NT_RPC_RECEIPT}, {"find", NT_RPC_FIND},
-    {"status", NT_RPC_STATUS}, {"block", NT_RPC_BLOCK},	    {"validators", NT_RPC_VALIDATORS},
-    {"sync", NT_RPC_SYNC}, {"valset_approve", NT_RPC_VALSET_APPROVE},
+    {"submit", NT_RPC_SUBMIT},
+    {"receipt", NT_RPC_RECEIPT},
+    {"find", NT_RPC_FIND},
+    {"status", NT_RPC_STATUS},
+    {"block", NT_RPC_BLOCK},
+    {"validators", NT_RPC_VALIDATORS},
+    {"sync", NT_RPC_SYNC},
+    {"valset_approve", NT_RPC_VALSET_APPROVE},
     {"valset_pending", NT_RPC_VALSET_PENDING},
 };
 
@@ -657,7 +662,7 @@ static char *exec_status(const nt_rpc_env *env, const char *id)
 	return nt_rpc_reply_json(id, res);
 }
 
-static json_t *set_json(const nt_valset *s)
+json_t *nt_rpc_valset_json(const nt_valset *s)
 {
 	json_t *arr = json_array();
 	for (uint16_t i = 0; arr != NULL && i < s->n; i++)
@@ -674,10 +679,10 @@ static json_t *era_json(const nt_genesis *g, uint64_t named_at, const nt_valset 
 	nt_hash vh = g->validators_hash;
 	if (g->version >= 2 && nt_valset_hash_v2(s, &vh) != NT_OK)
 		return NULL;
-	return json_pack("{s:I,s:I,s:o,s:i,s:o}", "changed_at", (json_int_t)named_at,
-			 "from_height", (json_int_t)(named_at + 1), "validators_hash",
+	return json_pack("{s:I,s:I,s:o,s:i,s:o}", "changed_at", (json_int_t)named_at, "from_height",
+			 (json_int_t)(named_at + 1), "validators_hash",
 			 nt_json_hex(vh.b, NT_HASH_LEN), "quorum", (int)nt_valset_quorum(s),
-			 "validators", set_json(s));
+			 "validators", nt_rpc_valset_json(s));
 }
 
 /* The set that commits the next block, the change_index of the next
@@ -817,8 +822,8 @@ static nt_err find_entry(const nt_ledger_reader *l, const nt_hash *id, uint64_t 
 	/* A committed meta (record version 2) is 32 bytes of hash, not JSON:
 	 * it is shown as such, the clear meta stays with the parties. */
 	bool committed = (r->flags & NT_RECORD_FLAG_META) != 0;
-	json_t *meta = r->meta_len && !committed ? json_loadb(r->meta, r->meta_len, 0, NULL)
-						 : json_object();
+	json_t *meta =
+	    r->meta_len && !committed ? json_loadb(r->meta, r->meta_len, 0, NULL) : json_object();
 	*out = json_pack(
 	    "{s:o,s:I,s:I,s:o,s:o,s:I,s:o,s:o}", "record_id", nt_json_hex(id->b, NT_HASH_LEN),
 	    "height", (json_int_t)height, "leaf_index", (json_int_t)index, "time", time_json(*att),

@@ -101,6 +101,8 @@ char *nt_rpc_batch_join(char *const *replies, size_t n);
 char *nt_rpc_error(const char *id, int code, const char *fmt, ...) NT_PRINTF(3, 4);
 /* A result reply from a jansson value (taken); NULL: out of memory. */
 char *nt_rpc_reply_json(const char *id, json_t *result);
+/* [{"index","name","pubkey"}...] of a validator set. */
+json_t *nt_rpc_valset_json(const nt_valset *s);
 /* result is JSON text. */
 char *nt_rpc_result(const char *id, const char *result);
 

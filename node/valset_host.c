@@ -21,9 +21,9 @@
 #include "node/node_internal.h"
 
 #include "base/hex.h"
-#include "node/log.h"
 #include "core/jsonx.h"
 #include "crypto/digest.h"
+#include "node/log.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -133,8 +133,9 @@ static bool try_rotate(node *n, const nt_valset *s, uint64_t h)
 	if (idx < 0) {
 		char hx[65];
 		nt_hex_encode(npk.b, NT_PUBKEY_LEN, hx);
-		nt_log(NT_LOG_DEBUG, "the waiting key %s (%.16s) is not in the set of height %" PRIu64,
-		       next, hx, h);
+		nt_log(NT_LOG_DEBUG,
+		       "the waiting key %s (%.16s) is not in the set of height %" PRIu64, next, hx,
+		       h);
 		nt_seckey_free(nk);
 		return false;
 	}
@@ -197,8 +198,9 @@ void nd_valset_follow(node *n)
 	n->front.is_validator = idx >= 0;
 	pthread_mutex_unlock(&n->front.pub_mu);
 	if (idx >= 0 && was < 0)
-		nt_log(NT_LOG_INFO, "joined the validator set at height %" PRIu64 " as %s (%d of %u)",
-		       h, s->names[idx], idx, (unsigned)s->n);
+		nt_log(NT_LOG_INFO,
+		       "joined the validator set at height %" PRIu64 " as %s (%d of %u)", h,
+		       s->names[idx], idx, (unsigned)s->n);
 	else if (idx >= 0)
 		nt_log(NT_LOG_INFO, "validator index moves from %d to %d at height %" PRIu64, was,
 		       idx, h);
@@ -327,28 +329,19 @@ nt_err nd_valset_attach(node *n, nt_block *b)
 
 /* ---- RPC ---- */
 
-static json_t *set_json(const nt_valset *s)
-{
-	json_t *arr = json_array();
-	for (uint16_t i = 0; arr != NULL && i < s->n; i++)
-		json_array_append_new(arr, json_pack("{s:i,s:s,s:o}", "index", (int)i, "name",
-						     s->names[i], "pubkey",
-						     nt_json_hex(s->keys[i].b, NT_PUBKEY_LEN)));
-	return arr;
-}
-
 static json_t *change_json(const nt_change *c, const nt_valset *cur)
 {
 	json_t *ap = json_array();
 	for (uint16_t i = 0; ap != NULL && i < c->n; i++) {
 		uint16_t ix = c->approvals[i].index;
-		json_array_append_new(ap, json_pack("{s:i,s:s,s:o}", "index", (int)ix, "name",
-						    ix < cur->n ? cur->names[ix] : "?", "sig",
-						    nt_json_hex(c->approvals[i].sig.b, NT_SIG_LEN)));
+		json_array_append_new(ap,
+				      json_pack("{s:i,s:s,s:o}", "index", (int)ix, "name",
+						ix < cur->n ? cur->names[ix] : "?", "sig",
+						nt_json_hex(c->approvals[i].sig.b, NT_SIG_LEN)));
 	}
 	return json_pack("{s:o,s:I,s:o,s:o,s:i,s:b}", "change_id",
 			 nt_json_hex(c->next_hash.b, NT_HASH_LEN), "change_index",
-			 (json_int_t)c->change_index, "validators", set_json(c->next),
+			 (json_int_t)c->change_index, "validators", nt_rpc_valset_json(c->next),
 			 "approvals", ap, "quorum", (int)nt_valset_quorum(cur), "ready",
 			 c->n >= nt_valset_quorum(cur));
 }
@@ -368,7 +361,7 @@ char *nd_valset_rpc(node *n, const nt_rpc_call *c)
 					      change_json(nt_changepool_at(n->vs.pool, i), cur));
 		json_t *res = json_pack("{s:I,s:o,s:o}", "change_index",
 					(json_int_t)nt_ledger_change_count(n->ledger), "current",
-					set_json(cur), "pending", arr);
+					nt_rpc_valset_json(cur), "pending", arr);
 		return nt_rpc_reply_json(c->id, res);
 	}
 	unsigned added = 0;
@@ -376,8 +369,7 @@ char *nd_valset_rpc(node *n, const nt_rpc_call *c)
 	const nt_change *ch = pool_add(n, c->change, c->change_len, &added, &why);
 	if (ch == NULL)
 		return nt_rpc_error(c->id, NT_RPC_E_PARAMS, "set change refused: %s", why.msg);
-	nt_log(NT_LOG_INFO,
-	       "set change %" PRIu64 ": %u new approval%s handed in, %u of %u needed",
+	nt_log(NT_LOG_INFO, "set change %" PRIu64 ": %u new approval%s handed in, %u of %u needed",
 	       ch->change_index, added, added == 1 ? "" : "s", (unsigned)ch->n,
 	       nt_valset_quorum(cur));
 	if (added > 0)

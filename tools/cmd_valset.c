@@ -82,8 +82,7 @@ typedef struct {
 
 /* ---- talking to the node ---- */
 
-static int rpc(const char *cmd, const vs_opts *o, const char *method, json_t *params,
-	       json_t **res)
+static int rpc(const char *cmd, const vs_opts *o, const char *method, json_t *params, json_t **res)
 {
 	nt_why why = {{0}};
 	nt_cli_rpc *c = NULL;
@@ -138,8 +137,8 @@ static int get_state(const char *cmd, const vs_opts *o, chain_state *cs)
 		nt_cli_errorf(rc, cmd,
 			      "the node's chain has a version 1 genesis: its validator set is "
 			      "fixed (set changes need notary-genesis/2)");
-	else if (nt_hex_decode32(gh, cs->genesis_hash.b) != NT_OK ||
-		 strlen(ch) > NT_CHAIN_ID_MAX || !nt_cli_ju64(res, "change_index", &cs->change_index) ||
+	else if (nt_hex_decode32(gh, cs->genesis_hash.b) != NT_OK || strlen(ch) > NT_CHAIN_ID_MAX ||
+		 !nt_cli_ju64(res, "change_index", &cs->change_index) ||
 		 !set_from_json(json_object_get(res, "validators"), &cs->cur) ||
 		 nt_valset_hash_v2(&cs->cur, &cs->cur_hash) != NT_OK)
 		nt_cli_errorf(rc, cmd, "the node's validators answer is malformed");
@@ -290,6 +289,25 @@ static void print_progress(const json_t *res, const char *home_hint)
 		       home_hint, id);
 }
 
+/* Shows the change, signs the office's approval, hands it in and says how
+ * far the change is. */
+static int sign_and_report(const char *cmd, vs_opts *o, const char *verb, const chain_state *cs,
+			   const nt_valset *next, const uint8_t *sb, size_t sl)
+{
+	printf("%s set change %llu on chain ", verb, (unsigned long long)cs->change_index);
+	nt_cli_put_safe(stdout, cs->chain_id);
+	printf(":\n");
+	describe(&cs->cur, next);
+	json_t *res = NULL;
+	int rc = approve(cmd, o, cs, sb, sl, &res);
+	if (rc == NT_EXIT_OK && o->json)
+		nt_cli_put_json(stdout, res);
+	else if (rc == NT_EXIT_OK)
+		print_progress(res, "DIR");
+	json_decref(res);
+	return rc;
+}
+
 /* ---- subcommands ---- */
 
 static int apply_ops(const char *cmd, const vs_opts *o, const nt_valset *cur, nt_valset *next)
@@ -302,14 +320,16 @@ static int apply_ops(const char *cmd, const vs_opts *o, const nt_valset *cur, nt
 		nt_hex_encode(p->key.b, NT_PUBKEY_LEN, hx);
 		if (p->kind == 'a') {
 			if (at >= 0)
-				return nt_cli_errorf(NT_EXIT_USAGE, cmd,
-						     "--add: key %s is in the set already (as \"%s\")",
-						     hx, next->names[at]);
+				return nt_cli_errorf(
+				    NT_EXIT_USAGE, cmd,
+				    "--add: key %s is in the set already (as \"%s\")", hx,
+				    next->names[at]);
 			if (next->n == NT_MAX_VALIDATORS)
-				return nt_cli_errorf(NT_EXIT_USAGE, cmd,
-						     "--add: the set has %d offices, the most there "
-						     "can be",
-						     NT_MAX_VALIDATORS);
+				return nt_cli_errorf(
+				    NT_EXIT_USAGE, cmd,
+				    "--add: the set has %d offices, the most there "
+				    "can be",
+				    NT_MAX_VALIDATORS);
 			next->keys[next->n] = p->key;
 			snprintf(next->names[next->n], sizeof next->names[0], "%s", p->name);
 			next->n++;
@@ -351,7 +371,6 @@ static int cmd_propose(vs_opts *o)
 	chain_state *cs = calloc(1, sizeof *cs);
 	nt_valset *next = malloc(sizeof *next);
 	uint8_t *sb = malloc(NT_VALSET_BYTES_MAX);
-	json_t *res = NULL;
 	size_t sl = 0;
 	if (cs == NULL || next == NULL || sb == NULL)
 		rc = nt_cli_errorf(NT_EXIT_FAIL, cmd, "out of memory");
@@ -360,24 +379,12 @@ static int cmd_propose(vs_opts *o)
 	if (rc == NT_EXIT_OK)
 		rc = apply_ops(cmd, o, &cs->cur, next);
 	if (rc == NT_EXIT_OK && nt_valset_encode(next, sb, NT_VALSET_BYTES_MAX, &sl) != NT_OK)
-		rc = nt_cli_errorf(NT_EXIT_USAGE, cmd, "the new set cannot be encoded (a name is "
-						       "not 1..255 bytes of UTF-8 without control "
-						       "characters?)");
-	if (rc == NT_EXIT_OK) {
-		printf("proposing set change %llu on chain ",
-		       (unsigned long long)cs->change_index);
-		nt_cli_put_safe(stdout, cs->chain_id);
-		printf(":\n");
-		describe(&cs->cur, next);
-		rc = approve(cmd, o, cs, sb, sl, &res);
-	}
-	if (rc == NT_EXIT_OK) {
-		if (o->json)
-			nt_cli_put_json(stdout, res);
-		else
-			print_progress(res, "DIR");
-	}
-	json_decref(res);
+		rc = nt_cli_errorf(NT_EXIT_USAGE, cmd,
+				   "the new set cannot be encoded (a name is "
+				   "not 1..255 bytes of UTF-8 without control "
+				   "characters?)");
+	if (rc == NT_EXIT_OK)
+		rc = sign_and_report(cmd, o, "proposing", cs, next, sb, sl);
 	free(cs);
 	free(next);
 	free(sb);
@@ -403,12 +410,14 @@ static json_t *pick(const char *cmd, json_t *pending, const char *id, int *rc)
 				    "no set change is pending on this node (did the proposing "
 				    "office's node reach this one?)");
 	else if (hits == 0)
-		*rc = nt_cli_errorf(NT_EXIT_FAIL, cmd, "no pending change has an id starting "
-						       "with %s",
+		*rc = nt_cli_errorf(NT_EXIT_FAIL, cmd,
+				    "no pending change has an id starting "
+				    "with %s",
 				    id);
 	else if (hits > 1)
-		*rc = nt_cli_usage_error(cmd, "%zu changes are pending: name one by its id (notary "
-					      "valset pending)",
+		*rc = nt_cli_usage_error(cmd,
+					 "%zu changes are pending: name one by its id (notary "
+					 "valset pending)",
 					 hits);
 	return *rc == NT_EXIT_OK ? hit : NULL;
 }
@@ -422,7 +431,7 @@ static int cmd_approve(vs_opts *o, const char *id)
 	chain_state *cs = calloc(1, sizeof *cs);
 	nt_valset *next = malloc(sizeof *next);
 	uint8_t *sb = malloc(NT_VALSET_BYTES_MAX);
-	json_t *pend = NULL, *res = NULL;
+	json_t *pend = NULL;
 	size_t sl = 0;
 	if (cs == NULL || next == NULL || sb == NULL)
 		rc = nt_cli_errorf(NT_EXIT_FAIL, cmd, "out of memory");
@@ -436,7 +445,8 @@ static int cmd_approve(vs_opts *o, const char *id)
 		if (!set_from_json(json_object_get(c, "validators"), next) ||
 		    nt_valset_encode(next, sb, NT_VALSET_BYTES_MAX, &sl) != NT_OK ||
 		    nt_hex_decode32(nt_cli_jstr(c, "change_id", ""), want.b) != NT_OK) {
-			rc = nt_cli_errorf(NT_EXIT_FAIL, cmd, "the node's pending change is malformed");
+			rc = nt_cli_errorf(NT_EXIT_FAIL, cmd,
+					   "the node's pending change is malformed");
 		} else {
 			nt_sha256(sb, sl, &got);
 			if (memcmp(got.b, want.b, NT_HASH_LEN) != 0)
@@ -445,42 +455,38 @@ static int cmd_approve(vs_opts *o, const char *id)
 						   "id");
 		}
 	}
-	if (c != NULL && rc == NT_EXIT_OK) {
-		printf("approving set change %llu on chain ",
-		       (unsigned long long)cs->change_index);
-		nt_cli_put_safe(stdout, cs->chain_id);
-		printf(":\n");
-		describe(&cs->cur, next);
-		rc = approve(cmd, o, cs, sb, sl, &res);
-	}
-	if (rc == NT_EXIT_OK) {
-		if (o->json)
-			nt_cli_put_json(stdout, res);
-		else
-			print_progress(res, "DIR");
-	}
+	if (c != NULL && rc == NT_EXIT_OK)
+		rc = sign_and_report(cmd, o, "approving", cs, next, sb, sl);
 	json_decref(pend);
-	json_decref(res);
 	free(cs);
 	free(next);
 	free(sb);
 	return rc;
 }
 
+/* The node's answer to method for people, or NULL with *rc the exit code:
+ * it failed, or --json printed it as it is. */
+static json_t *ask(const char *cmd, vs_opts *o, const char *method, int *rc)
+{
+	json_t *res = NULL;
+	*rc = load_home(cmd, o, false);
+	if (*rc == NT_EXIT_OK)
+		*rc = rpc(cmd, o, method, NULL, &res);
+	if (*rc == NT_EXIT_OK && o->json) {
+		nt_cli_put_json(stdout, res);
+		json_decref(res);
+		res = NULL;
+	}
+	return res;
+}
+
 static int cmd_pending(vs_opts *o)
 {
 	const char *cmd = "valset pending";
-	int rc = load_home(cmd, o, false);
-	json_t *res = NULL;
-	if (rc == NT_EXIT_OK)
-		rc = rpc(cmd, o, "valset_pending", NULL, &res);
-	if (rc != NT_EXIT_OK)
+	int rc;
+	json_t *res = ask(cmd, o, "valset_pending", &rc);
+	if (res == NULL)
 		return rc;
-	if (o->json) {
-		nt_cli_put_json(stdout, res);
-		json_decref(res);
-		return NT_EXIT_OK;
-	}
 	json_t *pend = json_object_get(res, "pending");
 	nt_valset *cur = malloc(sizeof *cur), *next = malloc(sizeof *next);
 	if (cur == NULL || next == NULL || !set_from_json(json_object_get(res, "current"), cur)) {
@@ -516,17 +522,10 @@ static int cmd_pending(vs_opts *o)
 static int cmd_show(vs_opts *o)
 {
 	const char *cmd = "valset show";
-	int rc = load_home(cmd, o, false);
-	json_t *res = NULL;
-	if (rc == NT_EXIT_OK)
-		rc = rpc(cmd, o, "validators", NULL, &res);
-	if (rc != NT_EXIT_OK)
+	int rc;
+	json_t *res = ask(cmd, o, "validators", &rc);
+	if (res == NULL)
 		return rc;
-	if (o->json) {
-		nt_cli_put_json(stdout, res);
-		json_decref(res);
-		return NT_EXIT_OK;
-	}
 	printf("chain ");
 	nt_cli_put_safe(stdout, nt_cli_jstr(res, "chain_id", "?"));
 	const char *fp = nt_cli_jstr(res, "fingerprint", NULL);
@@ -545,8 +544,9 @@ static int cmd_show(vs_opts *o)
 		if (i == 0)
 			printf("\nset 0: the genesis set, from height 1");
 		else
-			printf("\nset %zu: named by change block %llu (change %zu), from height %llu",
-			       i, (unsigned long long)at, i - 1, (unsigned long long)from);
+			printf(
+			    "\nset %zu: named by change block %llu (change %zu), from height %llu",
+			    i, (unsigned long long)at, i - 1, (unsigned long long)from);
 		printf("%s: %zu office%s, quorum %llu, validators_hash %.16s\n",
 		       i + 1 == json_array_size(hist) ? " (current)" : "", json_array_size(vals),
 		       json_array_size(vals) == 1 ? "" : "s", (unsigned long long)q,
@@ -570,8 +570,8 @@ static int parse_op(char kind, const char *arg, op *p)
 	const char *eq = strrchr(arg, '=');
 	if (kind == 'r') {
 		if (nt_hex_decode32(arg, p->key.b) != NT_OK)
-			return nt_cli_usage_error("valset", "%s: '%s' is not a 64-digit hex public key",
-						  flag, arg);
+			return nt_cli_usage_error(
+			    "valset", "%s: '%s' is not a 64-digit hex public key", flag, arg);
 		return NT_EXIT_OK;
 	}
 	if (eq == NULL || eq == arg)
@@ -597,18 +597,19 @@ static int parse_op(char kind, const char *arg, op *p)
 		return nt_cli_usage_error("valset", "--rotate: OLD must be 64 hex digits");
 	memcpy(old, arg, 64);
 	old[64] = '\0';
-	if (nt_hex_decode32(old, p->key.b) != NT_OK || nt_hex_decode32(eq + 1, p->key2.b) != NT_OK ||
-	    !nt_pubkey_valid(&p->key2))
-		return nt_cli_usage_error("valset", "--rotate: OLD and NEW must be valid public keys "
-						    "(64 hex digits)");
+	if (nt_hex_decode32(old, p->key.b) != NT_OK ||
+	    nt_hex_decode32(eq + 1, p->key2.b) != NT_OK || !nt_pubkey_valid(&p->key2))
+		return nt_cli_usage_error("valset",
+					  "--rotate: OLD and NEW must be valid public keys "
+					  "(64 hex digits)");
 	return NT_EXIT_OK;
 }
 
 int nt_cmd_valset(int argc, char **argv)
 {
 	static const struct option opts[] = {
-	    {"home", required_argument, NULL, 'H'}, {"node", required_argument, NULL, 'n'},
-	    {"add", required_argument, NULL, 'a'},  {"remove", required_argument, NULL, 'r'},
+	    {"home", required_argument, NULL, 'H'},   {"node", required_argument, NULL, 'n'},
+	    {"add", required_argument, NULL, 'a'},    {"remove", required_argument, NULL, 'r'},
 	    {"rotate", required_argument, NULL, 't'}, {"json", no_argument, NULL, 'j'},
 	    {"help", no_argument, NULL, 'h'},	      {NULL, 0, NULL, 0},
 	};
@@ -619,8 +620,9 @@ int nt_cmd_valset(int argc, char **argv)
 	const char *sub = argv[1];
 	if (strcmp(sub, "propose") != 0 && strcmp(sub, "approve") != 0 &&
 	    strcmp(sub, "pending") != 0 && strcmp(sub, "show") != 0)
-		return nt_cli_usage_error("valset", "unknown subcommand '%s' (propose, approve, "
-						    "pending, show)",
+		return nt_cli_usage_error("valset",
+					  "unknown subcommand '%s' (propose, approve, "
+					  "pending, show)",
 					  sub);
 	static vs_opts o;
 	memset(&o, 0, sizeof o);
