@@ -560,11 +560,13 @@ int nt_cmd_block(int argc, char **argv)
 
 /* ---- validators ---- */
 
-static const char validators_usage[] = "usage: notary validators [--node URL] [--json]\n\n"
-				       "Lists the network's validators (from its genesis file).\n\n"
-				       "Options:\n" NODE_HELP "\n"
-				       "Example:\n"
-				       "  notary validators\n";
+static const char validators_usage[] =
+    "usage: notary validators [--node URL] [--json]\n\n"
+    "Lists the validators that commit the next block: the genesis set until a\n"
+    "set change (notary valset show lists every set).\n\n"
+    "Options:\n" NODE_HELP "\n"
+    "Example:\n"
+    "  notary validators\n";
 
 int nt_cmd_validators(int argc, char **argv)
 {
