@@ -2,6 +2,7 @@
 #include "core/valset_change.h"
 
 #include "base/codec.h"
+#include "base/verify.h"
 #include "crypto/digest.h"
 #include "crypto/keys.h"
 
@@ -98,7 +99,7 @@ nt_err nt_change_decode(const uint8_t *buf, size_t len, uint64_t *change_index,
 		return nt_fail(why, NT_ERR_RANGE, "set change of %zu bytes is too large", len);
 	nt_reader r;
 	nt_reader_init(&r, buf, len);
-	*change_index = nt_get_u64(&r);
+	uint64_t ci = nt_get_u64(&r);
 	uint32_t sl = nt_get_u32(&r);
 	if (!r.ok)
 		return nt_fail(why, NT_ERR_DECODE, "set change is truncated");
@@ -111,13 +112,17 @@ nt_err nt_change_decode(const uint8_t *buf, size_t len, uint64_t *change_index,
 	if (k > NT_MAX_VALIDATORS)
 		return nt_fail(why, NT_ERR_RANGE, "set change has %u approvals, more than %d", k,
 			       NT_MAX_VALIDATORS);
+	/* Approvals are fixed-size: check their length before writing any, so
+	 * that a refused input leaves every output untouched. */
+	if (r.len - r.pos != (size_t)k * (2 + NT_SIG_LEN))
+		return nt_fail(why, NT_ERR_DECODE,
+			       "set change's approvals are truncated or followed by extra bytes");
 	for (uint16_t i = 0; i < k; i++) {
 		approvals[i].index = nt_get_u16(&r);
 		nt_get_bytes(&r, approvals[i].sig.b, NT_SIG_LEN);
 	}
-	if (!r.ok || !nt_reader_done(&r))
-		return nt_fail(why, NT_ERR_DECODE,
-			       "set change's approvals are truncated or followed by extra bytes");
+	NT_VERIFY(r.ok && nt_reader_done(&r));
+	*change_index = ci;
 	*set_bytes = sb;
 	*set_len = sl;
 	*n = k;
