@@ -165,6 +165,37 @@ static void add_refused(ct *t, uint64_t ci, const uint8_t *sb, size_t sl, const 
 	assert_memory_equal(&before, &after, sizeof before);
 }
 
+/* ---- the context and bad arguments ---- */
+
+static void test_ctx_and_bad_arguments(void **state)
+{
+	ct *t = *state;
+	nt_change_ctx c;
+	assert_int_equal(nt_change_ctx_init(NULL, &t->f->g, &t->f->g.vals, 0), NT_ERR_ARG);
+	assert_int_equal(nt_change_ctx_init(&c, NULL, &t->f->g.vals, 0), NT_ERR_ARG);
+	assert_int_equal(nt_change_ctx_init(&c, &t->f->g, NULL, 0), NT_ERR_ARG);
+	/* The context's hash is the chain's version 2 validators_hash. */
+	assert_memory_equal(&t->ctx.cur_hash, &t->f->g.validators_hash, sizeof(nt_hash));
+	nt_approval a;
+	approve(t, 0, &t->vh, &a);
+	nt_why why = {{0}};
+	unsigned added = 99;
+	assert_int_equal(nt_changepool_add(NULL, &t->ctx, 0, t->vb, t->vl, &a, 1, &added, &why),
+			 NT_ERR_ARG);
+	assert_int_equal(added, 0);
+	add_refused(t, 0, NULL, t->vl, &a, 1, NT_ERR_ARG, "no change");
+	add_refused(t, 0, t->vb, t->vl, NULL, 1, NT_ERR_ARG, "no change");
+	assert_int_equal(nt_changepool_add(t->p, NULL, 0, t->vb, t->vl, &a, 1, &added, &why),
+			 NT_ERR_ARG);
+	/* More approvals than any set has validators. */
+	nt_approval *many = calloc(NT_MAX_VALIDATORS + 1, sizeof *many);
+	assert_non_null(many);
+	add_refused(t, 0, t->vb, t->vl, many, NT_MAX_VALIDATORS + 1, NT_ERR_RANGE,
+		    "129 approvals, more than 128");
+	free(many);
+	assert_int_equal(nt_changepool_count(t->p), 0);
+}
+
 /* ---- nt_changepool_add: accepted ---- */
 
 static void test_add_first_approval(void **state)
@@ -840,6 +871,7 @@ static void test_block_below_quorum_refused(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+	    T(test_ctx_and_bad_arguments),
 	    T(test_add_first_approval),
 	    T(test_add_accumulates_and_skips_repeats),
 	    T(test_refuse_index_out_of_range),
