@@ -156,10 +156,18 @@ void nt_changepool_free(nt_changepool *p)
 	free(p);
 }
 
-static nt_change *find_exact(const nt_changepool *p, uint64_t idx, const nt_hash *h)
+/* True if c's approvals count under ctx: signed for its change index and
+ * its current set. */
+static bool current(const nt_change *c, const nt_change_ctx *ctx)
+{
+	return c->change_index == ctx->change_index &&
+	       memcmp(c->cur_hash.b, ctx->cur_hash.b, NT_HASH_LEN) == 0;
+}
+
+static nt_change *find_exact(const nt_changepool *p, const nt_change_ctx *ctx, const nt_hash *h)
 {
 	for (size_t i = 0; i < p->n; i++)
-		if (p->ch[i]->change_index == idx && memcmp(p->ch[i]->next_hash.b, h->b, NT_HASH_LEN) == 0)
+		if (current(p->ch[i], ctx) && memcmp(p->ch[i]->next_hash.b, h->b, NT_HASH_LEN) == 0)
 			return p->ch[i];
 	return NULL;
 }
@@ -199,7 +207,7 @@ nt_err nt_changepool_add(nt_changepool *p, const nt_change_ctx *ctx, uint64_t ch
 			       "notary-genesis/2)");
 	nt_hash h;
 	nt_sha256(set_bytes, set_len, &h);
-	nt_change *c = find_exact(p, change_index, &h);
+	nt_change *c = find_exact(p, ctx, &h);
 	nt_valset *next = NULL;
 	if (c == NULL) {
 		if ((next = malloc(sizeof *next)) == NULL)
@@ -246,6 +254,7 @@ nt_err nt_changepool_add(nt_changepool *p, const nt_change_ctx *ctx, uint64_t ch
 		c->set_len = set_len;
 		c->next_hash = h;
 		c->next = next;
+		c->cur_hash = ctx->cur_hash;
 		p->ch[p->n++] = c;
 	}
 	unsigned k = 0;
@@ -264,7 +273,7 @@ void nt_changepool_prune(nt_changepool *p, const nt_change_ctx *ctx)
 {
 	size_t k = 0;
 	for (size_t i = 0; i < p->n; i++) {
-		if (p->ch[i]->change_index != ctx->change_index)
+		if (!current(p->ch[i], ctx))
 			change_free(p->ch[i]);
 		else
 			p->ch[k++] = p->ch[i];
@@ -276,7 +285,7 @@ const nt_change *nt_changepool_ready(const nt_changepool *p, const nt_change_ctx
 {
 	unsigned q = nt_valset_quorum(ctx->cur);
 	for (size_t i = 0; i < p->n; i++)
-		if (p->ch[i]->change_index == ctx->change_index && p->ch[i]->n >= q)
+		if (current(p->ch[i], ctx) && p->ch[i]->n >= q)
 			return p->ch[i];
 	return NULL;
 }

@@ -30,6 +30,7 @@ typedef struct {
 	size_t set_len;
 	nt_hash next_hash; /* H(set_bytes): the change block's next_validators_hash */
 	nt_valset *next;   /* set_bytes decoded (malloc'd) */
+	nt_hash cur_hash;  /* validators_hash of the set the approvals are signed for */
 	nt_approval approvals[NT_MAX_VALIDATORS];
 	uint16_t n; /* approvals, at most one per validator index */
 } nt_change;

@@ -558,6 +558,29 @@ static void test_prune_other_change_index(void **state)
 	assert_int_equal(nt_changepool_count(t->p), 0);
 }
 
+/* prune and ready judge approvals by the set they were signed for too, not
+ * only by the change index (core/valset_change.h). */
+static void test_prune_other_current_set(void **state)
+{
+	ct *t = *state;
+	uint8_t b[NT_VALSET_BYTES_MAX];
+	nt_hash h;
+	size_t l = variant(t, 0, b, &h);
+	nt_approval ap[4];
+	uint16_t n = approve_mask(t, 0xf, &h, ap); /* all 4: a quorum of 4 and of 5 */
+	add_ok(t, 0, b, l, ap, n, 4);
+	assert_non_null(nt_changepool_ready(t->p, &t->ctx));
+	/* Judged against another current set (s5) at the same change index,
+	 * these approvals are for another set: not ready, pruned. */
+	nt_change_ctx c5;
+	assert_int_equal(nt_change_ctx_init(&c5, &t->f->g, &t->s5, 0), NT_OK);
+	assert_null(nt_changepool_ready(t->p, &c5));
+	nt_changepool_prune(t->p, &t->ctx);
+	assert_int_equal(nt_changepool_count(t->p), 1);
+	nt_changepool_prune(t->p, &c5);
+	assert_int_equal(nt_changepool_count(t->p), 0);
+}
+
 static void test_find_by_prefix(void **state)
 {
 	ct *t = *state;
@@ -890,6 +913,7 @@ int main(void)
 	    T(test_all_or_nothing),
 	    T(test_ready_at_quorum),
 	    T(test_prune_other_change_index),
+	    T(test_prune_other_current_set),
 	    T(test_find_by_prefix),
 	    T(test_wire_round_trip),
 	    T(test_wire_strict_decode),
