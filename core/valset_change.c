@@ -2,6 +2,7 @@
 #include "core/valset_change.h"
 
 #include "base/codec.h"
+#include "base/verify.h"
 #include "crypto/digest.h"
 #include "crypto/keys.h"
 
@@ -98,7 +99,7 @@ nt_err nt_change_decode(const uint8_t *buf, size_t len, uint64_t *change_index,
 		return nt_fail(why, NT_ERR_RANGE, "set change of %zu bytes is too large", len);
 	nt_reader r;
 	nt_reader_init(&r, buf, len);
-	*change_index = nt_get_u64(&r);
+	uint64_t ci = nt_get_u64(&r);
 	uint32_t sl = nt_get_u32(&r);
 	if (!r.ok)
 		return nt_fail(why, NT_ERR_DECODE, "set change is truncated");
@@ -111,13 +112,17 @@ nt_err nt_change_decode(const uint8_t *buf, size_t len, uint64_t *change_index,
 	if (k > NT_MAX_VALIDATORS)
 		return nt_fail(why, NT_ERR_RANGE, "set change has %u approvals, more than %d", k,
 			       NT_MAX_VALIDATORS);
+	/* Approvals are fixed-size: check their length before writing any, so
+	 * that a refused input leaves every output untouched. */
+	if (r.len - r.pos != (size_t)k * (2 + NT_SIG_LEN))
+		return nt_fail(why, NT_ERR_DECODE,
+			       "set change's approvals are truncated or followed by extra bytes");
 	for (uint16_t i = 0; i < k; i++) {
 		approvals[i].index = nt_get_u16(&r);
 		nt_get_bytes(&r, approvals[i].sig.b, NT_SIG_LEN);
 	}
-	if (!r.ok || !nt_reader_done(&r))
-		return nt_fail(why, NT_ERR_DECODE,
-			       "set change's approvals are truncated or followed by extra bytes");
+	NT_VERIFY(r.ok && nt_reader_done(&r));
+	*change_index = ci;
 	*set_bytes = sb;
 	*set_len = sl;
 	*n = k;
@@ -151,11 +156,18 @@ void nt_changepool_free(nt_changepool *p)
 	free(p);
 }
 
-static nt_change *find_exact(const nt_changepool *p, uint64_t idx, const nt_hash *h)
+/* True if c's approvals count under ctx: signed for its change index and
+ * its current set. */
+static bool current(const nt_change *c, const nt_change_ctx *ctx)
+{
+	return c->change_index == ctx->change_index &&
+	       memcmp(c->cur_hash.b, ctx->cur_hash.b, NT_HASH_LEN) == 0;
+}
+
+static nt_change *find_exact(const nt_changepool *p, const nt_change_ctx *ctx, const nt_hash *h)
 {
 	for (size_t i = 0; i < p->n; i++)
-		if (p->ch[i]->change_index == idx &&
-		    memcmp(p->ch[i]->next_hash.b, h->b, NT_HASH_LEN) == 0)
+		if (current(p->ch[i], ctx) && memcmp(p->ch[i]->next_hash.b, h->b, NT_HASH_LEN) == 0)
 			return p->ch[i];
 	return NULL;
 }
@@ -206,7 +218,7 @@ nt_err nt_changepool_add(nt_changepool *p, const nt_change_ctx *ctx, uint64_t ch
 			       "notary-genesis/2)");
 	nt_hash h;
 	nt_sha256(set_bytes, set_len, &h);
-	nt_change *c = find_exact(p, change_index, &h);
+	nt_change *c = find_exact(p, ctx, &h);
 	nt_valset *next = NULL;
 	if (c == NULL) {
 		if ((next = malloc(sizeof *next)) == NULL)
@@ -257,6 +269,7 @@ nt_err nt_changepool_add(nt_changepool *p, const nt_change_ctx *ctx, uint64_t ch
 		c->set_len = set_len;
 		c->next_hash = h;
 		c->next = next;
+		c->cur_hash = ctx->cur_hash;
 		p->ch[p->n++] = c;
 	}
 	unsigned k = 0;
@@ -275,7 +288,7 @@ void nt_changepool_prune(nt_changepool *p, const nt_change_ctx *ctx)
 {
 	size_t k = 0;
 	for (size_t i = 0; i < p->n; i++) {
-		if (p->ch[i]->change_index != ctx->change_index)
+		if (!current(p->ch[i], ctx))
 			change_free(p->ch[i]);
 		else
 			p->ch[k++] = p->ch[i];
@@ -287,7 +300,7 @@ const nt_change *nt_changepool_ready(const nt_changepool *p, const nt_change_ctx
 {
 	unsigned q = nt_valset_quorum(ctx->cur);
 	for (size_t i = 0; i < p->n; i++)
-		if (p->ch[i]->change_index == ctx->change_index && p->ch[i]->n >= q)
+		if (current(p->ch[i], ctx) && p->ch[i]->n >= q)
 			return p->ch[i];
 	return NULL;
 }

@@ -30,6 +30,7 @@ typedef struct {
 	size_t set_len;
 	nt_hash next_hash; /* H(set_bytes): the change block's next_validators_hash */
 	nt_valset *next;   /* set_bytes decoded (malloc'd) */
+	nt_hash cur_hash;  /* validators_hash of the set the approvals are signed for */
 	nt_approval approvals[NT_MAX_VALIDATORS];
 	uint16_t n; /* approvals, at most one per validator index */
 } nt_change;
@@ -70,7 +71,8 @@ nt_err nt_change_encode(uint64_t change_index, const uint8_t *set_bytes, size_t 
 			const nt_approval *approvals, uint16_t n, uint8_t **out,
 			size_t *len) NT_MUST_CHECK;
 /* Strict structural decode; *set_bytes points INTO buf. approvals holds
- * NT_MAX_VALIDATORS entries. Checks nothing against a chain. */
+ * NT_MAX_VALIDATORS entries. Checks nothing against a chain. On failure
+ * every output is untouched. */
 nt_err nt_change_decode(const uint8_t *buf, size_t len, uint64_t *change_index,
 			const uint8_t **set_bytes, size_t *set_len, nt_approval *approvals,
 			uint16_t *n, nt_why *why) NT_MUST_CHECK;

@@ -400,6 +400,7 @@ def main():
     c.add("outsider-proposal", outsider(p1, *votes(1, bh1), prop_msg(2, 0, 2, b1)))
     c.add("proposal-oversized", p1[:1 + 8 + 4 + 4 + 2 + 64 + 2] + u32(0xFFFFFFF0) + b1[:64])
     node_seeds(recs)
+    change_seeds()
     print("seeds written to", os.path.relpath(OUT, ROOT))
 
 
@@ -609,6 +610,62 @@ def node_seeds(recs):
     c.add("edge-truncated", nodestate(True, True)[:40])
     c.add("edge-array", b"[]")
     c.add("edge-empty", b"")
+
+
+def change_seeds():
+    """fuzz_change: pending set changes (core/valset_change.h wire form)
+    against the fuzz keys' version 2 chain (names "fuzz 0".."fuzz 3").
+    Signatures are zeros: script seeds (0xFE) have the target re-sign them."""
+    c = Corpus("change")
+
+    def vset(entries):
+        return u16(len(entries)) + b"".join(k + bytes([len(n)]) + n for k, n in entries)
+
+    cur = [(k, b"fuzz %d" % i) for i, k in enumerate(FUZZ_KEYS)]
+    removed = vset(cur[:3])
+    renamed = vset(cur[:3] + [(FUZZ_KEYS[3], b"Office D")])
+    z = b"\0" * 64
+
+    def wire(ci, sb, idx):
+        return u64(ci) + u32(len(sb)) + sb + u16(len(idx)) + b"".join(u16(i) + z for i in idx)
+
+    def script(*frames):
+        return b"\xfe" + b"".join(bytes([op]) + u16(len(w)) + w for op, w in frames)
+
+    def variant(k):
+        return vset(cur[:3] + [(FUZZ_KEYS[3], b"fuzz 3 v%d" % k)])
+
+    w = wire(0, removed, [0, 1, 2])
+    c.add("plain-remove", w)
+    c.add("plain-rename", wire(0, renamed, [3]))
+    c.add("plain-same-set", wire(0, vset(cur), [0]))
+    c.add("plain-empty-set", wire(0, u16(0), [0]))
+    c.add("plain-dup-key", wire(0, vset(cur[:3] + [(FUZZ_KEYS[0], b"again")]), [0]))
+    c.add("plain-index-4", wire(0, removed, [4]))
+    c.add("plain-future", wire(1, removed, [0]))
+    c.add("plain-no-approvals", wire(0, removed, []))
+    c.add("edge-empty", b"")
+    c.add("edge-truncated", w[:-1])
+    c.add("edge-trailing", w + b"\0")
+    c.add("edge-set-length-0", u64(0) + u32(0) + u16(0))
+    c.add("edge-set-too-long", u64(0) + u32(0xFFFFFFFF) + removed)
+    c.add("edge-129-approvals", u64(0) + u32(len(removed)) + removed + u16(129))
+    c.add("script-quorum", script((1, wire(0, removed, [0])), (1, wire(0, removed, [1, 2])),
+                                  (1, wire(0, removed, [0, 1])), (1, wire(0, removed, [3]))))
+    c.add("script-two-changes", script((1, wire(0, removed, [0, 1])),
+                                       (1, wire(0, renamed, [2, 3, 0])),
+                                       (1, wire(0, removed, [2]))))
+    c.add("script-pool-full", script(*[(1, wire(0, variant(k), [0])) for k in range(9)],
+                                     (1, wire(0, variant(3), [1]))))
+    c.add("script-dup", script((1, wire(0, removed, [1, 1]))))
+    c.add("script-all-or-nothing", script((1, wire(0, removed, [0, 1, 7])),
+                                          (0, wire(0, removed, [2]))))
+    c.add("script-unsigned-after", script((1, wire(0, removed, [0])),
+                                          (0, wire(0, removed, [1]))))
+    c.add("script-prune", script((3, wire(0, removed, [0, 1, 2])),
+                                 (1, wire(0, removed, [0])), (1, wire(1, renamed, [1])),
+                                 (3, wire(1, renamed, [2]))))
+    c.add("script-future", script((1, wire(1, removed, [0])), (1, wire(0, vset(cur), [0]))))
 
 
 if __name__ == "__main__":

@@ -28,6 +28,7 @@ max_len() {
 	signstate) echo 64 ;;
 	config) echo 16384 ;;
 	keyfile) echo 4200 ;;
+	change) echo 16384 ;;
 	*) echo 4096 ;;
 	esac
 }
