@@ -26,7 +26,7 @@ static char *home_path(const char *home, const char *p)
 	return s;
 }
 
-static nt_err get_str(json_t *obj, const char *key, const char *def, size_t maxlen,
+static nt_err get_str(json_t *obj, const char *key, const char *def, size_t minlen, size_t maxlen,
 		      const char **out, nt_why *why)
 {
 	json_t *v = json_object_get(obj, key);
@@ -40,9 +40,9 @@ static nt_err get_str(json_t *obj, const char *key, const char *def, size_t maxl
 		return nt_fail(why, NT_ERR_JSON, "config.json: \"%s\" must be a string", key);
 	const char *s = json_string_value(v);
 	size_t n = json_string_length(v);
-	if (n == 0 || n > maxlen || strlen(s) != n)
-		return nt_fail(why, NT_ERR_RANGE, "config.json: \"%s\" must be 1..%zu characters",
-			       key, maxlen);
+	if (n < minlen || n > maxlen || strlen(s) != n)
+		return nt_fail(why, NT_ERR_RANGE, "config.json: \"%s\" must be %zu..%zu characters",
+			       key, minlen, maxlen);
 	*out = s;
 	return NT_OK;
 }
@@ -73,12 +73,12 @@ static nt_err get_uint(json_t *obj, const char *where, const char *key, uint64_t
 #define FIELD_SIZE(f) sizeof(((nt_config *)0)->f)
 #define STR(nm, f, def, max, help)                                                                 \
 	{                                                                                          \
-		NULL, nm, NT_CONFIG_STR, def, 0, 0, max, offsetof(nt_config, f), 0,                \
+		NULL, nm, NT_CONFIG_STR, def, 0, 1, max, offsetof(nt_config, f), 0,                \
 		    NT_CONFIG_NOT_ENGINE, true, help                                               \
 	}
 #define PATH(nm, f, def, help)                                                                     \
 	{                                                                                          \
-		NULL, nm, NT_CONFIG_PATH, def, 0, 0, 4096, offsetof(nt_config, f), 0,              \
+		NULL, nm, NT_CONFIG_PATH, def, 0, 1, 4096, offsetof(nt_config, f), 0,              \
 		    NT_CONFIG_NOT_ENGINE, true, help                                               \
 	}
 #define UINT(sec, nm, f, def, lo, hi, written, help)                                               \
@@ -99,11 +99,19 @@ const nt_config_opt nt_config_opts[] = {
     {NULL, "peers", NT_CONFIG_PEERS, NULL, 0, 0, NT_CONFIG_MAX_PEERS, 0, 0, NT_CONFIG_NOT_ENGINE,
      true, "the other nodes: {\"p2p\": URL, \"rpc\": URL} or a p2p URL"},
     PATH("key_file", key_file, "validator.key", "the validator's key file (mode 0600)"),
-    {NULL, "next_key_file", NT_CONFIG_PATH, "validator.next.key", 0, 0, 4096,
+    {NULL, "next_key_file", NT_CONFIG_PATH, "validator.next.key", 0, 1, 4096,
      offsetof(nt_config, next_key_file), 0, NT_CONFIG_NOT_ENGINE, false,
      "a rotated key waiting to take over (docs/OPERATIONS.md, changing the set)"},
     PATH("genesis_file", genesis_file, "genesis.json", "the network's genesis file"),
     PATH("data_dir", data_dir, "data", "the LevelDB store"),
+    {"http", "listen", NT_CONFIG_STR, "auto", 0, 0, 512, offsetof(nt_config, http_listen), 0,
+     NT_CONFIG_NOT_ENGINE, true,
+     "the verification page and the genesis over HTTP, like http://127.0.0.1:7480/; \"\" turns "
+     "it off; \"auto\": the rpc host at the rpc port + 80"},
+    {"http", "page", NT_CONFIG_STR, "auto", 0, 1, 4096, offsetof(nt_config, http_page), 0,
+     NT_CONFIG_NOT_ENGINE, false,
+     "the page file to serve; \"auto\": web/verify.html beside notaryd, else "
+     "/usr/share/notary/verify.html"},
     UINT("block", "max_records", block_max_records, 2000, 1, NT_BLOCK_MAX_RECORDS, true,
 	 "a block is cut when the mempool holds this many records"),
     UINT("block", "max_bytes", block_max_bytes, 4194304, NT_RECORD_MAX, BLOCK_BYTES_MAX, true,
@@ -202,11 +210,15 @@ static json_t *section_of(json_t *root, const nt_config_opt *o)
 	return s;
 }
 
-json_t *nt_config_json(const char *moniker, const char *rpc, const char *p2p, json_t *peers)
+json_t *nt_config_json(const char *moniker, const char *rpc, const char *p2p, const char *http,
+		       json_t *peers)
 {
 	json_t *root = json_object();
 	/* The caller's values sit where a parsed config holds them. */
-	nt_config given = {.moniker = (char *)moniker, .rpc = (char *)rpc, .p2p = (char *)p2p};
+	nt_config given = {.moniker = (char *)moniker,
+			   .rpc = (char *)rpc,
+			   .p2p = (char *)p2p,
+			   .http_listen = (char *)http};
 	bool ok = root != NULL;
 	for (size_t i = 0; ok && i < nt_config_nopts; i++) {
 		const nt_config_opt *o = &nt_config_opts[i];
@@ -312,13 +324,13 @@ static nt_err parse_peers(json_t *peers, nt_config *t, nt_why *why)
 				       "{\"p2p\": URL, \"rpc\": URL} or a p2p URL string",
 				       i);
 		const char *s;
-		if ((e = get_str(p, "p2p", NULL, 512, &s, why)) != NT_OK)
+		if ((e = get_str(p, "p2p", NULL, 1, 512, &s, why)) != NT_OK)
 			return nt_fail(why, e,
 				       "config.json: \"peers[%zu].p2p\" is required (1..512 "
 				       "characters)",
 				       i);
 		if (json_object_get(p, "rpc") != NULL &&
-		    (e = get_str(p, "rpc", NULL, 512, &s, why)) != NT_OK)
+		    (e = get_str(p, "rpc", NULL, 1, 512, &s, why)) != NT_OK)
 			return nt_fail(why, e,
 				       "config.json: \"peers[%zu].rpc\" must be a URL string", i);
 		const char *key;
@@ -374,12 +386,39 @@ static nt_err parse_opt(json_t *root, const char *home, const nt_config_opt *o, 
 		return NT_OK;
 	}
 	const char *s;
-	if ((e = get_str(obj, o->name, o->def_str, o->max, &s, why)) != NT_OK)
+	if ((e = get_str(obj, o->name, o->def_str, o->min, o->max, &s, why)) != NT_OK)
 		return e;
 	char *v = o->type == NT_CONFIG_PATH ? home_path(home, s) : strdup(s);
 	if (v == NULL)
 		return nt_fail(why, NT_ERR_NOMEM, "out of memory");
 	memcpy((char *)t + o->offset, &v, sizeof v);
+	return NT_OK;
+}
+
+/* http.listen "auto": the rpc host at the rpc port + 80 (7400 -> 7480),
+ * so that nodes on one machine with their own rpc ports get their own. */
+static nt_err auto_http(nt_config *t, nt_why *why)
+{
+	const char *hp = strstr(t->rpc, "://");
+	const char *colon = hp != NULL ? strrchr(hp + 3, ':') : NULL;
+	char host[256] = "127.0.0.1";
+	unsigned long port = 7400;
+	if (strncmp(t->rpc, "tcp://", 6) == 0 && colon != NULL &&
+	    (size_t)(colon - (hp + 3)) < sizeof host) {
+		memcpy(host, hp + 3, (size_t)(colon - (hp + 3)));
+		host[colon - (hp + 3)] = '\0';
+		char *end;
+		port = strtoul(colon + 1, &end, 10);
+		if (*end != '\0' && *end != '/')
+			port = 7400;
+	}
+	if (port + 80 > 65535)
+		port = 7400;
+	char *v = NULL;
+	if (asprintf(&v, "http://%s:%lu/", host, port + 80) < 0)
+		return nt_fail(why, NT_ERR_NOMEM, "out of memory");
+	free(t->http_listen);
+	t->http_listen = v;
 	return NT_OK;
 }
 
@@ -394,6 +433,8 @@ static nt_err parse_root(json_t *root, const char *home, nt_config *c, nt_why *w
 	if (e == NT_OK && strstr(t.rpc, "://") == NULL)
 		e = nt_fail(why, NT_ERR_RANGE,
 			    "config.json: \"rpc\" must be a URL like tcp://127.0.0.1:7400");
+	if (e == NT_OK && strcmp(t.http_listen, "auto") == 0)
+		e = auto_http(&t, why);
 	if (e != NT_OK) {
 		nt_config_free(&t);
 		return e;
@@ -468,6 +509,8 @@ void nt_config_free(nt_config *c)
 	free(c->peer_rpc);
 	free(c->key_file);
 	free(c->next_key_file);
+	free(c->http_listen);
+	free(c->http_page);
 	free(c->genesis_file);
 	free(c->data_dir);
 	memset(c, 0, sizeof *c);

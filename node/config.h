@@ -17,6 +17,10 @@ typedef struct {
 	char *moniker;
 	char *rpc;
 	char *p2p;
+	/* http.listen: the verification page's URL (node/http_front.c); "" when
+	 * off; "auto" in the file becomes the rpc host at the rpc port + 80 */
+	char *http_listen;
+	char *http_page; /* http.page: the page file, or "auto" (node/web_page.h) */
 	char **peers;	 /* p2p URL of each peer */
 	char **peer_rpc; /* its client URL, or NULL (same index) */
 	size_t npeers;
@@ -67,7 +71,7 @@ typedef struct {
 	nt_config_type type;
 	const char *def_str; /* STR, PATH: the default; NULL: the member is required */
 	uint64_t def;	     /* UINT: the default (see engine) */
-	uint64_t min, max;   /* UINT: the bounds; STR, PATH: max is the longest length */
+	uint64_t min, max;   /* UINT: the bounds; STR, PATH: the shortest and longest length */
 	size_t offset;	     /* of the member of nt_config that holds the value */
 	size_t size;	     /* UINT: sizeof that member (4 or 8) */
 	/* The engine's copy: its offset in nt_cons_config (a uint64_t),
@@ -95,7 +99,8 @@ void nt_config_cons(const nt_config *c, nt_cons_config *out);
  * marked written, in table order, each with its default except moniker,
  * rpc and p2p (left out when NULL) and peers (takes the reference; NULL:
  * an empty array). Returns a new object; NULL when out of memory. */
-json_t *nt_config_json(const char *moniker, const char *rpc, const char *p2p, json_t *peers);
+json_t *nt_config_json(const char *moniker, const char *rpc, const char *p2p, const char *http,
+		       json_t *peers);
 
 /* Parses config text; home (may be NULL: ".") anchors relative paths.
  * Applies the defaults of docs/CONFIG.md and checks types and ranges;

@@ -156,6 +156,8 @@ static int open_all(node *n, const char *home, const nt_node_opts *opts)
 
 	if ((e = nd_front_start(n, &why)) != NT_OK)
 		return fail_start("cannot start the RPC server", &why, e);
+	if ((e = nd_http_start(n, &why)) != NT_OK)
+		return fail_start("cannot start the HTTP server (http.listen)", &why, e);
 	nt_log(NT_LOG_INFO,
 	       "serving JSON-RPC on %s (%u contexts); blocks every %u ms or %u records", n->cfg.rpc,
 	       n->cfg.rpc_contexts, n->cfg.block_interval_ms, n->cfg.block_max_records);
@@ -179,6 +181,7 @@ static void shutdown_node(node *n)
 			     i++)
 				nd_cons_maybe_start(n, true);
 	}
+	nd_http_stop(n); /* before the store goes: it reads receipts */
 	nd_front_stop(n);
 	nd_gossip_stop(n);
 }

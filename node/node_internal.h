@@ -16,6 +16,7 @@
 #include "core/peermsg.h"
 #include "core/valset_change.h"
 #include "crypto/keys.h"
+#include "net/http_server.h"
 #include "net/peer.h"
 #include "net/rpc_server.h"
 #include "node/config.h"
@@ -226,12 +227,20 @@ typedef struct {
 	nt_pubkey keys[2][NT_MAX_VALIDATORS]; /* under keys_mu */
 } nd_valset;
 
+/* The verification page over HTTP (http_front.c). */
+typedef struct {
+	nt_http_server *srv; /* its own (nng) threads; stopped with the RPC server */
+	char *page, *genesis; /* the bytes it serves, read at start */
+	size_t page_len, genesis_len;
+} nd_http;
+
 /* Threads and what guards each shared field.
  *
  * The loop thread (the caller of nt_node_run) owns the node: every field
  * not in this table is the loop's alone, and the ledger, the mempool and
  * the engine are never touched by another thread. The other threads:
- *   RPC    nng's workers of the JSON-RPC server (rpc_front.c on_rpc)
+ *   RPC    nng's workers of the JSON-RPC server (rpc_front.c on_rpc) and of
+ *          the HTTP server (http_front.c: receipts through the reader)
  *   peer   nng's workers of the peer mesh (gossip.c on_peer)
  *   sync   the catch-up fetcher (node/sync.c; gossip.c on_sync)
  *
@@ -284,6 +293,7 @@ typedef struct node {
 	nd_catchup catchup;
 	nd_host host;
 	nd_valset vs;
+	nd_http http;
 
 	/* descriptors and connections (netguard.c) */
 	nd_net_watch net;
@@ -348,6 +358,10 @@ void nd_cons_idle(node *n);
 
 /* Opens the sign-state when the node's key first enters the set. */
 nt_err nd_cons_open_sign_state(node *n);
+
+/* http_front.c: GET /, /genesis.json, /receipt/<id> at http.listen */
+nt_err nd_http_start(node *n, nt_why *why);
+void nd_http_stop(node *n);
 
 /* valset_host.c */
 nt_err nd_valset_open(node *n, nt_why *why); /* after the ledger: pool, keys, self */

@@ -122,13 +122,13 @@ def _ephemeral_low():
 
 
 def free_base_port(nodes, tries=200):
-    """A base port P such that P+10*i and P+10*i+1 were free just now for
+    """A base port P such that P+10*i .. P+10*i+2 were free just now for
     every i < nodes, below the ephemeral range. Random, so parallel test runs
     rarely collide."""
     span = PORT_STRIDE * nodes + 2
     for _ in range(tries):
         base = random.randrange(10000, _ephemeral_low() - span)
-        if all(_port_free(base + PORT_STRIDE * i + k) for i in range(nodes) for k in (0, 1)):
+        if all(_port_free(base + PORT_STRIDE * i + k) for i in range(nodes) for k in (0, 1, 2)):
             return base
     raise ClusterError("no free range of %d ports found" % span)
 

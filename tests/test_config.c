@@ -80,7 +80,8 @@ static void test_defaults(void **state)
 		const nt_config_opt *o = &nt_config_opts[i];
 		if (o->type == NT_CONFIG_UINT) {
 			assert_int_equal(field(&c, o), nt_config_opt_default(o));
-		} else if (o->type == NT_CONFIG_STR && o->def_str != NULL) {
+		} else if (o->type == NT_CONFIG_STR && o->def_str != NULL &&
+			   strcmp(o->name, "listen") != 0) {
 			assert_string_equal(str_field(&c, o), o->def_str);
 		} else if (o->type == NT_CONFIG_PATH) {
 			char want[256];
@@ -89,6 +90,11 @@ static void test_defaults(void **state)
 		}
 	}
 	assert_int_equal(c.npeers, 0);
+	/* http.listen "auto": the rpc host at the rpc port + 80 */
+	char want_http[64];
+	const char *rp = strrchr(c.rpc, ':');
+	snprintf(want_http, sizeof want_http, "http://127.0.0.1:%d/", atoi(rp + 1) + 80);
+	assert_string_equal(c.http_listen, want_http);
 	nt_cons_config got, want;
 	nt_config_cons(&c, &got);
 	nt_cons_config_default(&want);
@@ -165,7 +171,7 @@ static void test_errors(void **state)
 static void test_written(void **state)
 {
 	(void)state;
-	json_t *j = nt_config_json("node0", "tcp://127.0.0.1:7500", NULL, NULL);
+	json_t *j = nt_config_json("node0", "tcp://127.0.0.1:7500", NULL, "auto", NULL);
 	assert_non_null(j);
 	assert_null(json_object_get(j, "p2p"));
 	assert_true(json_is_array(json_object_get(j, "peers")));
@@ -173,8 +179,8 @@ static void test_written(void **state)
 	    json_integer_value(json_object_get(json_object_get(j, "block"), "interval_ms")), 200);
 	assert_null(json_object_get(j, "consensus"));
 	assert_null(json_object_get(j, "net"));
-	const char *order[] = {"moniker",  "rpc",   "peers",   "key_file",    "genesis_file",
-			       "data_dir", "block", "mempool", "rpc_contexts"};
+	const char *order[] = {"moniker",  "rpc",  "peers", "key_file", "genesis_file",
+			       "data_dir", "http", "block", "mempool",	"rpc_contexts"};
 	size_t i = 0;
 	const char *key;
 	json_t *v;
@@ -193,8 +199,20 @@ static void test_written(void **state)
 	assert_int_equal(c.mempool_max_bytes, 268435456);
 	nt_config_free(&c);
 
+	/* http.listen: "" is off, a URL is taken as it is */
+	static const char off[] =
+	    "{\"rpc\": \"tcp://127.0.0.1:7500\", \"http\": {\"listen\": \"\"}}";
+	assert_int_equal(nt_config_parse(off, strlen(off), NULL, &c, &why), NT_OK);
+	assert_string_equal(c.http_listen, "");
+	nt_config_free(&c);
+	static const char set[] =
+	    "{\"rpc\": \"tcp://127.0.0.1:7500\", \"http\": {\"listen\": \"http://127.0.0.1:9/\"}}";
+	assert_int_equal(nt_config_parse(set, strlen(set), NULL, &c, &why), NT_OK);
+	assert_string_equal(c.http_listen, "http://127.0.0.1:9/");
+	nt_config_free(&c);
+
 	json_t *peers = json_pack("[{s:s}]", "p2p", "tcp://127.0.0.1:7411");
-	j = nt_config_json("n1", "tcp://127.0.0.1:7410", "tcp://127.0.0.1:7401", peers);
+	j = nt_config_json("n1", "tcp://127.0.0.1:7410", "tcp://127.0.0.1:7401", "auto", peers);
 	assert_non_null(j);
 	assert_string_equal(json_string_value(json_object_get(j, "p2p")), "tcp://127.0.0.1:7401");
 	assert_int_equal(json_array_size(json_object_get(j, "peers")), 1);

@@ -115,7 +115,7 @@ static int run_init(const char *home, const char *chain_id, const char *rpc, con
 		nt_cli_errorf(NT_EXIT_FAIL, "init", "%s", why.msg);
 		goto out;
 	}
-	cfg = nt_config_json("node0", rpc, have_p2p ? p2p : NULL, NULL);
+	cfg = nt_config_json("node0", rpc, have_p2p ? p2p : NULL, "auto", NULL);
 	if (cfg == NULL) {
 		nt_cli_errorf(NT_EXIT_FAIL, "init", "out of memory");
 		goto out;

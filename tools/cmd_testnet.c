@@ -39,8 +39,9 @@ static const char testnet_usage[] =
     "each a node home with its own validator.key (0600), config.json, and the SAME\n"
     "genesis.json naming the first N nodes' keys as the validators (\"Notary Office\n"
     "A\", \"Notary Office B\", ...). Observers follow the chain and serve clients but\n"
-    "do not vote. Node i listens for clients on tcp://127.0.0.1:(P+10*i) and for\n"
-    "peers on tcp://127.0.0.1:(P+10*i+1); every node lists all others as peers.\n"
+    "do not vote. Node i listens for clients on tcp://127.0.0.1:(P+10*i), for\n"
+    "peers on tcp://127.0.0.1:(P+10*i+1) and serves the verification page on\n"
+    "http://127.0.0.1:(P+10*i+2)/; every node lists all others as peers.\n"
     "Refuses a DIR that already holds node0.\n\n"
     "Options:\n"
     "  -d, --dir DIR          directory to create the node homes in (required)\n"
@@ -66,6 +67,7 @@ typedef struct {
 	char home[4096];  /* DIR/node3 */
 	char rpc[64];	  /* tcp://127.0.0.1:7430 */
 	char p2p[64];	  /* tcp://127.0.0.1:7431 */
+	char http[64];	  /* http://127.0.0.1:7432/ (the verification page) */
 	const char *role; /* "validator" or "observer" */
 	pid_t pid;	  /* 0: not running */
 } tn_node;
@@ -100,6 +102,7 @@ static void node_urls(tn_node *nd, unsigned i, unsigned base)
 	unsigned port = base + TN_PORT_STRIDE * i;
 	snprintf(nd->rpc, sizeof nd->rpc, "tcp://127.0.0.1:%u", port);
 	snprintf(nd->p2p, sizeof nd->p2p, "tcp://127.0.0.1:%u", port + 1);
+	snprintf(nd->http, sizeof nd->http, "http://127.0.0.1:%u/", port + 2);
 }
 
 static void print_table(const tn_node *nodes, unsigned total)
@@ -144,7 +147,8 @@ static int write_node(const tn_node *nd, unsigned i, const tn_node *nodes, unsig
 	e = nt_cli_write_file(path, gjson, strlen(gjson), 0644, false, &why);
 	if (e != NT_OK)
 		return nt_cli_errorf(NT_EXIT_FAIL, "testnet", "%s", why.msg);
-	json_t *cfg = nt_config_json(nd->name, nd->rpc, nd->p2p, peers_of(nodes, total, i));
+	json_t *cfg =
+	    nt_config_json(nd->name, nd->rpc, nd->p2p, nd->http, peers_of(nodes, total, i));
 	if (cfg == NULL)
 		return nt_cli_errorf(NT_EXIT_FAIL, "testnet", "out of memory");
 	snprintf(path, sizeof path, "%s/config.json", nd->home);
