@@ -52,6 +52,7 @@ int nt_cmd_audit(int argc, char **argv);
 int nt_cmd_testnet(int argc, char **argv);
 int nt_cmd_genesis(int argc, char **argv);
 int nt_cmd_valset(int argc, char **argv);
+int nt_cmd_web(int argc, char **argv);
 
 /* ---- options ---- */
 

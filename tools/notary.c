@@ -19,6 +19,7 @@ static const nt_cli_cmd commands[] = {
     {"block", nt_cmd_block, "show a block by height"},
     {"validators", nt_cmd_validators, "list the network's validators"},
     {"valset", nt_cmd_valset, "change the validator set: propose, approve, pending, show"},
+    {"web", nt_cmd_web, "write the in-browser verification page for offline use"},
     {"audit", nt_cmd_audit, "re-check a stopped node's whole store offline"},
 };
 
