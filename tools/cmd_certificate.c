@@ -230,6 +230,8 @@ static void build_rows(item *it, const nt_genesis *g, nt_lang lang, uint64_t mad
 		nt_genesis_fingerprint(&g->genesis_hash, fp);
 		row(it, lab(it, NT_L_FINGERPRINT, lang),
 		    sfmt(it, "%s\n(%s)", fp, nt_label_fmt(NT_L_FP_HINT, lang, b, sizeof b)), false);
+	} else {
+		row(it, lab(it, NT_L_FINGERPRINT, lang), lab(it, NT_L_NO_FINGERPRINT, lang), false);
 	}
 	const char *fname = it->file_path != NULL ? nt_cli_basename(it->file_path) : NULL;
 	json_t *mf = json_object_get(it->meta, "file_name");
