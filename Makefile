@@ -107,7 +107,7 @@ $(B)/asan/tests/test_valset_change: $(B)/asan/obj/tests/test_valset_change.o $(B
 # Fuzz targets (tests/fuzz/README.md). make test runs each one's corpus
 # through a gcc ASan+UBSan build with a plain main() (standalone.c);
 # make fuzz builds them with clang's libFuzzer and runs them.
-FUZZ_TARGETS = record header commit block receipt genesis peermsg rpc wal merklelog signstate config keyfile nodestate change
+FUZZ_TARGETS = record header commit block receipt genesis peermsg rpc wal merklelog signstate config keyfile nodestate change qr
 FUZZ_ASAN    = $(FUZZ_TARGETS:%=$(B)/asan/fuzz/fuzz_%)
 FUZZ_BINS    = $(FUZZ_TARGETS:%=$(B)/fuzz/fuzz_%)
 FUZZ_SECONDS ?= 60
@@ -118,6 +118,10 @@ fobj         = $(patsubst %.c,$(B)/fuzz/obj/%.o,$(1))
 $(B)/asan/fuzz/fuzz_%: $(B)/asan/obj/tests/fuzz/fuzz_%.o $(B)/asan/obj/tests/fuzz/standalone.o $(B)/asan/libnotary.a
 	@mkdir -p $(dir $@)
 	$(CC) $(SANFLAGS) -o $@ $^ $(LIBS)
+
+# The compact receipt's decoder (tools/qr_receipt.c, included by its
+# target) inflates with zlib.
+$(B)/asan/fuzz/fuzz_qr $(B)/fuzz/fuzz_qr: LIBS += -lz
 
 # clang is needed only here, so its packages are a separate list.
 $(B)/.fuzz-deps-ok: tools/install-deps.sh | $(DEPS_OK)
