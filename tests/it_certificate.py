@@ -258,10 +258,24 @@ class CertificateTest(unittest.TestCase):
         self.assertIn(hashlib.sha256(b"not the evidence\n").hexdigest(), text)
         self.assertIn(case(OWN, "valid-clear-sha256.receipt.json")["expect"]["digest"], text)
 
-    def test_wrong_network_says_invalid(self):
+    def test_wrong_network_says_invalid_and_names_both_fingerprints(self):
+        # a look-alike network: the same chain id, one office renamed
         pdf = self.certificate("--genesis", own("genesis-renamed.json"), "--receipt",
-                               own("valid-clear-sha256.receipt.json"), rc=1)
-        self.assertIn("INVALID", pdf_text(pdf))
+                               own("valid-clear-sha256.receipt.json"), "--lang", "en", rc=1)
+        text = re.sub(r"\s+", " ", pdf_text(pdf, layout=True))
+        self.assertIn("INVALID", text)
+        p = notary("genesis", "fingerprint", own("genesis-renamed.json"))
+        self.assertEqual(p.returncode, 0, p.stderr)
+        other = re.search(r"[0-9a-f]{8}(-[0-9a-f]{8}){3}", p.stdout).group(0)
+        mine = case(OWN, "valid-clear-sha256.receipt.json")["expect"]["fingerprint"]
+        self.assertIn(mine + " (the receipt's network)", text)
+        self.assertIn(other + " (the genesis file given)", text)
+        # a receipt that is not even JSON still gets a page that says so
+        broken = self.path("broken.receipt.json")
+        with open(broken, "w") as f:
+            f.write('{"format":')
+        pdf = self.certificate("--genesis", own("genesis.json"), "--receipt", broken, rc=1)
+        self.assertIn("malformed", pdf_text(pdf))
 
     # ---- a case ----
 

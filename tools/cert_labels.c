@@ -27,6 +27,8 @@ static const label_row labels[NT_L__COUNT] = {
 		      "compare it with the fingerprint the network publishes"},
     [NT_L_NO_FINGERPRINT] = {"无（第 1 版创世文件没有指纹）",
 			     "none (a version 1 genesis file has no fingerprint)"},
+    [NT_L_FP_OF_RECEIPT] = {"回执所属网络", "the receipt's network"},
+    [NT_L_FP_OF_GENESIS] = {"所给创世文件的网络", "the genesis file given"},
     [NT_L_FILE] = {"证据文件", "Evidence file"},
     [NT_L_FILE_CHECKED] = {"已核对：文件与记录一致", "checked: the file matches the record"},
     [NT_L_FILE_NOT_CHECKED] = {"未核对文件（未提供文件）", "file not checked (no file given)"},

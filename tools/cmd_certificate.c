@@ -225,7 +225,18 @@ static void build_rows(item *it, const nt_genesis *g, nt_lang lang, uint64_t mad
 	char b[512], b2[512], t[40], hex[2 * NT_DIGEST_MAX + 1];
 
 	row(it, lab(it, NT_L_NETWORK, lang), safe(it, r->header.chain_id), false);
-	if (nt_genesis_is_v2(g)) {
+	if (nt_genesis_is_v2(g) && r->format == 2 &&
+	    memcmp(r->header.genesis_hash.b, g->genesis_hash.b, NT_HASH_LEN) != 0) {
+		/* Another network's receipt: name both, never the given one alone. */
+		char fp[NT_FINGERPRINT_LEN + 1], fg[NT_FINGERPRINT_LEN + 1];
+		nt_genesis_fingerprint(&r->header.genesis_hash, fp);
+		nt_genesis_fingerprint(&g->genesis_hash, fg);
+		row(it, lab(it, NT_L_FINGERPRINT, lang),
+		    sfmt(it, "%s (%s)\n%s (%s)", fp,
+			 nt_label_fmt(NT_L_FP_OF_RECEIPT, lang, b, sizeof b), fg,
+			 nt_label_fmt(NT_L_FP_OF_GENESIS, lang, b2, sizeof b2)),
+		    false);
+	} else if (nt_genesis_is_v2(g)) {
 		char fp[NT_FINGERPRINT_LEN + 1];
 		nt_genesis_fingerprint(&g->genesis_hash, fp);
 		row(it, lab(it, NT_L_FINGERPRINT, lang),
