@@ -16,6 +16,7 @@ import subprocess
 import sys
 import tempfile
 import unittest
+import zlib
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
@@ -328,6 +329,71 @@ class CertificateTest(unittest.TestCase):
                 args = [os.path.join(d, c["file"])] if c.get("file") else []
                 p = self.verify(out, os.path.join(d, c["genesis"]), *args)
                 self.assertEqual(p.returncode, 0, c["receipt"] + p.stdout + p.stderr)
+
+    def test_an_outsider_decodes_nr1_from_formats_md(self):
+        """An independent decoder written from docs/FORMATS.md "Compact
+        receipt for QR codes" (base45 of RFC 9285, zlib, the compact bytes)
+        reads what the CLI printed, field for field."""
+        alphabet = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:"
+
+        def b45decode(t):
+            out = bytearray()
+            for i in range(0, len(t), 3):
+                chunk = [alphabet.index(ch) for ch in t[i:i + 3]]
+                n = sum(v * 45 ** k for k, v in enumerate(chunk))
+                out += n.to_bytes(2 if len(chunk) == 3 else 1, "big")
+            return bytes(out)
+
+        # RFC 9285 section 4.3's examples
+        self.assertEqual(b45decode("BB8"), b"AB")
+        self.assertEqual(b45decode("%69 VD92EX0"), b"Hello!!")
+        self.assertEqual(b45decode("UJCLQE7W581"), b"base-45")
+        self.assertEqual(b45decode("QED8WEX0"), b"ietf!")
+
+        for d, name in [(OWN, "valid-private.receipt.json"),
+                        (V2, "valid-h7-one-change.receipt.json"),
+                        (os.path.join(VECTORS, "receipt-v1"), "valid-0.receipt.json")]:
+            want = load(os.path.join(d, name))
+            p = notary("qr", "encode", "--receipt", os.path.join(d, name))
+            code = p.stdout.strip("\n")
+            self.assertTrue(code.startswith("NR1:"))
+            b = zlib.decompress(b45decode(code[4:]))
+            pos = 0
+
+            def take(n):
+                nonlocal pos
+                pos += n
+                self.assertLessEqual(pos, len(b))
+                return b[pos - n:pos]
+
+            def u(n):
+                return int.from_bytes(take(n), "big")
+
+            def b16():
+                return take(u(2))
+
+            self.assertEqual(u(1), 1)
+            fmt = u(1)
+            self.assertEqual("notary-receipt/%d" % fmt, want["format"])
+            self.assertEqual(b16().hex(), want["record"])
+            self.assertEqual(u(8), want["leaf_index"])
+            self.assertEqual([take(32).hex() for _ in range(u(1))], want["proof"])
+            self.assertEqual(b16().hex(), want["header"])
+            self.assertEqual(b16().hex(), want["commit"])
+            if fmt == 2:
+                changes = [{"header": b16().hex(), "commit": b16().hex(),
+                            "next_validators": b16().hex()} for _ in range(u(2))]
+                self.assertEqual(changes, want["valset_changes"])
+                flags = u(1)
+                self.assertEqual(bool(flags & 1), "salt" in want)
+                self.assertEqual(bool(flags & 2), "meta" in want)
+                if flags & 1:
+                    self.assertEqual(take(32).hex(), want["salt"])
+                if flags & 2:
+                    self.assertEqual(b16().decode("utf-8"), want["meta"])
+            self.assertEqual(pos, len(b), name)
+            record_id = hashlib.sha256(b"\x00" + bytes.fromhex(want["record"])).hexdigest()
+            self.assertEqual(record_id, want["record_id"])
 
     def test_decoder_refuses_what_is_not_a_receipt(self):
         good = notary("qr", "encode", "--receipt", own("valid-clear-sha256.receipt.json"))
