@@ -11,6 +11,13 @@ WARN     = -Wall -Wextra -Wformat=2 -Wshadow -Wstrict-prototypes -Wmissing-proto
 CPPFLAGS = -I. -D_GNU_SOURCE
 STD      = -std=c11
 LIBS     = -lnng -lleveldb -lsecp256k1 -ljansson -lssl -lcrypto -lpthread
+# The notary CLI alone draws certificates (tools/cert_pdf.c: cairo, pango,
+# libqrencode) and packs receipts for QR codes (zlib); notaryd links none
+# of them. Expanded when used, so that a first `make` finds them once
+# tools/install-deps.sh has installed the packages.
+CERT_PKGS   = pangocairo cairo-pdf libqrencode zlib
+CERT_CFLAGS = $(shell pkg-config --cflags $(CERT_PKGS))
+CERT_LIBS   = $(shell pkg-config --libs $(CERT_PKGS))
 # The sanitizer build also checks our own invariants (NT_VERIFY, base/verify.h).
 SANFLAGS = -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all -DNT_VERIFY_ON
 
@@ -56,7 +63,9 @@ $(B)/notaryd: $(call obj,node/main.c) $(B)/libnotary.a
 	$(CC) $(CFLAGS) -o $@ $^ $(LIBS)
 
 $(B)/notary: $(call obj,$(TOOL_SRC)) $(B)/libnotary.a
-	$(CC) $(CFLAGS) -o $@ $^ $(LIBS)
+	$(CC) $(CFLAGS) -o $@ $^ $(LIBS) $(CERT_LIBS)
+
+$(B)/obj/tools/cert_pdf.o $(B)/tsan/obj/tools/cert_pdf.o: CPPFLAGS += $(CERT_CFLAGS)
 
 $(B)/tests/%: $(B)/obj/tests/%.o $(B)/obj/tests/testutil.o $(B)/obj/tests/solo.o $(B)/libnotary.a
 	@mkdir -p $(dir $@)
@@ -98,7 +107,7 @@ $(B)/asan/tests/test_valset_change: $(B)/asan/obj/tests/test_valset_change.o $(B
 # Fuzz targets (tests/fuzz/README.md). make test runs each one's corpus
 # through a gcc ASan+UBSan build with a plain main() (standalone.c);
 # make fuzz builds them with clang's libFuzzer and runs them.
-FUZZ_TARGETS = record header commit block receipt genesis peermsg rpc wal merklelog signstate config keyfile nodestate change
+FUZZ_TARGETS = record header commit block receipt genesis peermsg rpc wal merklelog signstate config keyfile nodestate change qr
 FUZZ_ASAN    = $(FUZZ_TARGETS:%=$(B)/asan/fuzz/fuzz_%)
 FUZZ_BINS    = $(FUZZ_TARGETS:%=$(B)/fuzz/fuzz_%)
 FUZZ_SECONDS ?= 60
@@ -109,6 +118,10 @@ fobj         = $(patsubst %.c,$(B)/fuzz/obj/%.o,$(1))
 $(B)/asan/fuzz/fuzz_%: $(B)/asan/obj/tests/fuzz/fuzz_%.o $(B)/asan/obj/tests/fuzz/standalone.o $(B)/asan/libnotary.a
 	@mkdir -p $(dir $@)
 	$(CC) $(SANFLAGS) -o $@ $^ $(LIBS)
+
+# The compact receipt's decoder (tools/qr_receipt.c, included by its
+# target) inflates with zlib.
+$(B)/asan/fuzz/fuzz_qr $(B)/fuzz/fuzz_qr: LIBS += -lz
 
 # clang is needed only here, so its packages are a separate list.
 $(B)/.fuzz-deps-ok: tools/install-deps.sh | $(DEPS_OK)
@@ -207,7 +220,7 @@ $(B)/tsan/notaryd: $(call tobj,node/main.c) $(B)/tsan/libnotary.a
 	$(CC) $(TSANFLAGS) -o $@ $^ $(LIBS)
 
 $(B)/tsan/notary: $(call tobj,$(TOOL_SRC)) $(B)/tsan/libnotary.a
-	$(CC) $(TSANFLAGS) -o $@ $^ $(LIBS)
+	$(CC) $(TSANFLAGS) -o $@ $^ $(LIBS) $(CERT_LIBS)
 
 $(B)/tsan/notary-bench: $(call tobj,$(BENCH_SRC)) $(B)/tsan/libnotary.a
 	$(CC) $(TSANFLAGS) -o $@ $^ $(LIBS) -lm

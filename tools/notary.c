@@ -12,6 +12,8 @@ static const nt_cli_cmd commands[] = {
     {"testnet", nt_cmd_testnet, "create (and run) a local network of N validators"},
     {"submit", nt_cmd_submit, "notarize files: hash locally, sign, submit, save receipts"},
     {"verify", nt_cmd_verify, "check a receipt (and file) offline against a genesis file"},
+    {"certificate", nt_cmd_certificate, "write a printable evidence certificate (PDF, QR code)"},
+    {"qr", nt_cmd_qr, "decode a certificate's QR code or receipt block into a receipt"},
     {"genesis", nt_cmd_genesis, "print a genesis file's fingerprint (genesis fingerprint FILE)"},
     {"find", nt_cmd_find, "ask a node whether a file (or digest) was notarized"},
     {"receipt", nt_cmd_receipt, "fetch the receipt of a record by its id"},
