@@ -28,7 +28,7 @@ VECTORS = os.environ.get("NT_VECTORS", os.path.join(ROOT, "tests", "vectors"))
 OWN = os.path.join(VECTORS, "own-v2")
 V2 = os.path.join(VECTORS, "receipt-v2")
 # The sample picture in docs/ is made with these (docs/CLI.md says so).
-SAMPLE_EPOCH = "1765094400"  # 2025-12-07T08:00:00Z, so the picture does not change
+SAMPLE_EPOCH = "1796630400"  # 2026-12-07T08:00:00Z, so the picture does not change
 A4 = "595.28 x 841.89 pts"
 
 
