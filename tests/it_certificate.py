@@ -416,7 +416,7 @@ class CertificateTest(unittest.TestCase):
         self.assertLess(os.path.getsize(self.path("sample.png")), 300 * 1024)
         self.assertLess(os.path.getsize(os.path.join(ROOT, "docs", "certificate-sample.png")),
                         300 * 1024)
-        self.assertIn("2025-12-07 08:00:00.000 UTC", pdf_text(pdf))
+        self.assertIn("2026-12-07 08:00:00.000 UTC", pdf_text(pdf))
 
 
 if __name__ == "__main__":
