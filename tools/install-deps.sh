@@ -4,7 +4,7 @@
 set -eu
 
 PKGS="gcc make libc6-dev libssl-dev libleveldb-dev libsecp256k1-dev libnng-dev nng-utils \
-libjansson-dev libcmocka-dev python3"
+libjansson-dev libcmocka-dev python3 tzdata"
 # `make fuzz` alone needs clang's libFuzzer: `install-deps.sh fuzz`.
 if [ "${1:-}" = fuzz ]; then
 	PKGS="clang-14 libclang-rt-14-dev"

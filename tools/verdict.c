@@ -23,7 +23,7 @@ static const char *const msgs[NT_VM_COUNT][NT_LANG_COUNT] = {
 			     "file was NOT checked (no file given).",
 			     "有效：该记录属于链“%s”第 %llu 号区块；未核对文件（未提供文件）。"},
     [NT_VM_INVALID] = {"INVALID: %s", "无效：%s"},
-    [NT_VM_INVALID_FILE] = {"INVALID: the file does not match the record",
+    [NT_VM_INVALID_FILE] = {"INVALID: the file does not match the record.",
 			    "无效：文件与记录不符（文件摘要不同）。"},
     [NT_VM_INVALID_NETWORK] = {"INVALID: the receipt belongs to another network",
 			       "无效：收据属于另一个网络，不是所给创世文件的网络。"},
@@ -89,6 +89,9 @@ static const char *const msgs[NT_VM_COUNT][NT_LANG_COUNT] = {
 			   "有效  %s（记录 %.16s…，第 %llu 号区块，不晚于 %s）"},
     [NT_VM_BRIEF_INVALID] = {"INVALID  %s: %s", "无效  %s：%s"},
     [NT_VM_BRIEF_ERROR] = {"ERROR    %s: %s", "错误  %s：%s"},
+    [NT_VM_KIND_FILE] = {"the file does not match the record", "文件与记录不符"},
+    [NT_VM_KIND_NETWORK] = {"the receipt belongs to another network", "收据属于另一个网络"},
+    [NT_VM_KIND_RECEIPT] = {"the receipt does not verify", "收据未通过验证"},
     [NT_VM_SUMMARY] = {"%zu files: %zu valid, %zu INVALID",
 		       "共 %zu 个文件：%zu 个有效，%zu 个无效"},
     [NT_VM_SUMMARY_ERRORS] = {", %zu not checked (error)", "，%zu 个未能核对（出错）"},
@@ -156,6 +159,17 @@ static char *format(nt_lang lang, nt_vmsg m, ...)
 	va_start(ap, m);
 	char *s = vformat(lang, m, ap);
 	va_end(ap);
+	return s;
+}
+
+char *nt_verdict_format(nt_lang lang, nt_vmsg m, ...)
+{
+	va_list ap;
+	va_start(ap, m);
+	char *s = vformat(lang, m, ap);
+	va_end(ap);
+	if (s != NULL)
+		make_safe(s);
 	return s;
 }
 
@@ -364,6 +378,9 @@ static void add_file(nt_verdict *v, const nt_verdict_in *in)
 	nt_hex_encode(rec->digest, rec->digest_len, hex);
 	if (in->status == NT_VERDICT_FILE_MISMATCH) {
 		add(v, NT_VF_FILE, NT_VM_FILE_L, NT_VM_FILE_DIFFERS, in->file);
+		bool zh = v->lang == NT_LANG_ZH;
+		const char *sep = zh ? "，" : ", ";
+		const char *salt_note = zh ? "（加盐）" : " (salted)";
 		/* A salted record holds D(salt || file digest): compare like with
 		 * like, the file's digest salted with the receipt's salt. */
 		const uint8_t *found = salted ? in->file_salted : in->file_digest;
@@ -371,7 +388,7 @@ static void add_file(nt_verdict *v, const nt_verdict_in *in)
 		char *es = size_text(v->lang, rec->size);
 		char *val = NULL;
 		if (es != NULL &&
-		    asprintf(&val, salted ? "%s %s (salted), %s" : "%s %s, %s", alg, hex, es) < 0)
+		    asprintf(&val, "%s %s%s%s%s", alg, hex, salted ? salt_note : "", sep, es) < 0)
 			val = NULL;
 		free(es);
 		add_owned(v, NT_VF_EXPECTED, strdup(nt_verdict_msg(NT_VM_EXPECTED_L, v->lang)),
@@ -380,9 +397,8 @@ static void add_file(nt_verdict *v, const nt_verdict_in *in)
 			nt_hex_encode(found, found_len, fhex);
 			char *fs = size_text(v->lang, in->file_size);
 			val = NULL;
-			if (fs != NULL &&
-			    asprintf(&val, salted ? "%s %s (salted), %s" : "%s %s, %s", alg, fhex,
-				     fs) < 0)
+			if (fs != NULL && asprintf(&val, "%s %s%s%s%s", alg, fhex,
+						   salted ? salt_note : "", sep, fs) < 0)
 				val = NULL;
 			free(fs);
 			add_owned(v, NT_VF_FOUND, strdup(nt_verdict_msg(NT_VM_FOUND_L, v->lang)),
@@ -645,6 +661,16 @@ static size_t columns(const char *s)
 	return n;
 }
 
+void nt_verdict_write_line(FILE *f, const char *label, const char *value)
+{
+	size_t w = columns(label);
+	fputs(label, f);
+	do
+		fputc(' ', f);
+	while (++w < LABEL_COLS);
+	fprintf(f, "%s\n", value);
+}
+
 void nt_verdict_write(const nt_verdict *v, FILE *f)
 {
 	for (size_t i = 0; v != NULL && i < v->n; i++) {
@@ -653,11 +679,6 @@ void nt_verdict_write(const nt_verdict *v, FILE *f)
 			fprintf(f, "%s\n", l->value);
 			continue;
 		}
-		size_t w = columns(l->label);
-		fputs(l->label, f);
-		do
-			fputc(' ', f);
-		while (++w < LABEL_COLS);
-		fprintf(f, "%s\n", l->value);
+		nt_verdict_write_line(f, l->label, l->value);
 	}
 }

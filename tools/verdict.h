@@ -94,9 +94,12 @@ typedef enum {
 	NT_VM_BLOCK_V, /* height, hash */
 	NT_VM_REASON_L,
 	/* several files (the CLI's one line per file and the summary) */
-	NT_VM_BRIEF_VALID,    /* name, record id prefix, height, time */
-	NT_VM_BRIEF_INVALID,  /* name, why */
-	NT_VM_BRIEF_ERROR,    /* name, message */
+	NT_VM_BRIEF_VALID,   /* name, record id prefix, height, time */
+	NT_VM_BRIEF_INVALID, /* name, why */
+	NT_VM_BRIEF_ERROR,   /* name, message */
+	NT_VM_KIND_FILE,     /* the kinds of failure, short */
+	NT_VM_KIND_NETWORK,
+	NT_VM_KIND_RECEIPT,
 	NT_VM_SUMMARY,	      /* files, valid, invalid */
 	NT_VM_SUMMARY_ERRORS, /* appended: not checked */
 	NT_VM_COUNT
@@ -185,8 +188,16 @@ const char *nt_verdict_value(const nt_verdict *v, nt_vfield f);
  * a Chinese character counting two), then the value. */
 void nt_verdict_write(const nt_verdict *v, FILE *f);
 
+/* One line as nt_verdict_write writes it: label, padding, value. */
+void nt_verdict_write_line(FILE *f, const char *label, const char *value);
+
 /* The text of message m in lang (never NULL; a label or a printf format). */
 const char *nt_verdict_msg(nt_vmsg m, nt_lang lang);
+
+/* Message m in lang formatted with the arguments its comment above names
+ * (in that order; they are not type-checked), control characters replaced
+ * by '?'. malloc'd (NULL when out of memory); the caller frees. */
+char *nt_verdict_format(nt_lang lang, nt_vmsg m, ...);
 
 /* "en" / "zh" (also "zh_CN", "zh-CN", "en_US"...). false if unknown. */
 bool nt_verdict_lang_parse(const char *s, nt_lang *out);
