@@ -167,7 +167,7 @@ static void zone_at(const verify_opts *o, uint64_t ms, nt_verdict_zone *z)
 		*z = (nt_verdict_zone){.offset_s = 0, .abbr = "UTC"};
 }
 
-/* The digest of a size for JSON: "hex". */
+/* Bytes as a JSON hex string (null when there are none). */
 static json_t *jhex(const uint8_t *b, size_t len)
 {
 	char hex[2 * NT_DIGEST_MAX + 1];
