@@ -104,6 +104,16 @@ $(B)/asan/tests/test_valset_change: $(B)/asan/obj/tests/test_valset_change.o $(B
 	@mkdir -p $(dir $@)
 	$(CC) $(SANFLAGS) -o $@ $^ $(LIBS) -lcmocka
 
+# The verdict for people (tests/test_verdict.c) is the CLI's: it links
+# tools/verdict.c, which libnotary.a does not hold.
+$(B)/tests/test_verdict: $(B)/obj/tests/test_verdict.o $(B)/obj/tools/verdict.o $(B)/obj/tests/testutil.o $(B)/obj/tests/solo.o $(B)/libnotary.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $^ $(LIBS) -lcmocka
+
+$(B)/asan/tests/test_verdict: $(B)/asan/obj/tests/test_verdict.o $(B)/asan/obj/tools/verdict.o $(B)/asan/obj/tests/testutil.o $(B)/asan/obj/tests/solo.o $(B)/asan/libnotary.a
+	@mkdir -p $(dir $@)
+	$(CC) $(SANFLAGS) -o $@ $^ $(LIBS) -lcmocka
+
 # Fuzz targets (tests/fuzz/README.md). make test runs each one's corpus
 # through a gcc ASan+UBSan build with a plain main() (standalone.c);
 # make fuzz builds them with clang's libFuzzer and runs them.

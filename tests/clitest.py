@@ -33,6 +33,10 @@ def run(*args, timeout=60, env=None, cwd=None):
     """Runs notary with args; returns the CompletedProcess (text)."""
     e = dict(os.environ)
     e.pop("NOTARY_NODE", None)
+    # `notary verify` speaks the locale's language and shows the local
+    # zone: the tests choose them (env=...), not the machine they run on.
+    for k in ("LC_ALL", "LC_MESSAGES", "LANG", "LANGUAGE", "TZ"):
+        e.pop(k, None)
     if env:
         e.update(env)
     return subprocess.run([NOTARY] + [str(a) for a in args], capture_output=True, text=True,

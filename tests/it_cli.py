@@ -56,7 +56,7 @@ class TestVerifyVectors(unittest.TestCase):
                                   first)
                     self.assertIn("Notary Office A", p.stdout)  # names from the genesis
                     self.assertIn(exp["meta"]["case"], p.stdout)
-                    self.assertIn("of 4 validators", p.stdout)
+                    self.assertIn("%d of 4 offices: " % exp["signatures"], p.stdout)
                 else:
                     self.assertTrue(first.startswith("INVALID: "), first)
 
@@ -95,6 +95,12 @@ V2_REASONS = {
     "bad-private-other-file.receipt.json": ["digest does not match the record"],
     "bad-v1-header-in-v2-receipt.receipt.json": ["header version 1", "notary-receipt/2"],
 }
+
+
+def exp_chain(case):
+    """The chain id of a version 2 vector's genesis file."""
+    with open(vec2(case["genesis"]), encoding="utf-8") as f:
+        return json.load(f)["chain_id"]
 
 
 def vec_own(name):
@@ -185,22 +191,25 @@ class TestVerifyVectorsV2(unittest.TestCase):
                 self.assertEqual(p.returncode, want, p.stdout + p.stderr)
                 first = p.stdout.splitlines()[0]
                 if anchor_fp is not None:
-                    self.assertIn("Genesis fingerprint:   " + anchor_fp, p.stdout)
+                    # the network of the genesis given, with its fingerprint
+                    self.assertRegex(p.stdout, r"(?m)^Network: +%s, fingerprint %s"
+                                     % (re.escape(exp_chain(c)), anchor_fp))
                 if c["valid"]:
                     self.assertTrue(first.startswith("VALID: "), first)
                     self.assertIn('chain "%s" at block %d' % (exp["chain_id"], exp["height"]),
                                   first)
                     signed = [ln for ln in p.stdout.splitlines() if ln.startswith("Signed by:")]
                     self.assertEqual(len(signed), 1, p.stdout)
-                    names = re.findall(r"(?:^Signed by:\s+|, )(.+?) \([0-9a-f]{16}\.\.\.\)",
-                                       signed[0])
+                    names = re.findall(r"(?:^Signed by:\s+\d+ of \d+ offices: |, )(.+?) "
+                                       r"\([0-9a-f]{16}\.\.\.\)", signed[0])
                     self.assertEqual(names, exp["signers"])
                     self.assertIn(exp["meta"]["case"], p.stdout)
                     self.assertIn(exp["meta"]["title"], p.stdout)
                     self.assertIn(exp["digest"], p.stdout)
                     self.assertIn(exp["time"].replace("T", " ").replace("Z", " UTC"),
                                   p.stdout)
-                    self.assertIn("attested by %d of " % exp["signatures"], p.stdout)
+                    self.assertRegex(p.stdout, r"(?m)^Signed by: +%d of \d+ offices: "
+                                     % exp["signatures"])
                     if exp["private"] & 2:
                         self.assertIn("matched the commitment", p.stdout)
                     if exp["private"] & 1:

@@ -137,6 +137,15 @@ class TestWithNode(NodeCase):
         rid = self.submitted_id(p.stdout, f)
         self.assertIn("(block ", p.stdout)
         receipt = f + ".receipt.json"
+        # for people: the record id and the file's digest, labelled, and
+        # which file to keep and hand over
+        with open(f, "rb") as fh:
+            fd = hashlib.sha256(fh.read()).hexdigest()
+        self.assertNotEqual(rid, fd)
+        self.assertIn("    Record id:          " + rid + "\n", p.stdout)
+        self.assertIn("it is not the file's digest", p.stdout)
+        self.assertIn("    The file's digest:  sha256 " + fd + "\n", p.stdout)
+        self.assertIn("    Keep and hand over: " + receipt + ", with the file " + f, p.stdout)
         with open(receipt) as fh:
             doc = json.load(fh)
         self.assertEqual(doc["record_id"], rid)

@@ -47,7 +47,10 @@ static const char submit_usage[] =
     "Notarizes each FILE: hashes it on this machine (the file never leaves it), signs\n"
     "a record of the digest, size, time and metadata with KEY, submits it and waits\n"
     "for the block that commits it. Writes the receipt to FILE.receipt.json (or to\n"
-    "--out for a single FILE) and prints the record id. Submitting a file whose\n"
+    "--out for a single FILE) and prints, one line per file, the record id (the\n"
+    "record's name on the ledger, not the file's digest), the file, its receipt\n"
+    "and the block; for a single FILE also, labelled, the file's digest and the\n"
+    "receipt file to keep and hand over with the file. Submitting a file whose\n"
     "receipt already exists beside it re-confirms that record instead of making a\n"
     "new one, so the earliest attested time is kept. Many FILEs are sent to the\n"
     "node together; on a terminal, progress is shown on stderr.\n\n"
@@ -727,6 +730,28 @@ static bool is_unsent(const item *it)
 	return !it->sent && it->state == ST_PENDING;
 }
 
+/* What a person needs to know about a committed record, labelled: the
+ * first line of its output is for scripts. */
+static void print_labels(const submit_opts *o, const item *it)
+{
+	char hex[2 * NT_DIGEST_MAX + 1];
+	const char *alg = nt_digest_name(o->alg) != NULL ? nt_digest_name(o->alg) : "?";
+	nt_hex_encode(it->digest, it->digest_len, hex);
+	printf("    Record id:          %s\n"
+	       "                        (names the record on the ledger; it is not the file's "
+	       "digest)\n",
+	       it->id_hex);
+	printf("    The file's digest:  %s %s%s\n", alg, hex,
+	       it->clear_meta != NULL ? " (private: only its salted digest is on the ledger)" : "");
+	printf("    Keep and hand over: %s, with the file %s\n", it->out_path, it->path);
+	size_t pl = strlen(it->path);
+	bool beside = strncmp(it->out_path, it->path, pl) == 0 &&
+		      strcmp(it->out_path + pl, ".receipt.json") == 0;
+	printf("                        a judge checks them with: notary verify --genesis "
+	       "GENESIS %s%s%s%s\n",
+	       beside ? "" : "--receipt ", beside ? "" : it->out_path, beside ? "" : " ", it->path);
+}
+
 static bool is_waiting(const item *it)
 {
 	return it->sent && it->state == ST_PENDING;
@@ -818,6 +843,8 @@ static int run_submit(const submit_opts *o, item *items, size_t n)
 			printf("%s  %s -> %s (block %llu, attested %s%s)\n", it->id_hex, it->path,
 			       it->out_path, (unsigned long long)it->height, it->attested,
 			       it->reused ? "; already notarized" : "");
+			if (n == 1)
+				print_labels(o, it);
 		} else if (it->state == ST_FAILED) {
 			rc = NT_EXIT_FAIL;
 			/* The node has it, or may have: it may yet commit it. */
@@ -845,6 +872,16 @@ static int run_submit(const submit_opts *o, item *items, size_t n)
 				rc = NT_EXIT_FAIL;
 		}
 	}
+	size_t done = 0;
+	for (size_t i = 0; i < n; i++)
+		done += items[i].state == ST_DONE;
+	/* For people, indented like every note below a file's line, so that
+	 * scripts that read one line per file skip it. */
+	if (n > 1 && done > 0)
+		printf("    The first column is each record's id (it names the record on the "
+		       "ledger; it is not the file's digest).\n"
+		       "    Keep each FILE.receipt.json beside its file and hand both over; a "
+		       "judge checks them with: notary verify --genesis GENESIS FILE...\n");
 	bool any_private = false;
 	for (size_t i = 0; i < n; i++)
 		any_private |= items[i].state == ST_DONE && items[i].clear_meta != NULL;

@@ -4,7 +4,7 @@
 set -eu
 
 PKGS="gcc make libc6-dev libssl-dev libleveldb-dev libsecp256k1-dev libnng-dev nng-utils \
-libjansson-dev libcmocka-dev python3 \
+libjansson-dev libcmocka-dev python3 tzdata \
 libcairo2-dev libpango1.0-dev libqrencode-dev zlib1g-dev pkg-config fonts-wqy-zenhei fonts-dejavu-core \
 poppler-utils zbar-tools"
 # The last two lines: `notary certificate` (cairo, pango and libqrencode draw
