@@ -17,8 +17,10 @@ const INT64_MAX = 2n ** 63n - 1n;
 export function parse(text, opts = {}) {
   let i = 0;
   let line = 1;
-  const fail = (what) => {
-    throw new JsonError(`${what} (line ${line})`);
+  // "line N: text", as jansson words its errors (verify.js puts it in
+  // parentheses, as core/receipt.c does).
+  const fail = (what, at = line) => {
+    throw new JsonError(`line ${at}: ${what}`);
   };
   const ws = () => {
     while (i < text.length && WS.has(text.charCodeAt(i))) {
@@ -52,13 +54,14 @@ export function parse(text, opts = {}) {
     for (;;) {
       ws();
       if (text[i] !== '"') fail('string or \'}\' expected');
+      const kline = line;
       const k = string();
       ws();
       if (text[i] !== ':') fail("':' expected");
       i++;
       const v = value(depth + 1);
       if (Object.prototype.hasOwnProperty.call(o, k) && !opts.duplicates)
-        fail(`duplicate object key "${k}"`);
+        fail(`duplicate object key near '${JSON.stringify(k)}'`, kline);
       o[k] = v;
       ws();
       if (text[i] === ',') {
