@@ -17,12 +17,14 @@ fails and names the command to run. NT_WEB_SHOTS=DIR keeps the screenshots
 there (docs/ keeps one of each verdict: NT_WEB_SHOTS=docs/verify-page).
 """
 import hashlib
+import http.server
 import json
 import os
 import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import unittest
 
@@ -64,6 +66,42 @@ def cli_verify(genesis, receipt, file):
     return p.returncode, json.loads(p.stdout)
 
 
+class NodeStandIn(http.server.BaseHTTPRequestHandler):
+    """What a node serving the page answers (GET /, /genesis.json,
+    /receipt/<id>; 404 otherwise), for the page's same-origin conveniences.
+    The real one is notaryd's http.listen."""
+    files = {}
+
+    def do_GET(self):
+        body = self.files.get(self.path)
+        if body is None:
+            self.send_error(404)
+            return
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html; charset=utf-8" if self.path == "/"
+                         else "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+def serve_stand_in():
+    with open(PAGE, "rb") as f:
+        page = f.read()
+    with open(os.path.join(VECTORS, "own-v2", "genesis.json"), "rb") as f:
+        genesis = f.read()
+    with open(os.path.join(VECTORS, "own-v2", "valid-clear-sha256.receipt.json"), "rb") as f:
+        receipt = f.read()
+    rid = json.loads(receipt)["record_id"]
+    NodeStandIn.files = {"/": page, "/genesis.json": genesis, f"/receipt/{rid}": receipt}
+    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), NodeStandIn)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    return srv
+
+
 class WebPage(unittest.TestCase):
     out = None
     error = None
@@ -89,11 +127,17 @@ class WebPage(unittest.TestCase):
                 f.write(block)
                 h.update(block)
         cls.big_sha256 = h.hexdigest()
+        srv = serve_stand_in()
         start = time.time()
-        p = subprocess.run(
-            ["node", os.path.join(WEB, "test", "browser.mjs"), "--page", PAGE, "--vectors",
-             VECTORS, "--work", cls.tmp, "--shots", cls.shots, "--chromium", CHROMIUM],
-            cwd=WEB, capture_output=True, text=True, timeout=180)
+        try:
+            p = subprocess.run(
+                ["node", os.path.join(WEB, "test", "browser.mjs"), "--page", PAGE, "--vectors",
+                 VECTORS, "--work", cls.tmp, "--shots", cls.shots, "--chromium", CHROMIUM,
+                 "--served", f"http://127.0.0.1:{srv.server_address[1]}/"],
+                cwd=WEB, capture_output=True, text=True, timeout=180)
+        finally:
+            srv.shutdown()
+            srv.server_close()
         cls.seconds = time.time() - start
         if p.returncode != 0:
             cls.error = f"browser.mjs exit {p.returncode}:\n{p.stderr[-4000:]}"
@@ -123,7 +167,7 @@ class WebPage(unittest.TestCase):
         self.assertEqual(self.out["requests"], [])
         with open(PAGE, encoding="utf-8") as f:
             html = f.read()
-        self.assertNotRegex(html, r"<(script|link|img|iframe)[^>]+(src|href)=")
+        self.assertNotRegex(html, r"<(script|link|img|iframe)[^>]+(src|href)=\"(?!data:)")
         self.assertIn("default-src 'none'", html)
 
     def test_valid_with_file_english(self):
@@ -217,6 +261,17 @@ class WebPage(unittest.TestCase):
         if s.get("heap"):
             # Read in 4 MiB slices: far less than the file stays in memory.
             self.assertLess(s["heap"], 100 << 20)
+
+    def test_served_by_a_node(self):
+        s = self.scenario("served")
+        self.assertEqual(s["state"], "valid")
+        self.assertTrue(s["servedNote"])
+        self.assertIn("compare the fingerprint", s["genesisLabel"])
+        base = s["before"][0]
+        # The page alone on load; then only what the user asked for.
+        self.assertEqual(s["before"], [base])
+        self.assertEqual([u[len(base) - 1:] for u in s["seen"][1:]],
+                         ["/genesis.json", "/receipt/" + s["result"]["record_id"]])
 
     def test_every_vector_as_the_cli(self):
         s = self.scenario("vectors")

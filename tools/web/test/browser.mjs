@@ -20,6 +20,9 @@ const VEC = resolve(opt('--vectors', 'tests/vectors'));
 const WORK = resolve(opt('--work', '.'));
 const SHOTS = resolve(opt('--shots', WORK));
 const URL0 = pathToFileURL(PAGE).href;
+// A stand-in for a node serving the page (GET /, /genesis.json,
+// /receipt/<id>), run by the caller on loopback; optional.
+const SERVED = opt('--served', null);
 
 const DESKTOP = { viewport: { width: 1100, height: 900 } };
 const PHONE = { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true };
@@ -214,6 +217,35 @@ await scenario('big', async () => {
     receipt: join(own, 'valid-clear-sha256.receipt.json'), genesis: join(own, 'genesis.json') }, 80000);
   r.hashMs = Date.now() - t0;
   r.heap = await page.evaluate(() => (performance.memory ? performance.memory.usedJSHeapSize : null));
+  return r;
+});
+
+// Served by a node: the genesis and a receipt fetched from the same origin on
+// request; any other host is refused.
+if (SERVED) await scenario('served', async () => {
+  const ctx = await browser.newContext({ ...DESKTOP, locale: 'en-US', timezoneId: 'UTC' });
+  const origin = new URL(SERVED).origin;
+  const seen = [];
+  await ctx.route('**/*', (route) => {
+    const u = route.request().url();
+    seen.push(u);
+    return u.startsWith(origin + '/') ? route.continue() : route.abort();
+  });
+  const page = await ctx.newPage();
+  await page.goto(SERVED);
+  const before = seen.slice();
+  await page.click('#node-genesis');
+  await page.waitForFunction(() => window.__notary.state.genesis !== null);
+  const rid = JSON.parse(readFileSync(join(own, 'valid-clear-sha256.receipt.json'), 'utf8')).record_id;
+  await page.fill('#receipt-id', rid);
+  await page.click('#node-receipt');
+  await page.waitForFunction(() => window.__notary.state.receipt !== null);
+  await page.setInputFiles('#file-input', join(own, 'clear-sha256.txt'));
+  const r = await settle(page);
+  r.before = before;
+  r.seen = seen;
+  r.servedNote = await page.isVisible('#served');
+  r.genesisLabel = await page.textContent('#genesis-name');
   return r;
 });
 
