@@ -4,6 +4,7 @@
 #   make check    the fast tier: layering check, plain unit tests, fuzz corpora (seconds)
 #   make run      start a one-validator ledger on tcp://127.0.0.1:7400
 #   make fuzz     libFuzzer run of every decoder (clang; FUZZ_SECONDS each, default 60)
+#   make web      build/web/verify.html, the offline verification page (node + npm)
 
 CC      ?= cc
 CFLAGS  ?= -O2 -g
@@ -34,7 +35,7 @@ aobj     = $(patsubst %.c,$(B)/asan/obj/%.o,$(1))
 
 DEPS_OK  = $(B)/.deps-ok
 
-.PHONY: all test check unit run deps clean format fuzz fuzz-build sim sim-long bench micro tsan tsan-smoke
+.PHONY: all test check unit run deps clean format fuzz fuzz-build sim sim-long bench micro tsan tsan-smoke web web-skip web-test
 all: $(B)/notaryd $(B)/notary
 
 $(DEPS_OK): tools/install-deps.sh
@@ -113,6 +114,45 @@ $(B)/tests/test_verdict: $(B)/obj/tests/test_verdict.o $(B)/obj/tools/verdict.o 
 $(B)/asan/tests/test_verdict: $(B)/asan/obj/tests/test_verdict.o $(B)/asan/obj/tools/verdict.o $(B)/asan/obj/tests/testutil.o $(B)/asan/obj/tests/solo.o $(B)/asan/libnotary.a
 	@mkdir -p $(dir $@)
 	$(CC) $(SANFLAGS) -o $@ $^ $(LIBS) -lcmocka
+
+# The verification page (docs/VERIFY-PAGE.md): tools/web/ bundled into one
+# self-contained HTML file. npm ci installs the exact versions of
+# tools/web/package-lock.json into tools/web/node_modules (not committed).
+# node and npm do not come from Debian here: `make` builds the page when both
+# are on PATH and says so in one line when they are not.
+WEB_DIR  = tools/web
+WEB_PAGE = $(B)/web/verify.html
+WEB_DEPS = $(WEB_DIR)/node_modules/.npm-ci-ok
+HAVE_NODE := $(shell command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 && echo yes)
+
+$(WEB_DEPS): $(WEB_DIR)/package.json $(WEB_DIR)/package-lock.json
+	cd $(WEB_DIR) && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+$(WEB_PAGE): $(WEB_DEPS) $(wildcard $(WEB_DIR)/src/*) $(WEB_DIR)/build.mjs
+	cd $(WEB_DIR) && node build.mjs --out $(abspath $(WEB_PAGE))
+
+web: $(WEB_PAGE)
+
+ifeq ($(HAVE_NODE),yes)
+all: $(WEB_PAGE)
+else
+all: web-skip
+endif
+# Chromium for tests/it_web.py, installed as the other packages are.
+$(B)/.web-deps-ok: tools/install-deps.sh | $(DEPS_OK)
+	@sh tools/install-deps.sh web
+	@touch $@
+
+web-skip:
+	@echo "web: node and npm not found: build/web/verify.html not built (docs/VERIFY-PAGE.md)"
+
+# The page's own tests: SM3 vectors, both languages' words, and the verifier
+# against build/notary verify on every case of tests/vectors/ (make test runs
+# these and the browser tests through tests/it_web.py).
+web-test: $(WEB_PAGE) $(B)/notary $(B)/.web-deps-ok
+	cd $(WEB_DIR) && NT_BUILD=$(abspath $(B)) node --test test/
+	@NT_BUILD=$(abspath $(B)) python3 tests/it_web.py
 
 # Fuzz targets (tests/fuzz/README.md). make test runs each one's corpus
 # through a gcc ASan+UBSan build with a plain main() (standalone.c);
@@ -246,7 +286,9 @@ tsan-smoke: tsan
 # TEST_JOBS tests at once (tests/run.py -j).
 TEST_JOBS ?= 2
 
-test: all unit $(B)/notary-sim $(B)/notary-bench tsan
+WEB_TEST_DEPS = $(if $(filter yes,$(HAVE_NODE)),$(B)/.web-deps-ok)
+
+test: all unit $(B)/notary-sim $(B)/notary-bench tsan $(WEB_TEST_DEPS)
 	@python3 tests/run.py --build $(B) -j$(TEST_JOBS)
 
 # The fast tier, for every edit: the layering check (tests/layers.py),

@@ -15,6 +15,12 @@ poppler-utils zbar-tools"
 if [ "${1:-}" = fuzz ]; then
 	PKGS="clang-14 libclang-rt-14-dev"
 fi
+# The verification page's browser tests (tests/it_web.py) alone need
+# Chromium, and a Chinese font for its screenshots: `install-deps.sh web`
+# (make test runs it when node and npm are there to build the page).
+if [ "${1:-}" = web ]; then
+	PKGS="chromium fonts-wqy-zenhei"
+fi
 
 missing=""
 for p in $PKGS; do
