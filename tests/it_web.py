@@ -9,7 +9,9 @@ a tampered file, a wrong genesis, a forged commit, a private receipt, a
 version 1 vector, the receipt in the address (#r= and #rz=) and pasted,
 drag and drop, a 200 MB file hashed in slices with progress, both languages
 and the switch between them, and every case of tests/vectors/ as the page
-shows it against `notary verify --json`. It also runs the page's node tests
+shows it against `notary verify --json`; and the page as a real notaryd
+serves it at its http.listen, fetching the genesis and a receipt it just
+committed from that node. It also runs the page's node tests
 (tools/web/test/*.test.mjs: SM3 vectors, the verifier against the CLI).
 
 Nothing is skipped: without node, npm, the built page or Chromium the test
@@ -17,18 +19,17 @@ fails and names the command to run. NT_WEB_SHOTS=DIR keeps the screenshots
 there (docs/ keeps one of each verdict: NT_WEB_SHOTS=docs/verify-page).
 """
 import hashlib
-import http.server
 import json
 import os
 import shutil
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
 ROOT = os.path.dirname(HERE)
 # absolute: the node scripts run in tools/web
 BUILD = os.path.join(ROOT, os.environ.get("NT_BUILD", "build"))
@@ -37,6 +38,8 @@ WEB = os.path.join(ROOT, "tools", "web")
 PAGE = os.path.join(BUILD, "web", "verify.html")
 CHROMIUM = "/usr/bin/chromium"
 BIG_MB = 200
+
+from cluster import Cluster  # noqa: E402
 SETS = ("receipt-v1", "receipt-v2", "own-v2")
 
 
@@ -67,40 +70,20 @@ def cli_verify(genesis, receipt, file):
     return p.returncode, json.loads(p.stdout)
 
 
-class NodeStandIn(http.server.BaseHTTPRequestHandler):
-    """What a node serving the page answers (GET /, /genesis.json,
-    /receipt/<id>; 404 otherwise), for the page's same-origin conveniences.
-    The real one is notaryd's http.listen."""
-    files = {}
-
-    def do_GET(self):
-        body = self.files.get(self.path)
-        if body is None:
-            self.send_error(404)
-            return
-        self.send_response(200)
-        self.send_header("Content-Type", "text/html; charset=utf-8" if self.path == "/"
-                         else "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args):
-        pass
-
-
-def serve_stand_in():
-    with open(PAGE, "rb") as f:
-        page = f.read()
-    with open(os.path.join(VECTORS, "own-v2", "genesis.json"), "rb") as f:
-        genesis = f.read()
-    with open(os.path.join(VECTORS, "own-v2", "valid-clear-sha256.receipt.json"), "rb") as f:
-        receipt = f.read()
-    rid = json.loads(receipt)["record_id"]
-    NodeStandIn.files = {"/": page, "/genesis.json": genesis, f"/receipt/{rid}": receipt}
-    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), NodeStandIn)
-    threading.Thread(target=srv.serve_forever, daemon=True).start()
-    return srv
+def serve_real_node(tmp):
+    """A real one-validator notaryd (tests/cluster.py) with one record
+    committed: the page is loaded from its http.listen, and the genesis and
+    the receipt are fetched from it. Returns (cluster, url, record id, file)."""
+    c = Cluster(validators=1, chain_id="web-node-test")
+    c.start_all()
+    path = c.write_file("served-exhibit.txt", b"an exhibit the page fetches the receipt of\n")
+    r = c.submit(0, path)
+    if r.rc != 0:
+        c.close()
+        raise RuntimeError("submit to the node failed: %r" % r)
+    with open(os.path.join(c.node(0).home, "config.json")) as f:
+        url = json.load(f)["http"]["listen"]
+    return c, url, r.record_id, path
 
 
 class WebPage(unittest.TestCase):
@@ -128,17 +111,16 @@ class WebPage(unittest.TestCase):
                 f.write(block)
                 h.update(block)
         cls.big_sha256 = h.hexdigest()
-        srv = serve_stand_in()
+        node, url, rid, served_file = serve_real_node(cls.tmp)
         start = time.time()
         try:
             p = subprocess.run(
                 ["node", os.path.join(WEB, "test", "browser.mjs"), "--page", PAGE, "--vectors",
                  VECTORS, "--work", cls.tmp, "--shots", cls.shots, "--chromium", CHROMIUM,
-                 "--served", f"http://127.0.0.1:{srv.server_address[1]}/"],
+                 "--served", url, "--served-id", rid, "--served-file", served_file],
                 cwd=WEB, capture_output=True, text=True, timeout=180)
         finally:
-            srv.shutdown()
-            srv.server_close()
+            node.close()
         cls.seconds = time.time() - start
         if p.returncode != 0:
             cls.error = f"browser.mjs exit {p.returncode}:\n{p.stderr[-4000:]}"

@@ -20,9 +20,13 @@ const VEC = resolve(opt('--vectors', 'tests/vectors'));
 const WORK = resolve(opt('--work', '.'));
 const SHOTS = resolve(opt('--shots', WORK));
 const URL0 = pathToFileURL(PAGE).href;
-// A stand-in for a node serving the page (GET /, /genesis.json,
+// A node serving the page (notaryd's http.listen: GET /, /genesis.json,
 // /receipt/<id>), run by the caller on loopback; optional.
 const SERVED = opt('--served', null);
+// The record the served scenario fetches by id and the file it checks
+// (tests/it_web.py submits one to a real notaryd; default: a vector).
+const SERVED_ID = opt('--served-id', null);
+const SERVED_FILE = opt('--served-file', null);
 
 const DESKTOP = { viewport: { width: 1100, height: 900 } };
 const PHONE = { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true };
@@ -236,11 +240,12 @@ if (SERVED) await scenario('served', async () => {
   const before = seen.slice();
   await page.click('#node-genesis');
   await page.waitForFunction(() => window.__notary.state.genesis !== null);
-  const rid = JSON.parse(readFileSync(join(own, 'valid-clear-sha256.receipt.json'), 'utf8')).record_id;
+  const rid = SERVED_ID
+    || JSON.parse(readFileSync(join(own, 'valid-clear-sha256.receipt.json'), 'utf8')).record_id;
   await page.fill('#receipt-id', rid);
   await page.click('#node-receipt');
   await page.waitForFunction(() => window.__notary.state.receipt !== null);
-  await page.setInputFiles('#file-input', join(own, 'clear-sha256.txt'));
+  await page.setInputFiles('#file-input', SERVED_FILE || join(own, 'clear-sha256.txt'));
   const r = await settle(page);
   r.before = before;
   r.seen = seen;
