@@ -157,6 +157,16 @@ class CertificateTest(unittest.TestCase):
         p = notary("qr", "decode", "-", stdin=code + "\n")
         self.assertEqual(p.returncode, 0, p.stderr)
         self.assertEqual(json.loads(p.stdout)["record_id"], load(r)["record_id"])
+        # notary verify reads the code itself: as text, and from a pipe
+        p = notary("verify", "--genesis", own("genesis.json"), "--qr", code, own("private.txt"))
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        self.assertTrue(p.stdout.startswith("VALID"), p.stdout)
+        p = notary("verify", "--genesis", own("genesis.json"), "--qr", "-", own("private.txt"),
+                   stdin=pdf_text(pdf, False))
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        p = notary("verify", "--genesis", own("genesis.json"), "--qr", code, own("clear-sha3.txt"))
+        self.assertEqual(p.returncode, 1, p.stdout + p.stderr)
+        self.assertTrue(p.stdout.startswith("INVALID"), p.stdout)
 
     def test_page_block_gives_back_the_receipt(self):
         for name, genesis, file in [
@@ -191,6 +201,10 @@ class CertificateTest(unittest.TestCase):
         self.assertEqual(p.returncode, 1)  # a reference: nothing to verify
         self.assertIn(c["fingerprint"], p.stdout)
         self.assertIn(rid, p.stdout)
+        p = notary("verify", "--genesis", own("genesis.json"), "--qr", code)
+        self.assertEqual(p.returncode, 2, p.stdout + p.stderr)
+        self.assertIn("names the record only", p.stdout + p.stderr)
+        self.assertIn(rid, p.stdout + p.stderr)
         text = re.sub(r"\s+", " ", pdf_text(pdf, layout=True))
         self.assertIn("完整回执见下方数据块", text)
         self.assertIn("file not checked", text)

@@ -17,13 +17,14 @@
 #include "node/digest_file.h"
 #include "node/genesis_file.h"
 #include "tools/cli.h"
+#include "tools/qr_receipt.h"
 #include "tools/verdict.h"
 
 #define ZONEINFO "/usr/share/zoneinfo"
 
 static const char verify_usage[] =
-    "usage: notary verify --genesis GENESIS [--receipt RECEIPT] [--lang en|zh] [--tz ZONE]\n"
-    "                     [--json] [FILE...]\n\n"
+    "usage: notary verify --genesis GENESIS [--receipt RECEIPT | --qr TEXT|-]\n"
+    "                     [--lang en|zh] [--tz ZONE] [--json] [FILE...]\n\n"
     "Checks offline, with no node to trust, that RECEIPT proves a record is part\n"
     "of the chain whose validators GENESIS names, and, if FILE is given, that the\n"
     "record is about exactly this file. Prints a verdict for people, in order: the\n"
@@ -39,6 +40,11 @@ static const char verify_usage[] =
     "  -g, --genesis FILE   the network's genesis file, obtained out of band (required)\n"
     "  -r, --receipt FILE   the receipt to check (default: FILE.receipt.json; with\n"
     "                       --receipt at most one FILE)\n"
+    "  -q, --qr TEXT|-      the receipt as an evidence certificate carries it: the\n"
+    "                       text of its QR code (\"NR1:...\", e.g. from a phone or\n"
+    "                       zbarimg --raw), or the certificate's text\n"
+    "                       (pdftotext cert.pdf -); - reads it from stdin\n"
+    "                       (docs/FORMATS.md \"Compact receipt for QR codes\")\n"
     "  -l, --lang en|zh     the verdict's language (default: zh when LC_ALL,\n"
     "                       LC_MESSAGES or LANG starts with \"zh\", else en)\n"
     "  -z, --tz ZONE        local time zone, an IANA name such as Asia/Shanghai\n"
@@ -52,11 +58,13 @@ static const char verify_usage[] =
     "Example:\n"
     "  notary verify --genesis genesis.json --receipt contract.pdf.receipt.json contract.pdf\n"
     "  notary verify --genesis genesis.json --lang zh --tz Asia/Shanghai contract.pdf\n"
-    "  notary verify --genesis genesis.json a.pdf b.pdf c.pdf\n";
+    "  notary verify --genesis genesis.json a.pdf b.pdf c.pdf\n"
+    "  pdftotext cert.pdf - | notary verify --genesis genesis.json --qr - contract.pdf\n";
 
 typedef struct {
 	const char *genesis_path;
 	const char *receipt_path;
+	char *qr_text; /* --qr: the receipt as a certificate carries it (read at start) */
 	char **files;
 	size_t nfiles;
 	bool json;
@@ -358,9 +366,31 @@ static check check_one(const verify_opts *o, const nt_genesis *g, const char *re
 	char *text = NULL;
 	size_t len = 0;
 	const char *name = file != NULL ? file : receipt_path;
-	nt_err e = nt_cli_read_file(receipt_path, NT_RECEIPT_V2_TEXT_MAX, &text, &len, &why);
-	if (e != NT_OK)
-		return unreadable(o, name, "cannot read the receipt: %s", why.msg);
+	nt_err e;
+	if (o->qr_text != NULL) {
+		nt_qr_info info;
+		e = nt_qr_receipt_decode(o->qr_text, &text, &info, &why);
+		if (e != NT_OK)
+			return unreadable(o, name, "cannot read the receipt from --qr: %s",
+					  why.msg);
+		if (text == NULL) {
+			char id[65];
+			nt_hex_encode(info.record_id.b, NT_HASH_LEN, id);
+			return unreadable(
+			    o, name,
+			    "the QR code names the record only (fingerprint %s, record "
+			    "%s, height %llu): the whole receipt is in the certificate's "
+			    "text (pdftotext cert.pdf - | notary verify --qr - ...) or "
+			    "from a node (notary receipt %s)",
+			    info.fingerprint[0] ? info.fingerprint : "-", id,
+			    (unsigned long long)info.height, id);
+		}
+		len = strlen(text);
+	} else {
+		e = nt_cli_read_file(receipt_path, NT_RECEIPT_V2_TEXT_MAX, &text, &len, &why);
+		if (e != NT_OK)
+			return unreadable(o, name, "cannot read the receipt: %s", why.msg);
+	}
 	/* Text that is not JSON at all is a damaged or wrong file (unreadable
 	 * input); JSON that is not a well-formed receipt is an invalid receipt. */
 	json_error_t jerr;
@@ -540,28 +570,57 @@ static bool zone_exists(const char *name)
 	return stat(path, &st) == 0 && S_ISREG(st.st_mode);
 }
 
+/* All of stdin (a pipe from pdftotext or zbarimg), NUL-terminated. */
+static nt_err read_stdin(size_t max, char **out, size_t *len)
+{
+	size_t cap = 65536, n = 0;
+	char *buf = malloc(cap + 1);
+	while (buf != NULL) {
+		if (n == cap) {
+			char *b = cap < max ? realloc(buf, 2 * cap + 1) : NULL;
+			if (b == NULL)
+				break;
+			buf = b;
+			cap *= 2;
+		}
+		size_t k = fread(buf + n, 1, cap - n, stdin);
+		n += k;
+		if (k == 0) {
+			if (ferror(stdin))
+				break;
+			buf[n] = '\0';
+			*out = buf;
+			*len = n;
+			return NT_OK;
+		}
+	}
+	free(buf);
+	return NT_ERR_IO;
+}
+
 int nt_cmd_verify(int argc, char **argv)
 {
 	static const struct option opts[] = {
-	    {"genesis", required_argument, NULL, 'g'},
-	    {"receipt", required_argument, NULL, 'r'},
-	    {"lang", required_argument, NULL, 'l'},
-	    {"tz", required_argument, NULL, 'z'},
-	    {"json", no_argument, NULL, 'j'},
-	    {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0},
+	    {"genesis", required_argument, NULL, 'g'}, {"receipt", required_argument, NULL, 'r'},
+	    {"qr", required_argument, NULL, 'q'},      {"lang", required_argument, NULL, 'l'},
+	    {"tz", required_argument, NULL, 'z'},      {"json", no_argument, NULL, 'j'},
+	    {"help", no_argument, NULL, 'h'},	       {NULL, 0, NULL, 0},
 	};
 	verify_opts o = {0};
 	o.lang = nt_verdict_lang_env(getenv("LC_ALL"), getenv("LC_MESSAGES"), getenv("LANG"));
 	const char *tz = NULL;
 	int c;
-	while ((c = nt_cli_getopt(argc, argv, ":g:r:l:z:jh", opts)) != -1) {
+	const char *qr = NULL;
+	while ((c = nt_cli_getopt(argc, argv, ":g:r:q:l:z:jh", opts)) != -1) {
 		switch (c) {
 		case 'g':
 			o.genesis_path = optarg;
 			break;
 		case 'r':
 			o.receipt_path = optarg;
+			break;
+		case 'q':
+			qr = optarg;
 			break;
 		case 'l':
 			if (!nt_verdict_lang_parse(optarg, &o.lang))
@@ -586,6 +645,22 @@ int nt_cmd_verify(int argc, char **argv)
 						    "published genesis file)");
 	o.files = argv + optind;
 	o.nfiles = (size_t)(argc - optind);
+	if (qr != NULL) {
+		if (o.receipt_path != NULL || o.nfiles > 1)
+			return nt_cli_usage_error("verify",
+						  "--qr takes the place of --receipt: one "
+						  "receipt, at most one FILE");
+		size_t ql = 0;
+		if (strcmp(qr, "-") == 0) {
+			if (read_stdin(16u * 1024 * 1024, &o.qr_text, &ql) != NT_OK)
+				return nt_cli_errorf(
+				    NT_EXIT_USAGE, "verify",
+				    "cannot read --qr from stdin (at most 16 MiB)");
+		} else if ((o.qr_text = strdup(qr)) == NULL) {
+			return nt_cli_errorf(NT_EXIT_FAIL, "verify", "out of memory");
+		}
+		o.receipt_path = "(--qr)";
+	}
 	if (o.receipt_path != NULL && o.nfiles > 1)
 		return nt_cli_usage_error("verify", "with --receipt give at most one FILE (without "
 						    "it, each FILE's FILE.receipt.json is used)");
@@ -628,5 +703,6 @@ int nt_cmd_verify(int argc, char **argv)
 		return nt_cli_errorf(NT_EXIT_FAIL, "verify", "out of memory");
 	int rc = run_verify(&o, g);
 	free(g);
+	free(o.qr_text);
 	return rc;
 }
