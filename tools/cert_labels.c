@@ -81,29 +81,29 @@ static const label_row labels[NT_L__COUNT] = {
     [NT_L_SOME_INVALID] = {"存在无效记录", "some records are INVALID"},
 };
 
-const char *nt_label(nt_label_id id, nt_lang lang)
+const char *nt_label(nt_label_id id, nt_cert_lang lang)
 {
 	if ((unsigned)id >= NT_L__COUNT)
 		return "";
-	return lang == NT_LANG_EN ? labels[id].en : labels[id].zh;
+	return lang == NT_CERT_EN ? labels[id].en : labels[id].zh;
 }
 
-const char *nt_label_fmt(nt_label_id id, nt_lang lang, char *buf, size_t cap)
+const char *nt_label_fmt(nt_label_id id, nt_cert_lang lang, char *buf, size_t cap)
 {
-	if (lang == NT_LANG_BOTH)
-		snprintf(buf, cap, "%s / %s", nt_label(id, NT_LANG_ZH), nt_label(id, NT_LANG_EN));
+	if (lang == NT_CERT_BOTH)
+		snprintf(buf, cap, "%s / %s", nt_label(id, NT_CERT_ZH), nt_label(id, NT_CERT_EN));
 	else
 		snprintf(buf, cap, "%s", nt_label(id, lang));
 	return buf;
 }
 
-nt_lang nt_lang_parse(const char *s)
+nt_cert_lang nt_lang_parse(const char *s)
 {
 	if (strcmp(s, "en") == 0)
-		return NT_LANG_EN;
+		return NT_CERT_EN;
 	if (strcmp(s, "zh") == 0)
-		return NT_LANG_ZH;
+		return NT_CERT_ZH;
 	if (strcmp(s, "both") == 0)
-		return NT_LANG_BOTH;
+		return NT_CERT_BOTH;
 	return 0;
 }

@@ -6,10 +6,10 @@
 #include <stddef.h>
 
 typedef enum {
-	NT_LANG_EN = 1,
-	NT_LANG_ZH = 2,
-	NT_LANG_BOTH = 3, /* "中文 / English" */
-} nt_lang;
+	NT_CERT_EN = 1,
+	NT_CERT_ZH = 2,
+	NT_CERT_BOTH = 3, /* "中文 / English" */
+} nt_cert_lang;
 
 typedef enum {
 	NT_L_TITLE,
@@ -70,14 +70,14 @@ typedef enum {
 	NT_L__COUNT
 } nt_label_id;
 
-/* The label in one language (NT_LANG_EN or NT_LANG_ZH; NT_LANG_BOTH gives
+/* The label in one language (NT_CERT_EN or NT_CERT_ZH; NT_CERT_BOTH gives
  * the Chinese). Static storage. */
-const char *nt_label(nt_label_id id, nt_lang lang);
+const char *nt_label(nt_label_id id, nt_cert_lang lang);
 
-/* The label in lang into buf: for NT_LANG_BOTH "中文 / English". Returns buf. */
-const char *nt_label_fmt(nt_label_id id, nt_lang lang, char *buf, size_t cap);
+/* The label in lang into buf: for NT_CERT_BOTH "中文 / English". Returns buf. */
+const char *nt_label_fmt(nt_label_id id, nt_cert_lang lang, char *buf, size_t cap);
 
 /* "--lang" values: "en", "zh", "both". 0 if s is none of them. */
-nt_lang nt_lang_parse(const char *s);
+nt_cert_lang nt_lang_parse(const char *s);
 
 #endif

@@ -152,7 +152,7 @@ static void row(item *it, const char *label, const char *value, bool mono)
 		it->rows[it->nrows++] = (nt_cert_row){label, value, mono};
 }
 
-static const char *lab(item *it, nt_label_id id, nt_lang lang)
+static const char *lab(item *it, nt_label_id id, nt_cert_lang lang)
 {
 	char buf[512];
 	return sfmt(it, "%s", nt_label_fmt(id, lang, buf, sizeof buf));
@@ -172,16 +172,16 @@ static void time_at(uint64_t ms, int offset_h, char buf[40])
 /* Beijing time is UTC+8 all year (China has no daylight saving time). */
 #define BEIJING_H 8
 
-static const char *n_of_m(item *it, unsigned n, unsigned m, nt_lang lang)
+static const char *n_of_m(item *it, unsigned n, unsigned m, nt_cert_lang lang)
 {
-	if (lang == NT_LANG_EN)
+	if (lang == NT_CERT_EN)
 		return sfmt(it, "%u of %u", n, m);
-	if (lang == NT_LANG_ZH)
+	if (lang == NT_CERT_ZH)
 		return sfmt(it, "%u 家中的 %u 家", m, n);
 	return sfmt(it, "%u 家中的 %u 家 / %u of %u", m, n, n, m);
 }
 
-static void meta_rows(item *it, nt_lang lang)
+static void meta_rows(item *it, nt_cert_lang lang)
 {
 	static const struct {
 		const char *key;
@@ -218,7 +218,7 @@ static void meta_rows(item *it, nt_lang lang)
 }
 
 /* The table of one record's page. */
-static void build_rows(item *it, const nt_genesis *g, nt_lang lang, uint64_t made_ms)
+static void build_rows(item *it, const nt_genesis *g, nt_cert_lang lang, uint64_t made_ms)
 {
 	const nt_receipt *r = it->r;
 	const nt_record *rec = &r->record;
@@ -441,7 +441,7 @@ static void item_free(item *it)
 		free(it->strs[i]);
 }
 
-static void build_page(item *it, const nt_genesis *g, nt_lang lang, uint64_t made_ms,
+static void build_page(item *it, const nt_genesis *g, nt_cert_lang lang, uint64_t made_ms,
 		       nt_cert_page *p)
 {
 	char b[512];
@@ -509,7 +509,7 @@ static uint64_t made_time(void)
 typedef struct {
 	const char *genesis_path;
 	const char *out;
-	nt_lang lang;
+	nt_cert_lang lang;
 	const char *receipts[256];
 	bool from_flag[256]; /* given with --receipt */
 	size_t nreceipts;
@@ -518,7 +518,7 @@ typedef struct {
 
 static int write_certificate(const cert_opts *o, item *items, size_t n, const nt_genesis *g)
 {
-	nt_lang lang = o->lang;
+	nt_cert_lang lang = o->lang;
 	uint64_t made = made_time();
 	nt_cert_page *pages = calloc(n, sizeof *pages);
 	nt_cert_sum_row *sum_rows = calloc(n, sizeof *sum_rows);
@@ -569,7 +569,7 @@ static int write_certificate(const cert_opts *o, item *items, size_t n, const nt
 	    .page_label = lab(d, NT_L_PAGE, lang),
 	    .footer = sfmt(d, "%s: %s UTC (%s UTC+8) · notary %s",
 			   nt_label_fmt(NT_L_MADE, lang, b, sizeof b), t, t2, NT_VERSION),
-	    .pdf_title = lab(d, NT_L_TITLE, NT_LANG_BOTH),
+	    .pdf_title = lab(d, NT_L_TITLE, NT_CERT_BOTH),
 	    .pdf_subject = n == 1 && items[0].qr_text != NULL ? items[0].qr_text : NULL,
 	};
 	/* Written beside the target and renamed: a reader never sees half a PDF. */
@@ -654,7 +654,7 @@ int nt_cmd_certificate(int argc, char **argv)
 	    {"lang", required_argument, NULL, 'l'},    {"out", required_argument, NULL, 'o'},
 	    {"help", no_argument, NULL, 'h'},	       {NULL, 0, NULL, 0},
 	};
-	cert_opts o = {.lang = NT_LANG_BOTH};
+	cert_opts o = {.lang = NT_CERT_BOTH};
 	size_t max = sizeof o.receipts / sizeof o.receipts[0];
 	int c;
 	while ((c = nt_cli_getopt(argc, argv, ":g:r:l:o:h", opts)) != -1) {
