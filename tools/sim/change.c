@@ -1,0 +1,455 @@
+/* Validator-set changes (FORMATS.md "Changing the validator set"), planned
+ * by the simulator, which plays the offices' operators.
+ *
+ * With --changes N a version 2 (odd) seed plans N changes one after the
+ * other: the first at a random time before the faults heal, each next one
+ * a little after the one before landed. A change adds an office (a new
+ * node that boots from an empty store, catches up by block sync and votes
+ * from the first height of the new set), removes one (its node stays up
+ * and follows the chain as an observer) or rotates one office's key (its
+ * node switches to the new key when it starts the first height of the new
+ * set; the old key is destroyed then). Every set keeps its Byzantine
+ * members within f. The operators of the current set sign approvals
+ * (nt_valset_approval_hash), each at its own pace, and each reaches each
+ * node after its own delay; the first block a node builds once it holds a
+ * quorum of them is the change block (sim_change_attach), so the change
+ * lands wherever consensus takes it. Byzantine operators approve or not.
+ * A change may also crash one honest node at its boundary: when it accepts
+ * the change block (before the commit) or just after it applied it.
+ *
+ * The chain's sets by height (sim_chain_set) come from the landed changes
+ * alone; the checks use them to tell which key an office signs with at a
+ * height (chk_signer) and to count the changes a receipt must carry. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "crypto/digest.h"
+#include "tools/sim/sim.h"
+
+static void oom(void)
+{
+	fprintf(stderr, "notary-sim: out of memory\n");
+	exit(2);
+}
+
+static const char *const kind_names[] = {"?", "add", "remove", "rotate the key of"};
+
+const nt_valset *sim_chain_set(const sim *s, uint64_t h)
+{
+	const nt_valset *v = &s->g.vals;
+	for (unsigned i = 0; i < s->nlanded && s->chg[i].landed < h; i++)
+		v = s->chg[i].to;
+	return v;
+}
+
+int sim_node_of_key(const sim *s, const nt_pubkey *pk)
+{
+	for (int i = 0; i < s->n; i++)
+		for (int k = 0; k < s->nodes[i].npubs; k++)
+			if (memcmp(s->nodes[i].pubs[k].b, pk->b, sizeof pk->b) == 0)
+				return i;
+	return -1;
+}
+
+int sim_node_of_index(const sim *s, uint64_t h, unsigned i)
+{
+	const nt_valset *v = sim_chain_set(s, h);
+	return i < v->n ? sim_node_of_key(s, &v->keys[i]) : -1;
+}
+
+int sim_index_at(const sim_node *d, uint64_t h)
+{
+	return nt_valset_index(sim_chain_set(d->s, h), &d->pubs[d->nkey]);
+}
+
+/* ---- planning ---- */
+
+static void push(sim *s, int kind, int to, uint64_t at)
+{
+	sim_ev e;
+	memset(&e, 0, sizeof e);
+	e.kind = kind;
+	e.to = to;
+	e.at = at;
+	sim_push(s, &e);
+}
+
+void sim_change_setup(sim *s)
+{
+	s->want_changes = s->g.version == 2 ? s->o.changes : 0;
+	if (s->want_changes > 0)
+		push(s, EV_PLAN, 0, s->now + sim_range(s, 0, s->heal_at - SIM_T0 + 1000));
+}
+
+void sim_change_free(sim *s)
+{
+	for (unsigned i = 0; i < s->nchg; i++) {
+		free(s->chg[i].to);
+		free(s->chg[i].vb);
+	}
+	s->nchg = s->nlanded = 0;
+}
+
+static int byz_members(const sim *s, const nt_valset *v)
+{
+	int nb = 0;
+	for (unsigned i = 0; i < v->n; i++) {
+		int who = sim_node_of_key(s, &v->keys[i]);
+		nb += who >= 0 && s->nodes[who].byz;
+	}
+	return nb;
+}
+
+/* The secret key office `who` holds for pk (an office that has not switched
+ * to a rotated key yet still holds it), or NULL. */
+static const nt_seckey *key_for(const sim_node *d, const nt_pubkey *pk)
+{
+	if (memcmp(d->pubs[d->nkey].b, pk->b, sizeof pk->b) == 0)
+		return d->key;
+	if (d->next_key != NULL && memcmp(d->pubs[d->nkey + 1].b, pk->b, sizeof pk->b) == 0)
+		return d->next_key;
+	return NULL;
+}
+
+/* Draws the change: what is feasible keeps every set's Byzantine members
+ * within f = (n - 1) / 3 and the nodes within SIM_MAXV. */
+static bool draw(sim *s, const nt_valset *cur, sim_change *c)
+{
+	int nb = byz_members(s, cur);
+	int kinds[3], nk = 0;
+	if (s->n < SIM_MAXV && cur->n < NT_MAX_VALIDATORS && 3 * nb <= cur->n)
+		kinds[nk++] = CHG_ADD;
+	int rm[SIM_MAXV], nrm = 0, rot[SIM_MAXV], nrot = 0;
+	for (unsigned i = 0; i < cur->n; i++) {
+		int who = sim_node_of_key(s, &cur->keys[i]);
+		if (who < 0)
+			continue;
+		const sim_node *d = &s->nodes[who];
+		int left = nb - (d->byz != 0);
+		if (cur->n >= 2 && 3 * left <= (int)cur->n - 2)
+			rm[nrm++] = (int)i;
+		if (d->next_key == NULL && d->npubs < SIM_MAXKEYS)
+			rot[nrot++] = (int)i;
+	}
+	if (nrm > 0)
+		kinds[nk++] = CHG_REMOVE;
+	if (nrot > 0)
+		kinds[nk++] = CHG_ROTATE;
+	if (nk == 0)
+		return false;
+	c->kind = kinds[sim_range(s, 0, (uint64_t)nk - 1)];
+	*c->to = *cur;
+	nt_valset *to = c->to;
+	if (c->kind == CHG_ADD) {
+		int id = s->n;
+		sim_node *d = &s->nodes[id];
+		memset(d, 0, sizeof *d);
+		d->id = id;
+		d->key = sim_derive_key(s->seed, "validator", id);
+		nt_seckey_pubkey(d->key, &d->pubs[0]);
+		d->npubs = 1;
+		if (sim_node_init(s, d) != NT_OK)
+			oom();
+		s->n++;
+		to->keys[to->n] = d->pubs[0];
+		snprintf(to->names[to->n], sizeof to->names[to->n], "Office %d", id);
+		to->n++;
+		c->office = id;
+		/* its operator sets the node up while approvals gather, or after */
+		push(s, EV_BOOT, id, s->now + sim_range(s, 0, 3000));
+	} else if (c->kind == CHG_REMOVE) {
+		int i = rm[sim_range(s, 0, (uint64_t)nrm - 1)];
+		c->office = sim_node_of_key(s, &to->keys[i]);
+		memmove(&to->keys[i], &to->keys[i + 1], (to->n - i - 1) * sizeof to->keys[0]);
+		memmove(&to->names[i], &to->names[i + 1], (to->n - i - 1) * sizeof to->names[0]);
+		to->n--;
+	} else {
+		int i = rot[sim_range(s, 0, (uint64_t)nrot - 1)];
+		sim_node *d = &s->nodes[sim_node_of_key(s, &to->keys[i])];
+		c->office = d->id;
+		d->next_key = sim_derive_key(s->seed, "rotated", d->id * SIM_MAXKEYS + d->npubs);
+		nt_seckey_pubkey(d->next_key, &d->pubs[d->npubs]);
+		to->keys[i] = d->pubs[d->npubs];
+		d->npubs++;
+	}
+	return true;
+}
+
+/* The operators of the current set approve, each at its own pace; node j
+ * receives approval k at appr_at[k][j], and is told (EV_APPROVED) when it
+ * holds a quorum. */
+static void approve(sim *s, const nt_valset *cur, sim_change *c)
+{
+	nt_hash from, msg;
+	if (nt_valset_hash_v2(cur, &from) != NT_OK ||
+	    nt_valset_approval_hash(s->g.chain_id, &s->g.genesis_hash, c->index, &from, &c->to_hash,
+				    &msg) != NT_OK) {
+		sim_fail(s, "engine", "cannot build the approval message of change %llu",
+			 (unsigned long long)c->index);
+		return;
+	}
+	for (unsigned i = 0; i < cur->n; i++) {
+		int who = sim_node_of_key(s, &cur->keys[i]);
+		if (who < 0)
+			continue;
+		const sim_node *d = &s->nodes[who];
+		const nt_seckey *k = key_for(d, &cur->keys[i]);
+		if (k == NULL || (d->byz && sim_chance(s, 500)))
+			continue; /* a Byzantine operator may never approve */
+		nt_approval *a = &c->appr[c->nappr];
+		a->index = (uint16_t)i;
+		if (nt_sign(k, &msg, &a->sig) != NT_OK)
+			continue;
+		uint64_t made = s->now + sim_range(s, 0, 1500);
+		for (int j = 0; j < SIM_MAXV; j++)
+			c->appr_at[c->nappr][j] = made + sim_range(s, 0, 400);
+		c->nappr++;
+	}
+	for (int j = 0; j < s->n; j++) {
+		uint64_t t[SIM_MAXV];
+		for (unsigned k = 0; k < c->nappr; k++) {
+			uint64_t x = c->appr_at[k][j];
+			unsigned m = k;
+			for (; m > 0 && t[m - 1] > x; m--)
+				t[m] = t[m - 1];
+			t[m] = x;
+		}
+		if (c->nappr >= c->quorum)
+			push(s, EV_APPROVED, j, t[c->quorum - 1]);
+	}
+}
+
+static void plan(sim *s)
+{
+	if (s->nchg >= s->want_changes || s->nchg != s->nlanded || s->failed)
+		return;
+	const nt_valset *cur = sim_chain_set(s, UINT64_MAX);
+	sim_change *c = &s->chg[s->nchg];
+	memset(c, 0, sizeof *c);
+	c->crash_node = -1;
+	c->index = s->nlanded;
+	c->planned = s->now;
+	c->quorum = nt_valset_quorum(cur);
+	if ((c->to = malloc(sizeof *c->to)) == NULL ||
+	    (c->vb = malloc(NT_VALSET_BYTES_MAX)) == NULL)
+		oom();
+	if (!draw(s, cur, c) ||
+	    nt_valset_encode(c->to, c->vb, NT_VALSET_BYTES_MAX, &c->vlen) != NT_OK) {
+		free(c->to);
+		free(c->vb);
+		s->want_changes = s->nchg; /* nothing feasible: no more changes */
+		return;
+	}
+	nt_sha256(c->vb, c->vlen, &c->to_hash);
+	s->nchg++;
+	approve(s, cur, c);
+	if ((s->o.faults & F_CRASH) && sim_chance(s, 500)) {
+		int hon[SIM_MAXV], nh = 0;
+		for (int i = 0; i < s->n; i++)
+			if (!s->nodes[i].byz)
+				hon[nh++] = i;
+		c->crash_node = hon[sim_range(s, 0, (uint64_t)nh - 1)];
+		c->crash_before = sim_chance(s, 500);
+	}
+	char sb[17];
+	sim_trace(s,
+		  "plan change %llu: %s office %d (%u -> %u validators, %s), %u approvals, "
+		  "quorum %u%s",
+		  (unsigned long long)c->index, kind_names[c->kind], c->office, cur->n, c->to->n,
+		  sim_short(&c->to_hash, sb), c->nappr, c->quorum,
+		  c->crash_node < 0 ? ""
+		  : c->crash_before ? ", a crash before the boundary"
+				    : ", a crash after the boundary");
+	if (c->crash_node >= 0)
+		sim_trace(s, "change %llu: node %d will crash at the boundary",
+			  (unsigned long long)c->index, c->crash_node);
+}
+
+/* ---- the change on the nodes ---- */
+
+static const sim_change *pending(const sim *s)
+{
+	return s->nchg > s->nlanded ? &s->chg[s->nlanded] : NULL;
+}
+
+static unsigned held(const sim_node *d, const sim_change *c, nt_approval *out)
+{
+	unsigned n = 0;
+	for (unsigned k = 0; k < c->nappr; k++)
+		if (d->s->now >= c->appr_at[k][d->id]) {
+			if (out != NULL)
+				out[n] = c->appr[k];
+			n++;
+		}
+	return n;
+}
+
+bool sim_change_ready(const sim_node *d)
+{
+	const sim_change *c = pending(d->s);
+	return c != NULL && d->l != NULL && nt_ledger_change_count(d->l) == c->index &&
+	       held(d, c, NULL) >= c->quorum;
+}
+
+void sim_change_attach(sim_node *d, nt_block *b)
+{
+	if (b->header.version != NT_HEADER_VERSION_2 || !sim_change_ready(d))
+		return;
+	const sim_change *c = pending(d->s);
+	nt_approval ap[SIM_MAXV];
+	unsigned n = held(d, c, ap);
+	nt_hash keep = b->header.next_validators_hash;
+	b->header.next_validators_hash = c->to_hash;
+	if (nt_block_set_change(b, c->vb, c->vlen, ap, (uint16_t)n) != NT_OK)
+		b->header.next_validators_hash = keep;
+}
+
+static void boundary_crash(sim *s, sim_change *c, int who, uint64_t within)
+{
+	c->crashed = true;
+	push(s, EV_BCRASH, who, s->now + sim_range(s, 0, within));
+}
+
+void sim_change_valid(sim_node *d, const nt_block *b)
+{
+	sim_change *c = (sim_change *)pending(d->s);
+	if (c != NULL && nt_header_is_change(&b->header) && c->crash_node == d->id &&
+	    c->crash_before && !c->crashed)
+		boundary_crash(d->s, c, d->id, 30);
+}
+
+void sim_change_appended(sim_node *d, const nt_block *b)
+{
+	sim *s = d->s;
+	const nt_header *h = &b->header;
+	if (!nt_header_is_change(h))
+		return;
+	uint64_t k = nt_ledger_change_count(d->l) - 1;
+	if (k < s->nlanded) {
+		sim_change *c = &s->chg[k];
+		if (c->crash_node == d->id && !c->crash_before && !c->crashed)
+			boundary_crash(s, c, d->id, s->commit_delay);
+		return;
+	}
+	if (k != s->nlanded || k >= s->nchg) {
+		sim_fail(s, "validity",
+			 "node %d applied set change %llu at height %llu, which no "
+			 "quorum of operators approved",
+			 d->id, (unsigned long long)k, (unsigned long long)h->height);
+		return;
+	}
+	sim_change *c = &s->chg[k];
+	if (b->valset_len != c->vlen || memcmp(b->valset_bytes, c->vb, c->vlen) != 0) {
+		sim_fail(s, "validity",
+			 "node %d applied change %llu at height %llu with a set the "
+			 "operators did not approve",
+			 d->id, (unsigned long long)k, (unsigned long long)h->height);
+		return;
+	}
+	c->landed = h->height;
+	s->nlanded++;
+	sim_trace(s, "change %llu landed at h%llu (%u approvals): %s office %d",
+		  (unsigned long long)k, (unsigned long long)h->height, b->napprovals,
+		  kind_names[c->kind], c->office);
+	if (c->crash_node == d->id && !c->crash_before && !c->crashed)
+		boundary_crash(s, c, d->id, s->commit_delay);
+	if (s->nchg < s->want_changes)
+		push(s, EV_PLAN, 0, s->now + sim_range(s, 200, 1500));
+}
+
+bool sim_office_take_key(sim_node *d, const nt_valset *set)
+{
+	if (d->next_key == NULL || nt_valset_index(set, &d->pubs[d->nkey + 1]) < 0)
+		return false;
+	nt_seckey_free(d->key); /* a retired key is destroyed */
+	d->key = d->next_key;
+	d->next_key = NULL;
+	d->nkey++;
+	char sb[17];
+	nt_hash x;
+	memcpy(x.b, d->pubs[d->nkey].b, NT_HASH_LEN);
+	sim_trace(d->s, "n%d takes its new key %s, the old one destroyed", d->id,
+		  sim_short(&x, sb));
+	return true;
+}
+
+/* ---- events, the end ---- */
+
+void sim_change_event(sim *s, const sim_ev *e)
+{
+	sim_node *d = &s->nodes[e->to];
+	switch (e->kind) {
+	case EV_PLAN:
+		plan(s);
+		break;
+	case EV_BOOT:
+		sim_trace(s, "n%d boots (an added office, empty store)", d->id);
+		sim_node_boot(d);
+		break;
+	case EV_BCRASH:
+		if (d->byz || !d->up || s->failed)
+			break;
+		sim_trace(s, "n%d crashes at the set change's boundary", d->id);
+		sim_node_crash(d);
+		push(s, EV_RESTART, d->id, s->now + sim_range(s, 50, 600));
+		break;
+	}
+}
+
+bool sim_changes_done(const sim *s)
+{
+	if (s->want_changes == 0)
+		return true;
+	if (s->nlanded < s->want_changes)
+		return false;
+	/* the new set commits two blocks on every honest node */
+	uint64_t need = s->chg[s->nlanded - 1].landed + 2;
+	for (int i = 0; i < s->n; i++) {
+		const sim_node *d = &s->nodes[i];
+		if (!d->byz && (!d->up || nt_ledger_height(d->l) < need))
+			return false;
+	}
+	return true;
+}
+
+void sim_changes_final(sim *s)
+{
+	if (s->nlanded < s->nchg || s->nchg < s->want_changes) {
+		const sim_change *c = pending(s);
+		if (c != NULL)
+			sim_fail(
+			    s, "liveness",
+			    "set change %llu (%s office %d), planned at %llu ms, has not landed "
+			    "by %llu ms (faults healed at %llu ms)",
+			    (unsigned long long)c->index, kind_names[c->kind], c->office,
+			    (unsigned long long)(c->planned - SIM_T0),
+			    (unsigned long long)(s->now - SIM_T0),
+			    (unsigned long long)(s->heal_at - SIM_T0));
+		else
+			sim_fail(s, "liveness", "only %u of %u set changes were planned by %llu ms",
+				 s->nchg, s->want_changes, (unsigned long long)(s->now - SIM_T0));
+		return;
+	}
+	if (!sim_changes_done(s))
+		sim_fail(s, "liveness",
+			 "the chain did not go on with the new set: change %u landed at height "
+			 "%llu, not every honest node has 2 blocks more by %llu ms",
+			 s->nlanded - 1, (unsigned long long)s->chg[s->nlanded - 1].landed,
+			 (unsigned long long)(s->now - SIM_T0));
+}
+
+void sim_status_tick(sim_node *d)
+{
+	sim *s = d->s;
+	if (s->want_changes == 0 || s->n < 2)
+		return;
+	int to = (int)sim_range(s, 0, (uint64_t)s->n - 2);
+	if (to >= d->id)
+		to++;
+	uint8_t m[SIM_MSG_STATUS_LEN];
+	uint64_t tip = nt_ledger_height(d->l);
+	m[0] = SIM_MSG_STATUS;
+	for (int i = 0; i < 8; i++)
+		m[1 + i] = (uint8_t)(tip >> (56 - 8 * i));
+	sim_send(s, d->id, to, m, sizeof m);
+}
