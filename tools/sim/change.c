@@ -150,6 +150,12 @@ static bool draw(sim *s, const nt_valset *cur, sim_change *c)
 		d->npubs = 1;
 		if (sim_node_init(s, d) != NT_OK)
 			oom();
+		/* now and then a Byzantine office joins, when the new set can
+		 * take one more */
+		if (3 * (nb + 1) <= (int)cur->n && sim_chance(s, 250))
+			d->byz = sim_chance(s, 700)   ? BYZ_MIXED
+				 : sim_chance(s, 500) ? BYZ_SILENT
+						      : BYZ_GARBAGE;
 		s->n++;
 		to->keys[to->n] = d->pubs[0];
 		snprintf(to->names[to->n], sizeof to->names[to->n], "Office %d", id);
@@ -383,7 +389,8 @@ void sim_change_event(sim *s, const sim_ev *e)
 		plan(s);
 		break;
 	case EV_BOOT:
-		sim_trace(s, "n%d boots (an added office, empty store)", d->id);
+		sim_trace(s, "n%d boots (an added office, %s, empty store)", d->id,
+			  d->byz ? "Byzantine" : "honest");
 		sim_node_boot(d);
 		break;
 	case EV_BCRASH:
@@ -394,6 +401,16 @@ void sim_change_event(sim *s, const sim_ev *e)
 		push(s, EV_RESTART, d->id, s->now + sim_range(s, 50, 600));
 		break;
 	}
+}
+
+const char *sim_change_note(const sim *s, uint64_t h, char *buf, size_t cap)
+{
+	for (unsigned i = 0; i < s->nlanded; i++)
+		if (s->chg[i].landed + 1 == h) {
+			snprintf(buf, cap, " (the first height of the set that change %u made)", i);
+			return buf;
+		}
+	return "";
 }
 
 bool sim_changes_done(const sim *s)

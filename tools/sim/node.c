@@ -205,11 +205,13 @@ static nt_err on_commit(void *arg, const nt_block *b, const nt_commit *c, const 
 		if (err == NT_OK)
 			err = nt_ledger_append(d->l, b, c, lc, &why);
 		if (err != NT_OK) {
+			char note[96];
 			sim_fail(s, "validity",
 				 "node %d committed block %s at height %llu "
-				 "(round %u, %u precommits) that the ledger refuses: %s",
+				 "(round %u, %u precommits) that the ledger refuses: %s%s",
 				 d->id, sim_short(&bh, sb), (unsigned long long)c->height, c->round,
-				 c->count, why.msg);
+				 c->count, why.msg,
+				 sim_change_note(s, c->height, note, sizeof note));
 			return err;
 		}
 		chk_commit(s, d->id, c->height, &bh);

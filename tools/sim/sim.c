@@ -177,6 +177,10 @@ static int parse(int argc, char **argv, sim_opts *o)
 		if (takes)
 			i++;
 	}
+	if ((o->bugs & BUG_LATE_SWITCH) && o->changes == 0) {
+		fprintf(stderr, "notary-sim: --inject-bug late-switch needs --changes N\n");
+		return 2;
+	}
 	if (o->byzantine >= o->validators) {
 		fprintf(stderr, "notary-sim: --byzantine must be below --validators\n");
 		return 2;
@@ -611,7 +615,7 @@ int main(int argc, char **argv)
 	double wall = wall_now() - t0;
 	fprintf(stderr,
 		"notary-sim: %llu seeds (%llu..%llu), %llu failed; %d validators, %d Byzantine, "
-		"faults %s%s%s\n"
+		"faults %s%s%s%s\n"
 		"  %.1f s wall, %.1f seeds/s; longest run: seed %llu (%.3f s wall, %llu virtual "
 		"ms, %llu heights, max round %llu)\n"
 		"  totals: %llu commits, %llu blocks synced, %llu crashes, %llu equivocations "
@@ -619,14 +623,14 @@ int main(int argc, char **argv)
 		"virtual s; longest wait for a receipt after the heal: %llu ms\n",
 		(unsigned long long)ran, (unsigned long long)o.start,
 		(unsigned long long)(o.start + ran - 1), (unsigned long long)failed, o.validators,
-		o.byzantine, o.faults_arg, o.bugs_arg ? ", planted bug " : "",
-		o.bugs_arg ? o.bugs_arg : "", wall, wall > 0 ? (double)ran / wall : 0.0,
-		(unsigned long long)worst_seed, worst.wall, (unsigned long long)worst.vms,
-		(unsigned long long)worst.heights, (unsigned long long)worst.rounds,
-		(unsigned long long)tot.commits, (unsigned long long)tot.synced,
-		(unsigned long long)tot.crashes, (unsigned long long)tot.evidence,
-		(unsigned long long)tot.delivered, (unsigned long long)tot.garbage,
-		(unsigned long long)tot.changes, (double)tot.vms / 1000.0,
-		(unsigned long long)tot.latency);
+		o.byzantine, o.faults_arg, o.changes ? ", set changes on odd seeds" : "",
+		o.bugs_arg ? ", planted bug " : "", o.bugs_arg ? o.bugs_arg : "", wall,
+		wall > 0 ? (double)ran / wall : 0.0, (unsigned long long)worst_seed, worst.wall,
+		(unsigned long long)worst.vms, (unsigned long long)worst.heights,
+		(unsigned long long)worst.rounds, (unsigned long long)tot.commits,
+		(unsigned long long)tot.synced, (unsigned long long)tot.crashes,
+		(unsigned long long)tot.evidence, (unsigned long long)tot.delivered,
+		(unsigned long long)tot.garbage, (unsigned long long)tot.changes,
+		(double)tot.vms / 1000.0, (unsigned long long)tot.latency);
 	return failed ? 1 : 0;
 }

@@ -357,6 +357,8 @@ void sim_change_appended(sim_node *d, const nt_block *b);
  * the office (a rotation's new key replaces and destroys the old one).
  * True if the key changed (the driver must be made again). */
 bool sim_office_take_key(sim_node *d, const nt_valset *set);
+/* " (the first height of the set that change k made)" if h is one, else "". */
+const char *sim_change_note(const sim *s, uint64_t h, char *buf, size_t cap);
 /* All planned changes landed, and the chain went on with the new set. */
 bool sim_changes_done(const sim *s);
 void sim_changes_final(sim *s);
