@@ -12,6 +12,8 @@
  *               it votes for the first proposal it saw, ignoring locks,
  *               sometimes for a random (invalid) hash or two ways at once,
  *               and now and then sends garbage and far-future messages.
+ *               In runs with set changes its second block is sometimes a
+ *               change block no quorum approved (sim_change_forge).
  *   BYZ_SILENT  sends nothing.
  *   BYZ_GARBAGE votes honestly-looking but floods malformed bytes, mutated
  *               messages and far-height votes through the real decoders.
@@ -114,8 +116,14 @@ static bool equivocate(sim_node *d, const nt_proposal *p)
 	if (invalid)
 		t += 3600 * 1000; /* beyond every honest clock bound */
 	if (sim_node_build_block(d, p->height, t, (unsigned)sim_range(s, 0, 1), &q.block) !=
-		NT_OK ||
-	    nt_header_hash(&q.block->header, &q.block_hash) != NT_OK) {
+	    NT_OK) {
+		nt_block_free(q.block);
+		return false;
+	}
+	/* in runs with set changes, v2 is sometimes a change nobody approved */
+	if (!invalid && s->want_changes > 0 && sim_chance(s, 250))
+		invalid = sim_change_forge(d, q.block);
+	if (nt_header_hash(&q.block->header, &q.block_hash) != NT_OK) {
 		nt_block_free(q.block);
 		return false;
 	}

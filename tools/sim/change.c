@@ -310,6 +310,67 @@ void sim_change_attach(sim_node *d, nt_block *b)
 		b->header.next_validators_hash = keep;
 }
 
+/* A Byzantine proposer's change block that no quorum approved: the set
+ * with one more office (a key of its own), approved by its own key alone
+ * or by the real approvals of the pending change, which sign another set.
+ * Honest nodes must refuse it (nt_ledger_check_block). True if b is one. */
+bool sim_change_forge(sim_node *d, nt_block *b)
+{
+	sim *s = d->s;
+	if (b->header.version != NT_HEADER_VERSION_2 || nt_header_is_change(&b->header))
+		return false;
+	const nt_valset *cur = nt_ledger_next_valset(d->l);
+	if (cur->n >= NT_MAX_VALIDATORS)
+		return false;
+	nt_valset *to = malloc(sizeof *to);
+	uint8_t *vb = malloc(NT_VALSET_BYTES_MAX);
+	if (to == NULL || vb == NULL)
+		oom();
+	*to = *cur;
+	nt_seckey *k = sim_derive_key(s->seed, "bogus", (int)nt_ledger_height(d->l));
+	nt_seckey_pubkey(k, &to->keys[to->n]);
+	nt_seckey_free(k);
+	snprintf(to->names[to->n], sizeof to->names[to->n], "Bogus office");
+	to->n++;
+	size_t vl = 0;
+	nt_hash from, to_hash, msg;
+	nt_approval ap[SIM_MAXV];
+	unsigned n = 0;
+	bool ok = nt_valset_encode(to, vb, NT_VALSET_BYTES_MAX, &vl) == NT_OK &&
+		  nt_valset_hash_v2(cur, &from) == NT_OK;
+	if (ok) {
+		nt_sha256(vb, vl, &to_hash);
+		ok = nt_valset_approval_hash(s->g.chain_id, &s->g.genesis_hash,
+					     nt_ledger_change_count(d->l), &from, &to_hash,
+					     &msg) == NT_OK;
+	}
+	const sim_change *c = pending(s);
+	if (ok && c != NULL && sim_chance(s, 500)) {
+		for (unsigned i = 0; i < c->nappr; i++)
+			ap[n++] = c->appr[i]; /* genuine, but for the planned set */
+	} else if (ok) {
+		int self = nt_valset_index(cur, &d->pubs[d->nkey]);
+		ap[0].index = (uint16_t)(self >= 0 ? self : 0);
+		ok = nt_sign(d->key, &msg, &ap[0].sig) == NT_OK;
+		n = 1;
+	}
+	nt_hash keep = b->header.next_validators_hash;
+	if (ok) {
+		b->header.next_validators_hash = to_hash;
+		if (nt_block_set_change(b, vb, vl, ap, (uint16_t)n) != NT_OK) {
+			b->header.next_validators_hash = keep;
+			ok = false;
+		}
+	}
+	free(to);
+	free(vb);
+	if (ok)
+		sim_trace(s,
+			  "n%d BYZ forges a change block (%u approvals of another set or its own)",
+			  d->id, n);
+	return ok;
+}
+
 static void boundary_crash(sim *s, sim_change *c, int who, uint64_t within)
 {
 	c->crashed = true;

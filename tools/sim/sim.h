@@ -350,6 +350,8 @@ int sim_index_at(const sim_node *d, uint64_t h);
 bool sim_change_ready(const sim_node *d);
 /* Makes b (just built by d) the change block, when d is ready. */
 void sim_change_attach(sim_node *d, nt_block *b);
+/* Byzantine d makes b a change block no quorum approved (true if done). */
+bool sim_change_forge(sim_node *d, nt_block *b);
 /* b passed valid() on honest node d / was appended by d. */
 void sim_change_valid(sim_node *d, const nt_block *b);
 void sim_change_appended(sim_node *d, const nt_block *b);
