@@ -166,6 +166,9 @@ class SimTest(unittest.TestCase):
                      ": rotate the key of office", "boots (an added office",
                      "takes its new key", "crashes at the set change's boundary"):
             self.assertIn(what, out1)
+        # receipts of records committed after two or three changes verify
+        # from the genesis alone, at the end too
+        self.assertRegex(out1, r"final receipt \S+ h\d+ from n\d+ verifies \([23] set changes\)")
 
     def test_usage_errors(self):
         for args in (["--faults", "flood"], ["--inject-bug", "nope"], ["--validators", "0"],

@@ -174,8 +174,13 @@ void chk_receipt(sim *s, sim_node *d, sim_rec *r)
 		r->receipt_at = s->now;
 		r->height = height;
 		r->home = d->id;
-		sim_trace(s, "n%d receipt %s h%llu", d->id, sim_short(&r->id, sb),
-			  (unsigned long long)r->height);
+		size_t nc = changes_below(s, height);
+		if (nc == 0)
+			sim_trace(s, "n%d receipt %s h%llu", d->id, sim_short(&r->id, sb),
+				  (unsigned long long)r->height);
+		else
+			sim_trace(s, "n%d receipt %s h%llu (%zu set changes)", d->id,
+				  sim_short(&r->id, sb), (unsigned long long)r->height, nc);
 	}
 }
 
@@ -198,6 +203,12 @@ static void final_receipts(sim *s)
 					 "at the end, node %d's receipt of record %s does not "
 					 "verify: %s",
 					 d->id, sim_short(&r->id, sb), why.msg);
+			else
+				sim_trace(s,
+					  "final receipt %s h%llu from n%d verifies (%zu set "
+					  "changes)",
+					  sim_short(&r->id, sb), (unsigned long long)height, d->id,
+					  changes_below(s, height));
 			break;
 		}
 	}

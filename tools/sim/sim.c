@@ -209,6 +209,9 @@ static void make_records(sim *s)
 		fprintf(stderr, "notary-sim: out of memory\n");
 		exit(2);
 	}
+	/* with set changes, records keep coming while the set changes, so
+	 * that receipts carry one change, two, ... */
+	uint64_t late = s->g.version == 2 ? 3000 * (uint64_t)s->o.changes : 0;
 	for (unsigned i = 0; i < s->nrecs; i++) {
 		sim_rec *r = &s->recs[i];
 		nt_record rec;
@@ -232,7 +235,7 @@ static void make_records(sim *s)
 		sim_ev e;
 		memset(&e, 0, sizeof e);
 		e.kind = EV_SUBMIT;
-		e.at = SIM_T0 + sim_range(s, 0, s->heal_at - SIM_T0 + 1000);
+		e.at = SIM_T0 + sim_range(s, 0, s->heal_at - SIM_T0 + 1000 + late);
 		e.h = i;
 		sim_push(s, &e);
 	}
