@@ -3,10 +3,14 @@
  *   agreement   no two honest nodes commit different blocks at one height
  *   validity    every committed (or synced) block passes the ledger's
  *               check_block and append (node.c), every receipt verifies
- *   double-sign no honest node signs two different messages for one
- *               (height, round, step), across crashes too
+ *               from the genesis alone, with the set changes below it
+ *   double-sign no honest office signs two different messages for one
+ *               (height, round, step), across crashes and key rotations
+ *   valset      an honest office signs only with the key the set of the
+ *               height gives it (chk_signer)
  *   durability  no record with a handed-out receipt is ever lost
  *   liveness    after the faults heal, every record commits in bounded time
+ *               and every planned set change lands (change.c)
  * The first failure ends the seed; sim.c prints it with a replay command. */
 #include <stdarg.h>
 #include <stdlib.h>
