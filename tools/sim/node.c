@@ -274,9 +274,10 @@ static nt_err io_wal_append(void *arg, const nt_drv_entry *ent)
 	if (ent->in_log)
 		return NT_OK;
 	uint8_t kind = ent->kind == NT_DRV_ENT_PROPOSAL ? WAL_PROPOSAL
-		       : ent->kind == NT_DRV_ENT_VOTE	? WAL_VOTE
-							: WAL_TIMEOUT;
-	sim_wal_append(d, kind, ent->own, ent->bytes, ent->len, ent->height, ent->round, ent->step);
+		       : ent->kind == NT_DRV_ENT_VOTE	    ? WAL_VOTE
+							    : WAL_TIMEOUT;
+	sim_wal_append(d, kind, ent->own, ent->bytes, ent->len, ent->height, ent->round,
+		       ent->step);
 	return NT_OK;
 }
 
