@@ -115,8 +115,9 @@ class SimTest(unittest.TestCase):
 
     def test_planted_late_switch_is_caught(self):
         # the host driver runs the first height of a new set with the old
-        # set: the old set's commit is below the new set's quorum
-        fail = self.caught("late-switch", "validity", seeds="20", extra=("--changes", "3"))
+        # set: a node's engine names other proposers (or another index) than
+        # the chain's set of that height
+        fail = self.caught("late-switch", "valset", seeds="20", extra=("--changes", "3"))
         self.assertIn("the first height of the set that change", fail)
 
     # ---- validator-set changes (--changes N, odd seeds) ----

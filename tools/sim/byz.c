@@ -446,6 +446,8 @@ void byz_tick(sim_node *d)
 		for (unsigned i = 0; i < k; i++)
 			forge(d);
 	}
+	if (d->byz != BYZ_SILENT && s->want_changes > 0 && sim_chance(s, 300))
+		sim_change_forge_gossip(d);
 	if (d->byz == BYZ_GARBAGE) {
 		unsigned k = (unsigned)sim_range(s, 1, 6);
 		for (unsigned i = 0; i < k; i++)

@@ -10,10 +10,17 @@
  * node switches to the new key when it starts the first height of the new
  * set; the old key is destroyed then). Every set keeps its Byzantine
  * members within f. The operators of the current set sign approvals
- * (nt_valset_approval_hash), each at its own pace, and each reaches each
- * node after its own delay; the first block a node builds once it holds a
- * quorum of them is the change block (sim_change_attach), so the change
- * lands wherever consensus takes it. Byzantine operators approve or not.
+ * (nt_valset_approval_hash), each at its own pace, and hand them to their
+ * own node, which keeps them in its pool of pending changes
+ * (core/valset_change.h, as node/valset_host.c does) and gossips them
+ * through the faulty network; every node re-gossips its pool to one peer
+ * per tick, and a restarted node learns it again that way. The first block
+ * a node builds once its pool holds a quorum is the change block
+ * (nt_change_apply_to_block), so the change lands wherever consensus takes
+ * it. Byzantine operators approve or not, and Byzantine nodes gossip
+ * forged approvals beside real ones (the pool takes all or nothing).
+ * A rotated office switches keys as node/ does: nt_drv_set_key before the
+ * first height of the new set, the old key destroyed.
  * A change may also crash one honest node at its boundary: when it accepts
  * the change block (before the commit) or just after it applied it.
  *
@@ -71,6 +78,18 @@ static void push(sim *s, int kind, int to, uint64_t at)
 	e.kind = kind;
 	e.to = to;
 	e.at = at;
+	sim_push(s, &e);
+}
+
+static void push_approval(sim *s, int to, uint64_t at, uint64_t index, unsigned k)
+{
+	sim_ev e;
+	memset(&e, 0, sizeof e);
+	e.kind = EV_APPROVAL;
+	e.to = to;
+	e.at = at;
+	e.h = index;
+	e.r = k;
 	sim_push(s, &e);
 }
 
@@ -181,9 +200,8 @@ static bool draw(sim *s, const nt_valset *cur, sim_change *c)
 	return true;
 }
 
-/* The operators of the current set approve, each at its own pace; node j
- * receives approval k at appr_at[k][j], and is told (EV_APPROVED) when it
- * holds a quorum. */
+/* The operators of the current set approve, each at its own pace, and hand
+ * the approval to their own node (valset_approve), which gossips it. */
 static void approve(sim *s, const nt_valset *cur, sim_change *c)
 {
 	nt_hash from, msg;
@@ -206,22 +224,9 @@ static void approve(sim *s, const nt_valset *cur, sim_change *c)
 		a->index = (uint16_t)i;
 		if (nt_sign(k, &msg, &a->sig) != NT_OK)
 			continue;
-		uint64_t made = s->now + sim_range(s, 0, 1500);
-		for (int j = 0; j < SIM_MAXV; j++)
-			c->appr_at[c->nappr][j] = made + sim_range(s, 0, 400);
+		c->appr_by[c->nappr] = who;
+		push_approval(s, who, s->now + sim_range(s, 0, 1500), c->index, c->nappr);
 		c->nappr++;
-	}
-	for (int j = 0; j < s->n; j++) {
-		uint64_t t[SIM_MAXV];
-		for (unsigned k = 0; k < c->nappr; k++) {
-			uint64_t x = c->appr_at[k][j];
-			unsigned m = k;
-			for (; m > 0 && t[m - 1] > x; m--)
-				t[m] = t[m - 1];
-			t[m] = x;
-		}
-		if (c->nappr >= c->quorum)
-			push(s, EV_APPROVED, j, t[c->quorum - 1]);
 	}
 }
 
@@ -278,35 +283,127 @@ static const sim_change *pending(const sim *s)
 	return s->nchg > s->nlanded ? &s->chg[s->nlanded] : NULL;
 }
 
-static unsigned held(const sim_node *d, const sim_change *c, nt_approval *out)
+/* The state d's pool judges changes against (node/valset_host.c ctx_of). */
+static bool ctx_of(const sim_node *d, nt_change_ctx *ctx)
 {
-	unsigned n = 0;
-	for (unsigned k = 0; k < c->nappr; k++)
-		if (d->s->now >= c->appr_at[k][d->id]) {
-			if (out != NULL)
-				out[n] = c->appr[k];
-			n++;
-		}
-	return n;
+	return d->l != NULL && d->pool != NULL &&
+	       nt_change_ctx_init(ctx, &d->s->g, nt_ledger_next_valset(d->l),
+				  nt_ledger_change_count(d->l)) == NT_OK;
+}
+
+static const nt_change *ready(const sim_node *d)
+{
+	nt_change_ctx ctx;
+	return ctx_of(d, &ctx) ? nt_changepool_ready(d->pool, &ctx) : NULL;
 }
 
 bool sim_change_ready(const sim_node *d)
 {
-	const sim_change *c = pending(d->s);
-	return c != NULL && d->l != NULL && nt_ledger_change_count(d->l) == c->index &&
-	       held(d, c, NULL) >= c->quorum;
+	return ready(d) != NULL;
+}
+
+void sim_change_prune(sim_node *d)
+{
+	nt_change_ctx ctx;
+	if (ctx_of(d, &ctx))
+		nt_changepool_prune(d->pool, &ctx);
+}
+
+static void send_change(sim_node *d, int to, const nt_change *c)
+{
+	uint8_t *w = NULL, *m;
+	size_t wl = 0;
+	if (nt_change_encode(c->change_index, c->set_bytes, c->set_len, c->approvals, c->n, &w,
+			     &wl) != NT_OK)
+		return;
+	if ((m = malloc(wl + 1)) == NULL)
+		oom();
+	m[0] = SIM_MSG_CHANGE;
+	memcpy(m + 1, w, wl);
+	if (to < 0)
+		sim_broadcast(d->s, d->id, m, wl + 1);
+	else
+		sim_send(d->s, d->id, to, m, wl + 1);
+	free(m);
+	free(w);
+}
+
+/* Approvals into d's pool, each checked there (nt_changepool_add); when
+ * something was new, what the pool then holds of that change goes to every
+ * peer (node/valset_host.c: for peers that missed a part). */
+static bool pool_add(sim_node *d, uint64_t index, const uint8_t *vb, size_t vl,
+		     const nt_approval *ap, uint16_t n)
+{
+	nt_change_ctx ctx;
+	unsigned added = 0;
+	nt_why why = {{0}};
+	if (!ctx_of(d, &ctx) ||
+	    nt_changepool_add(d->pool, &ctx, index, vb, vl, ap, n, &added, &why) != NT_OK) {
+		d->garbage_in++;
+		return false;
+	}
+	if (added == 0)
+		return false;
+	nt_hash nh;
+	nt_sha256(vb, vl, &nh);
+	for (size_t i = 0; i < nt_changepool_count(d->pool) && !d->byz; i++) {
+		const nt_change *c = nt_changepool_at(d->pool, i);
+		if (memcmp(c->next_hash.b, nh.b, NT_HASH_LEN) == 0)
+			send_change(d, -1, c);
+	}
+	return true;
+}
+
+bool sim_change_gossip_in(sim_node *d, const uint8_t *msg, size_t len)
+{
+	uint64_t index;
+	const uint8_t *vb;
+	size_t vl;
+	nt_approval ap[NT_MAX_VALIDATORS];
+	uint16_t n;
+	nt_why why = {{0}};
+	if (len < 1 ||
+	    nt_change_decode(msg + 1, len - 1, &index, &vb, &vl, ap, &n, &why) != NT_OK) {
+		d->garbage_in++;
+		return false;
+	}
+	return pool_add(d, index, vb, vl, ap, n);
+}
+
+void sim_change_gossip_tick(sim_node *d)
+{
+	sim *s = d->s;
+	if (d->pool == NULL || nt_changepool_count(d->pool) == 0 || s->n < 2)
+		return;
+	int to = (int)sim_range(s, 0, (uint64_t)s->n - 2);
+	if (to >= d->id)
+		to++;
+	for (size_t i = 0; i < nt_changepool_count(d->pool); i++)
+		send_change(d, to, nt_changepool_at(d->pool, i));
+}
+
+/* Approval k of change `index` reaches its operator's node (valset_approve):
+ * into the pool, and out to the peers. The pool lives in memory: when the
+ * node crashes before its gossip got through, the approval is gone, so the
+ * operator looks again (notary valset pending) every 3 s until the change
+ * lands and hands it in again if needed; a node that is down gets it when
+ * it is back. */
+static void on_approval(sim *s, sim_node *d, uint64_t index, unsigned k)
+{
+	if (index >= s->nchg || index < s->nlanded)
+		return; /* landed already */
+	const sim_change *c = &s->chg[index];
+	push_approval(s, d->id, s->now + (d->up ? 3000 : 500), index, k);
+	if (d->up && pool_add(d, index, c->vb, c->vlen, &c->appr[k], 1))
+		sim_trace(s, "n%d: approval %u of change %llu handed in", d->id, k,
+			  (unsigned long long)index);
 }
 
 void sim_change_attach(sim_node *d, nt_block *b)
 {
-	if (b->header.version != NT_HEADER_VERSION_2 || !sim_change_ready(d))
-		return;
-	const sim_change *c = pending(d->s);
-	nt_approval ap[SIM_MAXV];
-	unsigned n = held(d, c, ap);
+	const nt_change *c = b->header.version == NT_HEADER_VERSION_2 ? ready(d) : NULL;
 	nt_hash keep = b->header.next_validators_hash;
-	b->header.next_validators_hash = c->to_hash;
-	if (nt_block_set_change(b, c->vb, c->vlen, ap, (uint16_t)n) != NT_OK)
+	if (c != NULL && nt_change_apply_to_block(c, b) != NT_OK)
 		b->header.next_validators_hash = keep;
 }
 
@@ -371,6 +468,38 @@ bool sim_change_forge(sim_node *d, nt_block *b)
 	return ok;
 }
 
+/* What a Byzantine node gossips of a pending change: a real approval with
+ * a forged one in an honest validator's name (the pool takes all or
+ * nothing), or its own approval of a set with an office of its own. */
+void sim_change_forge_gossip(sim_node *d)
+{
+	sim *s = d->s;
+	const sim_change *c = pending(s);
+	if (c == NULL || c->nappr == 0 || s->n < 2)
+		return;
+	int to = (int)sim_range(s, 0, (uint64_t)s->n - 2);
+	if (to >= d->id)
+		to++;
+	nt_approval ap[2];
+	ap[0] = c->appr[sim_range(s, 0, c->nappr - 1)];
+	ap[1] = ap[0];
+	ap[1].index = (uint16_t)sim_range(s, 0, c->to->n); /* some index, maybe out of range */
+	ap[1].sig.b[sim_range(s, 0, NT_SIG_LEN - 1)] ^= 1;
+	uint8_t *w = NULL, *m;
+	size_t wl = 0;
+	if (ap[1].index == ap[0].index)
+		ap[1].index = (uint16_t)(ap[0].index + 1);
+	if (nt_change_encode(c->index, c->vb, c->vlen, ap, 2, &w, &wl) != NT_OK)
+		return;
+	if ((m = malloc(wl + 1)) == NULL)
+		oom();
+	m[0] = SIM_MSG_CHANGE;
+	memcpy(m + 1, w, wl);
+	sim_send(s, d->id, to, m, wl + 1);
+	free(m);
+	free(w);
+}
+
 static void boundary_crash(sim *s, sim_change *c, int who, uint64_t within)
 {
 	c->crashed = true;
@@ -424,10 +553,13 @@ void sim_change_appended(sim_node *d, const nt_block *b)
 		push(s, EV_PLAN, 0, s->now + sim_range(s, 200, 1500));
 }
 
-bool sim_office_take_key(sim_node *d, const nt_valset *set)
+void sim_office_follow(sim_node *d)
 {
-	if (d->next_key == NULL || nt_valset_index(set, &d->pubs[d->nkey + 1]) < 0)
-		return false;
+	sim_change_prune(d);
+	if (d->next_key == NULL ||
+	    nt_valset_index(nt_ledger_next_valset(d->l), &d->pubs[d->nkey + 1]) < 0)
+		return;
+	nt_drv_set_key(d->drv, d->next_key);
 	nt_seckey_free(d->key); /* a retired key is destroyed */
 	d->key = d->next_key;
 	d->next_key = NULL;
@@ -437,7 +569,6 @@ bool sim_office_take_key(sim_node *d, const nt_valset *set)
 	memcpy(x.b, d->pubs[d->nkey].b, NT_HASH_LEN);
 	sim_trace(d->s, "n%d takes its new key %s, the old one destroyed", d->id,
 		  sim_short(&x, sb));
-	return true;
 }
 
 /* ---- events, the end ---- */
@@ -453,6 +584,9 @@ void sim_change_event(sim *s, const sim_ev *e)
 		sim_trace(s, "n%d boots (an added office, %s, empty store)", d->id,
 			  d->byz ? "Byzantine" : "honest");
 		sim_node_boot(d);
+		break;
+	case EV_APPROVAL:
+		on_approval(s, d, e->h, e->r);
 		break;
 	case EV_BCRASH:
 		if (d->byz || !d->up || s->failed)

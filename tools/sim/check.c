@@ -424,3 +424,25 @@ void chk_signer(sim *s, const sim_node *d, uint64_t h, uint32_t r, uint8_t step)
 			 d->id, what, (unsigned long long)h, r, own < d->nkey ? "new" : "old",
 			 own + 1, d->npubs);
 }
+
+/* After honest d started height h: its engine runs h with the chain's set
+ * of h: its own index (or observer) and the proposers of the first rounds
+ * (which tell the set's size) are that set's. */
+void chk_height_set(sim *s, const sim_node *d, uint64_t h)
+{
+	if (d->byz || nt_cons_height(d->e) != h)
+		return;
+	const nt_valset *set = sim_chain_set(s, h);
+	int self = nt_cons_self(d->e), want = nt_valset_index(set, &d->pubs[d->nkey]);
+	unsigned p0 = nt_cons_proposer(d->e, h, 0), p1 = nt_cons_proposer(d->e, h, 1);
+	unsigned w0 = (unsigned)(h % set->n), w1 = (unsigned)((h + 1) % set->n);
+	if (self == want && p0 == w0 && p1 == w1)
+		return;
+	char note[96];
+	sim_fail(s, "valset",
+		 "node %d runs height %llu as validator %d with proposers %u, %u (rounds 0, 1), "
+		 "but the set of that height (%u validators, %u set changes below it) makes it "
+		 "%d with proposers %u, %u%s",
+		 d->id, (unsigned long long)h, self, p0, p1, set->n, (unsigned)changes_below(s, h),
+		 want, w0, w1, sim_change_note(s, h, note, sizeof note));
+}

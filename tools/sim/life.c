@@ -21,7 +21,8 @@ static void open_volatile(sim_node *d)
 	}
 	/* a fixed key: the simulator replays byte for byte */
 	static const uint8_t mpkey[NT_MEMPOOL_KEY_LEN] = {0x5e, 0xed};
-	if (nt_mempool_new(10000, 16u << 20, mpkey, &d->mp) != NT_OK)
+	if (nt_mempool_new(10000, 16u << 20, mpkey, &d->mp) != NT_OK ||
+	    nt_changepool_new(&d->pool) != NT_OK)
 		oom();
 	sim_node_engine_new(d, 0);
 }
@@ -53,6 +54,8 @@ static void close_volatile(sim_node *d)
 	d->e = NULL;
 	nt_mempool_free(d->mp);
 	d->mp = NULL;
+	nt_changepool_free(d->pool);
+	d->pool = NULL;
 	nt_ledger_free(d->l);
 	d->l = NULL;
 	sim_seen_clear(d);
@@ -112,10 +115,13 @@ void sim_node_restart(sim_node *d)
 		sim_node_sched(d, EV_TICK, s->tick_ms, 0, 0, 0);
 		return;
 	}
+	sim_office_follow(d);
 	nt_err err = nt_drv_start_height_set(d->drv, h, nt_ledger_next_valset(d->l));
 	if (err != NT_OK)
 		sim_fail(s, "engine", "node %d: start_height after restart: %s", d->id,
 			 nt_strerror(err));
+	else
+		chk_height_set(s, d, h);
 	if (!s->failed && d->up)
 		sim_node_replay_wal(d);
 	nt_hash lh;

@@ -160,6 +160,7 @@ static sim_rec *find_rec(sim *s, const nt_hash *id)
 static void after_append(sim_node *d, const nt_block *b)
 {
 	nt_mempool_remove(d->mp, b->ids, b->count);
+	sim_change_prune(d); /* the pool drops what the block made stale */
 	if (d->byz)
 		return;
 	for (uint32_t i = 0; i < b->count; i++) {
@@ -274,10 +275,9 @@ static nt_err io_wal_append(void *arg, const nt_drv_entry *ent)
 	if (ent->in_log)
 		return NT_OK;
 	uint8_t kind = ent->kind == NT_DRV_ENT_PROPOSAL ? WAL_PROPOSAL
-		       : ent->kind == NT_DRV_ENT_VOTE	    ? WAL_VOTE
-							    : WAL_TIMEOUT;
-	sim_wal_append(d, kind, ent->own, ent->bytes, ent->len, ent->height, ent->round,
-		       ent->step);
+		       : ent->kind == NT_DRV_ENT_VOTE	? WAL_VOTE
+							: WAL_TIMEOUT;
+	sim_wal_append(d, kind, ent->own, ent->bytes, ent->len, ent->height, ent->round, ent->step);
 	return NT_OK;
 }
 
@@ -346,11 +346,9 @@ static void io_evidence(void *arg, const nt_cons_action *a)
 }
 
 /* A driver for d's key. log_h: the height its WAL is the log of (0: the
- * driver resets it at the first start_height). Before it, the office takes
- * a rotated key if the set of its next height names it. */
+ * driver resets it at the first start_height). */
 void sim_node_engine_new(sim_node *d, uint64_t log_h)
 {
-	sim_office_take_key(d, nt_ledger_next_valset(d->l));
 	nt_drv_io io = {.arg = d,
 			.now = io_now,
 			.propose = host_propose,
@@ -371,13 +369,6 @@ void sim_node_engine_new(sim_node *d, uint64_t log_h)
 	if (nt_drv_new(&d->s->g, d->key, &cfg, &io, log_h, &d->drv) != NT_OK)
 		oom();
 	d->e = nt_drv_engine(d->drv);
-}
-
-/* The set of our next height names our office's rotated key. */
-static bool key_switch_due(const sim_node *d)
-{
-	return d->next_key != NULL &&
-	       nt_valset_index(nt_ledger_next_valset(d->l), &d->pubs[d->nkey + 1]) >= 0;
 }
 
 /* Feeds the driver its WAL again, in order (after set_last_signed and
@@ -410,28 +401,13 @@ static void start_height(sim_node *d, uint64_t h, bool justified)
 	if (h <= nt_cons_height(d->e) && nt_cons_height(d->e) != 0)
 		return;
 	chk_started(d->s, h, justified);
-	const nt_valset *set = nt_ledger_next_valset(d->l);
-	if (key_switch_due(d)) {
-		/* A rotation: the office runs the new set's heights with its new
-		 * key, so a new driver, as at a restart but without the crash:
-		 * the sign-state, start_height, and the WAL's buffered input of
-		 * h replayed (the old engine's buffer goes with it). */
-		uint64_t log_h = nt_drv_log_height(d->drv);
-		nt_drv_free(d->drv);
-		sim_node_engine_new(d, log_h);
-		nt_drv_set_last_signed(d->drv, &d->persisted);
-		nt_err err = nt_drv_start_height_set(d->drv, h, set);
-		if (err == NT_OK)
-			sim_node_replay_wal(d);
-		else if (!d->byz)
-			sim_fail(d->s, "engine", "node %d: start_height(%llu) with its new key: %s",
-				 d->id, (unsigned long long)h, nt_strerror(err));
-		return;
-	}
-	nt_err err = nt_drv_start_height_set(d->drv, h, set);
+	sim_office_follow(d); /* a rotated office signs with its new key from h on */
+	nt_err err = nt_drv_start_height_set(d->drv, h, nt_ledger_next_valset(d->l));
 	if (err != NT_OK && !d->byz)
 		sim_fail(d->s, "engine", "node %d: start_height(%llu): %s", d->id,
 			 (unsigned long long)h, nt_strerror(err));
+	else if (err == NT_OK)
+		chk_height_set(d->s, d, h);
 }
 
 /* ---- when a height starts (node/consensus_host.c) ---- */
@@ -492,12 +468,6 @@ static void peer_started(sim_node *d, uint64_t h, int from)
 	uint64_t eh = nt_cons_height(d->e);
 	int who = sim_node_of_index(d->s, eh == 0 ? 1 : eh < h ? eh : h, (unsigned)from);
 	bool byz = who >= 0 && d->s->nodes[who].byz;
-	if (key_switch_due(d)) {
-		/* the switch replaces the driver that is calling us: start from
-		 * the event loop instead (step 1 marks it, r the reason) */
-		sim_node_sched(d, EV_START, 0, h, byz ? 2 : 1, 1);
-		return;
-	}
 	sim_trace(d->s, "n%d starts h%llu on a message of n%d", d->id, (unsigned long long)h, who);
 	start_height(d, h, byz);
 }
@@ -688,12 +658,6 @@ void sim_node_event(sim_node *d, const sim_ev *e)
 	sim *s = d->s;
 	if (!d->up)
 		return;
-	if (e->kind == EV_APPROVED) {
-		/* the operators' approvals are on disk: no epoch */
-		if (sim_change_ready(d))
-			records_arrived(d);
-		return;
-	}
 	if (e->kind != EV_MSG && e->epoch != d->epoch)
 		return;
 	switch (e->kind) {
@@ -714,6 +678,11 @@ void sim_node_event(sim_node *d, const sim_ev *e)
 		case SIM_MSG_STATUS:
 			on_status_msg(d, e->msg, e->len);
 			break;
+		case SIM_MSG_CHANGE:
+			/* a change with a quorum now is a reason to start a height */
+			if (sim_change_gossip_in(d, e->msg, e->len) && sim_change_ready(d))
+				records_arrived(d);
+			break;
 		default:
 			d->garbage_in++;
 		}
@@ -722,11 +691,6 @@ void sim_node_event(sim_node *d, const sim_ev *e)
 		feed_timeout(d, e->h, e->r, e->step);
 		break;
 	case EV_START:
-		if (e->step == 1) { /* peer_started, deferred */
-			if (nt_ledger_height(d->l) + 1 == e->h && idle(d))
-				start_height(d, e->h, e->r == 2);
-			break;
-		}
 		d->start_soon = false;
 		if (nt_ledger_height(d->l) + 1 == e->h)
 			sim_node_maybe_start(d);
@@ -742,6 +706,7 @@ void sim_node_event(sim_node *d, const sim_ev *e)
 		} else {
 			regossip(d);
 			sim_status_tick(d);
+			sim_change_gossip_tick(d);
 		}
 		sim_node_sched(d, EV_TICK, s->tick_ms + sim_range(s, 0, s->tick_ms / 4), 0, 0, 0);
 		break;

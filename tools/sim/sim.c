@@ -431,6 +431,7 @@ static void dispatch(sim *s, sim_ev *e)
 		break;
 	case EV_PLAN:
 	case EV_BOOT:
+	case EV_APPROVAL:
 	case EV_BCRASH:
 		sim_change_event(s, e);
 		break;

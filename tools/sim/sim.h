@@ -26,6 +26,7 @@
 #include "core/ledger.h"
 #include "core/mempool.h"
 #include "core/record.h"
+#include "core/valset_change.h"
 
 #define SIM_MAXV 16
 #define SIM_T0 1790000000000ull
@@ -37,6 +38,9 @@
  * new set's messages, so they cannot tell it that it is behind. */
 #define SIM_MSG_STATUS 0x41
 #define SIM_MSG_STATUS_LEN 9
+/* And: u8 type || a pending set change's wire form (core/valset_change.h,
+ * nt_change_encode), the node's NT_GOSSIP_CHANGE. */
+#define SIM_MSG_CHANGE 0x42
 /* Set changes planned per run at most, keys one office holds over a run. */
 #define SIM_MAXCHG 8
 #define SIM_MAXKEYS 4
@@ -118,6 +122,7 @@ typedef struct {
 	nt_kv *dur;
 	nt_ledger *l;
 	nt_mempool *mp;
+	nt_changepool *pool;	    /* pending set changes and their approvals (volatile) */
 	nt_drv *drv;		    /* the consensus host driver (core/cons_driver.h) */
 	nt_cons *e;		    /* its engine, for the checks */
 	int64_t clk_base, clk_rate; /* clock offset ms, drift ms per virtual s */
@@ -170,7 +175,7 @@ enum {
 	EV_PART_HEAL,
 	EV_HEAL,
 	EV_PLAN,     /* the operators plan the next set change */
-	EV_APPROVED, /* node `to` now holds a quorum of approvals */
+	EV_APPROVAL, /* an operator hands approval r of change h to its node */
 	EV_BOOT,     /* an added office's node starts */
 	EV_BCRASH,   /* a crash at a set change's boundary */
 };
@@ -229,7 +234,7 @@ typedef struct {
 	nt_hash to_hash; /* next_validators_hash: H(vb) */
 	unsigned quorum; /* of the set it changes */
 	nt_approval appr[SIM_MAXV];
-	uint64_t appr_at[SIM_MAXV][SIM_MAXV]; /* approval k reaches node j at */
+	int appr_by[SIM_MAXV]; /* the node of the operator who signed it */
 	unsigned nappr;
 	int crash_node;	   /* a crash at the boundary: this node, -1: none */
 	bool crash_before; /* when it accepts the change block, else after it commits */
@@ -346,19 +351,28 @@ int sim_node_of_key(const sim *s, const nt_pubkey *pk);
 int sim_node_of_index(const sim *s, uint64_t h, unsigned i);
 /* d's validator index in the set of h, or -1. */
 int sim_index_at(const sim_node *d, uint64_t h);
-/* d holds a quorum of approvals for the pending change of its chain. */
+/* d's pool holds a change with a quorum of approvals of its chain's set. */
 bool sim_change_ready(const sim_node *d);
 /* Makes b (just built by d) the change block, when d is ready. */
 void sim_change_attach(sim_node *d, nt_block *b);
+/* The pool's side of node/valset_host.c: after each block and before each
+ * height, drop what the chain made stale; a gossiped change enters the
+ * pool (true if it added an approval); each gossip tick d sends what it
+ * holds to one peer. */
+void sim_change_prune(sim_node *d);
+bool sim_change_gossip_in(sim_node *d, const uint8_t *msg, size_t len);
+void sim_change_gossip_tick(sim_node *d);
+/* Byzantine d gossips a forged approval beside a real one. */
+void sim_change_forge_gossip(sim_node *d);
 /* Byzantine d makes b a change block no quorum approved (true if done). */
 bool sim_change_forge(sim_node *d, nt_block *b);
 /* b passed valid() on honest node d / was appended by d. */
 void sim_change_valid(sim_node *d, const nt_block *b);
 void sim_change_appended(sim_node *d, const nt_block *b);
-/* Before d starts a height whose set is `set`: the key that set names for
- * the office (a rotation's new key replaces and destroys the old one).
- * True if the key changed (the driver must be made again). */
-bool sim_office_take_key(sim_node *d, const nt_valset *set);
+/* Before d starts a height (node/valset_host.c's nd_valset_follow): if the
+ * set of that height names the office's rotated key, the driver signs with
+ * it from that height on (nt_drv_set_key) and the old key is destroyed. */
+void sim_office_follow(sim_node *d);
 /* " (the first height of the set that change k made)" if h is one, else "". */
 const char *sim_change_note(const sim *s, uint64_t h, char *buf, size_t cap);
 /* All planned changes landed, and the chain went on with the new set. */
@@ -408,6 +422,8 @@ void chk_final(sim *s);
 /* A signature honest node d makes at height h: its office holds that key
  * in the set of h (no removed office, no retired key signs). */
 void chk_signer(sim *s, const sim_node *d, uint64_t h, uint32_t r, uint8_t step);
+/* Honest d started h: its engine runs h with the chain's set of h. */
+void chk_height_set(sim *s, const sim_node *d, uint64_t h);
 void chk_free(sim *s);
 
 #endif
