@@ -233,6 +233,7 @@ sim-long: $(B)/notary-sim
 	$(B)/notary-sim --seeds $(SIM_LONG_SEEDS) --start 1 --validators 4 --byzantine 1 --faults all
 	$(B)/notary-sim --seeds $$(( $(SIM_LONG_SEEDS) / 4 )) --start 100001 --validators 7 --byzantine 2 --faults all
 	$(B)/notary-sim --seeds $$(( $(SIM_LONG_SEEDS) / 4 )) --start 200001 --validators 5 --byzantine 1 --faults all --records 30
+	$(B)/notary-sim --seeds $$(( $(SIM_LONG_SEEDS) / 4 )) --start 300001 --validators 5 --byzantine 1 --faults all --changes 4
 
 # The benchmark (docs/PERFORMANCE.md): starts notaryd processes, so it
 # needs the two binaries beside it.

@@ -32,6 +32,9 @@ struct nt_drv {
 		nt_commit *c;
 	} lc[LC_CACHE];
 	size_t nlc;
+	/* planted bug NT_DRV_BUG_LATE_SWITCH only: the last two sets given */
+	nt_valset *sets[2];
+	int cur_set; /* -1: none given yet */
 };
 
 /* ---- the last commits valid blocks name ---- */
@@ -108,6 +111,7 @@ nt_err nt_drv_new(const nt_genesis *g, const nt_seckey *key, const nt_cons_confi
 		return NT_ERR_NOMEM;
 	d->io = *io;
 	d->bugs = cfg->inject_bugs;
+	d->cur_set = -1;
 	d->log_h = log_height;
 	nt_cons_host host = {.arg = d,
 			     .propose = host_propose,
@@ -129,6 +133,8 @@ void nt_drv_free(nt_drv *d)
 		return;
 	lc_clear(d);
 	free(d->pending);
+	free(d->sets[0]);
+	free(d->sets[1]);
 	nt_cons_free(d->e);
 	free(d);
 }
@@ -371,6 +377,32 @@ static void exec_actions(nt_drv *d, nt_cons_actions acts)
 
 /* ---- inputs ---- */
 
+static bool same_keys(const nt_valset *a, const nt_valset *b)
+{
+	return a->n == b->n && memcmp(a->keys, b->keys, a->n * sizeof a->keys[0]) == 0;
+}
+
+/* Planted bug (the simulator's late-switch): the first height of a new set
+ * runs with the set before it, as a host that reads the set before it
+ * applied the change block would. */
+static const nt_valset *late_switch(nt_drv *d, const nt_valset *set)
+{
+	for (int i = 0; i < 2; i++)
+		if (d->sets[i] == NULL && (d->sets[i] = malloc(sizeof *d->sets[i])) == NULL)
+			return set;
+	if (d->cur_set < 0) {
+		*d->sets[0] = *set;
+		d->cur_set = 0;
+		return set;
+	}
+	const nt_valset *old = d->sets[d->cur_set];
+	if (same_keys(old, set))
+		return set;
+	d->cur_set = 1 - d->cur_set;
+	*d->sets[d->cur_set] = *set;
+	return old;
+}
+
 static nt_err start_height(nt_drv *d, uint64_t h, const nt_valset *set)
 {
 	if (d->failed)
@@ -380,6 +412,8 @@ static nt_err start_height(nt_drv *d, uint64_t h, const nt_valset *set)
 		return NT_ERR_ARG; /* the engine refuses it: leave the log alone */
 	if (set != NULL && (set->n == 0 || set->n > NT_MAX_VALIDATORS))
 		return NT_ERR_ARG;
+	if (set != NULL && (d->bugs & NT_DRV_BUG_LATE_SWITCH))
+		set = late_switch(d, set);
 	if (d->log_h != h)
 		wal_reset(d, h);
 	if (d->failed)

@@ -44,6 +44,7 @@
 #define NT_DRV_BUG_WAL_UNAUTH 0x20u	  /* WAL a message before authenticating it */
 #define NT_DRV_BUG_START_UNAUTH 0x40u	  /* before_feed before authenticating */
 #define NT_DRV_BUG_SEND_BEFORE_SYNC 0x80u /* broadcast, then sync the sign-state */
+#define NT_DRV_BUG_LATE_SWITCH 0x100u	  /* a new set's first height runs with the old set */
 
 enum { NT_DRV_ENT_PROPOSAL = 1, NT_DRV_ENT_VOTE, NT_DRV_ENT_TIMEOUT };
 

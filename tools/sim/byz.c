@@ -12,6 +12,8 @@
  *               it votes for the first proposal it saw, ignoring locks,
  *               sometimes for a random (invalid) hash or two ways at once,
  *               and now and then sends garbage and far-future messages.
+ *               In runs with set changes its second block is sometimes a
+ *               change block no quorum approved (sim_change_forge).
  *   BYZ_SILENT  sends nothing.
  *   BYZ_GARBAGE votes honestly-looking but floods malformed bytes, mutated
  *               messages and far-height votes through the real decoders.
@@ -81,7 +83,8 @@ static nt_vote mkvote(sim_node *d, uint8_t type, uint64_t h, uint32_t r, const n
 	nt_hash m;
 	memset(&v, 0, sizeof v);
 	v.type = type;
-	v.index = (uint16_t)d->id;
+	int idx = sim_index_at(d, h); /* our index in the set of h */
+	v.index = (uint16_t)(idx >= 0 ? idx : d->id);
 	v.height = h;
 	v.round = r;
 	if (bh != NULL)
@@ -113,8 +116,14 @@ static bool equivocate(sim_node *d, const nt_proposal *p)
 	if (invalid)
 		t += 3600 * 1000; /* beyond every honest clock bound */
 	if (sim_node_build_block(d, p->height, t, (unsigned)sim_range(s, 0, 1), &q.block) !=
-		NT_OK ||
-	    nt_header_hash(&q.block->header, &q.block_hash) != NT_OK) {
+	    NT_OK) {
+		nt_block_free(q.block);
+		return false;
+	}
+	/* in runs with set changes, v2 is sometimes a change nobody approved */
+	if (!invalid && s->want_changes > 0 && sim_chance(s, 250))
+		invalid = sim_change_forge(d, q.block);
+	if (nt_header_hash(&q.block->header, &q.block_hash) != NT_OK) {
 		nt_block_free(q.block);
 		return false;
 	}
@@ -126,13 +135,18 @@ static bool equivocate(sim_node *d, const nt_proposal *p)
 	}
 	sign_proposal(d, &q);
 
-	/* honest nodes, the next round's proposer placed last (in Y) */
+	/* the honest members of the height's set, the next round's proposer
+	 * placed last (in Y) */
+	const nt_valset *set = sim_chain_set(s, p->height);
 	int hon[SIM_MAXV], nh = 0, nbyz = 0;
-	unsigned next = (unsigned)((p->height + p->round + 1) % (uint64_t)s->n);
-	for (int i = 0; i < s->n; i++) {
+	int next = sim_node_of_index(s, p->height, (unsigned)((p->height + p->round + 1) % set->n));
+	for (unsigned k = 0; k < set->n; k++) {
+		int i = sim_node_of_key(s, &set->keys[k]);
+		if (i < 0)
+			continue;
 		if (s->nodes[i].byz)
 			nbyz++;
-		else if ((unsigned)i != next)
+		else if (i != next)
 			hon[nh++] = i;
 	}
 	for (int i = nh - 1; i > 0; i--) { /* shuffle */
@@ -141,9 +155,9 @@ static bool equivocate(sim_node *d, const nt_proposal *p)
 		hon[i] = hon[j];
 		hon[j] = x;
 	}
-	if (!s->nodes[next].byz)
-		hon[nh++] = (int)next;
-	int quorum = (int)nt_valset_quorum(&s->g.vals);
+	if (next >= 0 && !s->nodes[next].byz)
+		hon[nh++] = next;
+	int quorum = (int)nt_valset_quorum(set);
 	int nx = quorum - nbyz;
 	if (nx < 1)
 		nx = 1;
@@ -290,13 +304,16 @@ static void garbage(sim_node *d)
 	}
 }
 
-/* A random honest validator's index (the one a forger pretends to be). */
-static int honest_index(sim *s)
+/* A random honest validator's index in the set of h (the one a forger
+ * pretends to be). */
+static int honest_index(sim *s, uint64_t h)
 {
+	const nt_valset *set = sim_chain_set(s, h);
 	for (int tries = 0; tries < 16; tries++) {
-		int i = (int)sim_range(s, 0, (uint64_t)s->n - 1);
-		if (!s->nodes[i].byz)
-			return i;
+		unsigned i = (unsigned)sim_range(s, 0, (uint64_t)set->n - 1);
+		int who = sim_node_of_index(s, h, i);
+		if (who >= 0 && !s->nodes[who].byz)
+			return (int)i;
 	}
 	return 0;
 }
@@ -322,11 +339,13 @@ static bool forged_proposal(sim_node *d, uint64_t h, uint32_t r, nt_proposal *q)
 	q->height = h;
 	q->round = r;
 	q->valid_round = -1;
-	q->proposer = (uint16_t)((h + r) % (uint64_t)s->n);
-	q->block->header.proposer = s->g.vals.keys[q->proposer];
+	const nt_valset *set = sim_chain_set(s, h);
+	q->proposer = (uint16_t)((h + r) % (uint64_t)set->n);
+	q->block->header.proposer = set->keys[q->proposer];
 	if (h > 1) {
 		q->last_commit = malloc(sizeof *q->last_commit);
-		if (q->last_commit == NULL || nt_ledger_commit(d->l, h - 1, q->last_commit) != NT_OK) {
+		if (q->last_commit == NULL ||
+		    nt_ledger_commit(d->l, h - 1, q->last_commit) != NT_OK) {
 			nt_block_free(q->block);
 			free(q->last_commit);
 			return false;
@@ -356,7 +375,7 @@ static void forge(sim_node *d)
 	case 0: { /* a vote in an honest validator's name */
 		nt_vote v = mkvote(d, (uint8_t)sim_range(s, NT_VOTE_PREVOTE, NT_VOTE_PRECOMMIT), h,
 				   r, sim_chance(s, 500) ? NULL : seen_of(d, h, r));
-		v.index = (uint16_t)honest_index(s);
+		v.index = (uint16_t)honest_index(s, h);
 		if (sim_chance(s, 500))
 			for (int i = 0; i < NT_SIG_LEN; i++)
 				v.sig.b[i] = (uint8_t)sim_rand(s);
@@ -367,7 +386,7 @@ static void forge(sim_node *d)
 		nt_proposal q;
 		if (!forged_proposal(d, h, r, &q))
 			return;
-		if ((unsigned)d->id == q.proposer)
+		if (sim_index_at(d, h) == (int)q.proposer)
 			q.sig.b[0] ^= 1;
 		send_proposal(d, to, &q);
 		nt_block_free(q.block);
@@ -376,8 +395,12 @@ static void forge(sim_node *d)
 	}
 	case 2: { /* our own genuine proposal, with other records */
 		uint64_t mh = nt_ledger_height(d->l) + 1;
+		int self = sim_index_at(d, mh);
+		if (self < 0)
+			return; /* not a validator of that height */
+		uint64_t sn = sim_chain_set(s, mh)->n;
 		uint32_t mr = 0;
-		while ((mh + mr) % (uint64_t)s->n != (uint64_t)d->id)
+		while ((mh + mr) % sn != (uint64_t)self)
 			mr++;
 		nt_proposal q;
 		if (!forged_proposal(d, mh, mr, &q))
@@ -423,6 +446,8 @@ void byz_tick(sim_node *d)
 		for (unsigned i = 0; i < k; i++)
 			forge(d);
 	}
+	if (d->byz != BYZ_SILENT && s->want_changes > 0 && sim_chance(s, 300))
+		sim_change_forge_gossip(d);
 	if (d->byz == BYZ_GARBAGE) {
 		unsigned k = (unsigned)sim_range(s, 1, 6);
 		for (unsigned i = 0; i < k; i++)

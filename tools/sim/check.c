@@ -3,10 +3,14 @@
  *   agreement   no two honest nodes commit different blocks at one height
  *   validity    every committed (or synced) block passes the ledger's
  *               check_block and append (node.c), every receipt verifies
- *   double-sign no honest node signs two different messages for one
- *               (height, round, step), across crashes too
+ *               from the genesis alone, with the set changes below it
+ *   double-sign no honest office signs two different messages for one
+ *               (height, round, step), across crashes and key rotations
+ *   valset      an honest office signs only with the key the set of the
+ *               height gives it (chk_signer)
  *   durability  no record with a handed-out receipt is ever lost
  *   liveness    after the faults heal, every record commits in bounded time
+ *               and every planned set change lands (change.c)
  * The first failure ends the seed; sim.c prints it with a replay command. */
 #include <stdarg.h>
 #include <stdlib.h>
@@ -117,20 +121,54 @@ void chk_signed(sim *s, int node, uint64_t h, uint32_t r, uint8_t step, const nt
 	s->nsig[node]++;
 }
 
-/* A receipt handed out by d: it must verify offline against genesis. */
-void chk_receipt(sim *s, sim_node *d, sim_rec *r)
+/* The set changes below height h on the chain. */
+static size_t changes_below(const sim *s, uint64_t h)
+{
+	size_t n = 0;
+	while (n < s->nlanded && s->chg[n].landed < h)
+		n++;
+	return n;
+}
+
+/* d's receipt of r verifies offline from the genesis alone
+ * (nt_receipt_verify_full: for version 2 every set change below its
+ * height, and the set they end with), names r, and carries every change
+ * the chain made below its height. *height: the receipt's. */
+static nt_err receipt_ok(sim *s, sim_node *d, const sim_rec *r, uint64_t *height, nt_why *why)
 {
 	char *json = NULL;
 	nt_receipt *rc = NULL;
-	nt_why why = {{0}};
-	char sb[17];
+	nt_receipt_verdict *v = malloc(sizeof *v);
+	if (v == NULL)
+		return nt_fail(why, NT_ERR_NOMEM, "out of memory");
 	nt_err err = nt_ledger_receipt(d->l, &r->id, &json);
 	if (err == NT_OK)
-		err = nt_receipt_parse(json, strlen(json), &rc, &why);
+		err = nt_receipt_parse(json, strlen(json), &rc, why);
 	if (err == NT_OK)
-		err = nt_receipt_verify(rc, &s->g, NULL, 0, &why);
+		err = nt_receipt_verify_full(rc, &s->g, NULL, 0, v, why);
 	if (err == NT_OK && memcmp(rc->record_id.b, r->id.b, NT_HASH_LEN) != 0)
-		err = nt_fail(&why, NT_ERR_MISMATCH, "receipt names another record");
+		err = nt_fail(why, NT_ERR_MISMATCH, "receipt names another record");
+	if (err == NT_OK && v->changes != changes_below(s, rc->height))
+		err = nt_fail(why, NT_ERR_MISMATCH,
+			      "receipt of height %llu carries %zu set changes, the chain made %zu "
+			      "below it",
+			      (unsigned long long)rc->height, v->changes,
+			      changes_below(s, rc->height));
+	if (err == NT_OK)
+		*height = rc->height;
+	free(v);
+	free(rc);
+	free(json);
+	return err;
+}
+
+/* A receipt handed out by d: it must verify offline against genesis. */
+void chk_receipt(sim *s, sim_node *d, sim_rec *r)
+{
+	nt_why why = {{0}};
+	char sb[17];
+	uint64_t height = 0;
+	nt_err err = receipt_ok(s, d, r, &height, &why);
 	if (err != NT_OK) {
 		sim_fail(s, "validity",
 			 "receipt of record %s from node %d does not verify: %s (%s)",
@@ -138,13 +176,46 @@ void chk_receipt(sim *s, sim_node *d, sim_rec *r)
 	} else {
 		r->receipt = true;
 		r->receipt_at = s->now;
-		r->height = rc->height;
+		r->height = height;
 		r->home = d->id;
-		sim_trace(s, "n%d receipt %s h%llu", d->id, sim_short(&r->id, sb),
-			  (unsigned long long)r->height);
+		size_t nc = changes_below(s, height);
+		if (nc == 0)
+			sim_trace(s, "n%d receipt %s h%llu", d->id, sim_short(&r->id, sb),
+				  (unsigned long long)r->height);
+		else
+			sim_trace(s, "n%d receipt %s h%llu (%zu set changes)", d->id,
+				  sim_short(&r->id, sb), (unsigned long long)r->height, nc);
 	}
-	free(rc);
-	free(json);
+}
+
+/* At the end of a run with set changes: each record's receipt once more,
+ * from the last honest node that holds it (an added office's node when
+ * one did), after every change. */
+static void final_receipts(sim *s)
+{
+	for (unsigned i = 0; i < s->nrecs && !s->failed; i++) {
+		const sim_rec *r = &s->recs[i];
+		for (int k = s->n - 1; k >= 0; k--) {
+			sim_node *d = &s->nodes[k];
+			if (d->byz || !d->up || nt_ledger_height(d->l) < r->height)
+				continue;
+			nt_why why = {{0}};
+			char sb[17];
+			uint64_t height = 0;
+			if (receipt_ok(s, d, r, &height, &why) != NT_OK)
+				sim_fail(s, "validity",
+					 "at the end, node %d's receipt of record %s does not "
+					 "verify: %s",
+					 d->id, sim_short(&r->id, sb), why.msg);
+			else
+				sim_trace(s,
+					  "final receipt %s h%llu from n%d verifies (%zu set "
+					  "changes)",
+					  sim_short(&r->id, sb), (unsigned long long)height, d->id,
+					  changes_below(s, height));
+			break;
+		}
+	}
 }
 
 /* Every receipted record that d's chain reaches is there, where the
@@ -174,6 +245,10 @@ void chk_final(sim *s)
 	for (int i = 0; i < s->n && !s->failed; i++)
 		if (!s->nodes[i].byz && s->nodes[i].up)
 			chk_durable(s, &s->nodes[i]);
+	if (!s->failed && s->want_changes > 0) {
+		sim_changes_final(s);
+		final_receipts(s);
+	}
 	for (unsigned i = 0; i < s->nrecs && !s->failed; i++) {
 		const sim_rec *r = &s->recs[i];
 		if (!r->receipt)
@@ -226,7 +301,8 @@ void chk_started(sim *s, uint64_t h, bool justified)
 void chk_no_empty_block(sim *s, const sim_node *d, const nt_block *b)
 {
 	uint64_t h = b->header.height;
-	if (b->count > 0 || (h < s->njustified && s->justified[h]))
+	if (b->count > 0 || nt_header_is_change(&b->header) ||
+	    (h < s->njustified && s->justified[h]))
 		return;
 	sim_fail(s, "empty-block",
 		 "node %d committed an empty block at height %llu that no node started for "
@@ -236,14 +312,24 @@ void chk_no_empty_block(sim *s, const sim_node *d, const nt_block *b)
 
 /* ---- the WAL holds authenticated bytes only, boundedly many ---- */
 
+/* Signed by validator i of the set of height h, or (a message of the next
+ * height authenticated while its set was not known yet) of h - 1. */
+static bool signed_by(const sim *s, uint64_t h, unsigned i, const nt_hash *m, const nt_sig *sig)
+{
+	const nt_valset *a = sim_chain_set(s, h);
+	const nt_valset *b = h > 1 ? sim_chain_set(s, h - 1) : a;
+	return (i < a->n && nt_verify(&a->keys[i], m, sig)) ||
+	       (b != a && i < b->n && nt_verify(&b->keys[i], m, sig));
+}
+
 static bool vote_authentic(const sim *s, const uint8_t *msg, size_t len)
 {
 	nt_vote v;
 	nt_hash m;
-	if (nt_peermsg_vote_decode(msg, len, &v, NULL) != NT_OK || v.index >= s->g.vals.n)
+	if (nt_peermsg_vote_decode(msg, len, &v, NULL) != NT_OK)
 		return false;
 	nt_vote_sighash(v.type, s->g.chain_id, v.height, v.round, &v.block_hash, v.timestamp, &m);
-	return nt_verify(&s->g.vals.keys[v.index], &m, &v.sig);
+	return signed_by(s, v.height, v.index, &m, &v.sig);
 }
 
 /* Checked from the bytes alone, apart from the engine: every part of the
@@ -253,7 +339,7 @@ static bool proposal_authentic(const sim *s, const uint8_t *msg, size_t len)
 	nt_proposal p;
 	if (nt_peermsg_proposal_decode(msg, len, &p, NULL) != NT_OK)
 		return false;
-	bool ok = p.proposer < s->g.vals.n && p.block->header.record_count == p.block->count;
+	bool ok = p.block->header.record_count == p.block->count;
 	nt_hash x;
 	if (ok) {
 		nt_merkle_root(p.block->ids, p.block->count, &x);
@@ -271,7 +357,7 @@ static bool proposal_authentic(const sim *s, const uint8_t *msg, size_t len)
 	if (ok) {
 		nt_proposal_sighash(s->g.chain_id, p.height, p.round, p.valid_round, &p.block_hash,
 				    &x);
-		ok = nt_verify(&s->g.vals.keys[p.proposer], &x, &p.sig);
+		ok = signed_by(s, p.height, p.proposer, &x, &p.sig);
 	}
 	nt_block_free(p.block);
 	free(p.last_commit);
@@ -312,4 +398,51 @@ void chk_wal_append(sim *s, const sim_node *d, uint8_t kind, bool own, const uin
 			 d->id, (unsigned long long)here, (unsigned long long)cur,
 			 nt_cons_round(d->e), (unsigned long long)(rounds * per_round),
 			 (unsigned long long)next, (unsigned long long)max_next);
+}
+
+/* ---- an office signs only with the key the set of the height gives it ---- */
+
+void chk_signer(sim *s, const sim_node *d, uint64_t h, uint32_t r, uint8_t step)
+{
+	static const char *const names[] = {"?", "proposal", "prevote", "precommit"};
+	const nt_valset *set = sim_chain_set(s, h);
+	int own = -1;
+	for (int k = 0; k < d->npubs && own < 0; k++)
+		if (nt_valset_index(set, &d->pubs[k]) >= 0)
+			own = k;
+	const char *what = names[step <= 3 ? step : 0];
+	if (own < 0)
+		sim_fail(s, "valset",
+			 "node %d signed a %s at height %llu round %u, but its office is not in "
+			 "the set of that height (%u validators, %u set changes below it)",
+			 d->id, what, (unsigned long long)h, r, set->n,
+			 (unsigned)changes_below(s, h));
+	else if (own != d->nkey)
+		sim_fail(s, "valset",
+			 "node %d signed a %s at height %llu round %u with its %s key, but the set "
+			 "of that height gives its office key %d of %d",
+			 d->id, what, (unsigned long long)h, r, own < d->nkey ? "new" : "old",
+			 own + 1, d->npubs);
+}
+
+/* After honest d started height h: its engine runs h with the chain's set
+ * of h: its own index (or observer) and the proposers of the first rounds
+ * (which tell the set's size) are that set's. */
+void chk_height_set(sim *s, const sim_node *d, uint64_t h)
+{
+	if (d->byz || nt_cons_height(d->e) != h)
+		return;
+	const nt_valset *set = sim_chain_set(s, h);
+	int self = nt_cons_self(d->e), want = nt_valset_index(set, &d->pubs[d->nkey]);
+	unsigned p0 = nt_cons_proposer(d->e, h, 0), p1 = nt_cons_proposer(d->e, h, 1);
+	unsigned w0 = (unsigned)(h % set->n), w1 = (unsigned)((h + 1) % set->n);
+	if (self == want && p0 == w0 && p1 == w1)
+		return;
+	char note[96];
+	sim_fail(s, "valset",
+		 "node %d runs height %llu as validator %d with proposers %u, %u (rounds 0, 1), "
+		 "but the set of that height (%u validators, %u set changes below it) makes it "
+		 "%d with proposers %u, %u%s",
+		 d->id, (unsigned long long)h, self, p0, p1, set->n, (unsigned)changes_below(s, h),
+		 want, w0, w1, sim_change_note(s, h, note, sizeof note));
 }

@@ -80,8 +80,11 @@ nt_err sim_node_build_block(sim_node *d, uint64_t height, uint64_t time, unsigne
 	const nt_header *tip = nt_ledger_tip(d->l);
 	if (tip != NULL && time <= tip->time)
 		time = tip->time + 1;
-	return nt_ledger_propose(d->l, recs, lens, (uint32_t)k, time, &d->s->g.vals.keys[d->id],
-				 out);
+	nt_err err = nt_ledger_propose(d->l, recs, lens, (uint32_t)k, time, &d->pubs[d->nkey], out);
+	/* the first block built once a quorum of approvals is in */
+	if (err == NT_OK)
+		sim_change_attach(d, *out);
+	return err;
 }
 
 static bool heartbeat_due(const sim_node *d)
@@ -91,12 +94,14 @@ static bool heartbeat_due(const sim_node *d)
 
 /* node/consensus_host.c's rule: no empty block in round 0 unless a
  * heartbeat is due (records may be pending elsewhere); from round 1 on it
- * keeps a height someone started from stalling. */
+ * keeps a height someone started from stalling. A change block is not
+ * empty. */
 static nt_err host_propose(void *arg, uint64_t height, uint64_t now, nt_block **out)
 {
 	sim_node *d = arg;
 	nt_err err = sim_node_build_block(d, height, now, 0, out);
-	if (err == NT_OK && (*out)->count == 0 && nt_cons_round(d->e) == 0 && !heartbeat_due(d)) {
+	if (err == NT_OK && (*out)->count == 0 && !nt_header_is_change(&(*out)->header) &&
+	    nt_cons_round(d->e) == 0 && !heartbeat_due(d)) {
 		nt_block_free(*out);
 		*out = NULL;
 		return NT_ERR_NOT_FOUND;
@@ -110,9 +115,11 @@ static bool host_valid(void *arg, const nt_block *b, const nt_commit *lc, uint64
 	nt_why why = {{0}};
 	nt_err err = nt_ledger_check_block(d->l, b, lc, now, d->s->cfg.max_clock_skew_ms,
 					   known_valid, d->mp, &why);
-	if (err == NT_OK)
+	if (err == NT_OK) {
 		sim_seen_put(d, b, lc);
-	else
+		if (!d->byz)
+			sim_change_valid(d, b);
+	} else
 		sim_trace(d->s, "n%d invalid block h%llu: %s", d->id,
 			  (unsigned long long)b->header.height, why.msg);
 	return err == NT_OK;
@@ -126,7 +133,7 @@ static nt_err host_last_commit(void *arg, uint64_t height, nt_commit *out)
 
 /* ---- actions ---- */
 
-static void sched(sim_node *d, int kind, uint64_t delay, uint64_t h, uint32_t r, uint8_t step)
+void sim_node_sched(sim_node *d, int kind, uint64_t delay, uint64_t h, uint32_t r, uint8_t step)
 {
 	sim_ev e;
 	memset(&e, 0, sizeof e);
@@ -153,6 +160,7 @@ static sim_rec *find_rec(sim *s, const nt_hash *id)
 static void after_append(sim_node *d, const nt_block *b)
 {
 	nt_mempool_remove(d->mp, b->ids, b->count);
+	sim_change_prune(d); /* the pool drops what the block made stale */
 	if (d->byz)
 		return;
 	for (uint32_t i = 0; i < b->count; i++) {
@@ -198,11 +206,13 @@ static nt_err on_commit(void *arg, const nt_block *b, const nt_commit *c, const 
 		if (err == NT_OK)
 			err = nt_ledger_append(d->l, b, c, lc, &why);
 		if (err != NT_OK) {
+			char note[96];
 			sim_fail(s, "validity",
 				 "node %d committed block %s at height %llu "
-				 "(round %u, %u precommits) that the ledger refuses: %s",
+				 "(round %u, %u precommits) that the ledger refuses: %s%s",
 				 d->id, sim_short(&bh, sb), (unsigned long long)c->height, c->round,
-				 c->count, why.msg);
+				 c->count, why.msg,
+				 sim_change_note(s, c->height, note, sizeof note));
 			return err;
 		}
 		chk_commit(s, d->id, c->height, &bh);
@@ -210,6 +220,7 @@ static nt_err on_commit(void *arg, const nt_block *b, const nt_commit *c, const 
 	} else if (nt_ledger_append(d->l, b, c, lc, &why) != NT_OK) {
 		return NT_ERR_EXISTS; /* a Byzantine node's own business; block sync fixes it */
 	}
+	sim_change_appended(d, b);
 	d->commits++;
 	if (c->round > d->max_round)
 		d->max_round = c->round;
@@ -217,7 +228,7 @@ static nt_err on_commit(void *arg, const nt_block *b, const nt_commit *c, const 
 		  (unsigned long long)c->height, c->round, sim_short(&bh, sb), b->count, c->count);
 	after_append(d, b);
 	d->last_block_at = s->now;
-	sched(d, EV_START, s->commit_delay, c->height + 1, 0, 0);
+	sim_node_sched(d, EV_START, s->commit_delay, c->height + 1, 0, 0);
 	return NT_OK;
 }
 
@@ -244,6 +255,7 @@ static void check_signature(sim_node *d, const nt_cons_action *a)
 			 "whose sign-state was not persisted first",
 			 d->id, (unsigned long long)at.height, at.round, at.step);
 	chk_signed(d->s, d->id, at.height, at.round, at.step, &m);
+	chk_signer(d->s, d, at.height, at.round, at.step);
 }
 
 /* ---- the driver's I/O table ---- */
@@ -263,10 +275,9 @@ static nt_err io_wal_append(void *arg, const nt_drv_entry *ent)
 	if (ent->in_log)
 		return NT_OK;
 	uint8_t kind = ent->kind == NT_DRV_ENT_PROPOSAL ? WAL_PROPOSAL
-		       : ent->kind == NT_DRV_ENT_VOTE	    ? WAL_VOTE
-							    : WAL_TIMEOUT;
-	sim_wal_append(d, kind, ent->own, ent->bytes, ent->len, ent->height, ent->round,
-		       ent->step);
+		       : ent->kind == NT_DRV_ENT_VOTE	? WAL_VOTE
+							: WAL_TIMEOUT;
+	sim_wal_append(d, kind, ent->own, ent->bytes, ent->len, ent->height, ent->round, ent->step);
 	return NT_OK;
 }
 
@@ -324,7 +335,7 @@ static void io_broadcast(void *arg, const nt_cons_action *a, const uint8_t *msg,
 
 static void io_schedule(void *arg, const nt_cons_hrs *hrs, uint64_t delay)
 {
-	sched(arg, EV_TIMER, delay, hrs->height, hrs->round, hrs->step);
+	sim_node_sched(arg, EV_TIMER, delay, hrs->height, hrs->round, hrs->step);
 }
 
 static void io_evidence(void *arg, const nt_cons_action *a)
@@ -334,7 +345,9 @@ static void io_evidence(void *arg, const nt_cons_action *a)
 	d->s->evidence++;
 }
 
-static void engine_new(sim_node *d)
+/* A driver for d's key. log_h: the height its WAL is the log of (0: the
+ * driver resets it at the first start_height). */
+void sim_node_engine_new(sim_node *d, uint64_t log_h)
 {
 	nt_drv_io io = {.arg = d,
 			.now = io_now,
@@ -353,9 +366,32 @@ static void engine_new(sim_node *d)
 	nt_cons_config cfg = d->s->cfg;
 	if (d->byz)
 		cfg.inject_bugs = 0;
-	if (nt_drv_new(&d->s->g, d->key, &cfg, &io, 0, &d->drv) != NT_OK)
+	if (nt_drv_new(&d->s->g, d->key, &cfg, &io, log_h, &d->drv) != NT_OK)
 		oom();
 	d->e = nt_drv_engine(d->drv);
+}
+
+/* Feeds the driver its WAL again, in order (after set_last_signed and
+ * start_height of the log's height). */
+void sim_node_replay_wal(sim_node *d)
+{
+	/* a copy: replaying appends our new messages and may reset the log */
+	size_t n = d->wal_n;
+	uint8_t **ents = calloc(n ? n : 1, sizeof *ents);
+	size_t *lens = calloc(n ? n : 1, sizeof *lens);
+	if (ents == NULL || lens == NULL)
+		oom();
+	for (size_t i = 0; i < n; i++) {
+		if ((ents[i] = malloc(d->wal[i].len ? d->wal[i].len : 1)) == NULL)
+			oom();
+		memcpy(ents[i], d->wal[i].msg, d->wal[i].len);
+		lens[i] = d->wal[i].len;
+	}
+	nt_drv_replay(d->drv, (const uint8_t *const *)ents, lens, n);
+	for (size_t i = 0; i < n; i++)
+		free(ents[i]);
+	free(ents);
+	free(lens);
 }
 
 /* Starts consensus at h (after the ledger has h-1 blocks): a new WAL.
@@ -365,10 +401,13 @@ static void start_height(sim_node *d, uint64_t h, bool justified)
 	if (h <= nt_cons_height(d->e) && nt_cons_height(d->e) != 0)
 		return;
 	chk_started(d->s, h, justified);
+	sim_office_follow(d); /* a rotated office signs with its new key from h on */
 	nt_err err = nt_drv_start_height_set(d->drv, h, nt_ledger_next_valset(d->l));
 	if (err != NT_OK && !d->byz)
 		sim_fail(d->s, "engine", "node %d: start_height(%llu): %s", d->id,
 			 (unsigned long long)h, nt_strerror(err));
+	else if (err == NT_OK)
+		chk_height_set(d->s, d, h);
 }
 
 /* ---- when a height starts (node/consensus_host.c) ---- */
@@ -398,16 +437,16 @@ static bool records_pending(const sim_node *d)
 /* An idle node starts the next height for pending records or a due
  * heartbeat; otherwise it waits for the heartbeat (or a validator's
  * message, feed_*). */
-static void maybe_start(sim_node *d)
+void sim_node_maybe_start(sim_node *d)
 {
 	if (!idle(d) || d->s->failed)
 		return;
 	uint64_t h = nt_ledger_height(d->l) + 1;
-	if (records_pending(d) || heartbeat_due(d)) {
+	if (records_pending(d) || heartbeat_due(d) || sim_change_ready(d)) {
 		start_height(d, h, true);
 		return;
 	}
-	sched(d, EV_START, d->last_block_at + d->s->heartbeat_ms - d->s->now, h, 0, 0);
+	sim_node_sched(d, EV_START, d->last_block_at + d->s->heartbeat_ms - d->s->now, h, 0, 0);
 }
 
 static void records_arrived(sim_node *d)
@@ -415,7 +454,7 @@ static void records_arrived(sim_node *d)
 	if (!idle(d) || d->start_soon)
 		return;
 	d->start_soon = true;
-	sched(d, EV_START, d->s->commit_delay, nt_ledger_height(d->l) + 1, 0, 0);
+	sim_node_sched(d, EV_START, d->s->commit_delay, nt_ledger_height(d->l) + 1, 0, 0);
 }
 
 /* A message of height h from validator `from`: an idle node starts h when
@@ -424,8 +463,13 @@ static void peer_started(sim_node *d, uint64_t h, int from)
 {
 	if (h != nt_ledger_height(d->l) + 1 || !idle(d))
 		return;
-	sim_trace(d->s, "n%d starts h%llu on a message of n%d", d->id, (unsigned long long)h, from);
-	start_height(d, h, from < d->s->n && d->s->nodes[from].byz);
+	/* the engine authenticated it against the set it runs (or last ran):
+	 * for a message of a later height, that is the set of its own height */
+	uint64_t eh = nt_cons_height(d->e);
+	int who = sim_node_of_index(d->s, eh == 0 ? 1 : eh < h ? eh : h, (unsigned)from);
+	bool byz = who >= 0 && d->s->nodes[who].byz;
+	sim_trace(d->s, "n%d starts h%llu on a message of n%d", d->id, (unsigned long long)h, who);
+	start_height(d, h, byz);
 }
 
 /* ---- block sync ---- */
@@ -478,6 +522,7 @@ void sim_node_catch_up(sim_node *d, uint64_t upto)
 		}
 		if (!d->byz)
 			chk_commit(s, d->id, h, &bh);
+		sim_change_appended(d, b);
 		d->synced++;
 		sim_trace(s, "n%d synced h%llu %s from n%d", d->id, (unsigned long long)h,
 			  sim_short(&bh, sb), src->id);
@@ -485,7 +530,7 @@ void sim_node_catch_up(sim_node *d, uint64_t upto)
 		nt_block_free(b);
 	}
 	if (!s->failed)
-		maybe_start(d);
+		sim_node_maybe_start(d);
 }
 
 /* A message of height h means its sender holds h-1 blocks. The engine keeps
@@ -499,7 +544,7 @@ static void sync_hint(sim_node *d, uint64_t h)
 		d->sync_hint = h - 1;
 	if (!d->sync_pending) {
 		d->sync_pending = true;
-		sched(d, EV_SYNC, d->s->sync_delay, 0, 0, 0);
+		sim_node_sched(d, EV_SYNC, d->s->sync_delay, 0, 0, 0);
 	}
 }
 
@@ -556,6 +601,20 @@ static void on_record_msg(sim_node *d, const uint8_t *msg, size_t len)
 	/* NT_ERR_EXISTS (gossip echo) and NT_ERR_FULL just drop it */
 	if (nt_mempool_add(d->mp, msg + 1, len - 1, &id, sim_node_now(d)) == NT_OK)
 		records_arrived(d);
+}
+
+/* A peer's tip (SIM_MSG_STATUS): behind it, fetch blocks. */
+static void on_status_msg(sim_node *d, const uint8_t *msg, size_t len)
+{
+	if (len != SIM_MSG_STATUS_LEN) {
+		d->garbage_in++;
+		return;
+	}
+	uint64_t tip = 0;
+	for (int i = 0; i < 8; i++)
+		tip = tip << 8 | msg[1 + i];
+	if (tip < UINT64_MAX)
+		sync_hint(d, tip + 1);
 }
 
 void sim_node_submit(sim_node *d, sim_rec *r)
@@ -616,6 +675,14 @@ void sim_node_event(sim_node *d, const sim_ev *e)
 		case SIM_MSG_RECORD:
 			on_record_msg(d, e->msg, e->len);
 			break;
+		case SIM_MSG_STATUS:
+			on_status_msg(d, e->msg, e->len);
+			break;
+		case SIM_MSG_CHANGE:
+			/* a change with a quorum now is a reason to start a height */
+			if (sim_change_gossip_in(d, e->msg, e->len) && sim_change_ready(d))
+				records_arrived(d);
+			break;
 		default:
 			d->garbage_in++;
 		}
@@ -626,7 +693,7 @@ void sim_node_event(sim_node *d, const sim_ev *e)
 	case EV_START:
 		d->start_soon = false;
 		if (nt_ledger_height(d->l) + 1 == e->h)
-			maybe_start(d);
+			sim_node_maybe_start(d);
 		break;
 	case EV_SYNC:
 		d->sync_pending = false;
@@ -634,163 +701,14 @@ void sim_node_event(sim_node *d, const sim_ev *e)
 			sim_node_catch_up(d, d->sync_hint);
 		break;
 	case EV_TICK:
-		if (d->byz)
+		if (d->byz) {
 			byz_tick(d);
-		else
+		} else {
 			regossip(d);
-		sched(d, EV_TICK, s->tick_ms + sim_range(s, 0, s->tick_ms / 4), 0, 0, 0);
+			sim_status_tick(d);
+			sim_change_gossip_tick(d);
+		}
+		sim_node_sched(d, EV_TICK, s->tick_ms + sim_range(s, 0, s->tick_ms / 4), 0, 0, 0);
 		break;
 	}
-}
-
-/* ---- life cycle ---- */
-
-static void open_volatile(sim_node *d)
-{
-	nt_why why = {{0}};
-	if (nt_ledger_open(d->kv, &d->s->g, &d->l, &why) != NT_OK) {
-		sim_fail(d->s, "durability", "node %d cannot open its store: %s", d->id, why.msg);
-		return;
-	}
-	/* a fixed key: the simulator replays byte for byte */
-	static const uint8_t mpkey[NT_MEMPOOL_KEY_LEN] = {0x5e, 0xed};
-	if (nt_mempool_new(10000, 16u << 20, mpkey, &d->mp) != NT_OK)
-		oom();
-	engine_new(d);
-}
-
-nt_err sim_node_init(sim *s, sim_node *d)
-{
-	d->s = s;
-	if (nt_kv_mem_new(&d->dur) != NT_OK || simkv_new(d->dur, &d->kv) != NT_OK)
-		return NT_ERR_NOMEM;
-	return NT_OK;
-}
-
-void sim_node_boot(sim_node *d)
-{
-	d->up = true;
-	open_volatile(d);
-	if (d->s->failed)
-		return;
-	d->last_block_at = d->s->now;
-	maybe_start(d);
-	sched(d, EV_TICK, d->s->tick_ms + sim_range(d->s, 0, d->s->tick_ms), 0, 0, 0);
-}
-
-static void close_volatile(sim_node *d)
-{
-	nt_drv_free(d->drv);
-	d->drv = NULL;
-	d->e = NULL;
-	nt_mempool_free(d->mp);
-	d->mp = NULL;
-	nt_ledger_free(d->l);
-	d->l = NULL;
-	sim_seen_clear(d);
-}
-
-void sim_node_crash(sim_node *d)
-{
-	if (!d->up)
-		return;
-	sim_trace(d->s, "n%d CRASH (wal %zu of %zu synced, signed h%llu r%u s%u)", d->id,
-		  d->wal_synced, d->wal_n, (unsigned long long)d->persisted.height,
-		  d->persisted.round, d->persisted.step);
-	/* A lock is durable once a signature followed it (that sync wrote the
-	 * prevotes it rests on): replay must rebuild it. */
-	d->crash_h = nt_cons_height(d->e);
-	d->crash_lock = nt_cons_locked(d->e, &d->crash_lock_hash);
-	if (nt_cons_decided(d->e) || d->persisted.height != d->crash_h ||
-	    (int64_t)d->persisted.round < d->crash_lock)
-		d->crash_lock = -1;
-	d->up = false;
-	d->epoch++;
-	d->crashes++;
-	d->sync_pending = false;
-	d->sync_hint = 0;
-	close_volatile(d);
-	simkv_crash(d->kv);
-	sim_wal_truncate(d, d->wal_synced);
-}
-
-void sim_node_restart(sim_node *d)
-{
-	sim *s = d->s;
-	if (d->up)
-		return;
-	d->up = true;
-	open_volatile(d);
-	if (s->failed)
-		return;
-	chk_durable(s, d);
-	uint64_t h = nt_ledger_height(d->l) + 1;
-	bool no_wal = (s->o.bugs & BUG_NO_WAL) != 0;
-	sim_wal_keep_from(d, no_wal ? UINT64_MAX : h);
-	sim_trace(s, "n%d RESTART at h%llu (wal: %zu entries%s)", d->id, (unsigned long long)h,
-		  d->wal_n, no_wal ? ", ignored: planted bug no-wal" : "");
-	if (no_wal)
-		memset(&d->persisted, 0, sizeof d->persisted);
-	else
-		nt_drv_set_last_signed(d->drv, &d->persisted);
-	d->last_block_at = s->now;
-	/* As node/: the height runs again only if the WAL holds input of it;
-	 * otherwise the node is idle until something is due. */
-	bool ran = false;
-	for (size_t i = 0; i < d->wal_n; i++)
-		ran = ran || d->wal[i].h == h;
-	if (!ran) {
-		maybe_start(d);
-		sched(d, EV_TICK, s->tick_ms, 0, 0, 0);
-		return;
-	}
-	nt_err err = nt_drv_start_height_set(d->drv, h, nt_ledger_next_valset(d->l));
-	if (err != NT_OK)
-		sim_fail(s, "engine", "node %d: start_height after restart: %s", d->id,
-			 nt_strerror(err));
-	/* a copy: replaying appends our new messages and may reset the log */
-	size_t n = d->wal_n;
-	uint8_t **ents = calloc(n ? n : 1, sizeof *ents);
-	size_t *lens = calloc(n ? n : 1, sizeof *lens);
-	if (ents == NULL || lens == NULL)
-		oom();
-	for (size_t i = 0; i < n; i++) {
-		if ((ents[i] = malloc(d->wal[i].len ? d->wal[i].len : 1)) == NULL)
-			oom();
-		memcpy(ents[i], d->wal[i].msg, d->wal[i].len);
-		lens[i] = d->wal[i].len;
-	}
-	if (!s->failed && d->up)
-		nt_drv_replay(d->drv, (const uint8_t *const *)ents, lens, n);
-	for (size_t i = 0; i < n; i++)
-		free(ents[i]);
-	free(ents);
-	free(lens);
-	nt_hash lh;
-	int32_t lr = nt_cons_locked(d->e, &lh);
-	if (!no_wal && !s->failed && d->crash_lock >= 0 && nt_cons_height(d->e) == d->crash_h &&
-	    (lr < d->crash_lock ||
-	     (lr == d->crash_lock && memcmp(lh.b, d->crash_lock_hash.b, NT_HASH_LEN) != 0))) {
-		char sb[17];
-		sim_fail(s, "durability",
-			 "node %d lost its lock (round %d on %s, height %llu) in "
-			 "a crash: after WAL replay it is locked at round %d",
-			 d->id, d->crash_lock, sim_short(&d->crash_lock_hash, sb),
-			 (unsigned long long)d->crash_h, lr);
-	}
-	sched(d, EV_TICK, s->tick_ms, 0, 0, 0);
-}
-
-void sim_node_free(sim_node *d)
-{
-	close_volatile(d);
-	sim_wal_truncate(d, 0);
-	free(d->wal);
-	d->wal = NULL;
-	d->wal_cap = 0;
-	nt_kv_close(d->kv);
-	nt_kv_close(d->dur);
-	nt_seckey_free(d->key);
-	d->kv = d->dur = NULL;
-	d->key = NULL;
 }

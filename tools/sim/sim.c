@@ -3,7 +3,7 @@
  *   notary-sim [--seeds N] [--start S] [--validators V] [--byzantine K]
  *              [--faults all|none|delay,loss,dup,reorder,partition,crash,skew]
  *              [--heights H] [--time MS] [--heal MS] [--records R]
- *              [--inject-bug NAME] [--trace] [--keep-going]
+ *              [--changes N] [--inject-bug NAME] [--trace] [--keep-going]
  *
  * Exit 0 when every seed passed, 1 when a check failed (the failing seed,
  * the check and a replay command are printed), 2 on a usage error. */
@@ -34,6 +34,7 @@ static const struct {
     {"wal-unauth", BUG_WAL_UNAUTH},
     {"start-unauth", BUG_START_UNAUTH},
     {"send-before-sync", BUG_SEND_BEFORE_SYNC},
+    {"late-switch", BUG_LATE_SWITCH},
 };
 
 static void usage(FILE *f)
@@ -41,10 +42,17 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: notary-sim [--seeds N] [--start S] [--validators V] [--byzantine K]\n"
 		"                  [--faults all|none|LIST] [--heights H] [--time MS] [--heal MS]\n"
-		"                  [--records R] [--inject-bug NAME] [--trace] [--keep-going]\n"
+		"                  [--records R] [--changes N] [--inject-bug NAME] [--trace]\n"
+		"                  [--keep-going]\n"
 		"  LIST: comma-separated delay,loss,dup,reorder,partition,crash,skew\n"
 		"  NAME: skip-lock, weak-quorum, no-wal, wal-current-only, wal-unauth,\n"
-		"        start-unauth, send-before-sync (planted bugs)\n"
+		"        start-unauth, send-before-sync, late-switch (planted bugs;\n"
+		"        late-switch needs --changes)\n"
+		"  --changes N (default 0, at most 8): odd seeds (version 2 chains) change the\n"
+		"    validator set N times: add an office, remove one or rotate one's key,\n"
+		"    approved by a quorum of the current set; the run also waits for the\n"
+		"    new set to commit 2 blocks after the last change (the default --time\n"
+		"    grows by 5000 per change)\n"
 		"  --heights H (default 6): run until every honest node has H blocks and every\n"
 		"    record a receipt, after the faults heal at --heal MS (virtual, default\n"
 		"    3000); --time MS is the virtual deadline for that (default heal + 30000),\n"
@@ -151,6 +159,9 @@ static int parse(int argc, char **argv, sim_opts *o)
 			ok = num(v, 1, 1000000000, &o->time_ms);
 		} else if (strcmp(a, "--heal") == 0) {
 			ok = num(v, 0, 100000000, &o->heal_ms);
+		} else if (strcmp(a, "--changes") == 0) {
+			ok = num(v, 0, SIM_MAXCHG, &x);
+			o->changes = (unsigned)x;
 		} else if (strcmp(a, "--records") == 0) {
 			ok = num(v, 0, 100000, &x);
 			o->records = (unsigned)x;
@@ -166,6 +177,10 @@ static int parse(int argc, char **argv, sim_opts *o)
 		if (takes)
 			i++;
 	}
+	if ((o->bugs & BUG_LATE_SWITCH) && o->changes == 0) {
+		fprintf(stderr, "notary-sim: --inject-bug late-switch needs --changes N\n");
+		return 2;
+	}
 	if (o->byzantine >= o->validators) {
 		fprintf(stderr, "notary-sim: --byzantine must be below --validators\n");
 		return 2;
@@ -173,7 +188,7 @@ static int parse(int argc, char **argv, sim_opts *o)
 	return 0;
 }
 
-static nt_seckey *derive_key(uint64_t seed, const char *what, int i)
+nt_seckey *sim_derive_key(uint64_t seed, const char *what, int i)
 {
 	uint8_t in[64];
 	int n = snprintf((char *)in, sizeof in, "%s/%llu/%d", what, (unsigned long long)seed, i);
@@ -194,6 +209,9 @@ static void make_records(sim *s)
 		fprintf(stderr, "notary-sim: out of memory\n");
 		exit(2);
 	}
+	/* with set changes, records keep coming while the set changes, so
+	 * that receipts carry one change, two, ... */
+	uint64_t late = s->g.version == 2 ? 3000 * (uint64_t)s->o.changes : 0;
 	for (unsigned i = 0; i < s->nrecs; i++) {
 		sim_rec *r = &s->recs[i];
 		nt_record rec;
@@ -217,7 +235,7 @@ static void make_records(sim *s)
 		sim_ev e;
 		memset(&e, 0, sizeof e);
 		e.kind = EV_SUBMIT;
-		e.at = SIM_T0 + sim_range(s, 0, s->heal_at - SIM_T0 + 1000);
+		e.at = SIM_T0 + sim_range(s, 0, s->heal_at - SIM_T0 + 1000 + late);
 		e.h = i;
 		sim_push(s, &e);
 	}
@@ -249,8 +267,10 @@ static void setup(sim *s)
 	for (int i = 0; i < s->n; i++) {
 		sim_node *d = &s->nodes[i];
 		d->id = i;
-		d->key = derive_key(s->seed, "validator", i);
-		nt_seckey_pubkey(d->key, &s->g.vals.keys[i]);
+		d->key = sim_derive_key(s->seed, "validator", i);
+		nt_seckey_pubkey(d->key, &d->pubs[0]);
+		d->npubs = 1;
+		s->g.vals.keys[i] = d->pubs[0];
 		snprintf(s->g.vals.names[i], sizeof s->g.vals.names[i], "Office %d", i);
 		if (s->skew_bound) {
 			d->clk_base =
@@ -267,7 +287,7 @@ static void setup(sim *s)
 		exit(2);
 	}
 	for (int i = 0; i < 3; i++)
-		s->subkeys[i] = derive_key(s->seed, "submitter", i);
+		s->subkeys[i] = sim_derive_key(s->seed, "submitter", i);
 
 	nt_cons_config_default(&s->cfg);
 	s->cfg.timeout_propose_ms = 300;
@@ -290,6 +310,8 @@ static void setup(sim *s)
 		s->cfg.inject_bugs |= NT_DRV_BUG_START_UNAUTH;
 	if (o->bugs & BUG_SEND_BEFORE_SYNC)
 		s->cfg.inject_bugs |= NT_DRV_BUG_SEND_BEFORE_SYNC;
+	if (o->bugs & BUG_LATE_SWITCH)
+		s->cfg.inject_bugs |= NT_DRV_BUG_LATE_SWITCH;
 
 	/* Byzantine validators: distinct, chosen by the seed */
 	for (int k = 0; k < o->byzantine;) {
@@ -332,6 +354,10 @@ static void setup(sim *s)
 		  (unsigned long long)s->dmin, (unsigned long long)s->dmax, s->loss_pm, s->dup_pm,
 		  s->reorder_pm, (unsigned long long)s->commit_delay,
 		  (unsigned long long)(s->heal_at - SIM_T0));
+	sim_change_setup(s);
+	/* each change is planned after the one before landed: 5 s more each */
+	if (!o->time_ms)
+		s->deadline += 5000 * (uint64_t)s->want_changes;
 	for (int i = 0; i < s->n; i++)
 		sim_node_boot(&s->nodes[i]);
 }
@@ -372,7 +398,7 @@ static bool done(sim *s)
 	for (unsigned i = 0; i < s->nrecs; i++)
 		if (!s->recs[i].receipt)
 			return false;
-	return true;
+	return sim_changes_done(s);
 }
 
 static void dispatch(sim *s, sim_ev *e)
@@ -403,6 +429,12 @@ static void dispatch(sim *s, sim_ev *e)
 	case EV_PART_HEAL:
 		sim_on_part(s, e);
 		break;
+	case EV_PLAN:
+	case EV_BOOT:
+	case EV_APPROVAL:
+	case EV_BCRASH:
+		sim_change_event(s, e);
+		break;
 	case EV_HEAL:
 		s->healed = true;
 		memset(s->part, 0, sizeof s->part);
@@ -418,6 +450,7 @@ static void dispatch(sim *s, sim_ev *e)
 typedef struct {
 	double wall;
 	uint64_t vms, heights, rounds, commits, synced, crashes, evidence, delivered, garbage;
+	uint64_t changes; /* set changes landed */
 	uint64_t latency; /* longest wait for a receipt counted from the heal */
 } run_stats;
 
@@ -497,6 +530,7 @@ static int run_seed(const sim_opts *o, uint64_t seed, run_stats *st)
 			st->latency = r->receipt_at - from;
 	}
 	st->evidence = s->evidence;
+	st->changes = s->nlanded;
 	st->delivered = s->delivered;
 	sim_trace(s, "seed %llu %s: %llu heights, max round %llu, %llu records, %llu ms virtual",
 		  (unsigned long long)seed, s->failed ? "FAILED" : "ok",
@@ -514,6 +548,7 @@ static int run_seed(const sim_opts *o, uint64_t seed, run_stats *st)
 	for (int i = 0; i < 3; i++)
 		nt_seckey_free(s->subkeys[i]);
 	sim_events_free(s);
+	sim_change_free(s);
 	chk_free(s);
 	free(s->recs);
 	free(s);
@@ -531,6 +566,8 @@ static void print_replay(const char *argv0, const sim_opts *o, uint64_t seed)
 		printf(" --heights %llu", (unsigned long long)o->heights);
 	if (o->time_ms)
 		printf(" --time %llu", (unsigned long long)o->time_ms);
+	if (o->changes)
+		printf(" --changes %u", o->changes);
 	if (o->bugs_arg != NULL)
 		printf(" --inject-bug %s", o->bugs_arg);
 	printf(" --trace\n");
@@ -565,6 +602,7 @@ int main(int argc, char **argv)
 		tot.evidence += st.evidence;
 		tot.delivered += st.delivered;
 		tot.garbage += st.garbage;
+		tot.changes += st.changes;
 		tot.vms += st.vms;
 		if (st.latency > tot.latency)
 			tot.latency = st.latency;
@@ -581,21 +619,22 @@ int main(int argc, char **argv)
 	double wall = wall_now() - t0;
 	fprintf(stderr,
 		"notary-sim: %llu seeds (%llu..%llu), %llu failed; %d validators, %d Byzantine, "
-		"faults %s%s%s\n"
+		"faults %s%s%s%s\n"
 		"  %.1f s wall, %.1f seeds/s; longest run: seed %llu (%.3f s wall, %llu virtual "
 		"ms, %llu heights, max round %llu)\n"
 		"  totals: %llu commits, %llu blocks synced, %llu crashes, %llu equivocations "
-		"seen, %llu messages delivered, %llu garbage dropped, %.0f virtual s; longest "
-		"wait for a receipt after the heal: %llu ms\n",
+		"seen, %llu messages delivered, %llu garbage dropped, %llu set changes, %.0f "
+		"virtual s; longest wait for a receipt after the heal: %llu ms\n",
 		(unsigned long long)ran, (unsigned long long)o.start,
 		(unsigned long long)(o.start + ran - 1), (unsigned long long)failed, o.validators,
-		o.byzantine, o.faults_arg, o.bugs_arg ? ", planted bug " : "",
-		o.bugs_arg ? o.bugs_arg : "", wall, wall > 0 ? (double)ran / wall : 0.0,
-		(unsigned long long)worst_seed, worst.wall, (unsigned long long)worst.vms,
-		(unsigned long long)worst.heights, (unsigned long long)worst.rounds,
-		(unsigned long long)tot.commits, (unsigned long long)tot.synced,
-		(unsigned long long)tot.crashes, (unsigned long long)tot.evidence,
-		(unsigned long long)tot.delivered, (unsigned long long)tot.garbage,
+		o.byzantine, o.faults_arg, o.changes ? ", set changes on odd seeds" : "",
+		o.bugs_arg ? ", planted bug " : "", o.bugs_arg ? o.bugs_arg : "", wall,
+		wall > 0 ? (double)ran / wall : 0.0, (unsigned long long)worst_seed, worst.wall,
+		(unsigned long long)worst.vms, (unsigned long long)worst.heights,
+		(unsigned long long)worst.rounds, (unsigned long long)tot.commits,
+		(unsigned long long)tot.synced, (unsigned long long)tot.crashes,
+		(unsigned long long)tot.evidence, (unsigned long long)tot.delivered,
+		(unsigned long long)tot.garbage, (unsigned long long)tot.changes,
 		(double)tot.vms / 1000.0, (unsigned long long)tot.latency);
 	return failed ? 1 : 0;
 }
