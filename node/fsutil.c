@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -102,4 +103,48 @@ ssize_t nt_fs_read_small(const char *path, void *buf, size_t cap)
 	close(fd);
 	errno = err;
 	return n;
+}
+
+nt_err nt_fs_write_atomic(const char *path, const void *data, size_t len, nt_why *why)
+{
+	char tmp[4200];
+	if (snprintf(tmp, sizeof tmp, "%s.tmp", path) >= (int)sizeof tmp)
+		return nt_fail(why, NT_ERR_ARG, "path too long: %s", path);
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return nt_fail(why, NT_ERR_IO, "cannot create %s: %s", tmp, strerror(errno));
+	const char *text = data;
+	size_t off = 0;
+	while (off < len) {
+		ssize_t w = write(fd, text + off, len - off);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			if (w == 0)
+				errno = ENOSPC;
+			break;
+		}
+		off += (size_t)w;
+	}
+	if (off < len || fdatasync(fd) != 0) {
+		nt_err e = nt_fail(why, NT_ERR_IO, "cannot write %s: %s", tmp, strerror(errno));
+		close(fd);
+		unlink(tmp);
+		return e;
+	}
+	if (close(fd) != 0 || rename(tmp, path) != 0) {
+		nt_err e = nt_fail(why, NT_ERR_IO, "cannot replace %s: %s", path, strerror(errno));
+		unlink(tmp);
+		return e;
+	}
+	int dfd = nt_fs_open_parent(path);
+	if (dfd < 0 || fsync(dfd) != 0) {
+		nt_err e = nt_fail(why, NT_ERR_IO, "cannot sync the directory of %s: %s", path,
+				   strerror(errno));
+		if (dfd >= 0)
+			close(dfd);
+		return e;
+	}
+	close(dfd);
+	return NT_OK;
 }

@@ -3,6 +3,9 @@
 #ifndef NT_FSUTIL_H
 #define NT_FSUTIL_H
 
+#include "base/err.h"
+
+#include <stddef.h>
 #include <sys/types.h>
 
 /* Opens the directory that holds path, read-only, for fsync after a rename
@@ -34,6 +37,12 @@ ssize_t nt_fs_read_fd(int fd, void *buf, size_t cap);
  * limit"). Returns the bytes read, or -1 with errno set (ENOENT: no such
  * file). */
 ssize_t nt_fs_read_small(const char *path, void *buf, size_t cap);
+
+/* Writes len bytes of data to path.tmp (mode 0600), syncs it, renames it
+ * over path and syncs the directory: path always holds a whole file, the
+ * old or the new one. NT_ERR_IO with why. */
+nt_err nt_fs_write_atomic(const char *path, const void *data, size_t len,
+			  nt_why *why) NT_MUST_CHECK;
 
 /* What an operator should do about errno err, as text to append to an
  * error message ("" when there is nothing to add): for a full disk or a

@@ -71,51 +71,6 @@ nt_err nt_home_state_load(const char *path, nt_home_state *out, nt_why *why)
 	return decode(path, buf, (size_t)n, out, why);
 }
 
-/* Writes all of text to path.tmp, syncs it, renames it over path and
- * syncs the directory, so that path always holds a whole file. */
-static nt_err write_atomic(const char *path, const char *text, nt_why *why)
-{
-	char tmp[4200];
-	if (snprintf(tmp, sizeof tmp, "%s.tmp", path) >= (int)sizeof tmp)
-		return nt_fail(why, NT_ERR_ARG, "path too long: %s", path);
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return nt_fail(why, NT_ERR_IO, "cannot create %s: %s", tmp, strerror(errno));
-	size_t len = strlen(text), off = 0;
-	while (off < len) {
-		ssize_t w = write(fd, text + off, len - off);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0) {
-			if (w == 0)
-				errno = ENOSPC;
-			break;
-		}
-		off += (size_t)w;
-	}
-	if (off < len || fdatasync(fd) != 0) {
-		nt_err e = nt_fail(why, NT_ERR_IO, "cannot write %s: %s", tmp, strerror(errno));
-		close(fd);
-		unlink(tmp);
-		return e;
-	}
-	if (close(fd) != 0 || rename(tmp, path) != 0) {
-		nt_err e = nt_fail(why, NT_ERR_IO, "cannot replace %s: %s", path, strerror(errno));
-		unlink(tmp);
-		return e;
-	}
-	int dfd = nt_fs_open_parent(path);
-	if (dfd < 0 || fsync(dfd) != 0) {
-		nt_err e = nt_fail(why, NT_ERR_IO, "cannot sync the directory of %s: %s", path,
-				   strerror(errno));
-		if (dfd >= 0)
-			close(dfd);
-		return e;
-	}
-	close(dfd);
-	return NT_OK;
-}
-
 nt_err nt_home_state_save(const char *path, const nt_home_state *st, nt_why *why)
 {
 	json_t *o = json_pack("{s:i,s:s,s:o,s:b,s:b}", "version", 1, "chain_id", st->chain_id,
@@ -132,7 +87,7 @@ nt_err nt_home_state_save(const char *path, const nt_home_state *st, nt_why *why
 		return nt_fail(why, NT_ERR_NOMEM, "out of memory");
 	}
 	memcpy(line + n, "\n", 2);
-	nt_err e = write_atomic(path, line, why);
+	nt_err e = nt_fs_write_atomic(path, line, strlen(line), why);
 	free(line);
 	return e;
 }

@@ -16,13 +16,20 @@
  *   pool (core/valset_change.h), and a proposer puts the first change with a
  *   quorum into its next block.
  *
- * The pool lives in memory: a node that restarts learns the pending
- * approvals again from its peers' re-gossip (every CHANGE_GOSSIP_MS). */
+ * The pool is kept in DIR/valset_pending too (written whenever it changes,
+ * read at start, every approval checked again then): an approval handed to
+ * a node that crashed before gossiping it is not lost. Peers' re-gossip
+ * (every CHANGE_GOSSIP_MS) fills in the rest. File layout:
+ *   "NTVP" || u8 1 || u32 n || n x { u32 len || a pending change's wire form }
+ * The file is advisory: a damaged one is logged and ignored (approvals can
+ * be handed in again; none of them is trusted without its check). */
 #include "node/node_internal.h"
 
+#include "base/codec.h"
 #include "base/hex.h"
 #include "core/jsonx.h"
 #include "crypto/digest.h"
+#include "node/fsutil.h"
 #include "node/log.h"
 
 #include <errno.h>
@@ -34,6 +41,11 @@
 #include <unistd.h>
 
 #define CHANGE_GOSSIP_MS 3000
+#define PENDING_FILE "valset_pending"
+#define PENDING_MAX (8u + NT_CHANGEPOOL_MAX * (4u + NT_CHANGE_WIRE_MAX))
+
+static void pool_save(node *n);
+static void pool_load(node *n);
 
 static nt_err ctx_of(const node *n, nt_change_ctx *ctx)
 {
@@ -179,8 +191,12 @@ void nd_valset_follow(node *n)
 	uint64_t h = nt_ledger_height(n->ledger) + 1;
 	keys_publish(n, s);
 	nt_change_ctx ctx;
-	if (n->vs.pool != NULL && ctx_of(n, &ctx) == NT_OK)
+	if (n->vs.pool != NULL && ctx_of(n, &ctx) == NT_OK) {
+		size_t before = nt_changepool_count(n->vs.pool);
 		nt_changepool_prune(n->vs.pool, &ctx);
+		if (nt_changepool_count(n->vs.pool) != before)
+			pool_save(n);
+	}
 	if (n->read_only)
 		return;
 	int idx = nt_valset_index(s, &n->pub);
@@ -223,6 +239,8 @@ nt_err nd_valset_open(node *n, nt_why *why)
 	const nt_valset *s = nt_ledger_next_valset(n->ledger);
 	keys_publish(n, s);
 	n->self = nt_valset_index(s, &n->pub);
+	if (n->genesis.version >= 2)
+		pool_load(n);
 	return NT_OK;
 }
 
@@ -233,6 +251,106 @@ void nd_valset_close(node *n)
 	if (n->vs.mu_ok)
 		pthread_mutex_destroy(&n->vs.keys_mu);
 	n->vs.mu_ok = false;
+}
+
+/* ---- the pool on disk ---- */
+
+static void pending_path(const node *n, char *out, size_t cap)
+{
+	snprintf(out, cap, "%s/%s", n->home, PENDING_FILE);
+}
+
+/* Writes the pool (or removes the file when it is empty). A failure is
+ * logged: the approvals stay in memory and in the peers' pools. */
+static void pool_save(node *n)
+{
+	char path[4200];
+	pending_path(n, path, sizeof path);
+	size_t cnt = nt_changepool_count(n->vs.pool);
+	if (cnt == 0) {
+		if (unlink(path) != 0 && errno != ENOENT)
+			nt_log(NT_LOG_WARN, "cannot remove %s: %s", path, strerror(errno));
+		return;
+	}
+	uint8_t *buf = malloc(PENDING_MAX);
+	if (buf == NULL)
+		return;
+	nt_writer w;
+	nt_writer_init(&w, buf, PENDING_MAX);
+	nt_put_bytes(&w, "NTVP", 4);
+	nt_put_u8(&w, 1);
+	nt_put_u32(&w, (uint32_t)cnt);
+	for (size_t i = 0; i < cnt; i++) {
+		const nt_change *c = nt_changepool_at(n->vs.pool, i);
+		uint8_t *wire = NULL;
+		size_t wl = 0;
+		if (nt_change_encode(c->change_index, c->set_bytes, c->set_len, c->approvals, c->n,
+				     &wire, &wl) != NT_OK) {
+			w.ok = false;
+			break;
+		}
+		nt_put_u32(&w, (uint32_t)wl);
+		nt_put_bytes(&w, wire, wl);
+		free(wire);
+	}
+	nt_why why = {{0}};
+	if (!w.ok || nt_fs_write_atomic(path, buf, w.len, &why) != NT_OK)
+		nt_log(NT_LOG_WARN, "cannot keep the pending set change approvals in %s: %s", path,
+		       w.ok ? why.msg : "cannot encode them");
+	free(buf);
+}
+
+static const nt_change *pool_add(node *n, const uint8_t *buf, size_t len, unsigned *added,
+				 nt_why *why);
+
+/* Reads DIR/valset_pending back into the pool, checking every approval
+ * against the chain as it is now: what a change made stale is dropped. */
+static void pool_load(node *n)
+{
+	char path[4200];
+	pending_path(n, path, sizeof path);
+	uint8_t *buf = malloc(PENDING_MAX + 1);
+	ssize_t got = buf != NULL ? nt_fs_read_small(path, buf, PENDING_MAX + 1) : -1;
+	if (got < 0) {
+		if (buf != NULL && errno != ENOENT)
+			nt_log(NT_LOG_WARN, "cannot read %s: %s", path, strerror(errno));
+		free(buf);
+		return;
+	}
+	nt_reader r;
+	nt_reader_init(&r, buf, (size_t)got);
+	uint8_t magic[4];
+	nt_get_bytes(&r, magic, 4);
+	uint8_t ver = nt_get_u8(&r);
+	uint32_t cnt = nt_get_u32(&r);
+	size_t kept = 0, dropped = 0;
+	bool bad = !r.ok || memcmp(magic, "NTVP", 4) != 0 || ver != 1 || cnt > NT_CHANGEPOOL_MAX;
+	for (uint32_t i = 0; !bad && i < cnt; i++) {
+		uint32_t wl = nt_get_u32(&r);
+		const uint8_t *wire = r.ok ? nt_get_view(&r, wl) : NULL;
+		if (wire == NULL || !r.ok) {
+			bad = true;
+			break;
+		}
+		unsigned added = 0;
+		nt_why why = {{0}};
+		if (pool_add(n, wire, wl, &added, &why) != NULL)
+			kept++;
+		else
+			dropped++;
+	}
+	if (bad || !nt_reader_done(&r))
+		nt_log(NT_LOG_WARN,
+		       "%s is damaged: pending set change approvals after the damage are "
+		       "dropped (offices can approve again)",
+		       path);
+	if (kept > 0)
+		nt_log(NT_LOG_INFO, "%zu pending set change%s read back from %s%s", kept,
+		       kept == 1 ? "" : "s", path,
+		       dropped > 0 ? " (others were decided while the node was down)" : "");
+	free(buf);
+	if (dropped > 0 || bad)
+		pool_save(n);
 }
 
 /* ---- approvals ---- */
@@ -291,6 +409,7 @@ void nd_valset_on_gossip(node *n, const uint8_t *body, size_t len)
 		       c->change_index, id, added, added == 1 ? "" : "s", (unsigned)c->n,
 		       nt_valset_quorum(nt_ledger_next_valset(n->ledger)));
 		gossip_change(n, c); /* what we now hold, for peers that missed a part */
+		pool_save(n);
 	}
 }
 
@@ -372,8 +491,10 @@ char *nd_valset_rpc(node *n, const nt_rpc_call *c)
 	nt_log(NT_LOG_INFO, "set change %" PRIu64 ": %u new approval%s handed in, %u of %u needed",
 	       ch->change_index, added, added == 1 ? "" : "s", (unsigned)ch->n,
 	       nt_valset_quorum(cur));
-	if (added > 0)
+	if (added > 0) {
 		gossip_change(n, ch);
+		pool_save(n);
+	}
 	json_t *res = change_json(ch, cur);
 	if (res != NULL)
 		json_object_set_new(res, "added", json_integer(added));

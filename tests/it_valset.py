@@ -20,7 +20,9 @@ Run by `make test`, or by hand: `NT_BUILD=build python3 tests/it_valset.py -v`.
      one, a change index from the future): each refused with its own
      message, nothing pending or committed changes, the node keeps serving.
   c) a receipt whose valset_changes lost an entry, was reordered or carries
-     a forged commit signature is INVALID with a message that says so.
+     a forged commit signature is INVALID with a message that says so;
+  d) an approval handed to a node that is killed before any peer heard of it
+     is read back from DIR/valset_pending at restart and the change lands.
 
 Each case is bounded (CASE_LIMIT seconds, SIGALRM) and tears its cluster
 down whatever happens.
@@ -267,6 +269,35 @@ class TestBadApprovals(ValsetCase):
         r = self.submit(0, 1)
         self.assertIsNotNone(r.receipt)
         c.assert_alive([0, 1, 2, 3])
+
+
+class TestApprovalsSurviveACrash(ValsetCase):
+    def test_d_kill_before_gossip(self):
+        """An approval handed to a node that dies before any peer heard it
+        is read back from DIR/valset_pending when the node restarts."""
+        c = self.c
+        c.start_all([0])  # alone: nobody to gossip to
+        self.cli_ok("valset", "propose", "--home", self.home(0), "--add",
+                    "E=%s" % c.node(4).pubkey)
+        self.assertTrue(os.path.exists(os.path.join(self.home(0), "valset_pending")))
+        c.kill(0)
+        c.start(0)
+        pend = c.rpc(0, "valset_pending")["pending"]
+        self.assertEqual(len(pend), 1)
+        self.assertEqual([a["index"] for a in pend[0]["approvals"]], [0])
+        self.assertIn("1 pending set change read back", c.node(0).log_text(20000))
+        c.start_all([1, 2, 3])
+        for i in (1, 2):  # node0's re-gossip (every 3 s) brings it to them
+            wait_until(lambda i=i: c.rpc(i, "valset_pending")["pending"], 15,
+                       what="the change pending on node%d" % i)
+            self.cli_ok("valset", "approve", "--home", self.home(i))
+        self.wait_changes(1, [0, 1, 2, 3])
+        # decided: the file goes, and a restart reads nothing stale back
+        wait_until(lambda: not os.path.exists(os.path.join(self.home(0), "valset_pending")),
+                   10, what="the pending file removed")
+        c.stop(0)
+        c.start(0)
+        self.assertEqual(c.rpc(0, "valset_pending")["pending"], [])
 
 
 class TestTamperedReceipts(ValsetCase):
