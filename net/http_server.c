@@ -3,6 +3,7 @@
 
 #include <nng/nng.h>
 #include <nng/supplemental/http/http.h>
+#include <nng/supplemental/tls/tls.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -142,6 +143,13 @@ static nt_err add(nt_http_server *s, const char *path, route *r, bool tree, nt_w
 nt_err nt_http_start(const char *url, const nt_http_doc *docs, size_t ndocs, const char *prefix,
 		     nt_http_tree_fn fn, void *arg, nt_http_server **out, nt_why *why)
 {
+	return nt_http_start_ex(url, NULL, docs, ndocs, prefix, fn, arg, out, why);
+}
+
+nt_err nt_http_start_ex(const char *url, const nt_tls_opts *tls, const nt_http_doc *docs,
+			size_t ndocs, const char *prefix, nt_http_tree_fn fn, void *arg,
+			nt_http_server **out, nt_why *why)
+{
 	*out = NULL;
 	if (url == NULL || ndocs > MAX_DOCS || (prefix != NULL && fn == NULL))
 		return nt_fail(why, NT_ERR_ARG, "bad HTTP server arguments");
@@ -150,11 +158,14 @@ nt_err nt_http_start(const char *url, const nt_http_doc *docs, size_t ndocs, con
 		return nt_fail(why, NT_ERR_NOMEM, "out of memory");
 	nng_url *u = NULL;
 	int rv = nng_url_parse(&u, url);
-	if (rv != 0 || strcmp(u->u_scheme, "http") != 0) {
+	bool https = rv == 0 && strcmp(u->u_scheme, "https") == 0;
+	if (rv != 0 || (strcmp(u->u_scheme, "http") != 0 && !https) || (https && tls == NULL)) {
 		if (u != NULL)
 			nng_url_free(u);
 		free(s);
-		return nt_fail(why, NT_ERR_ARG, "http.listen %s is not an http://HOST:PORT/ URL",
+		return nt_fail(why, NT_ERR_ARG,
+			       https ? "http.listen %s needs the node's TLS certificate"
+				     : "http.listen %s is not an http(s)://HOST:PORT/ URL",
 			       url);
 	}
 	rv = nng_http_server_hold(&s->srv, u);
@@ -168,6 +179,16 @@ nt_err nt_http_start(const char *url, const nt_http_doc *docs, size_t ndocs, con
 	s->arg = arg;
 	s->ndocs = ndocs;
 	nt_err e = NT_OK;
+	if (https) {
+		nng_tls_config *c = NULL;
+		if ((rv = nng_tls_config_alloc(&c, NNG_TLS_MODE_SERVER)) != 0 ||
+		    (rv = nng_tls_config_own_cert(c, tls->cert_pem, tls->key_pem, NULL)) != 0 ||
+		    (rv = nng_http_server_set_tls(s->srv, c)) != 0)
+			e = nt_fail(why, NT_ERR_IO, "cannot serve HTTPS on %s: %s", url,
+				    nng_strerror(rv));
+		if (c != NULL)
+			nng_tls_config_free(c); /* the server holds its own reference */
+	}
 	for (size_t i = 0; i < ndocs && e == NT_OK; i++) {
 		s->docs[i] = docs[i];
 		s->routes[i] = (route){s, &s->docs[i]};

@@ -10,6 +10,7 @@
 #define NT_HTTP_SERVER_H
 
 #include "base/err.h"
+#include "net/tls.h"
 
 #include <stddef.h>
 
@@ -34,7 +35,13 @@ typedef int (*nt_http_tree_fn)(void *arg, const char *rest, char **body, size_t 
 
 /* Listens on url (http://HOST:PORT/). prefix may be NULL (no tree). */
 nt_err nt_http_start(const char *url, const nt_http_doc *docs, size_t ndocs, const char *prefix,
-		     nt_http_tree_fn fn, void *arg, nt_http_server **out, nt_why *why) NT_MUST_CHECK;
+		     nt_http_tree_fn fn, void *arg, nt_http_server **out,
+		     nt_why *why) NT_MUST_CHECK;
+/* As nt_http_start; an https://HOST:PORT/ url needs tls (the server's
+ * certificate, read during the call only). */
+nt_err nt_http_start_ex(const char *url, const nt_tls_opts *tls, const nt_http_doc *docs,
+			size_t ndocs, const char *prefix, nt_http_tree_fn fn, void *arg,
+			nt_http_server **out, nt_why *why) NT_MUST_CHECK;
 /* Stops accepting, waits for handlers in flight, frees. NULL: no-op. */
 void nt_http_stop(nt_http_server *s);
 

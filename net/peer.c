@@ -9,6 +9,7 @@
 #include "net/peer.h"
 
 #include "net/pipeguard.h"
+#include "net/tls_nng.h"
 
 #include <nng/nng.h>
 #include <nng/protocol/bus0/bus.h>
@@ -30,6 +31,8 @@
 
 struct nt_peer {
 	nng_socket sock;
+	nng_listener lst;
+	bool tls; /* lst is a tls+tcp:// listener */
 	nng_aio *aio;
 	nt_peer_handler h;
 	void *arg;
@@ -126,16 +129,38 @@ nt_err nt_peer_start_ex(const char *listen_url, const char *const *dial_urls, si
 	}
 	if ((e = nt_pipeguard_attach(p->sock, &go, &p->guard, why)) != NT_OK)
 		goto fail;
-	if ((rv = nng_listen(p->sock, listen_url, NULL, 0)) != 0) {
+	const nt_tls_opts *ltls = lim != NULL ? lim->listen_tls : NULL;
+	if (nt_url_is_tls(listen_url) && ltls == NULL) {
+		e = nt_fail(why, NT_ERR_ARG, "peer transport: %s needs a TLS certificate",
+			    listen_url);
+		goto fail;
+	}
+	if ((rv = nng_listener_create(&p->lst, p->sock, listen_url)) != 0 ||
+	    (nt_url_is_tls(listen_url) && (rv = nt_tls_listener_set(p->lst, ltls)) != 0) ||
+	    (rv = nng_listener_start(p->lst, 0)) != 0) {
 		e = net_fail(why, "listen on", listen_url, rv);
 		goto fail;
 	}
+	p->tls = nt_url_is_tls(listen_url);
 	for (size_t i = 0; i < ndial; i++) {
 		/* Non-blocking: a peer that is down now is dialed again by nng
 		 * (the socket's reconnect times apply to its dialers). */
-		if (dial_urls[i] == NULL ||
-		    (rv = nng_dial(p->sock, dial_urls[i], NULL, NNG_FLAG_NONBLOCK)) != 0) {
-			e = net_fail(why, "dial", dial_urls[i], dial_urls[i] ? rv : NNG_EINVAL);
+		const nt_tls_opts *dt =
+		    lim != NULL && lim->dial_tls != NULL ? lim->dial_tls[i] : NULL;
+		nng_dialer d;
+		if (dial_urls[i] == NULL) {
+			e = net_fail(why, "dial", "", NNG_EINVAL);
+			goto fail;
+		}
+		if (nt_url_is_tls(dial_urls[i]) && dt == NULL) {
+			e = nt_fail(why, NT_ERR_ARG,
+				    "peer transport: %s needs a pinned certificate", dial_urls[i]);
+			goto fail;
+		}
+		if ((rv = nng_dialer_create(&d, p->sock, dial_urls[i])) != 0 ||
+		    (nt_url_is_tls(dial_urls[i]) && (rv = nt_tls_dialer_set(d, dt)) != 0) ||
+		    (rv = nng_dialer_start(d, NNG_FLAG_NONBLOCK)) != 0) {
+			e = net_fail(why, "dial", dial_urls[i], rv);
 			goto fail;
 		}
 	}
@@ -178,7 +203,9 @@ nt_err nt_peer_broadcast(nt_peer *p, const uint8_t *msg, size_t len)
 unsigned nt_peer_connected(const nt_peer *p)
 {
 	nt_conn_stats st;
-	nt_peer_stats((nt_peer *)p, &st);
+	if (p == NULL)
+		return 0;
+	nt_pipeguard_stats_get(p->guard, &st);
 	return st.open;
 }
 
@@ -187,6 +214,11 @@ void nt_peer_stats(nt_peer *p, nt_conn_stats *out)
 	memset(out, 0, sizeof *out);
 	if (p != NULL)
 		nt_pipeguard_stats_get(p->guard, out);
+}
+
+uint64_t nt_peer_tls_refused(nt_peer *p)
+{
+	return p != NULL && p->tls ? nt_tls_listener_refused(p->lst) : 0;
 }
 
 static void *close_thread(void *arg)

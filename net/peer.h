@@ -14,6 +14,7 @@
 
 #include "base/err.h"
 #include "net/connstats.h"
+#include "net/tls.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -38,6 +39,11 @@ typedef struct {
 	uint32_t auth_ms;   /* an inbound connection whose messages did not pass
 			     * authentication (nt_peer_authentic) in this time is
 			     * closed: only validators' nodes belong on this port */
+	/* TLS (net/tls.h): for a tls+tcp:// listen URL, listen_tls (required);
+	 * for the i-th dial URL, dial_tls[i] when it is tls+tcp:// (required
+	 * there). The structs are read during the call only. */
+	const nt_tls_opts *listen_tls;
+	const nt_tls_opts *const *dial_tls;
 } nt_peer_limits;
 
 /* As nt_peer_start, with limits (NULL: none). */
@@ -51,6 +57,10 @@ void nt_peer_authentic(void);
 
 /* Connection counters (any thread). */
 void nt_peer_stats(nt_peer *p, nt_conn_stats *out);
+/* Handshakes the tls+tcp:// listener refused: a certificate that is not
+ * pinned, or no TLS spoken (0 for a plain listener). Takes a snapshot of
+ * nng's statistics: call it about once a second at most. */
+uint64_t nt_peer_tls_refused(nt_peer *p);
 
 /* Sends to every connected peer (copies msg). Never blocks: when a peer's
  * queue is full the message is dropped for it (consensus retries by

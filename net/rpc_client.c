@@ -1,6 +1,8 @@
 /* JSON-RPC transport, client side: one nng REQ socket, one call at a time. */
 #include "net/rpc_client.h"
 
+#include "net/tls_nng.h"
+
 #include <nng/nng.h>
 #include <nng/protocol/reqrep0/req.h>
 #include <stdlib.h>
@@ -13,10 +15,34 @@ struct nt_rpc_client {
 	char *url;
 };
 
+static int dial(nng_socket sock, const char *url, const nt_tls_opts *tls)
+{
+	if (!nt_url_is_tls(url))
+		return nng_dial(sock, url, NULL, NNG_FLAG_NONBLOCK);
+	nng_dialer d;
+	int rv = nng_dialer_create(&d, sock, url);
+	if (rv == 0)
+		rv = nt_tls_dialer_set(d, tls);
+	if (rv == 0)
+		rv = nng_dialer_start(d, NNG_FLAG_NONBLOCK);
+	return rv;
+}
+
 nt_err nt_rpc_client_open(const char *url, nt_rpc_client **out, nt_why *why)
+{
+	return nt_rpc_client_open_ex(url, NULL, out, why);
+}
+
+nt_err nt_rpc_client_open_ex(const char *url, const nt_tls_opts *tls, nt_rpc_client **out,
+			     nt_why *why)
 {
 	if (url == NULL || out == NULL)
 		return nt_fail(why, NT_ERR_ARG, "no node URL given");
+	if (nt_url_is_tls(url) && (tls == NULL || tls->ca_pem == NULL))
+		return nt_fail(why, NT_ERR_ARG,
+			       "%s is TLS: say which certificate to trust (--ca FILE or --pin "
+			       "SHA256)",
+			       url);
 	nt_rpc_client *c = calloc(1, sizeof *c);
 	if (c == NULL || (c->url = strdup(url)) == NULL) {
 		free(c);
@@ -32,7 +58,7 @@ nt_err nt_rpc_client_open(const char *url, nt_rpc_client **out, nt_why *why)
 	 * minute for its block: never resend behind the caller's back. */
 	if ((rv = nng_socket_set_size(c->sock, NNG_OPT_RECVMAXSZ, CLIENT_RECV_MAX)) != 0 ||
 	    (rv = nng_socket_set_ms(c->sock, NNG_OPT_REQ_RESENDTIME, NNG_DURATION_INFINITE)) != 0 ||
-	    (rv = nng_dial(c->sock, url, NULL, NNG_FLAG_NONBLOCK)) != 0) {
+	    (rv = dial(c->sock, url, tls)) != 0) {
 		nt_fail(why, NT_ERR_NET, "cannot connect to %s: %s", url, nng_strerror(rv));
 		nng_close(c->sock);
 		free(c->url);
@@ -47,9 +73,15 @@ static nt_err call_error(const nt_rpc_client *c, int rv, int timeout_ms, nt_why 
 {
 	if (rv == NNG_ETIMEDOUT) {
 		int secs = (timeout_ms + 999) / 1000;
+		if (nt_url_is_tls(c->url))
+			return nt_fail(why, NT_ERR_TIMEOUT,
+				       "no node answered at %s within %d s (is notaryd running and "
+				       "serving TLS there, with the certificate you trust?)",
+				       c->url, secs);
 		return nt_fail(why, NT_ERR_TIMEOUT,
-			       "no node answered at %s within %d s (is notaryd running?)", c->url,
-			       secs);
+			       "no node answered at %s within %d s (is notaryd running? if it "
+			       "serves tls+tcp://, use that URL)",
+			       c->url, secs);
 	}
 	return nt_fail(why, NT_ERR_NET, "RPC to %s failed: %s", c->url, nng_strerror(rv));
 }

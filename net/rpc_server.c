@@ -19,6 +19,7 @@
 #include "net/rpc_server.h"
 
 #include "net/pipeguard.h"
+#include "net/tls_nng.h"
 
 #include <nng/nng.h>
 #include <nng/protocol/reqrep0/rep.h>
@@ -48,6 +49,8 @@ struct nt_rpc_req {
 
 struct nt_rpc_server {
 	nng_socket sock;
+	nng_listener lst;
+	bool tls; /* lst is a tls+tcp:// listener */
 	/* guards every req's state, sending, stopping, closed */
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
@@ -238,6 +241,11 @@ nt_err nt_rpc_server_start(const char *url, unsigned nctx, size_t max_msg, nt_rp
 	return nt_rpc_server_start_ex(url, nctx, max_msg, NULL, h, fault, arg, out, why);
 }
 
+uint64_t nt_rpc_server_tls_refused(nt_rpc_server *s)
+{
+	return s != NULL && s->tls ? nt_tls_listener_refused(s->lst) : 0;
+}
+
 void nt_rpc_server_stats(nt_rpc_server *s, nt_conn_stats *out)
 {
 	memset(out, 0, sizeof *out);
@@ -325,7 +333,16 @@ nt_err nt_rpc_server_start_ex(const char *url, unsigned nctx, size_t max_msg,
 		if ((rv = nng_ctx_open(&r->ctx, s->sock)) != 0)
 			goto fail_sock;
 	}
-	rv = nng_listen(s->sock, url, NULL, 0);
+	const nt_tls_opts *tls = lim != NULL ? lim->tls : NULL;
+	if (nt_url_is_tls(url) && tls == NULL) {
+		nt_fail(why, NT_ERR_ARG, "cannot listen on %s: no TLS certificate", url);
+		goto fail_listen;
+	}
+	if ((rv = nng_listener_create(&s->lst, s->sock, url)) == 0 && nt_url_is_tls(url))
+		rv = nt_tls_listener_set(s->lst, tls);
+	if (rv == 0)
+		rv = nng_listener_start(s->lst, 0);
+	s->tls = nt_url_is_tls(url);
 	if (rv != 0) {
 		nt_fail(why, NT_ERR_NET, "cannot listen on %s: %s", url, nng_strerror(rv));
 		goto fail_listen;

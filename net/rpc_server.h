@@ -11,6 +11,7 @@
 
 #include "base/err.h"
 #include "net/connstats.h"
+#include "net/tls.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -57,6 +58,9 @@ typedef struct {
 				* connection (a client that does not read) */
 	uint64_t reply_budget; /* bytes of replies held at once; a larger reply past it
 				* is replaced by the fault reply BUSY */
+	/* The server's certificate for a tls+tcp:// url (required there;
+	 * net/tls.h); read during the call only. */
+	const nt_tls_opts *tls;
 } nt_rpc_limits;
 /* Replies up to this size are never shed by the reply budget. */
 #define NT_RPC_SHED_MIN (64u * 1024)
@@ -71,6 +75,9 @@ nt_err nt_rpc_server_start_ex(const char *url, unsigned nctx, size_t max_msg,
 
 /* Connection counters (any thread). */
 void nt_rpc_server_stats(nt_rpc_server *s, nt_conn_stats *out);
+/* Handshakes a tls+tcp:// listener refused (no TLS spoken, a client that
+ * gave up on our certificate); 0 for a plain one. About once a second. */
+uint64_t nt_rpc_server_tls_refused(nt_rpc_server *s);
 
 /* Sends body as the reply and recycles the context. req is invalid after. */
 void nt_rpc_reply(nt_rpc_req *req, const char *body, size_t len);
