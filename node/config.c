@@ -97,13 +97,20 @@ const nt_config_opt nt_config_opts[] = {
     STR("rpc", rpc, NULL, 512, "the client JSON-RPC URL, like tcp://127.0.0.1:7400 (required)"),
     STR("p2p", p2p, "tcp://127.0.0.1:7401", 512, "the URL this node listens on for peers"),
     {NULL, "peers", NT_CONFIG_PEERS, NULL, 0, 0, NT_CONFIG_MAX_PEERS, 0, 0, NT_CONFIG_NOT_ENGINE,
-     true, "the other nodes: {\"p2p\": URL, \"rpc\": URL} or a p2p URL"},
+     true,
+     "the other nodes: {\"p2p\": URL, \"rpc\": URL, \"tls_cert\": FILE, \"tls_fingerprint\": "
+     "HEX, \"tls_binding\": HEX} or a p2p URL"},
     PATH("key_file", key_file, "validator.key", "the validator's key file (mode 0600)"),
     {NULL, "next_key_file", NT_CONFIG_PATH, "validator.next.key", 0, 1, 4096,
      offsetof(nt_config, next_key_file), 0, NT_CONFIG_NOT_ENGINE, false,
      "a rotated key waiting to take over (docs/OPERATIONS.md, changing the set)"},
     PATH("genesis_file", genesis_file, "genesis.json", "the network's genesis file"),
     PATH("data_dir", data_dir, "data", "the LevelDB store"),
+    {"tls", "cert_file", NT_CONFIG_PATH, "tls.crt", 0, 1, 4096, offsetof(nt_config, tls_cert_file),
+     0, NT_CONFIG_NOT_ENGINE, true,
+     "this node's TLS certificate, used by tls+tcp:// URLs (notary init makes it)"},
+    {"tls", "key_file", NT_CONFIG_PATH, "tls.key", 0, 1, 4096, offsetof(nt_config, tls_key_file), 0,
+     NT_CONFIG_NOT_ENGINE, true, "its private key (mode 0600)"},
     {"http", "listen", NT_CONFIG_STR, "auto", 0, 0, 512, offsetof(nt_config, http_listen), 0,
      NT_CONFIG_NOT_ENGINE, true,
      "the verification page and the genesis over HTTP, like http://127.0.0.1:7480/; \"\" turns "
@@ -302,7 +309,7 @@ static nt_err get_section(json_t *root, const char *key, json_t **out, nt_why *w
 	return NT_OK;
 }
 
-static nt_err parse_peers(json_t *peers, nt_config *t, nt_why *why)
+static nt_err parse_peers(json_t *peers, const char *home, nt_config *t, nt_why *why)
 {
 	if (peers != NULL && !json_is_array(peers))
 		return nt_fail(why, NT_ERR_JSON,
@@ -312,7 +319,8 @@ static nt_err parse_peers(json_t *peers, nt_config *t, nt_why *why)
 	if (np > NT_CONFIG_MAX_PEERS)
 		return nt_fail(why, NT_ERR_RANGE, "config.json: at most %d peers",
 			       NT_CONFIG_MAX_PEERS);
-	static const char *const pr[] = {"p2p", "rpc"};
+	static const char *const pr[] = {"p2p", "rpc", "tls_cert", "tls_fingerprint",
+					 "tls_binding"};
 	nt_err e;
 	for (size_t i = 0; i < np; i++) {
 		json_t *p = json_array_get(peers, i);
@@ -333,11 +341,29 @@ static nt_err parse_peers(json_t *peers, nt_config *t, nt_why *why)
 		    (e = get_str(p, "rpc", NULL, 1, 512, &s, why)) != NT_OK)
 			return nt_fail(why, e,
 				       "config.json: \"peers[%zu].rpc\" must be a URL string", i);
+		int ntls = 0;
+		for (size_t k = 2; k < 5; k++) {
+			if (json_object_get(p, pr[k]) == NULL)
+				continue;
+			ntls++;
+			if ((e = get_str(p, pr[k], NULL, 1, 4096, &s, why)) != NT_OK)
+				return nt_fail(why, e,
+					       "config.json: \"peers[%zu].%s\" must be a string", i,
+					       pr[k]);
+		}
+		if (ntls != 0 && ntls != 3)
+			return nt_fail(why, NT_ERR_JSON,
+				       "config.json: peers[%zu] needs all of \"tls_cert\", "
+				       "\"tls_fingerprint\" and \"tls_binding\", or none",
+				       i);
 		const char *key;
 		json_t *v;
 		json_object_foreach(p, key, v)
 		{
-			if (strcmp(key, pr[0]) != 0 && strcmp(key, pr[1]) != 0)
+			bool ok = false;
+			for (size_t k = 0; k < sizeof pr / sizeof pr[0]; k++)
+				ok = ok || strcmp(key, pr[k]) == 0;
+			if (!ok)
 				nt_log(NT_LOG_WARN,
 				       "config.json: unknown member \"peers[%zu].%s\" ignored", i,
 				       key);
@@ -345,7 +371,11 @@ static nt_err parse_peers(json_t *peers, nt_config *t, nt_why *why)
 	}
 	t->peers = calloc(np + 1, sizeof *t->peers);
 	t->peer_rpc = calloc(np + 1, sizeof *t->peer_rpc);
-	if (t->peers == NULL || t->peer_rpc == NULL)
+	t->peer_tls_cert = calloc(np + 1, sizeof *t->peer_tls_cert);
+	t->peer_tls_fp = calloc(np + 1, sizeof *t->peer_tls_fp);
+	t->peer_tls_binding = calloc(np + 1, sizeof *t->peer_tls_binding);
+	if (t->peers == NULL || t->peer_rpc == NULL || t->peer_tls_cert == NULL ||
+	    t->peer_tls_fp == NULL || t->peer_tls_binding == NULL)
 		return nt_fail(why, NT_ERR_NOMEM, "out of memory");
 	for (size_t i = 0; i < np; i++) {
 		json_t *p = json_array_get(peers, i);
@@ -356,6 +386,14 @@ static nt_err parse_peers(json_t *peers, nt_config *t, nt_why *why)
 			t->peers[i] = strdup(json_string_value(json_object_get(p, "p2p")));
 			json_t *r = json_object_get(p, "rpc");
 			if (r != NULL && (t->peer_rpc[i] = strdup(json_string_value(r))) == NULL)
+				return nt_fail(why, NT_ERR_NOMEM, "out of memory");
+			json_t *c = json_object_get(p, "tls_cert");
+			if (c != NULL && ((t->peer_tls_cert[i] =
+					       home_path(home, json_string_value(c))) == NULL ||
+					  (t->peer_tls_fp[i] = strdup(json_string_value(
+					       json_object_get(p, "tls_fingerprint")))) == NULL ||
+					  (t->peer_tls_binding[i] = strdup(json_string_value(
+					       json_object_get(p, "tls_binding")))) == NULL))
 				return nt_fail(why, NT_ERR_NOMEM, "out of memory");
 		}
 		if (t->peers[i] == NULL)
@@ -373,7 +411,8 @@ static nt_err parse_opt(json_t *root, const char *home, const nt_config_opt *o, 
 	if (o->section != NULL && (e = get_section(root, o->section, &obj, why)) != NT_OK)
 		return e;
 	if (o->type == NT_CONFIG_PEERS)
-		return parse_peers(obj != NULL ? json_object_get(obj, o->name) : NULL, t, why);
+		return parse_peers(obj != NULL ? json_object_get(obj, o->name) : NULL, home, t,
+				   why);
 	if (o->type == NT_CONFIG_UINT) {
 		char where[32] = "";
 		if (o->section != NULL)
@@ -505,8 +544,20 @@ void nt_config_free(nt_config *c)
 		free(c->peers[i]);
 	for (size_t i = 0; c->peer_rpc != NULL && i < c->npeers; i++)
 		free(c->peer_rpc[i]);
+	for (size_t i = 0; c->peer_tls_cert != NULL && c->peer_tls_fp != NULL &&
+			   c->peer_tls_binding != NULL && i < c->npeers;
+	     i++) {
+		free(c->peer_tls_cert[i]);
+		free(c->peer_tls_fp[i]);
+		free(c->peer_tls_binding[i]);
+	}
 	free(c->peers);
 	free(c->peer_rpc);
+	free(c->peer_tls_cert);
+	free(c->peer_tls_fp);
+	free(c->peer_tls_binding);
+	free(c->tls_cert_file);
+	free(c->tls_key_file);
 	free(c->key_file);
 	free(c->next_key_file);
 	free(c->http_listen);

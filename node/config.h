@@ -23,7 +23,17 @@ typedef struct {
 	char *http_page; /* http.page: the page file, or "auto" (node/web_page.h) */
 	char **peers;	 /* p2p URL of each peer */
 	char **peer_rpc; /* its client URL, or NULL (same index) */
+	/* The peer's pinned TLS certificate (a path joined to the home), its
+	 * SHA-256 fingerprint and binding (hex), or NULL (same index; all
+	 * three or none: node/tls_setup.c) */
+	char **peer_tls_cert;
+	char **peer_tls_fp;
+	char **peer_tls_binding;
 	size_t npeers;
+	/* "tls": this node's TLS certificate and key (paths), used when a URL
+	 * is tls+tcp:// */
+	char *tls_cert_file;
+	char *tls_key_file;
 	/* Absolute or relative to the current directory: relative paths of
 	 * the file are already joined to the home directory. */
 	char *key_file;

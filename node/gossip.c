@@ -150,8 +150,8 @@ static void on_signed(node *n, const uint8_t *msg, size_t len)
 	for (int i = 0; i < nc && e != NT_OK; i++)
 		e = nt_peermsg_open_as(msg, len, n->genesis.chain_id, &cand[i], &type, &sender,
 				       &body, &blen, &why);
-	if (nc == 0 && (len < NT_PEERMSG_SIGNED_FIXED ||
-			len > NT_PEERMSG_SIGNED_FIXED + NT_PEERMSG_MAX_BODY))
+	if (nc == 0 &&
+	    (len < NT_PEERMSG_SIGNED_FIXED || len > NT_PEERMSG_SIGNED_FIXED + NT_PEERMSG_MAX_BODY))
 		e = NT_ERR_DECODE;
 	if (e != NT_OK) {
 		nd_count_drop(n, e == NT_ERR_SIGNATURE ? ND_BAD_SIG
@@ -311,32 +311,41 @@ nt_err nd_gossip_start(node *n, nt_why *why)
 		return NT_OK;
 	const char **dial = calloc(n->cfg.npeers + 1, sizeof *dial);
 	const char **rpcs = calloc(n->cfg.npeers + 1, sizeof *rpcs);
-	if (dial == NULL || rpcs == NULL) {
+	const nt_tls_opts **rtls = calloc(n->cfg.npeers + 1, sizeof *rtls);
+	if (dial == NULL || rpcs == NULL || rtls == NULL) {
 		free(dial);
 		free(rpcs);
+		free(rtls);
 		return nt_fail(why, NT_ERR_NOMEM, "out of memory");
 	}
 	size_t nr = 0;
 	for (size_t i = 0; i < n->cfg.npeers; i++) {
 		dial[i] = n->cfg.peers[i];
-		if (n->cfg.peer_rpc[i] != NULL)
+		if (n->cfg.peer_rpc[i] != NULL) {
+			rtls[nr] = n->tls.syncp[i];
 			rpcs[nr++] = n->cfg.peer_rpc[i];
+		}
 	}
 	/* Only validators' nodes belong here: a connection that delivers no
 	 * signed message in time is closed (on_signed marks the good ones;
 	 * every node sends a signed STATUS each second). */
 	nt_peer_limits lim = {.max_conns = n->net.caps.peer_cap,
-			      .auth_ms = n->cfg.peer_auth_timeout_ms};
+			      .auth_ms = n->cfg.peer_auth_timeout_ms,
+			      .listen_tls = &n->tls.listen,
+			      .dial_tls = n->tls.dialp};
 	nt_err e = nt_peer_start_ex(n->cfg.p2p, dial, n->cfg.npeers, NT_PEERMSG_MAX, &lim, on_peer,
 				    n, &n->gossip.peer, why);
 	if (e == NT_OK && nr > 0)
-		e = nt_sync_start(rpcs, nr, on_sync, n, &n->catchup.sync, why);
+		e = nt_sync_start_ex(rpcs, rtls, nr, on_sync, n, &n->catchup.sync, why);
 	free(dial);
 	free(rpcs);
+	free(rtls);
 	if (e == NT_OK)
 		nt_log(NT_LOG_INFO,
-		       "peers: listening on %s, dialing %zu peer%s (%zu with RPC for catch-up)",
-		       n->cfg.p2p, n->cfg.npeers, n->cfg.npeers == 1 ? "" : "s", nr);
+		       "peers: listening on %s%s, dialing %zu peer%s (%zu with RPC for catch-up)",
+		       n->cfg.p2p,
+		       nt_url_is_tls(n->cfg.p2p) ? " (mutual TLS, listed certificates only)" : "",
+		       n->cfg.npeers, n->cfg.npeers == 1 ? "" : "s", nr);
 	return e;
 }
 

@@ -127,8 +127,8 @@ nt_err nd_http_start(node *n, nt_why *why)
 	    {"/genesis.json", n->http.genesis, n->http.genesis_len,
 	     "application/json; charset=utf-8"},
 	};
-	if ((e = nt_http_start(url, docs, 2, "/receipt", receipt_fn, n, &n->http.srv, why)) !=
-	    NT_OK)
+	if ((e = nt_http_start_ex(url, &n->tls.rpc, docs, 2, "/receipt", receipt_fn, n,
+				  &n->http.srv, why)) != NT_OK)
 		return e;
 	nt_log(NT_LOG_INFO, "serving the verification page on %s%s%s", url,
 	       path[0] ? " from " : " (not built)", path);

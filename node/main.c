@@ -22,7 +22,7 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: notaryd --home DIR [--log-level debug|info|warn|error] [--quarantine-wal]\n"
-		"                          [--allow-store-behind]\n"
+		"                          [--allow-store-behind] [--allow-insecure]\n"
 		"       notaryd --home DIR --repair-sign-state H\n"
 		"       notaryd --help | --version\n"
 		"\n"
@@ -49,6 +49,11 @@ static void usage(FILE *f)
 		"                  this flag it starts read-only: it serves its blocks and never\n"
 		"                  signs. With peers to catch up from it starts anyway, follows\n"
 		"                  them and signs again once its store has caught up.\n"
+		"--allow-insecure  lets rpc, p2p, peers or http.listen use plain tcp:// or\n"
+		"                  http:// on an address other than loopback (127.0.0.0/8,\n"
+		"                  ::1, localhost): their traffic then crosses the network\n"
+		"                  unencrypted and unauthenticated. Without it such a config\n"
+		"                  is refused at start; use tls+tcp:// and https:// instead.\n"
 		"\n"
 		"NEVER delete DIR/data/ or DIR/consensus/ of a validator: its signatures are\n"
 		"in blocks others hold, and a validator that forgets them can sign a second,\n"
@@ -84,6 +89,10 @@ int main(int argc, char **argv)
 		const char *a = argv[i];
 		if (strcmp(a, "--quarantine-wal") == 0) {
 			quarantine = true;
+			continue;
+		}
+		if (strcmp(a, "--allow-insecure") == 0) {
+			opts.allow_insecure = true;
 			continue;
 		}
 		if (strcmp(a, "--allow-store-behind") == 0) {

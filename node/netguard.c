@@ -171,6 +171,7 @@ void nd_net_tick(node *n, uint64_t now)
 			   .conns = rs.open + ps.open,
 			   .rpc_open = rs.open,
 			   .stuck = rs.close_stuck + ps.close_stuck};
+	nd_tls_tick(n);
 	bool was = n->net.suspected;
 	switch (nd_net_judge(&n->net, &s)) {
 	case ND_NET_SUSPECT:
@@ -221,4 +222,8 @@ void nd_net_status(const node *n, struct json_t *o)
 	json_object_set_new(o, "reply_bytes", json_integer((json_int_t)rs.reply_bytes));
 	json_object_set_new(o, "conns_close_stuck", json_integer(rs.close_stuck + ps.close_stuck));
 	json_object_set_new(o, "leak_suspected", json_boolean(n->net.suspected));
+	json_object_set_new(o, "peer_tls_refused",
+			    json_integer((json_int_t)nt_peer_tls_refused(n->gossip.peer)));
+	json_object_set_new(o, "rpc_tls_refused",
+			    json_integer((json_int_t)nt_rpc_server_tls_refused(n->front.srv)));
 }

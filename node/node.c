@@ -142,6 +142,9 @@ static int open_all(node *n, const char *home, const nt_node_opts *opts)
 		snprintf(role, sizeof role, "observer (not among the %u validators)", nv);
 	if (nd_net_plan(n) != 0)
 		return 1;
+	if ((e = nd_tls_load(&n->cfg, nt_ledger_next_valset(n->ledger),
+			     opts != NULL && opts->allow_insecure, &n->tls, &why)) != NT_OK)
+		return fail_start("cannot set up the network links", &why, e);
 	nt_log(NT_LOG_INFO, "notaryd %s: chain %s, height %" PRIu64 ", tip %.16s, %s, key %s (%s)",
 	       NT_VERSION, n->genesis.chain_id, nt_ledger_height(n->ledger), th, role, pk,
 	       n->cfg.moniker);
@@ -188,6 +191,7 @@ static void shutdown_node(node *n)
 
 static void free_all(node *n)
 {
+	nd_tls_free(&n->tls);
 	free(n->front.w);
 	free(n->recs);
 	free(n->lens);

@@ -18,6 +18,9 @@ typedef struct {
 	 * catch up from peers starts anyway, read-only: it serves what its
 	 * store holds and never signs (node/store_guard.c). */
 	bool allow_store_behind;
+	/* Plain tcp:// (or http://) on a non-loopback address is allowed,
+	 * with a warning; refused otherwise (node/tls_setup.c). */
+	bool allow_insecure;
 } nt_node_opts;
 
 /* Runs the node of home until *stop becomes non-zero (a signal handler sets

@@ -26,6 +26,7 @@
 #include "node/rpc.h"
 #include "node/sigcache.h"
 #include "node/sync.h"
+#include "node/tls_setup.h"
 #include "node/wal.h"
 #include "node/walbuf.h"
 
@@ -215,7 +216,7 @@ typedef struct {
 
 /* Validator-set changes (valset_host.c). */
 typedef struct {
-	nt_changepool *pool; /* loop: approvals heard of (core/valset_change.h) */
+	nt_changepool *pool;  /* loop: approvals heard of (core/valset_change.h) */
 	uint64_t next_gossip; /* monotonic ms */
 	nt_hash cur_hash;     /* loop: the set keys[0] holds (version 1 hash) */
 	/* The keys peer envelopes are checked against on the transport
@@ -229,7 +230,7 @@ typedef struct {
 
 /* The verification page over HTTP (http_front.c). */
 typedef struct {
-	nt_http_server *srv; /* its own (nng) threads; stopped with the RPC server */
+	nt_http_server *srv;  /* its own (nng) threads; stopped with the RPC server */
 	char *page, *genesis; /* the bytes it serves, read at start */
 	size_t page_len, genesis_len;
 } nd_http;
@@ -294,6 +295,7 @@ typedef struct node {
 	nd_host host;
 	nd_valset vs;
 	nd_http http;
+	nd_tls tls; /* set at start (tls_setup.c); read-only after */
 
 	/* descriptors and connections (netguard.c) */
 	nd_net_watch net;
@@ -359,6 +361,10 @@ void nd_cons_idle(node *n);
 /* Opens the sign-state when the node's key first enters the set. */
 nt_err nd_cons_open_sign_state(node *n);
 
+/* tls_setup.c: logs TLS handshakes refused since the last call (loop,
+ * once a second from nd_net_tick) */
+void nd_tls_tick(node *n);
+
 /* http_front.c: GET /, /genesis.json, /receipt/<id> at http.listen */
 nt_err nd_http_start(node *n, nt_why *why);
 void nd_http_stop(node *n);
@@ -372,9 +378,9 @@ void nd_valset_follow(node *n);
 /* Candidate keys for a peer envelope's sender index (any thread): 0..2. */
 int nd_valset_peer_keys(node *n, int sender, nt_pubkey out[2]);
 void nd_valset_on_gossip(node *n, const uint8_t *body, size_t len);
-void nd_valset_tick(node *n, uint64_t now); /* re-gossip of pending changes */
+void nd_valset_tick(node *n, uint64_t now);	    /* re-gossip of pending changes */
 bool nd_valset_ready(const node *n);		    /* a change has a quorum of approvals */
-nt_err nd_valset_attach(node *n, nt_block *b); /* makes b the change block, if one is ready */
+nt_err nd_valset_attach(node *n, nt_block *b);	    /* makes b the change block, if one is ready */
 char *nd_valset_rpc(node *n, const nt_rpc_call *c); /* valset_approve, valset_pending */
 
 /* helpers of consensus_host.c for catchup.c */

@@ -110,9 +110,8 @@ static void send_reply(reply_to to, char *body)
 /* The methods' view of the node, with the ledger as r shows it. */
 static nt_rpc_env env_of(node *n, const nt_ledger_reader *r)
 {
-	nt_rpc_env env = {.reader = r,
-			  .version = NT_VERSION,
-			  .store_corruptions = &n->front.store_corruptions};
+	nt_rpc_env env = {
+	    .reader = r, .version = NT_VERSION, .store_corruptions = &n->front.store_corruptions};
 	/* a rotated key or a set change moves both (valset_host.c) */
 	pthread_mutex_lock(&n->front.pub_mu);
 	env.node_pubkey = n->pub;
@@ -655,7 +654,8 @@ nt_err nd_front_start(node *n, nt_why *why)
 			     .max_inflight = n->cfg.rpc_max_inflight,
 			     .idle_ms = n->cfg.rpc_idle_timeout_ms,
 			     .send_ms = n->cfg.rpc_send_timeout_ms,
-			     .reply_budget = n->cfg.rpc_reply_budget};
+			     .reply_budget = n->cfg.rpc_reply_budget,
+			     .tls = &n->tls.rpc};
 	return nt_rpc_server_start_ex(n->cfg.rpc, n->cfg.rpc_contexts, NT_RPC_MAX_MSG, &lim, on_rpc,
 				      nt_rpc_fault_reply, n, &f->srv, why);
 }

@@ -65,6 +65,7 @@ typedef struct {
 
 struct nt_sync {
 	char **urls;
+	const nt_tls_opts **tls; /* per URL, or NULL (the caller's) */
 	nt_rpc_client **clients; /* opened on first use */
 	size_t n, cur;
 	nt_sync_deliver deliver;
@@ -320,7 +321,7 @@ static void fetch_batch(nt_sync *s, size_t i, uint64_t from, uint64_t want, batc
 	out->peer = i;
 	nt_why why = {{0}};
 	if (s->clients[i] == NULL &&
-	    nt_rpc_client_open(s->urls[i], &s->clients[i], &why) != NT_OK) {
+	    nt_rpc_client_open_ex(s->urls[i], s->tls[i], &s->clients[i], &why) != NT_OK) {
 		out->e = NT_ERR_NET;
 		return;
 	}
@@ -488,6 +489,7 @@ static void free_all(nt_sync *s)
 	}
 	free(s->urls);
 	free(s->clients);
+	free(s->tls);
 	free(s->ver);
 	batch_free(&s->pre);
 	free(s);
@@ -495,6 +497,12 @@ static void free_all(nt_sync *s)
 
 nt_err nt_sync_start(const char *const *rpc_urls, size_t nurls, nt_sync_deliver d, void *arg,
 		     nt_sync **out, nt_why *why)
+{
+	return nt_sync_start_ex(rpc_urls, NULL, nurls, d, arg, out, why);
+}
+
+nt_err nt_sync_start_ex(const char *const *rpc_urls, const nt_tls_opts *const *tls, size_t nurls,
+			nt_sync_deliver d, void *arg, nt_sync **out, nt_why *why)
 {
 	if (rpc_urls == NULL || nurls == 0 || d == NULL || out == NULL)
 		return nt_fail(why, NT_ERR_ARG, "block sync needs at least one peer RPC URL");
@@ -506,14 +514,18 @@ nt_err nt_sync_start(const char *const *rpc_urls, size_t nurls, nt_sync_deliver 
 	s->arg = arg;
 	s->urls = calloc(nurls, sizeof *s->urls);
 	s->clients = calloc(nurls, sizeof *s->clients);
+	s->tls = calloc(nurls, sizeof *s->tls);
 	s->ver = calloc(VERIFIED_MAX, sizeof *s->ver);
 	/* Verifying is the costly part of catch-up: one thread per CPU (this
 	 * one included), while the loop applies what was delivered. */
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
 	s->workers = cpus <= 1 ? 0 : cpus > MAX_WORKERS ? MAX_WORKERS - 1 : (unsigned)cpus - 1;
-	bool ok = s->urls != NULL && s->clients != NULL && s->ver != NULL;
-	for (size_t i = 0; ok && i < nurls; i++)
+	bool ok = s->urls != NULL && s->clients != NULL && s->tls != NULL && s->ver != NULL;
+	for (size_t i = 0; ok && i < nurls; i++) {
 		ok = rpc_urls[i] != NULL && (s->urls[i] = strdup(rpc_urls[i])) != NULL;
+		if (ok && tls != NULL)
+			s->tls[i] = tls[i];
+	}
 	if (!ok) {
 		free_all(s);
 		return nt_fail(why, NT_ERR_NOMEM, "out of memory (or a NULL URL)");

@@ -179,8 +179,8 @@ static void test_written(void **state)
 	    json_integer_value(json_object_get(json_object_get(j, "block"), "interval_ms")), 200);
 	assert_null(json_object_get(j, "consensus"));
 	assert_null(json_object_get(j, "net"));
-	const char *order[] = {"moniker",  "rpc",  "peers", "key_file", "genesis_file",
-			       "data_dir", "http", "block", "mempool",	"rpc_contexts"};
+	const char *order[] = {"moniker", "rpc",  "peers", "key_file", "genesis_file", "data_dir",
+			       "tls",	  "http", "block", "mempool",  "rpc_contexts"};
 	size_t i = 0;
 	const char *key;
 	json_t *v;
