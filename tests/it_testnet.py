@@ -6,11 +6,13 @@ supervisor that stops its nodes on SIGTERM. Multi-node consensus scenarios
 are in tests/it_cluster.py. Every wait is bounded; every process started is
 killed in tearDown.
 """
+import hashlib
 import json
 import os
 import re
 import shutil
 import signal
+import ssl
 import stat
 import subprocess
 import sys
@@ -64,7 +66,20 @@ class TestLayout(unittest.TestCase):
             want = [{"p2p": "tcp://127.0.0.1:%d" % (base + 10 * j + 1),
                      "rpc": "tcp://127.0.0.1:%d" % (base + 10 * j)}
                     for j in range(total) if j != i]
-            self.assertEqual(cfg["peers"], want, home)
+            self.assertEqual([{k: p[k] for k in ("p2p", "rpc")} for p in cfg["peers"]], want,
+                             home)
+            # every peer's certificate is listed with its fingerprint and binding
+            others = [j for j in range(total) if j != i]
+            for j, p in zip(others, cfg["peers"]):
+                self.assertEqual(p["tls_cert"], "peers/node%d.crt" % j)
+                with open(os.path.join(home, p["tls_cert"]), "rb") as f:
+                    pem = f.read()
+                with open(os.path.join(homes[j], "tls.crt"), "rb") as f:
+                    self.assertEqual(pem, f.read())
+                der = ssl.PEM_cert_to_DER_cert(pem.decode())
+                self.assertEqual(p["tls_fingerprint"], hashlib.sha256(der).hexdigest())
+                self.assertEqual(len(p["tls_binding"]), 128)
+            self.assertEqual(stat.S_IMODE(os.stat(os.path.join(home, "tls.key")).st_mode), 0o600)
         self.assertEqual(len(set(pubkeys)), total, "keys must differ")
         self.assertEqual([v["pubkey"] for v in vals], pubkeys[:nv])
         for k in pubkeys[nv:]:

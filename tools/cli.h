@@ -55,6 +55,7 @@ int nt_cmd_valset(int argc, char **argv);
 int nt_cmd_web(int argc, char **argv);
 int nt_cmd_certificate(int argc, char **argv);
 int nt_cmd_qr(int argc, char **argv);
+int nt_cmd_tls(int argc, char **argv);
 
 /* ---- options ---- */
 

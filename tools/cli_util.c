@@ -14,6 +14,7 @@
 #include "base/hex.h"
 #include "core/genesis.h"
 #include "net/rpc_client.h"
+#include "tools/cli_tls.h"
 
 /* ---- options ---- */
 
@@ -406,7 +407,12 @@ nt_err nt_cli_rpc_open(const char *url, nt_cli_rpc **out, nt_why *why)
 		free(c);
 		return nt_fail(why, NT_ERR_NOMEM, "out of memory");
 	}
-	nt_err e = nt_rpc_client_open(url, &c->client, why);
+	nt_tls_opts tls;
+	char *hold = NULL;
+	nt_err e = nt_cli_tls_client(url, &tls, &hold, why);
+	if (e == NT_OK)
+		e = nt_rpc_client_open_ex(url, &tls, &c->client, why);
+	free(hold);
 	if (e != NT_OK) {
 		free(c->url);
 		free(c);

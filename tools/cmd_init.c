@@ -10,13 +10,16 @@
 #include "crypto/keys.h"
 #include "node/config.h"
 #include "tools/cli.h"
+#include "tools/cli_tls.h"
 
 static const char init_usage[] =
     "usage: notary init --home DIR [--chain-id ID] [--rpc URL] [--name NAME]\n"
     "                   [--genesis-format 1|2]\n\n"
     "Creates a one-validator network ready to run: DIR (mode 0700) with a new\n"
     "validator key (validator.key, 0600), genesis.json naming that key as the only\n"
-    "validator, and config.json. The node creates DIR/data on its first start.\n"
+    "validator, config.json, and the node's TLS key and self-signed certificate\n"
+    "(tls.key 0600, tls.crt; P-256) for tls+tcp:// links, bound to the validator\n"
+    "key. The node creates DIR/data on its first start.\n"
     "Refuses a DIR that already holds a config.json.\n\n"
     "Options:\n"
     "  -d, --home DIR        home directory to create (required)\n"
@@ -104,6 +107,11 @@ static int run_init(const char *home, const char *chain_id, const char *rpc, con
 			      why.msg[0] ? why.msg : nt_strerror(e));
 		goto out;
 	}
+	nt_cli_tls_id tid;
+	if ((e = nt_cli_tls_make(home, "node0", k, &tid, &why)) != NT_OK) {
+		nt_cli_errorf(NT_EXIT_FAIL, "init", "cannot make the TLS certificate: %s", why.msg);
+		goto out;
+	}
 	e = nt_genesis_to_json(g, &gjson);
 	if (e != NT_OK) {
 		nt_cli_errorf(NT_EXIT_FAIL, "init", "cannot build genesis.json: %s",
@@ -141,6 +149,11 @@ static int run_init(const char *home, const char *chain_id, const char *rpc, con
 	}
 	printf("  config.json    client RPC %s%s%s\n", rpc, have_p2p ? ", peer listen " : "",
 	       have_p2p ? p2p : "");
+	printf("  tls.key, tls.crt  this node's TLS key (0600) and certificate, for tls+tcp://\n"
+	       "                 fingerprint %s\n"
+	       "                 binding     %s\n"
+	       "                 (other offices list both in their peers: notary tls-cert)\n",
+	       tid.fp_hex, tid.bind_hex);
 	printf("  data/          the store, created by the node on its first start\n\n");
 	printf("Start the node:\n  notaryd --home %s\n", home);
 	printf("Then, from another terminal:\n  notary status --node %s\n\n", rpc);
@@ -157,10 +170,13 @@ out:
 int nt_cmd_init(int argc, char **argv)
 {
 	static const struct option opts[] = {
-	    {"home", required_argument, NULL, 'd'}, {"chain-id", required_argument, NULL, 'c'},
-	    {"rpc", required_argument, NULL, 'r'},  {"name", required_argument, NULL, 'n'},
+	    {"home", required_argument, NULL, 'd'},
+	    {"chain-id", required_argument, NULL, 'c'},
+	    {"rpc", required_argument, NULL, 'r'},
+	    {"name", required_argument, NULL, 'n'},
 	    {"genesis-format", required_argument, NULL, 'g'},
-	    {"help", no_argument, NULL, 'h'},	    {NULL, 0, NULL, 0},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	const char *home = NULL, *chain_id = "local-net", *rpc = NT_CLI_DEFAULT_NODE;
 	const char *name = "Notary Office";

@@ -10,11 +10,12 @@
 #include "crypto/digest.h"
 #include "node/digest_file.h"
 #include "tools/cli.h"
+#include "tools/cli_tls.h"
 
 #define NODE_HELP                                                                                  \
 	"  -n, --node URL   node to ask (default $NOTARY_NODE or " NT_CLI_DEFAULT_NODE ")\n"       \
 	"  -j, --json       print the node's JSON result\n"                                        \
-	"  -h, --help       show this help\n"
+	"  -h, --help       show this help\n" NT_CLI_TLS_HELP
 
 /* Options every query takes. */
 typedef struct {
@@ -69,12 +70,14 @@ static int parse_common(int argc, char **argv, const char *usage, const char *ex
 			const struct option *extra, query_opts *q,
 			int (*on_extra)(int c, void *arg), void *arg)
 {
-	struct option opts[12];
+	struct option opts[14];
 	size_t n = 0;
 	opts[n++] = (struct option){"node", required_argument, NULL, 'n'};
+	opts[n++] = (struct option){"ca", required_argument, NULL, NT_CLI_OPT_CA};
+	opts[n++] = (struct option){"pin", required_argument, NULL, NT_CLI_OPT_PIN};
 	opts[n++] = (struct option){"json", no_argument, NULL, 'j'};
 	opts[n++] = (struct option){"help", no_argument, NULL, 'h'};
-	for (size_t i = 0; extra != NULL && extra[i].name != NULL && n < 11; i++)
+	for (size_t i = 0; extra != NULL && extra[i].name != NULL && n < 13; i++)
 		opts[n++] = extra[i];
 	opts[n] = (struct option){NULL, 0, NULL, 0};
 	char shortopts[32];
@@ -96,6 +99,10 @@ static int parse_common(int argc, char **argv, const char *usage, const char *ex
 			return NT_EXIT_OK;
 		case '?':
 			return NT_EXIT_USAGE;
+		case NT_CLI_OPT_CA:
+		case NT_CLI_OPT_PIN:
+			nt_cli_tls_option(c, optarg);
+			break;
 		default:
 			if (on_extra == NULL || on_extra(c, arg) != 0)
 				return NT_EXIT_USAGE;

@@ -25,6 +25,7 @@
 #include "node/digest_file.h"
 #include "node/genesis_file.h"
 #include "tools/cli.h"
+#include "tools/cli_tls.h"
 
 /* Several files go to the node in JSON-RPC batches (docs/RPC.md): one message
  * per batch instead of one round trip per file, which is what bounded a
@@ -55,8 +56,8 @@ static const char submit_usage[] =
     "new one, so the earliest attested time is kept. Many FILEs are sent to the\n"
     "node together; on a terminal, progress is shown on stderr.\n\n"
     "Options:\n"
-    "  -n, --node URL         node to submit to (default $NOTARY_NODE or " NT_CLI_DEFAULT_NODE ")\n"
-    "  -k, --key KEY          your key file from `notary keygen` (required)\n"
+    "  -n, --node URL         node to submit to (default $NOTARY_NODE or " NT_CLI_DEFAULT_NODE
+    ")\n" NT_CLI_TLS_HELP "  -k, --key KEY          your key file from `notary keygen` (required)\n"
     "  -c, --case C           case reference, e.g. \"(2026) Zhe 0192 Min Chu 123\"\n"
     "  -t, --title T          a short description of the evidence\n"
     "  -m, --media-type M     e.g. application/pdf\n"
@@ -958,6 +959,7 @@ int nt_cmd_submit(int argc, char **argv)
 {
 	static const struct option opts[] = {
 	    {"node", required_argument, NULL, 'n'},
+	    NT_CLI_TLS_LONGOPTS,
 	    {"key", required_argument, NULL, 'k'},
 	    {"case", required_argument, NULL, 'c'},
 	    {"title", required_argument, NULL, 't'},
@@ -978,6 +980,10 @@ int nt_cmd_submit(int argc, char **argv)
 		switch (c) {
 		case 'n':
 			o.node = optarg;
+			break;
+		case NT_CLI_OPT_CA:
+		case NT_CLI_OPT_PIN:
+			nt_cli_tls_option(c, optarg);
 			break;
 		case 'k':
 			o.key_path = optarg;

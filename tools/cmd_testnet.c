@@ -23,6 +23,7 @@
 #include "node/config.h"
 #include "node/genesis_file.h"
 #include "tools/cli.h"
+#include "tools/cli_tls.h"
 
 #define TN_MAX_VALIDATORS 64
 #define TN_MAX_OBSERVERS 64
@@ -34,14 +35,16 @@
 
 static const char testnet_usage[] =
     "usage: notary testnet --dir DIR --validators N [--observers M] [--chain-id ID]\n"
-    "                      [--base-port P] [--genesis-format 1|2] [--run]\n\n"
+    "                      [--base-port P] [--genesis-format 1|2] [--tls] [--run]\n\n"
     "Writes a local network that runs on one machine: DIR/node0 .. DIR/node{N+M-1},\n"
     "each a node home with its own validator.key (0600), config.json, and the SAME\n"
     "genesis.json naming the first N nodes' keys as the validators (\"Notary Office\n"
     "A\", \"Notary Office B\", ...). Observers follow the chain and serve clients but\n"
     "do not vote. Node i listens for clients on tcp://127.0.0.1:(P+10*i), for\n"
     "peers on tcp://127.0.0.1:(P+10*i+1) and serves the verification page on\n"
-    "http://127.0.0.1:(P+10*i+2)/; every node lists all others as peers.\n"
+    "http://127.0.0.1:(P+10*i+2)/; every node lists all others as peers, with\n"
+    "their TLS certificates (DIR/nodeI/peers/) and bindings (docs/CONFIG.md).\n"
+    "Peer links are plain tcp:// on loopback unless --tls makes them mutual TLS.\n"
     "Refuses a DIR that already holds node0.\n\n"
     "Options:\n"
     "  -d, --dir DIR          directory to create the node homes in (required)\n"
@@ -54,6 +57,8 @@ static const char testnet_usage[] =
     "                         genesis are covered by the chain's hashes and whose\n"
     "                         fingerprint identifies the network; 1: the old format\n"
     "                         (for networks that must match version 1 tools)\n"
+    "  -t, --tls              peers talk over tls+tcp:// with mutual TLS: each node\n"
+    "                         accepts only the listed (pinned) certificates\n"
     "  -r, --run              then start one notaryd per node (DIR/nodeI/notaryd.log)\n"
     "                         and stop them all on Ctrl-C; with a testnet already in\n"
     "                         DIR, just run it\n"
@@ -63,13 +68,14 @@ static const char testnet_usage[] =
     "  notary submit --node tcp://127.0.0.1:7410 --key party.key exhibit.pdf\n";
 
 typedef struct {
-	char name[16];	  /* "node3" */
-	char home[4096];  /* DIR/node3 */
-	char rpc[64];	  /* tcp://127.0.0.1:7430 */
-	char p2p[64];	  /* tcp://127.0.0.1:7431 */
-	char http[64];	  /* http://127.0.0.1:7432/ (the verification page) */
-	const char *role; /* "validator" or "observer" */
-	pid_t pid;	  /* 0: not running */
+	char name[16];	   /* "node3" */
+	char home[4096];   /* DIR/node3 */
+	char rpc[64];	   /* tcp://127.0.0.1:7430 */
+	char p2p[64];	   /* tcp://127.0.0.1:7431 */
+	char http[64];	   /* http://127.0.0.1:7432/ (the verification page) */
+	nt_cli_tls_id tls; /* its certificate's fingerprint and binding */
+	const char *role;  /* "validator" or "observer" */
+	pid_t pid;	   /* 0: not running */
 } tn_node;
 
 /* "Notary Office A".."Z", then "AA", "AB", ... like spreadsheet columns. */
@@ -97,11 +103,11 @@ static bool node_paths(const char *dir, unsigned i, tn_node *nd)
 	return n > 0 && (size_t)n < sizeof nd->home - 32;
 }
 
-static void node_urls(tn_node *nd, unsigned i, unsigned base)
+static void node_urls(tn_node *nd, unsigned i, unsigned base, bool tls)
 {
 	unsigned port = base + TN_PORT_STRIDE * i;
 	snprintf(nd->rpc, sizeof nd->rpc, "tcp://127.0.0.1:%u", port);
-	snprintf(nd->p2p, sizeof nd->p2p, "tcp://127.0.0.1:%u", port + 1);
+	snprintf(nd->p2p, sizeof nd->p2p, "%s://127.0.0.1:%u", tls ? "tls+tcp" : "tcp", port + 1);
 	snprintf(nd->http, sizeof nd->http, "http://127.0.0.1:%u/", port + 2);
 }
 
@@ -121,7 +127,11 @@ static json_t *peers_of(const tn_node *nodes, unsigned total, unsigned self)
 	for (unsigned j = 0; a != NULL && j < total; j++) {
 		if (j == self)
 			continue;
-		json_t *o = json_pack("{s:s, s:s}", "p2p", nodes[j].p2p, "rpc", nodes[j].rpc);
+		char crt[48];
+		snprintf(crt, sizeof crt, "peers/%s.crt", nodes[j].name);
+		json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s}", "p2p", nodes[j].p2p, "rpc",
+				      nodes[j].rpc, "tls_cert", crt, "tls_fingerprint",
+				      nodes[j].tls.fp_hex, "tls_binding", nodes[j].tls.bind_hex);
 		if (o == NULL || json_array_append_new(a, o) != 0) {
 			json_decref(a);
 			return NULL;
@@ -130,8 +140,54 @@ static json_t *peers_of(const tn_node *nodes, unsigned total, unsigned self)
 	return a;
 }
 
-static int write_node(const tn_node *nd, unsigned i, const tn_node *nodes, unsigned total,
-		      const nt_seckey *key, const char *gjson)
+/* Copies each other node's tls.crt to nd's peers/NAME.crt. */
+static int copy_peer_certs(const tn_node *nd, unsigned i, const tn_node *nodes, unsigned total)
+{
+	char dir[sizeof nd->home + 32];
+	snprintf(dir, sizeof dir, "%s/peers", nd->home);
+	if (nt_cli_mkdirs(dir, 0755) != 0)
+		return nt_cli_errorf(NT_EXIT_FAIL, "testnet", "cannot create %s: %s", dir,
+				     strerror(errno));
+	for (unsigned j = 0; j < total; j++) {
+		if (j == i)
+			continue;
+		char src[sizeof nd->home + 32], dst[sizeof nd->home + 64], buf[8192];
+		snprintf(src, sizeof src, "%s/tls.crt", nodes[j].home);
+		snprintf(dst, sizeof dst, "%s/%s.crt", dir, nodes[j].name);
+		FILE *f = fopen(src, "rb");
+		size_t n = f != NULL ? fread(buf, 1, sizeof buf, f) : 0;
+		if (f != NULL)
+			fclose(f);
+		nt_why why = {{0}};
+		if (n == 0 || n == sizeof buf)
+			return nt_cli_errorf(NT_EXIT_FAIL, "testnet", "cannot read %s", src);
+		if (nt_cli_write_file(dst, buf, n, 0644, false, &why) != NT_OK)
+			return nt_cli_errorf(NT_EXIT_FAIL, "testnet", "%s", why.msg);
+	}
+	return NT_EXIT_OK;
+}
+
+static int write_config(const tn_node *nd, unsigned i, const tn_node *nodes, unsigned total)
+{
+	nt_why why = {{0}};
+	char path[sizeof nd->home + 32];
+	if (copy_peer_certs(nd, i, nodes, total) != NT_EXIT_OK)
+		return NT_EXIT_FAIL;
+	json_t *cfg =
+	    nt_config_json(nd->name, nd->rpc, nd->p2p, nd->http, peers_of(nodes, total, i));
+	if (cfg == NULL)
+		return nt_cli_errorf(NT_EXIT_FAIL, "testnet", "out of memory");
+	snprintf(path, sizeof path, "%s/config.json", nd->home);
+	nt_err e = nt_cli_write_json(path, cfg, 0644, false, &why);
+	json_decref(cfg);
+	if (e != NT_OK)
+		return nt_cli_errorf(NT_EXIT_FAIL, "testnet", "%s", why.msg);
+	return NT_EXIT_OK;
+}
+
+/* The key, the genesis and the TLS certificate (bound by signer: the
+ * node's own key, or for an observer the first office's). */
+static int write_node(tn_node *nd, const nt_seckey *key, const nt_seckey *signer, const char *gjson)
 {
 	nt_why why = {{0}};
 	char path[sizeof nd->home + 32];
@@ -147,26 +203,20 @@ static int write_node(const tn_node *nd, unsigned i, const tn_node *nodes, unsig
 	e = nt_cli_write_file(path, gjson, strlen(gjson), 0644, false, &why);
 	if (e != NT_OK)
 		return nt_cli_errorf(NT_EXIT_FAIL, "testnet", "%s", why.msg);
-	json_t *cfg =
-	    nt_config_json(nd->name, nd->rpc, nd->p2p, nd->http, peers_of(nodes, total, i));
-	if (cfg == NULL)
-		return nt_cli_errorf(NT_EXIT_FAIL, "testnet", "out of memory");
-	snprintf(path, sizeof path, "%s/config.json", nd->home);
-	e = nt_cli_write_json(path, cfg, 0644, false, &why);
-	json_decref(cfg);
-	if (e != NT_OK)
-		return nt_cli_errorf(NT_EXIT_FAIL, "testnet", "%s", why.msg);
+	if (nt_cli_tls_make(nd->home, nd->name, signer, &nd->tls, &why) != NT_OK)
+		return nt_cli_errorf(NT_EXIT_FAIL, "testnet", "cannot make the TLS certificate: %s",
+				     why.msg);
 	return NT_EXIT_OK;
 }
 
 static int write_testnet(const char *dir, unsigned nv, unsigned no, const char *chain_id,
-			 unsigned base, unsigned format, tn_node *nodes)
+			 unsigned base, unsigned format, bool tls, tn_node *nodes)
 {
 	unsigned total = nv + no;
 	for (unsigned i = 0; i < total; i++) {
 		if (!node_paths(dir, i, &nodes[i]))
 			return nt_cli_usage_error("testnet", "--dir path is too long");
-		node_urls(&nodes[i], i, base);
+		node_urls(&nodes[i], i, base, tls);
 		nodes[i].role = i < nv ? "validator" : "observer";
 		if (nt_cli_exists(nodes[i].home))
 			return nt_cli_errorf(NT_EXIT_FAIL, "testnet",
@@ -207,7 +257,11 @@ static int write_testnet(const char *dir, unsigned nv, unsigned no, const char *
 		goto out;
 	}
 	for (unsigned i = 0; i < total; i++) {
-		if (write_node(&nodes[i], i, nodes, total, keys[i], gjson) != NT_EXIT_OK)
+		if (write_node(&nodes[i], keys[i], keys[i < nv ? i : 0], gjson) != NT_EXIT_OK)
+			goto out;
+	}
+	for (unsigned i = 0; i < total; i++) {
+		if (write_config(&nodes[i], i, nodes, total) != NT_EXIT_OK)
 			goto out;
 	}
 
@@ -220,7 +274,11 @@ static int write_testnet(const char *dir, unsigned nv, unsigned no, const char *
 	}
 	print_table(nodes, total);
 	printf("\nEach nodeI holds validator.key (0600), config.json and the same genesis.json\n"
-	       "(the trust anchor: give it to anyone who must verify receipts).\n");
+	       "(the trust anchor: give it to anyone who must verify receipts), its TLS key\n"
+	       "and certificate (tls.key, tls.crt) and the other nodes' certificates in\n"
+	       "peers/, listed with their bindings in config.json. Peer links: %s.\n",
+	       tls ? "mutual TLS (tls+tcp://), listed certificates only"
+		   : "plain tcp:// on loopback (--tls for mutual TLS)");
 	rc = NT_EXIT_OK;
 out:
 	for (unsigned i = 0; keys != NULL && i < total; i++)
@@ -530,14 +588,15 @@ int nt_cmd_testnet(int argc, char **argv)
 	    {"base-port", required_argument, NULL, 'p'},
 	    {"genesis-format", required_argument, NULL, 'g'},
 	    {"run", no_argument, NULL, 'r'},
+	    {"tls", no_argument, NULL, 't'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
 	const char *dir = NULL, *chain_id = "local-testnet";
 	unsigned nv = 0, no = 0, base = TN_DEFAULT_PORT, format = 2;
-	bool have_nv = false, run = false;
+	bool have_nv = false, run = false, tls = false;
 	int c;
-	while ((c = nt_cli_getopt(argc, argv, ":d:n:o:c:p:g:rh", opts)) != -1) {
+	while ((c = nt_cli_getopt(argc, argv, ":d:n:o:c:p:g:rth", opts)) != -1) {
 		switch (c) {
 		case 'd':
 			dir = optarg;
@@ -570,6 +629,9 @@ int nt_cmd_testnet(int argc, char **argv)
 			break;
 		case 'r':
 			run = true;
+			break;
+		case 't':
+			tls = true;
 			break;
 		case 'h':
 			fputs(testnet_usage, stdout);
@@ -605,7 +667,7 @@ int nt_cmd_testnet(int argc, char **argv)
 					"ports P+10*i and P+10*i+1)",
 					base, nv + no);
 	} else {
-		rc = write_testnet(dir, nv, no, chain_id, base, format, nodes);
+		rc = write_testnet(dir, nv, no, chain_id, base, format, tls, nodes);
 		if (rc == NT_EXIT_OK && run)
 			rc = run_testnet(dir, nodes, nv + no);
 		else if (rc == NT_EXIT_OK)

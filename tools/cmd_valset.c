@@ -24,6 +24,7 @@
 #include "crypto/keys.h"
 #include "node/config.h"
 #include "tools/cli.h"
+#include "tools/cli_tls.h"
 
 static const char valset_usage[] =
     "usage: notary valset propose --home DIR (--add NAME=PUBKEY | --remove PUBKEY |\n"
@@ -47,7 +48,7 @@ static const char valset_usage[] =
     "  --home DIR          the office's node home: its config.json names the node\n"
     "                      (rpc) and the validator key (key_file)\n"
     "  -n, --node URL      node to ask (pending, show; default from --home, else\n"
-    "                      $NOTARY_NODE or " NT_CLI_DEFAULT_NODE ")\n"
+    "                      $NOTARY_NODE or " NT_CLI_DEFAULT_NODE ")\n" NT_CLI_TLS_HELP
     "  --add NAME=PUBKEY   a new office: its name (as judges will read it) and\n"
     "                      the public key its operator got from notary keygen\n"
     "  --remove PUBKEY     the office with this key leaves the set\n"
@@ -608,10 +609,15 @@ static int parse_op(char kind, const char *arg, op *p)
 int nt_cmd_valset(int argc, char **argv)
 {
 	static const struct option opts[] = {
-	    {"home", required_argument, NULL, 'H'},   {"node", required_argument, NULL, 'n'},
-	    {"add", required_argument, NULL, 'a'},    {"remove", required_argument, NULL, 'r'},
-	    {"rotate", required_argument, NULL, 't'}, {"json", no_argument, NULL, 'j'},
-	    {"help", no_argument, NULL, 'h'},	      {NULL, 0, NULL, 0},
+	    {"home", required_argument, NULL, 'H'},
+	    {"node", required_argument, NULL, 'n'},
+	    NT_CLI_TLS_LONGOPTS,
+	    {"add", required_argument, NULL, 'a'},
+	    {"remove", required_argument, NULL, 'r'},
+	    {"rotate", required_argument, NULL, 't'},
+	    {"json", no_argument, NULL, 'j'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	if (argc < 2 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
 		fputs(valset_usage, argc < 2 ? stderr : stdout);
@@ -636,6 +642,10 @@ int nt_cmd_valset(int argc, char **argv)
 			break;
 		case 'n':
 			o.node = optarg;
+			break;
+		case NT_CLI_OPT_CA:
+		case NT_CLI_OPT_PIN:
+			nt_cli_tls_option(c, optarg);
 			break;
 		case 'j':
 			o.json = true;

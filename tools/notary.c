@@ -23,6 +23,7 @@ static const nt_cli_cmd commands[] = {
     {"valset", nt_cmd_valset, "change the validator set: propose, approve, pending, show"},
     {"web", nt_cmd_web, "write the in-browser verification page for offline use"},
     {"audit", nt_cmd_audit, "re-check a stopped node's whole store offline"},
+    {"tls-cert", nt_cmd_tls, "a node's TLS certificate fingerprint and binding, for peers"},
 };
 
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
