@@ -150,8 +150,8 @@ static void on_signed(node *n, const uint8_t *msg, size_t len)
 	for (int i = 0; i < nc && e != NT_OK; i++)
 		e = nt_peermsg_open_as(msg, len, n->genesis.chain_id, &cand[i], &type, &sender,
 				       &body, &blen, &why);
-	if (nc == 0 &&
-	    (len < NT_PEERMSG_SIGNED_FIXED || len > NT_PEERMSG_SIGNED_FIXED + NT_PEERMSG_MAX_BODY))
+	if (nc == 0 && (len < NT_PEERMSG_SIGNED_FIXED ||
+			len > NT_PEERMSG_SIGNED_FIXED + NT_PEERMSG_MAX_BODY))
 		e = NT_ERR_DECODE;
 	if (e != NT_OK) {
 		nd_count_drop(n, e == NT_ERR_SIGNATURE ? ND_BAD_SIG

@@ -110,8 +110,9 @@ static void send_reply(reply_to to, char *body)
 /* The methods' view of the node, with the ledger as r shows it. */
 static nt_rpc_env env_of(node *n, const nt_ledger_reader *r)
 {
-	nt_rpc_env env = {
-	    .reader = r, .version = NT_VERSION, .store_corruptions = &n->front.store_corruptions};
+	nt_rpc_env env = {.reader = r,
+			  .version = NT_VERSION,
+			  .store_corruptions = &n->front.store_corruptions};
 	/* a rotated key or a set change moves both (valset_host.c) */
 	pthread_mutex_lock(&n->front.pub_mu);
 	env.node_pubkey = n->pub;

@@ -170,13 +170,10 @@ out:
 int nt_cmd_init(int argc, char **argv)
 {
 	static const struct option opts[] = {
-	    {"home", required_argument, NULL, 'd'},
-	    {"chain-id", required_argument, NULL, 'c'},
-	    {"rpc", required_argument, NULL, 'r'},
-	    {"name", required_argument, NULL, 'n'},
+	    {"home", required_argument, NULL, 'd'}, {"chain-id", required_argument, NULL, 'c'},
+	    {"rpc", required_argument, NULL, 'r'},  {"name", required_argument, NULL, 'n'},
 	    {"genesis-format", required_argument, NULL, 'g'},
-	    {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0},
+	    {"help", no_argument, NULL, 'h'},	    {NULL, 0, NULL, 0},
 	};
 	const char *home = NULL, *chain_id = "local-net", *rpc = NT_CLI_DEFAULT_NODE;
 	const char *name = "Notary Office";
