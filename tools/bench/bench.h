@@ -36,6 +36,7 @@ typedef struct {
 	unsigned observers;    /* then the observers (started later) */
 	bench_node nodes[BENCH_MAX_NODES];
 	bool keep;
+	bool tls; /* notary testnet --tls: mutual TLS between the nodes */
 } bench_cluster;
 
 /* Monotonic milliseconds and microseconds. */

@@ -233,7 +233,9 @@ nt_err bench_cluster_setup(bench_cluster *c, unsigned validators, unsigned obser
 	snprintf(sp, sizeof sp, "%u", base);
 	snprintf(log, sizeof log, "%s/testnet.log", c->dir);
 	char *argv[] = {notary,	       "testnet", "--dir", net, "--validators", sv, "--observers",
-			so,	       "--chain-id", "bench", "--base-port", sp, NULL};
+			so,	       "--chain-id", "bench", "--base-port", sp, NULL, NULL};
+	if (c->tls)
+		argv[12] = "--tls";
 	int rc = run_wait(argv, log, TESTNET_WAIT_MS);
 	if (rc != 0)
 		return nt_fail(why, NT_ERR_IO, "notary testnet failed (exit %d); see %s", rc, log);
