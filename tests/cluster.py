@@ -241,19 +241,20 @@ class Node:
 
 
 class Cluster:
-    def __init__(self, validators=4, observers=0, chain_id="cluster-test", base_port=None):
+    def __init__(self, validators=4, observers=0, chain_id="cluster-test", base_port=None,
+                 testnet_args=()):
         if not (os.access(NOTARY, os.X_OK) and os.access(NOTARYD, os.X_OK)):
             raise ClusterError("build %s and %s first" % (NOTARY, NOTARYD))
         self.tmp = tempfile.mkdtemp(prefix="nt-cluster-")
         _LIVE.add(self)
         self.nodes = []
         try:
-            self._create(validators, observers, chain_id, base_port)
+            self._create(validators, observers, chain_id, base_port, testnet_args)
         except BaseException:
             self.close()
             raise
 
-    def _create(self, validators, observers, chain_id, base_port):
+    def _create(self, validators, observers, chain_id, base_port, testnet_args=()):
         self.dir = os.path.join(self.tmp, "net")
         self.files = os.path.join(self.tmp, "files")
         os.makedirs(self.files)
@@ -261,7 +262,8 @@ class Cluster:
         n = validators + observers
         self.base_port = base_port or free_base_port(n)
         p = run_cli("testnet", "--dir", self.dir, "--validators", validators, "--observers",
-                    observers, "--chain-id", chain_id, "--base-port", self.base_port)
+                    observers, "--chain-id", chain_id, "--base-port", self.base_port,
+                    *testnet_args)
         if p.returncode != 0:
             raise ClusterError("notary testnet failed (%d): %s%s" % (p.returncode, p.stdout,
                                                                      p.stderr))
