@@ -29,6 +29,14 @@
 #include <time.h>
 #include <unistd.h>
 
+/* why = prefix + ": " + why (nt_fail must not read the buffer it writes). */
+static nt_err wrap(nt_why *why, nt_err e, const char *prefix)
+{
+	char inner[sizeof why->msg];
+	snprintf(inner, sizeof inner, "%s", why->msg);
+	return nt_fail(why, e, "%s: %s", prefix, inner);
+}
+
 /* Reads a PEM file of at most NT_TLSCERT_PEM_MAX bytes into a new string.
  * secret: refuse a file others may read (a key). */
 static nt_err read_pem(const char *path, bool secret, char **out, nt_why *why)
@@ -112,13 +120,15 @@ static bool needs_own(const nt_config *c)
 static nt_err load_peer(const nt_config *c, size_t i, const nt_valset *vs, char **pem, nt_why *why)
 {
 	nt_err e = read_pem(c->peer_tls_cert[i], false, pem, why);
-	if (e != NT_OK)
-		return nt_fail(why, e, "peers[%zu].tls_cert: %s", i, why->msg);
+	if (e != NT_OK) {
+		char pre[48];
+		snprintf(pre, sizeof pre, "peers[%zu].tls_cert", i);
+		return wrap(why, e, pre);
+	}
 	nt_hash fp, want;
 	nt_sig sig;
 	if ((e = nt_tlscert_fingerprint(*pem, strlen(*pem), &fp, why)) != NT_OK)
-		return nt_fail(why, e, "peers[%zu].tls_cert %s: %s", i, c->peer_tls_cert[i],
-			       why->msg);
+		return wrap(why, e, c->peer_tls_cert[i]);
 	size_t sl = 0;
 	if (strlen(c->peer_tls_fp[i]) != 2 * NT_HASH_LEN ||
 	    nt_hex_decode32(c->peer_tls_fp[i], want.b) != NT_OK)
@@ -163,18 +173,20 @@ static nt_err load_own(const nt_config *c, nd_tls *t, nt_why *why)
 {
 	nt_err e;
 	if ((e = read_pem(c->tls_cert_file, false, &t->cert_pem, why)) != NT_OK ||
-	    (e = read_pem(c->tls_key_file, true, &t->key_pem, why)) != NT_OK)
+	    (e = read_pem(c->tls_key_file, true, &t->key_pem, why)) != NT_OK) {
+		char inner[sizeof why->msg];
+		snprintf(inner, sizeof inner, "%s", why->msg);
 		return nt_fail(why, e,
 			       "%s (a tls+tcp:// or https:// URL needs this node's TLS certificate "
 			       "and key: notary init and notary testnet make them, notary tls-cert "
 			       "--home DIR adds them to an older home)",
-			       why->msg);
+			       inner);
+	}
 	if ((e = nt_tlscert_check_pair(t->cert_pem, t->key_pem, why)) != NT_OK)
-		return nt_fail(why, e, "%s and %s: %s", c->tls_cert_file, c->tls_key_file,
-			       why->msg);
+		return wrap(why, e, c->tls_cert_file);
 	nt_hash fp;
 	if ((e = nt_tlscert_fingerprint(t->cert_pem, strlen(t->cert_pem), &fp, why)) != NT_OK)
-		return nt_fail(why, e, "%s: %s", c->tls_cert_file, why->msg);
+		return wrap(why, e, c->tls_cert_file);
 	char hex[2 * NT_HASH_LEN + 1];
 	nt_hex_encode(fp.b, NT_HASH_LEN, hex);
 	nt_log(NT_LOG_INFO, "TLS: this node's certificate %s, fingerprint %s", c->tls_cert_file,

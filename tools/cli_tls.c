@@ -31,6 +31,14 @@
 
 /* ---- a node's certificate ---- */
 
+/* why = prefix + ": " + why (nt_fail must not read the buffer it writes). */
+static nt_err wrap(nt_why *why, nt_err e, const char *prefix)
+{
+	char inner[sizeof why->msg];
+	snprintf(inner, sizeof inner, "%s", why->msg);
+	return nt_fail(why, e, "%s: %s", prefix, inner);
+}
+
 static void id_fill(nt_cli_tls_id *id)
 {
 	nt_hex_encode(id->fp.b, NT_HASH_LEN, id->fp_hex);
@@ -106,7 +114,7 @@ nt_err nt_cli_tls_bind_file(const char *path, const nt_seckey *signer, nt_cli_tl
 	    (e = nt_tlscert_bind(signer, &out->fp, &out->bind)) == NT_OK)
 		id_fill(out);
 	else if (e != NT_OK)
-		e = nt_fail(why, e, "%s: %s", path, why->msg);
+		e = wrap(why, e, path);
 	free(crt);
 	return e;
 }
