@@ -31,9 +31,14 @@ static int call(const char *cmd, const query_opts *q, const char *method, json_t
 	nt_why why = {{0}};
 	nt_cli_rpc *c = NULL;
 	if (nt_cli_rpc_open(q->node, &c, &why) != NT_OK) {
+		/* The callers report st: say it there, once. */
+		(void)cmd;
 		json_decref(params);
-		return nt_cli_errorf(NT_EXIT_FAIL, cmd, "cannot use node URL %s: %s", q->node,
-				     why.msg);
+		st->outcome = NT_RPC_TRANSPORT;
+		st->code = 0;
+		snprintf(st->message, sizeof st->message, "cannot use node URL %s: %s", q->node,
+			 why.msg);
+		return NT_EXIT_FAIL;
 	}
 	nt_rpc_outcome oc = nt_cli_rpc_call(c, method, params, timeout_ms, res, st);
 	nt_cli_rpc_close(c);
