@@ -164,6 +164,31 @@ static void test_errors(void **state)
 		    "config.json: \"peers[0].p2p\" is required (1..512 characters)");
 	expect_fail("{\"rpc\": \"tcp://a:1\", \"peers\": {}}", NT_ERR_JSON,
 		    "config.json: \"peers\" must be an array");
+	expect_fail("{\"rpc\": \"tcp://a:1\", \"peers\": [{\"p2p\": \"tls+tcp://b:1\", "
+		    "\"tls_cert\": \"peers/b.crt\"}]}",
+		    NT_ERR_JSON, "config.json: peers[0] needs all of \"tls_cert\"");
+	expect_fail("{\"rpc\": \"tcp://a:1\", \"peers\": [{\"p2p\": \"tls+tcp://b:1\", "
+		    "\"tls_cert\": 1, \"tls_fingerprint\": \"x\", \"tls_binding\": \"y\"}]}",
+		    NT_ERR_JSON, "config.json: \"peers[0].tls_cert\" must be a string");
+}
+
+/* A peer's TLS members: the certificate path is joined to the home. */
+static void test_peer_tls(void **state)
+{
+	(void)state;
+	const char *t = "{\"rpc\": \"tls+tcp://a:1\", \"peers\": [{\"p2p\": \"tls+tcp://b:1\", "
+			"\"tls_cert\": \"peers/b.crt\", \"tls_fingerprint\": \"ab\", "
+			"\"tls_binding\": \"cd\"}, \"tcp://c:1\"]}";
+	nt_config c;
+	nt_why why = {""};
+	assert_int_equal(nt_config_parse(t, strlen(t), "/h", &c, &why), NT_OK);
+	assert_string_equal(c.peer_tls_cert[0], "/h/peers/b.crt");
+	assert_string_equal(c.peer_tls_fp[0], "ab");
+	assert_string_equal(c.peer_tls_binding[0], "cd");
+	assert_null(c.peer_tls_cert[1]);
+	assert_string_equal(c.tls_cert_file, "/h/tls.crt");
+	assert_string_equal(c.tls_key_file, "/h/tls.key");
+	nt_config_free(&c);
 }
 
 /* notary init's file: the written members, in table order, with defaults;
@@ -262,9 +287,10 @@ int main(void)
 	/* the docs' example has no unknown members, but keep the output short */
 	nt_log_set_level(NT_LOG_ERROR);
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_table),   cmocka_unit_test(test_defaults),
-	    cmocka_unit_test(test_cons),    cmocka_unit_test(test_errors),
-	    cmocka_unit_test(test_written), cmocka_unit_test(test_docs),
+	    cmocka_unit_test(test_table),    cmocka_unit_test(test_defaults),
+	    cmocka_unit_test(test_cons),     cmocka_unit_test(test_errors),
+	    cmocka_unit_test(test_written),  cmocka_unit_test(test_docs),
+	    cmocka_unit_test(test_peer_tls),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
