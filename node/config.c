@@ -435,14 +435,17 @@ static nt_err parse_opt(json_t *root, const char *home, const nt_config_opt *o, 
 }
 
 /* http.listen "auto": the rpc host at the rpc port + 80 (7400 -> 7480),
- * so that nodes on one machine with their own rpc ports get their own. */
+ * so that nodes on one machine with their own rpc ports get their own;
+ * https:// when the rpc is tls+tcp://. */
 static nt_err auto_http(nt_config *t, nt_why *why)
 {
 	const char *hp = strstr(t->rpc, "://");
 	const char *colon = hp != NULL ? strrchr(hp + 3, ':') : NULL;
 	char host[256] = "127.0.0.1";
 	unsigned long port = 7400;
-	if (strncmp(t->rpc, "tcp://", 6) == 0 && colon != NULL &&
+	/* a TLS rpc gets HTTPS, with the same certificate */
+	bool tls = strncmp(t->rpc, "tls+tcp://", 10) == 0;
+	if ((strncmp(t->rpc, "tcp://", 6) == 0 || tls) && colon != NULL &&
 	    (size_t)(colon - (hp + 3)) < sizeof host) {
 		memcpy(host, hp + 3, (size_t)(colon - (hp + 3)));
 		host[colon - (hp + 3)] = '\0';
@@ -454,7 +457,7 @@ static nt_err auto_http(nt_config *t, nt_why *why)
 	if (port + 80 > 65535)
 		port = 7400;
 	char *v = NULL;
-	if (asprintf(&v, "http://%s:%lu/", host, port + 80) < 0)
+	if (asprintf(&v, "%s://%s:%lu/", tls ? "https" : "http", host, port + 80) < 0)
 		return nt_fail(why, NT_ERR_NOMEM, "out of memory");
 	free(t->http_listen);
 	t->http_listen = v;

@@ -188,6 +188,7 @@ static void test_peer_tls(void **state)
 	assert_null(c.peer_tls_cert[1]);
 	assert_string_equal(c.tls_cert_file, "/h/tls.crt");
 	assert_string_equal(c.tls_key_file, "/h/tls.key");
+	assert_string_equal(c.http_listen, "https://a:81/"); /* auto, beside a TLS rpc */
 	nt_config_free(&c);
 }
 
