@@ -361,6 +361,55 @@ class TestTlsNetwork(unittest.TestCase):
         self.wait_mesh()
 
 
+    def test_e_catch_up_over_tls(self):
+        """A node that was down fetches the blocks it missed from its peers'
+        RPC over tls+tcp://, trusting each peer's listed certificate."""
+        c = self.c
+        saved = {}
+        for nd in c.nodes:
+            with open(os.path.join(nd.home, "config.json")) as f:
+                saved[nd.home] = f.read()
+        tls_url = {nd.name: nd.rpc_url.replace("tcp://", "tls+tcp://") for nd in c.nodes}
+        try:
+            c.stop(3)
+            for i in range(3):
+                nd = c.nodes[i]
+                c.stop(i)
+                log0 = len(nd.log_text(10 ** 7))
+                edit_config(nd.home, lambda cfg: cfg.update(rpc=tls_url[nd.name]))
+                c.start(i, wait=False)
+                wait_until(lambda: "serving JSON-RPC on " + tls_url[nd.name] in
+                           nd.log_text(10 ** 7)[log0:], 20, what=nd.name + " on TLS")
+            n0 = c.nodes[0]
+            fp0 = fingerprint(os.path.join(n0.home, "tls.crt"))
+            for _ in range(3):
+                path = c.write_file()
+                p = run_cli("submit", "--node", tls_url["node0"], "--pin", fp0, "--key", c.key,
+                            "--timeout", 20, path, timeout=60)
+                self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+            p = run_cli("status", "--node", tls_url["node0"], "--pin", fp0, "--json")
+            self.assertEqual(p.returncode, 0, p.stderr)
+            target = json.loads(p.stdout)["height"]
+
+            def peers_rpc_tls(cfg):
+                for e in cfg["peers"]:
+                    e["rpc"] = e["rpc"].replace("tcp://", "tls+tcp://")
+            nd3 = c.nodes[3]
+            edit_config(nd3.home, peers_rpc_tls)
+            c.start(3)
+            wait_until(lambda: (c.height(3) or 0) >= target, 30,
+                       what="node3 caught up to height %d" % target)
+            self.assertGreater(c.status(3)["blocks_fetched"], 0)
+        finally:
+            for nd in c.nodes:
+                c.stop(nd)
+                with open(os.path.join(nd.home, "config.json"), "w") as f:
+                    f.write(saved[nd.home])
+        c.start_all()
+        self.submit_ok(3)
+        self.wait_mesh()
+
+
 class TestPlainBeyondLoopback(unittest.TestCase):
     def setUp(self):
         self.tmp = tempfile.mkdtemp(prefix="nt-insecure-")
