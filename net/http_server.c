@@ -27,9 +27,9 @@ struct nt_http_server {
  * anywhere, no form posting; it may fetch from its own origin only
  * (/genesis.json, /receipt/<id>). */
 static const char csp[] =
-    "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; "
-    "img-src data: blob:; worker-src blob:; connect-src 'self'; base-uri 'none'; "
-    "form-action 'none'; frame-ancestors 'none'";
+    "default-src 'none'; script-src 'unsafe-inline' 'wasm-unsafe-eval'; "
+    "style-src 'unsafe-inline'; img-src data: blob:; worker-src blob:; connect-src 'self'; "
+    "base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
 static nng_http_res *answer(int status, const void *body, size_t len, const char *ctype, bool copy)
 {
