@@ -21,6 +21,7 @@
 #include "net/rpc_server.h"
 #include "node/config.h"
 #include "node/home_state.h"
+#include "node/metrics.h"
 #include "node/netguard.h"
 #include "node/privval.h"
 #include "node/rpc.h"
@@ -74,6 +75,7 @@ typedef struct {
 	nt_rpc_req *req;
 	rpc_batch *b;
 	size_t slot;
+	nd_metrics *m; /* counts the reply's error code (node/metrics.h) */
 } reply_to;
 
 /* Queue entry kinds. A batch takes one entry for all its elements that need
@@ -294,6 +296,7 @@ typedef struct node {
 	nd_host host;
 	nd_valset vs;
 	nd_http http;
+	nd_metrics metrics; /* loop; its rpc counters and text: any thread (metrics.h) */
 
 	/* descriptors and connections (netguard.c) */
 	nd_net_watch net;
@@ -359,7 +362,10 @@ void nd_cons_idle(node *n);
 /* Opens the sign-state when the node's key first enters the set. */
 nt_err nd_cons_open_sign_state(node *n);
 
-/* http_front.c: GET /, /genesis.json, /receipt/<id> at http.listen */
+/* metrics_node.c: renders GET /metrics once a second (loop) */
+void nd_metrics_tick(node *n, uint64_t now);
+
+/* http_front.c: GET /, /genesis.json, /receipt/<id>, /metrics at http.listen */
 nt_err nd_http_start(node *n, nt_why *why);
 void nd_http_stop(node *n);
 
