@@ -61,6 +61,7 @@ static void run_loop(node *n, const volatile sig_atomic_t *stop)
 		nd_gossip_regossip_tick(n, nd_mono_ms());
 		nd_valset_tick(n, nd_mono_ms());
 		nd_metrics_tick(n, nd_mono_ms());
+		nd_gossip_quorum_tick(n, nd_mono_ms());
 		nd_waiters_settle(n, nd_mono_ms(), false);
 		nd_guard_tick(n, nd_mono_ms());
 		nd_net_tick(n, nd_mono_ms());

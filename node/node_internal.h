@@ -165,6 +165,10 @@ typedef struct {
 	uint64_t dropped[ND__COUNT]; /* any thread: atomic (nd_count_drop) */
 	uint64_t next_status;	     /* monotonic ms */
 	uint64_t *peer_tip;	     /* per validator: tip height from STATUS */
+	uint64_t *peer_seen;	     /* per validator of the current set: monotonic ms of its
+				      * last STATUS (zeroed when the set changes) */
+	uint64_t quorum_lost_at;     /* monotonic ms quorum was last seen missing (0: seen) */
+	uint64_t quorum_warned_at;   /* monotonic ms of the last WARN about it */
 	uint64_t next_regossip;	     /* monotonic ms */
 	unsigned peers_seen;	     /* nt_peer_connected at the last tick */
 	uint64_t peer_joined_at;     /* monotonic ms a peer last connected (or start) */
@@ -419,6 +423,15 @@ void nd_gossip_tx(node *n, const uint8_t *rec, size_t len);
 void nd_gossip_signed(node *n, uint8_t type, const uint8_t *body, size_t blen);
 void nd_gossip_flush(node *n); /* sends the records nd_gossip_tx collected */
 void nd_gossip_status_tick(node *n, uint64_t now);
+/* Offices of the current set heard from in the last PEER_SEEN_MS (self
+ * included if a validator); the names of the others into silent (may be
+ * NULL). Loop. */
+#define PEER_SEEN_MS 3500
+unsigned nd_gossip_offices_seen(const node *n, uint64_t now, json_t *silent);
+/* WARN when no quorum of the set was heard from for QUORUM_WARN_MS, INFO
+ * when it is back. Loop, once a turn. */
+#define QUORUM_WARN_MS 10000
+void nd_gossip_quorum_tick(node *n, uint64_t now);
 /* Re-sends old pending records (a peer that was down missed them). */
 void nd_gossip_regossip_tick(node *n, uint64_t now);
 void nd_peer_event_free(peer_event *ev);

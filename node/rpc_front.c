@@ -509,6 +509,18 @@ static char *status_extra(const node *n)
 		json_object_set_new(o, "records_regossiped",
 				    json_integer((json_int_t)n->gossip.regossiped));
 		json_object_set_new(o, "store_behind_sign_state", nd_guard_status(n));
+		/* offices heard from lately, counted once each (peers_connected
+		 * counts connections: two per peer that dials and is dialed) */
+		uint64_t now = nd_mono_ms();
+		json_t *silent = json_array();
+		unsigned seen = nd_gossip_offices_seen(n, now, silent);
+		const nt_valset *vs = nt_ledger_next_valset(n->ledger);
+		json_object_set_new(o, "offices_heard", json_integer(seen));
+		json_object_set_new(o, "offices_silent", silent);
+		json_object_set_new(o, "quorum_visible",
+				    json_boolean(seen >= nt_valset_quorum(vs)));
+		json_object_set_new(o, "last_block_age_ms",
+				    json_integer((json_int_t)(now - n->host.last_block)));
 		nd_net_status(n, o);
 	}
 	char *d = nd_gossip_dropped_json(n);

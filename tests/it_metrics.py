@@ -81,6 +81,33 @@ class MetricsTest(unittest.TestCase):
             total = sum(value(scrape(nd)[2], "notary_block_records_sum") for nd in c.nodes)
             self.assertGreaterEqual(total, 6 * 4)
 
+    def test_quorum_watch(self):
+        """status counts offices once and says whether a quorum is heard
+        from; the log says WARN when none was for 10 s, naming the silent
+        offices, and INFO when it is back."""
+        with Cluster(validators=4, chain_id="quorum-test") as c:
+            c.start_all()
+            st = wait_until(lambda: (lambda s: s if s["offices_heard"] == 4 else None)(
+                c.status(0)), 10, what="all four heard")
+            self.assertTrue(st["quorum_visible"])
+            self.assertEqual(st["offices_silent"], [])
+            c.stop(2)
+            c.stop(3)
+            st = wait_until(lambda: (lambda s: s if not s["quorum_visible"] else None)(
+                c.status(0)), 10, what="quorum lost")
+            self.assertEqual(st["offices_heard"], 2)
+            self.assertEqual(sorted(st["offices_silent"]), ["Notary Office C", "Notary Office D"])
+            wait_until(lambda: "WARN  no quorum for" in c.node(0).log_text(20000), 20,
+                       what="the WARN")
+            self.assertIn("Not heard from: Notary Office C, Notary Office D",
+                          c.node(0).log_text(20000))
+            p = c.cli("status", "--node", c.node(0).rpc_url)
+            self.assertIn("NO QUORUM", p.stdout)
+            c.start(2)
+            wait_until(lambda: "INFO  a quorum is back" in c.node(0).log_text(20000), 20,
+                       what="the INFO")
+            self.assertTrue(c.status(0)["quorum_visible"])
+
 
 if __name__ == "__main__":
     unittest.main()
