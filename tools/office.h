@@ -52,6 +52,8 @@ bool nt_office_url_valid(const char *s);
  * *out is untouched on failure. */
 nt_err nt_office_parse(const char *text, size_t len, nt_office *out, nt_why *why) NT_MUST_CHECK;
 
+/* The rest is tools/office_check.c (it reads files and prints for the CLI). */
+
 /* Reads and parses the office file at path; NT_ERR_NOT_FOUND or NT_ERR_IO
  * when it cannot be read. */
 nt_err nt_office_load(const char *path, nt_office *out, nt_why *why) NT_MUST_CHECK;
