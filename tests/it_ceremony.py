@@ -171,7 +171,9 @@ class Ceremony(unittest.TestCase):
             self.assertRegex(p.stdout, r"\b%d  [0-9a-f]{64}  %s   <- you" % (i, re.escape(NAMES[i])))
             for name in NAMES:
                 self.assertIn(name, p.stdout)
-            p = self.join(i, "--fingerprint", fp, g, inbox)
+            # Office 0 relies on the files beside the genesis; the others
+            # name the folder.
+            p = self.join(i, "--fingerprint", fp, g, *([inbox] if i else []))
             self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
             self.assertIn("notaryd --home " + self.home(i), p.stdout)
         return genesis, fp
@@ -413,6 +415,11 @@ class Ceremony(unittest.TestCase):
 
         # join: a missing office file, an office file not of this genesis.
         refused(self.join(0, genesis, files[1], files[2]), "no office file", NAMES[3])
+        lone = os.path.join(self.tmp, "lone")
+        os.makedirs(lone)
+        shutil.copy(genesis, lone)
+        refused(self.join(0, os.path.join(lone, "genesis.json")), "no office file",
+                "only the folder of the genesis file")
         refused(self.join(0, genesis, self.coord, os.path.join(self.home(4), "office.json")),
                 "not an office of this genesis")
         not_joined(0)

@@ -217,7 +217,7 @@ static int check(const char *path, const char *home, const char *fpr)
 		put_quoted(stdout, me.name);
 		printf(", with your key.\nCompare the fingerprint with the coordinator's and the "
 		       "other offices' (by phone), then:\n"
-		       "  notary office join --home %s %s OFFICE-FILES...\n",
+		       "  notary office join --home %s %s [OFFICE-FILES...]\n",
 		       home, path);
 	}
 	free(text);

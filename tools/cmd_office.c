@@ -28,8 +28,9 @@ static const char office_usage[] =
     "join  once notary genesis check accepts the coordinator's genesis file: copies\n"
     "      it into DIR and writes DIR/config.json with every other office of the\n"
     "      genesis as a peer, from their office files (given one by one, or as\n"
-    "      directories of *.json files). Refuses what genesis check refuses, an\n"
-    "      office file that disagrees with the genesis, and a missing office.\n"
+    "      directories of *.json files; none given: the *.json files beside\n"
+    "      GENESIS). Refuses what genesis check refuses, an office file that\n"
+    "      disagrees with the genesis, and a missing office.\n"
     "      Then: notaryd --home DIR\n\n"
     "Options:\n"
     "  -n, --name NAME       the office's name as judges will read it (UTF-8, 1-255\n"
@@ -107,7 +108,7 @@ static int office_init(const char *dir, nt_office *o)
 	       "public key above to them by phone so that they can check the file they got.\n"
 	       "When the coordinator sends back genesis.json and the other offices' files:\n"
 	       "  notary genesis check genesis.json --home %s\n"
-	       "  notary office join --home %s genesis.json OFFICE-FILES...\n",
+	       "  notary office join --home %s genesis.json [OFFICE-FILES...]\n",
 	       opath, dir, dir);
 	rc = NT_EXIT_OK;
 out:
@@ -357,6 +358,24 @@ static int office_join(const char *home, const char *fpr, int nargs, char **args
 		else
 			rc = add_office(args[i], g, &me, &ps);
 	}
+	if (rc == NT_EXIT_OK && nargs == 1) {
+		/* No office files given: those beside the genesis file, as the
+		 * coordinator sends them in one folder. */
+		char *dir = strdup(args[0]);
+		if (dir == NULL) {
+			rc = nt_cli_errorf(NT_EXIT_FAIL, "office", "out of memory");
+		} else {
+			char *slash = strrchr(dir, '/');
+			if (slash == NULL)
+				strcpy(dir, ".");
+			else if (slash == dir)
+				dir[1] = '\0';
+			else
+				*slash = '\0';
+			rc = add_dir(dir, g, &me, &ps);
+			free(dir);
+		}
+	}
 	unsigned missing = 0;
 	for (unsigned i = 0; rc == NT_EXIT_OK && i < g->vals.n; i++) {
 		if ((int)i == myidx || ps.src[i] != NULL)
@@ -371,8 +390,12 @@ static int office_join(const char *home, const char *fpr, int nargs, char **args
 		fputc('\n', stderr);
 	}
 	if (missing > 0) {
-		fprintf(stderr, "Give their office.json files (or a directory holding them) after "
-				"the genesis file.\n");
+		fprintf(stderr,
+			"Give their office.json files (or a directory holding them) after "
+			"the genesis file%s.\n",
+			nargs == 1
+			    ? " (none given: only the folder of the genesis file was searched)"
+			    : "");
 		rc = NT_EXIT_FAIL;
 	}
 	if (rc == NT_EXIT_OK)
