@@ -23,6 +23,8 @@ static const nt_cli_cmd commands[] = {
     {"validators", nt_cmd_validators, "list the network's validators"},
     {"valset", nt_cmd_valset, "change the validator set: propose, approve, pending, show"},
     {"web", nt_cmd_web, "write the in-browser verification page for offline use"},
+    {"backup", nt_cmd_backup, "back up a running node's chain, genesis and config to one file"},
+    {"restore", nt_cmd_restore, "make a new node home from a backup, every block checked again"},
     {"audit", nt_cmd_audit, "re-check a stopped node's whole store offline"},
 };
 
