@@ -41,9 +41,9 @@ struct rpc_batch {
 	bool *queued;	    /* element i waits in the queued event */
 };
 
-static reply_to to_req(nt_rpc_req *req)
+static reply_to to_req(node *n, nt_rpc_req *req)
 {
-	return (reply_to){.req = req};
+	return (reply_to){.req = req, .m = &n->metrics};
 }
 
 static void reply_single(nt_rpc_req *req, char *body)
@@ -101,6 +101,8 @@ static void batch_put(rpc_batch *b, size_t slot, char *body)
 
 static void send_reply(reply_to to, char *body)
 {
+	if (to.m != NULL)
+		nd_metrics_count_reply(to.m, body);
 	if (to.b != NULL)
 		batch_put(to.b, to.slot, body);
 	else
@@ -110,9 +112,8 @@ static void send_reply(reply_to to, char *body)
 /* The methods' view of the node, with the ledger as r shows it. */
 static nt_rpc_env env_of(node *n, const nt_ledger_reader *r)
 {
-	nt_rpc_env env = {.reader = r,
-			  .version = NT_VERSION,
-			  .store_corruptions = &n->front.store_corruptions};
+	nt_rpc_env env = {
+	    .reader = r, .version = NT_VERSION, .store_corruptions = &n->front.store_corruptions};
 	/* a rotated key or a set change moves both (valset_host.c) */
 	pthread_mutex_lock(&n->front.pub_mu);
 	env.node_pubkey = n->pub;
@@ -276,8 +277,11 @@ static void on_batch(node *n, nt_rpc_req *req, const char *body, size_t len)
 	}
 	size_t queued = 0;
 	for (size_t i = 0; i < cnt; i++) {
-		reply_to to = {.b = b, .slot = i};
+		reply_to to = {.b = b, .slot = i, .m = &n->metrics};
+		nd_metrics_count_method(
+		    &n->metrics, errs[i] != NULL ? ND_RPC_METHODS : (unsigned)b->calls[i].method);
 		if (errs[i] != NULL) {
+			nd_metrics_count_reply(&n->metrics, errs[i]);
 			batch_put(b, i, errs[i]);
 			errs[i] = NULL;
 		} else if (!answer_here(n, to, &b->calls[i])) {
@@ -311,13 +315,16 @@ static void on_rpc(void *arg, nt_rpc_req *req, const char *body, size_t len)
 	if (nt_rpc_parse(body, len, &c, &err) != NT_OK) {
 		if (nt_log_get_level() <= NT_LOG_DEBUG)
 			nt_log(NT_LOG_DEBUG, "rejected request: %s", err ? err : "(out of memory)");
+		nd_metrics_count_method(&n->metrics, ND_RPC_METHODS);
+		nd_metrics_count_reply(&n->metrics, err);
 		reply_single(req, err);
 		return;
 	}
-	if (answer_here(n, to_req(req), &c))
+	nd_metrics_count_method(&n->metrics, (unsigned)c.method);
+	if (answer_here(n, to_req(n, req), &c))
 		return;
 	bool closed = false;
-	if (!enqueue(n, (rpc_event){.to = to_req(req), .call = c}, &closed)) {
+	if (!enqueue(n, (rpc_event){.to = to_req(n, req), .call = c}, &closed)) {
 		reply_single(req, busy_reply(c.id, closed));
 		nt_rpc_call_free(&c);
 	}
@@ -502,6 +509,18 @@ static char *status_extra(const node *n)
 		json_object_set_new(o, "records_regossiped",
 				    json_integer((json_int_t)n->gossip.regossiped));
 		json_object_set_new(o, "store_behind_sign_state", nd_guard_status(n));
+		/* offices heard from lately, counted once each (peers_connected
+		 * counts connections: two per peer that dials and is dialed) */
+		uint64_t now = nd_mono_ms();
+		json_t *silent = json_array();
+		unsigned seen = nd_gossip_offices_seen(n, now, silent);
+		const nt_valset *vs = nt_ledger_next_valset(n->ledger);
+		json_object_set_new(o, "offices_heard", json_integer(seen));
+		json_object_set_new(o, "offices_silent", silent);
+		json_object_set_new(o, "quorum_visible",
+				    json_boolean(seen >= nt_valset_quorum(vs)));
+		json_object_set_new(o, "last_block_age_ms",
+				    json_integer((json_int_t)(now - n->host.last_block)));
 		nd_net_status(n, o);
 	}
 	char *d = nd_gossip_dropped_json(n);
@@ -558,7 +577,8 @@ static void handle_event(node *n, rpc_event *ev)
 	for (size_t i = 0; i < b->n; i++)
 		if (b->queued[i]) {
 			b->queued[i] = false;
-			handle_call(n, (reply_to){.b = b, .slot = i}, &b->calls[i]);
+			handle_call(n, (reply_to){.b = b, .slot = i, .m = &n->metrics},
+				    &b->calls[i]);
 		}
 	batch_put(b, SIZE_MAX, NULL);
 }
