@@ -228,6 +228,10 @@ nt_err nd_tls_load(const nt_config *c, const nt_valset *vs, bool allow_insecure,
 			}
 			continue;
 		}
+		/* Read only when used: a plain network may list certificates
+		 * (notary testnet does) without their files at hand. */
+		if (!tls_p2p && !tls_rpc && !nt_url_is_tls(c->p2p))
+			continue;
 		if ((e = load_peer(c, i, vs, &t.peer_pem[i], why)) != NT_OK)
 			goto fail;
 		total += strlen(t.peer_pem[i]) + 1;

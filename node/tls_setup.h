@@ -29,8 +29,10 @@ typedef struct {
 
 /* Loads what cfg's URLs need: refuses plain TCP on a non-loopback address
  * unless allow_insecure; for TLS URLs reads the node's certificate and
- * key and each listed peer certificate, checks its fingerprint and that
- * its binding verifies under a key of vs. NT_OK: t filled (nd_tls_free). */
+ * key and each listed peer certificate it will use (all of them for a TLS
+ * p2p listener, else those of peers with a TLS URL), checks its
+ * fingerprint and that its binding verifies under a key of vs. NT_OK: t
+ * filled (nd_tls_free). */
 nt_err nd_tls_load(const nt_config *cfg, const nt_valset *vs, bool allow_insecure, nd_tls *t,
 		   nt_why *why) NT_MUST_CHECK;
 void nd_tls_free(nd_tls *t);
