@@ -195,13 +195,21 @@ class Ceremony(unittest.TestCase):
             self.assertEqual(slurp(os.path.join(home, "genesis.json")), slurp(genesis),
                              "genesis copied byte for byte")
             office = offices[i]
-            self.assertEqual(set(office), {"format", "name", "pubkey", "p2p", "rpc", "http"})
+            self.assertEqual(set(office), {"format", "name", "pubkey", "p2p", "rpc", "http",
+                                           "tls_cert", "tls_cert_sha256", "tls_binding"})
             cfg = read_json(os.path.join(home, "config.json"))
             rpc, p2p, http = self.urls(i)
             self.assertEqual((cfg["moniker"], cfg["rpc"], cfg["p2p"], cfg["http"]["listen"]),
                              (NAMES[i], rpc, p2p, http))
-            self.assertEqual(cfg["peers"], [{"p2p": self.urls(j)[1], "rpc": self.urls(j)[0]}
-                                            for j in range(4) if j != i])
+            self.assertEqual([{k: e[k] for k in ("p2p", "rpc")} for e in cfg["peers"]],
+                             [{"p2p": self.urls(j)[1], "rpc": self.urls(j)[0]}
+                              for j in range(4) if j != i])
+            # each other office's TLS certificate, from its office.json
+            for j, e in zip([j for j in range(4) if j != i], cfg["peers"]):
+                with open(os.path.join(home, e["tls_cert"])) as f:
+                    self.assertEqual(f.read(), offices[j]["tls_cert"])
+                self.assertEqual(e["tls_fingerprint"], offices[j]["tls_cert_sha256"])
+                self.assertEqual(e["tls_binding"], offices[j]["tls_binding"])
 
         # No office's folder (nor the coordinator's) holds another's key.
         secrets = [read_json(os.path.join(self.home(i), "validator.key"))["secret"]
@@ -375,8 +383,14 @@ class Ceremony(unittest.TestCase):
         refused(self.join(1, genesis, self.coord), "your entry is named")
         not_joined(1)
         write_json(office, good)
-        # An office.json whose key is not the home's key.
-        write_json(office, dict(good, pubkey=read_json(files[0])["pubkey"]))
+        # An office.json whose key is not the home's key (without its TLS
+        # members: with them, the binding no longer verifies, refused too).
+        swapped = dict(good, pubkey=read_json(files[0])["pubkey"])
+        write_json(office, swapped)
+        refused(self.check(1, genesis), "is not the office key's binding")
+        for k in ("tls_cert", "tls_cert_sha256", "tls_binding"):
+            swapped.pop(k)
+        write_json(office, swapped)
         refused(self.check(1, genesis), "not of one office")
         write_json(office, good)
 

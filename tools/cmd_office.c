@@ -14,6 +14,7 @@
 #include "crypto/keys.h"
 #include "node/config.h"
 #include "tools/cli.h"
+#include "tools/cli_tls.h"
 #include "tools/office.h"
 
 static const char office_usage[] =
@@ -87,6 +88,23 @@ static int office_init(const char *dir, nt_office *o)
 			      why.msg[0] ? why.msg : nt_strerror(e));
 		goto out;
 	}
+	/* The node's TLS certificate, bound by the new key: office.json carries
+	 * it to the other offices (docs/OPERATIONS.md, TLS between offices). */
+	nt_cli_tls_id tid;
+	char *crt = NULL, *cpath = nt_cli_path_join(dir, "tls.crt");
+	size_t clen = 0;
+	if (cpath == NULL || nt_cli_tls_make(dir, "office", k, &tid, &why) != NT_OK ||
+	    nt_cli_read_file(cpath, NT_OFFICE_CERT_MAX, &crt, &clen, &why) != NT_OK) {
+		free(cpath);
+		nt_cli_errorf(NT_EXIT_FAIL, "office", "cannot make the TLS certificate: %s",
+			      why.msg[0] ? why.msg : "out of memory");
+		goto out;
+	}
+	free(cpath);
+	snprintf(o->tls_cert, sizeof o->tls_cert, "%.*s", (int)clen, crt);
+	free(crt);
+	snprintf(o->tls_cert_sha256, sizeof o->tls_cert_sha256, "%s", tid.fp_hex);
+	snprintf(o->tls_binding, sizeof o->tls_binding, "%s", tid.bind_hex);
 	if ((text = nt_office_text(o)) == NULL) {
 		nt_cli_errorf(NT_EXIT_FAIL, "office", "out of memory");
 		goto out;
@@ -101,8 +119,9 @@ static int office_init(const char *dir, nt_office *o)
 	nt_cli_put_safe(stdout, o->name);
 	printf("\":\n");
 	printf("  validator.key  this office's signing key (mode 0600): it never leaves %s\n", dir);
-	printf("  office.json    public: name, key, p2p %s%s%s\n", o->p2p,
-	       o->rpc[0] ? ", rpc " : "", o->rpc);
+	printf("  tls.key, tls.crt  the node's TLS key (0600) and certificate\n");
+	printf("  office.json    public: name, key, p2p %s%s%s, TLS certificate %.16s...\n", o->p2p,
+	       o->rpc[0] ? ", rpc " : "", o->rpc, o->tls_cert_sha256);
 	printf("public key: %s\n\n", pk);
 	printf("Send %s to the network's coordinator (it holds no secret), and read the\n"
 	       "public key above to them by phone so that they can check the file they got.\n"
@@ -243,6 +262,34 @@ static void moniker_of(const char *name, char out[65])
 	out[n] = '\0';
 }
 
+/* Writes office o's certificate to home/peers/<key prefix>.crt and lists
+ * it in its peer entry p. */
+static int add_peer_cert(const char *home, const nt_office *o, json_t *p)
+{
+	char key[17], rel[64];
+	nt_hex_encode(o->pubkey.b, 8, key);
+	snprintf(rel, sizeof rel, "peers/%s.crt", key);
+	char *dir = nt_cli_path_join(home, "peers"), *path = nt_cli_path_join(home, rel);
+	nt_why why = {{0}};
+	int rc = NT_EXIT_FAIL;
+	if (dir == NULL || path == NULL)
+		nt_cli_errorf(NT_EXIT_FAIL, "office", "out of memory");
+	else if (nt_cli_mkdirs(dir, 0755) != 0)
+		nt_cli_errorf(NT_EXIT_FAIL, "office", "cannot create %s: %s", dir, strerror(errno));
+	else if (nt_cli_write_file(path, o->tls_cert, strlen(o->tls_cert), 0644, true, &why) !=
+		 NT_OK)
+		nt_cli_errorf(NT_EXIT_FAIL, "office", "%s", why.msg);
+	else if (json_object_set_new(p, "tls_cert", json_string(rel)) != 0 ||
+		 json_object_set_new(p, "tls_fingerprint", json_string(o->tls_cert_sha256)) != 0 ||
+		 json_object_set_new(p, "tls_binding", json_string(o->tls_binding)) != 0)
+		nt_cli_errorf(NT_EXIT_FAIL, "office", "out of memory");
+	else
+		rc = NT_EXIT_OK;
+	free(dir);
+	free(path);
+	return rc;
+}
+
 static int write_home(const char *home, const char *gpath, const char *gtext, size_t glen,
 		      const nt_genesis *g, const nt_office *me, int myidx, const peer_set *ps)
 {
@@ -261,6 +308,11 @@ static int write_home(const char *home, const char *gpath, const char *gtext, si
 		json_t *p = json_pack("{s:s}", "p2p", ps->o[i].p2p);
 		if (p != NULL && ps->o[i].rpc[0] != '\0')
 			json_object_set_new(p, "rpc", json_string(ps->o[i].rpc));
+		if (p != NULL && ps->o[i].tls_cert[0] != '\0' &&
+		    add_peer_cert(home, &ps->o[i], p) != NT_EXIT_OK) {
+			json_decref(p);
+			goto out;
+		}
 		if (p == NULL || json_array_append_new(peers, p) != 0) {
 			nt_cli_errorf(NT_EXIT_FAIL, "office", "out of memory");
 			goto out;

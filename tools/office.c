@@ -10,6 +10,7 @@
 
 #include "base/hex.h"
 #include "crypto/keys.h"
+#include "crypto/tlscert.h"
 
 bool nt_office_url_valid(const char *s)
 {
@@ -41,7 +42,7 @@ static nt_err parse_root(json_t *root, nt_office *o, nt_why *why)
 {
 	if (!json_is_object(root))
 		return nt_fail(why, NT_ERR_JSON, "not a JSON object");
-	const char *format, *name, *pk, *p2p, *rpc, *http, *tls;
+	const char *format, *name, *pk, *p2p, *rpc, *http, *tls, *cert, *bind;
 	nt_err e;
 	if ((e = member(root, "format", true, &format, why)) != NT_OK)
 		return e;
@@ -53,7 +54,9 @@ static nt_err parse_root(json_t *root, nt_office *o, nt_why *why)
 	    (e = member(root, "p2p", true, &p2p, why)) != NT_OK ||
 	    (e = member(root, "rpc", false, &rpc, why)) != NT_OK ||
 	    (e = member(root, "http", false, &http, why)) != NT_OK ||
-	    (e = member(root, "tls_cert_sha256", false, &tls, why)) != NT_OK)
+	    (e = member(root, "tls_cert_sha256", false, &tls, why)) != NT_OK ||
+	    (e = member(root, "tls_cert", false, &cert, why)) != NT_OK ||
+	    (e = member(root, "tls_binding", false, &bind, why)) != NT_OK)
 		return e;
 	if (!nt_str8u_valid(name, strlen(name)))
 		return nt_fail(why, NT_ERR_RANGE,
@@ -71,6 +74,29 @@ static nt_err parse_root(json_t *root, nt_office *o, nt_why *why)
 	uint8_t fp[32];
 	if (tls != NULL && (strlen(tls) != 64 || nt_hex_decode32(tls, fp) != NT_OK))
 		return nt_fail(why, NT_ERR_RANGE, "\"tls_cert_sha256\" must be 64 hex digits");
+	nt_sig sig;
+	size_t sl = 0;
+	if ((cert != NULL || bind != NULL) &&
+	    (cert == NULL || tls == NULL || bind == NULL || strlen(cert) > NT_OFFICE_CERT_MAX))
+		return nt_fail(why, NT_ERR_RANGE,
+			       "\"tls_cert\" (at most %d bytes), \"tls_cert_sha256\" and "
+			       "\"tls_binding\" go together",
+			       NT_OFFICE_CERT_MAX);
+	if (cert != NULL) {
+		nt_hash got;
+		nt_why sub = {{0}};
+		if (nt_tlscert_fingerprint(cert, strlen(cert), &got, &sub) != NT_OK)
+			return nt_fail(why, NT_ERR_RANGE, "\"tls_cert\": %s", sub.msg);
+		if (memcmp(got.b, fp, 32) != 0)
+			return nt_fail(
+			    why, NT_ERR_RANGE,
+			    "\"tls_cert_sha256\" is not the fingerprint of \"tls_cert\"");
+		if (strlen(bind) != 128 || nt_hex_decode(bind, sig.b, sizeof sig.b, &sl) != NT_OK ||
+		    sl != sizeof sig.b || !nt_tlscert_binding_ok(&o->pubkey, &got, &sig))
+			return nt_fail(why, NT_ERR_RANGE,
+				       "\"tls_binding\" is not the office key's binding of its "
+				       "certificate");
+	}
 	snprintf(o->name, sizeof o->name, "%s", name);
 	snprintf(o->p2p, sizeof o->p2p, "%s", p2p);
 	snprintf(o->rpc, sizeof o->rpc, "%s", rpc != NULL ? rpc : "");
@@ -79,6 +105,8 @@ static nt_err parse_root(json_t *root, nt_office *o, nt_why *why)
 		nt_hex_encode(fp, 32, o->tls_cert_sha256);
 	else
 		o->tls_cert_sha256[0] = '\0';
+	snprintf(o->tls_cert, sizeof o->tls_cert, "%s", cert != NULL ? cert : "");
+	snprintf(o->tls_binding, sizeof o->tls_binding, "%s", cert != NULL ? bind : "");
 	return NT_OK;
 }
 
@@ -117,6 +145,9 @@ char *nt_office_text(const nt_office *o)
 	if (ok && o->tls_cert_sha256[0] != '\0')
 		ok =
 		    json_object_set_new(j, "tls_cert_sha256", json_string(o->tls_cert_sha256)) == 0;
+	if (ok && o->tls_cert[0] != '\0')
+		ok = json_object_set_new(j, "tls_cert", json_string(o->tls_cert)) == 0 &&
+		     json_object_set_new(j, "tls_binding", json_string(o->tls_binding)) == 0;
 	char *s = ok ? json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
 	json_decref(j);
 	if (s == NULL)

@@ -11,12 +11,18 @@
  *     "p2p": "tcp://notary-a.example.org:7401",
  *     "rpc": "tcp://notary-a.example.org:7400",        (optional)
  *     "http": "http://notary-a.example.org:7480/",     (optional)
- *     "tls_cert_sha256": "<hex32>" }                    (optional, reserved)
+ *     "tls_cert_sha256": "<hex32>",                    (optional)
+ *     "tls_cert": "-----BEGIN CERTIFICATE-----...",   (optional)
+ *     "tls_binding": "<hex64>" }                       (optional)
  *
- * "tls_cert_sha256" is the place kept for the SHA-256 fingerprint of the
- * office's TLS certificate once mutual TLS between offices lands: when
- * present it must be 64 hex digits; nothing uses it yet. Other unknown
- * members are ignored, so later versions can add more. */
+ * The TLS members describe the office node's certificate for mutual TLS
+ * between offices (docs/CONFIG.md "TLS"): tls_cert is the certificate
+ * (PEM), tls_cert_sha256 its fingerprint and tls_binding the office key's
+ * signature of it (crypto/tlscert.h). With tls_cert, the other two are
+ * required and checked (the fingerprint is the certificate's, the binding
+ * verifies under "pubkey"); tls_cert_sha256 alone is accepted (64 hex
+ * digits) as before. Other unknown members are ignored, so later versions
+ * can add more. */
 #ifndef NT_OFFICE_H
 #define NT_OFFICE_H
 
@@ -33,14 +39,18 @@
 #define NT_OFFICE_URL_MAX 512
 /* An office file is a few hundred bytes; anything near this is not one. */
 #define NT_OFFICE_TEXT_MAX (64 * 1024)
+/* A P-256 certificate in PEM is about 600 bytes. */
+#define NT_OFFICE_CERT_MAX 4096
 
 typedef struct {
 	char name[NT_VALIDATOR_NAME_MAX + 1];
 	nt_pubkey pubkey;
 	char p2p[NT_OFFICE_URL_MAX + 1];
-	char rpc[NT_OFFICE_URL_MAX + 1];  /* "" when the office gave none */
-	char http[NT_OFFICE_URL_MAX + 1]; /* "" when the office gave none */
-	char tls_cert_sha256[65];	  /* reserved; "" when absent */
+	char rpc[NT_OFFICE_URL_MAX + 1];       /* "" when the office gave none */
+	char http[NT_OFFICE_URL_MAX + 1];      /* "" when the office gave none */
+	char tls_cert_sha256[65];	       /* "" when absent */
+	char tls_cert[NT_OFFICE_CERT_MAX + 1]; /* PEM; "" when absent */
+	char tls_binding[129];		       /* hex; "" when absent */
 } nt_office;
 
 /* True if s is a URL we accept in an office file: 1..NT_OFFICE_URL_MAX
