@@ -14,8 +14,10 @@
  *   "NTBK" || u8 1 || u32 hlen || header JSON
  *       {"format":"notary-backup/1","chain_id","height","made","validator":bool}
  *   entries: u8 kind || u32 len || len bytes
- *     kind 1 a file:  u16 nlen || name || data  (config.json, genesis.json,
- *                     validator.key and validator.next.key only with --include-keys)
+ *     kind 1 a file:  u16 nlen || name || data  (config.json, genesis.json, the
+ *                     node's TLS certificate and the peers' certificates it lists,
+ *                     as paths relative to the home; validator.key,
+ *                     validator.next.key and the TLS key only with --include-keys)
  *     kind 2 a block: u32 || block || u32 || commit || u32 || last_commit (len 0: none)
  *   kind 3, len 32: SHA-256 of every byte before this entry (the file is whole) */
 #include <errno.h>
@@ -148,6 +150,45 @@ static int add_home_file(bk_out *o, const char *name, const char *path, bool opt
 	return NT_EXIT_OK;
 }
 
+/* path relative to home if it is inside it, else NULL. */
+static const char *in_home(const char *home, const char *path)
+{
+	size_t hl = strlen(home);
+	if (path == NULL || strncmp(path, home, hl) != 0 || path[hl] != '/')
+		return NULL;
+	const char *rel = path + hl + 1;
+	return strstr(rel, "..") == NULL ? rel : NULL;
+}
+
+/* The TLS certificates the config names (this node's, the peers'), and the
+ * TLS key with the other keys. One outside the home is left out, with a
+ * note: restore could not put it back where the config says. */
+static int add_certs(bk_out *o, const char *home, const nt_config *cfg, bool keys)
+{
+	const char *files[2 + NT_CONFIG_MAX_PEERS];
+	size_t n = 0;
+	files[n++] = cfg->tls_cert_file;
+	if (keys)
+		files[n++] = cfg->tls_key_file;
+	for (size_t i = 0; i < cfg->npeers && cfg->peer_tls_cert != NULL; i++)
+		if (cfg->peer_tls_cert[i] != NULL)
+			files[n++] = cfg->peer_tls_cert[i];
+	for (size_t i = 0; i < n; i++) {
+		if (files[i] == NULL || !nt_cli_exists(files[i]))
+			continue;
+		const char *rel = in_home(home, files[i]);
+		if (rel == NULL) {
+			fprintf(stderr, "backup: %s is outside %s: not in the backup\n", files[i],
+				home);
+			continue;
+		}
+		int rc = add_home_file(o, rel, files[i], false);
+		if (rc != NT_EXIT_OK)
+			return rc;
+	}
+	return NT_EXIT_OK;
+}
+
 static int fetch_blocks(bk_out *o, nt_cli_rpc *rpc, uint64_t tip)
 {
 	uint64_t next = 1, last_report = 0;
@@ -262,6 +303,7 @@ static int do_backup(const char *home, const char *out, bool keys)
 	free(cfgpath);
 	if (rc == NT_EXIT_OK)
 		rc = add_home_file(&o, "genesis.json", cfg.genesis_file, false);
+	rc = rc == NT_EXIT_OK ? add_certs(&o, home, &cfg, keys) : rc;
 	if (rc == NT_EXIT_OK && keys)
 		rc = add_home_file(&o, "validator.key", cfg.key_file, false);
 	if (rc == NT_EXIT_OK && keys)
@@ -415,10 +457,27 @@ static int write_home_file(const char *home, const char *name, const uint8_t *da
 	bool ok = false;
 	for (size_t i = 0; i < sizeof allowed / sizeof allowed[0]; i++)
 		ok = ok || strcmp(name, allowed[i]) == 0;
+	/* certificates and the TLS key: relative paths inside the home */
+	size_t nl = strlen(name);
+	bool pem =
+	    nl > 4 && (strcmp(name + nl - 4, ".crt") == 0 || strcmp(name + nl - 4, ".key") == 0);
+	if (!ok && pem && name[0] != '/' && strstr(name, "..") == NULL)
+		ok = true;
 	if (!ok)
 		return nt_cli_errorf(NT_EXIT_FAIL, "restore", "unexpected file '%s' in the backup",
 				     name);
 	char *path = nt_cli_path_join(home, name);
+	char *slash = path != NULL ? strrchr(path, '/') : NULL;
+	if (slash != NULL && strchr(name, '/') != NULL) {
+		*slash = '\0';
+		int mk = nt_cli_mkdirs(path, 0700);
+		*slash = '/';
+		if (mk != 0) {
+			free(path);
+			return nt_cli_errorf(NT_EXIT_FAIL, "restore",
+					     "cannot create the folder of %s", name);
+		}
+	}
 	nt_why why = {{0}};
 	nt_err e = path == NULL
 		       ? NT_ERR_NOMEM
@@ -512,7 +571,7 @@ static int do_restore(const char *path, const char *home)
 			break;
 		if (k == BK_FILE) {
 			uint16_t nl = (uint16_t)(buf[0] << 8 | buf[1]);
-			char name[64];
+			char name[256];
 			if (nl >= sizeof name || 2u + nl > len)
 				goto out;
 			memcpy(name, buf + 2, nl);
