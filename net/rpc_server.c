@@ -225,6 +225,11 @@ static void ctx_cb(void *p)
 	}
 }
 
+uint32_t nt_rpc_req_conn(const nt_rpc_req *req)
+{
+	return nng_pipe_id(req->pipe) > 0 ? (uint32_t)nng_pipe_id(req->pipe) : 0;
+}
+
 void nt_rpc_reply(nt_rpc_req *req, const char *body, size_t len)
 {
 	if (req == NULL)
@@ -325,7 +330,15 @@ nt_err nt_rpc_server_start_ex(const char *url, unsigned nctx, size_t max_msg,
 		if ((rv = nng_ctx_open(&r->ctx, s->sock)) != 0)
 			goto fail_sock;
 	}
-	rv = nng_listen(s->sock, url, NULL, 0);
+	/* An ipc:// socket (the operator's, node/access.c) is for the node's
+	 * user alone: mode 0600 from its creation, not chmod'ed after. */
+	nng_listener l;
+	rv = nng_listener_create(&l, s->sock, url);
+	if (rv == 0 && strncmp(url, "ipc://", 6) == 0 &&
+	    (rv = nng_listener_set_int(l, NNG_OPT_IPC_PERMISSIONS, 0600)) != 0)
+		nng_listener_close(l);
+	if (rv == 0 && (rv = nng_listener_start(l, 0)) != 0)
+		nng_listener_close(l);
 	if (rv != 0) {
 		nt_fail(why, NT_ERR_NET, "cannot listen on %s: %s", url, nng_strerror(rv));
 		goto fail_listen;

@@ -18,6 +18,9 @@ typedef struct {
 	 * catch up from peers starts anyway, read-only: it serves what its
 	 * store holds and never signs (node/store_guard.c). */
 	bool allow_store_behind;
+	/* Set by a SIGHUP handler: the loop re-reads the access lists
+	 * (node/access.h) and clears it. NULL: none. */
+	volatile sig_atomic_t *reload;
 } nt_node_opts;
 
 /* Runs the node of home until *stop becomes non-zero (a signal handler sets
