@@ -45,7 +45,11 @@ class _Connection:
         if self.ipc:
             self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
             self.sock.settimeout(timeout)
-            self.sock.connect(ipc_path)
+            try:
+                self.sock.connect(ipc_path)
+            except OSError:
+                self.sock.close()
+                raise
         else:
             self.sock = socket.create_connection((host, port), timeout=timeout)
         self.sock.settimeout(timeout)
