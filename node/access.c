@@ -238,6 +238,8 @@ static char *denied(node *n, const char *id, const char *msg)
 	return nt_rpc_error(id, NT_RPC_E_DENIED, "%s", msg);
 }
 
+static char *signed_by_listed(node *n, const nt_rpc_call *c, bool validators);
+
 char *nd_access_call(node *n, const nt_rpc_call *c, bool admin)
 {
 	nd_access *a = &n->acc;
@@ -287,8 +289,10 @@ char *nd_access_call(node *n, const nt_rpc_call *c, bool admin)
 		}
 		return NULL;
 	}
-	case NT_RPC_SYNC: /* served to peers: see docs/OPERATIONS.md */
-		return NULL;
+	case NT_RPC_SYNC:
+		if (admin || n->cfg.access_sync_open)
+			return NULL;
+		return signed_by_listed(n, c, true);
 	case NT_RPC_STATUS:
 	case NT_RPC_RECEIPT:
 	case NT_RPC_FIND:
@@ -299,10 +303,23 @@ char *nd_access_call(node *n, const nt_rpc_call *c, bool admin)
 	}
 	if (admin || n->cfg.access_public)
 		return NULL;
+	return signed_by_listed(n, c, false);
+}
+
+/* A signed, fresh request of a key in access.clients (or, validators too,
+ * of a key of the current validator set); else the -32009 reply. */
+static char *signed_by_listed(node *n, const nt_rpc_call *c, bool validators)
+{
+	nd_access *a = &n->acc;
+	const char *id = c->id;
 	if (!c->auth)
 		return denied(n, id,
-			      "this node answers queries only to listed clients: sign the "
-			      "request (params \"auth\", docs/RPC.md; `notary ... --key K`)");
+			      validators
+				  ? "this node serves sync only to validators and listed "
+				    "clients: sign the request (params \"auth\", docs/RPC.md)"
+				  : "this node answers queries only to listed clients: sign "
+				    "the request (params \"auth\", docs/RPC.md; `notary ... "
+				    "--key K`)");
 	uint64_t now = wall_ms(), win = (uint64_t)n->cfg.auth_window_s * 1000;
 	if (c->auth_time_ms + win < now || c->auth_time_ms > now + win)
 		return denied(n, id,
@@ -311,6 +328,13 @@ char *nd_access_call(node *n, const nt_rpc_call *c, bool admin)
 	pthread_mutex_lock(&a->mu);
 	bool ok = listed(a->clients, a->nclients, &c->client);
 	pthread_mutex_unlock(&a->mu);
+	if (!ok && validators && n->vs.mu_ok) {
+		pthread_mutex_lock(&n->vs.keys_mu);
+		for (int s = 0; s < 2 && !ok; s++)
+			for (uint16_t i = 0; i < n->vs.nkeys[s] && !ok; i++)
+				ok = memcmp(n->vs.keys[s][i].b, c->client.b, NT_PUBKEY_LEN) == 0;
+		pthread_mutex_unlock(&n->vs.keys_mu);
+	}
 	if (!ok) {
 		char hex[65], m[160];
 		nt_hex_encode(c->client.b, NT_PUBKEY_LEN, hex);

@@ -157,6 +157,8 @@ const nt_config_opt nt_config_opts[] = {
 	 "an accepted p2p connection must authenticate within this (0: never)"),
     UINT("access", "public", access_public, 1, 0, 1, false,
 	 "1: read-only queries answer anyone; 0: only signed requests of keys in clients"),
+    UINT("access", "sync_open", access_sync_open, 1, 0, 1, false,
+	 "1: sync serves anyone; 0: only signed requests of validators and listed clients"),
     {"access", "clients", NT_CONFIG_PATH, "", 0, 0, 4096, offsetof(nt_config, access_clients), 0,
      NT_CONFIG_NOT_ENGINE, false,
      "a file of client keys (hex, one a line) that may query when public is 0; \"\": none"},
@@ -478,6 +480,13 @@ static nt_err parse_root(json_t *root, const char *home, nt_config *c, nt_why *w
 			t.access_admin = v;
 		}
 	}
+	/* a Unix socket's path has at most 107 bytes (sun_path) */
+	if (e == NT_OK && strlen(t.access_admin) > 6 + 107)
+		e = nt_fail(why, NT_ERR_RANGE,
+			    "config.json: the operator socket %s is longer than a socket path may "
+			    "be (107 bytes); set \"access.admin\" to a shorter ipc:// path, e.g. "
+			    "ipc:///run/notary/admin.sock",
+			    t.access_admin);
 	if (e == NT_OK && t.access_admin[0] != '\0' && strncmp(t.access_admin, "ipc://", 6) != 0)
 		e = nt_fail(why, NT_ERR_RANGE,
 			    "config.json: \"access.admin\" must be an ipc:// URL (the operator's "

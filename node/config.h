@@ -54,6 +54,7 @@ typedef struct {
 	/* "access": who may do what, and fair limits (docs/CONFIG.md,
 	 * node/access.c). Paths are "" when unset. */
 	uint32_t access_public;		    /* 1: queries answer anyone */
+	uint32_t access_sync_open;	    /* 1: sync answers anyone */
 	char *access_clients;		    /* keys that may query when public is 0 */
 	char *access_submitters;	    /* keys that may submit; "": anyone */
 	char *access_admin;		    /* the operator's ipc:// socket; "": none */

@@ -23,6 +23,7 @@
  * waited REGOSSIP_AGE_MS: at most REGOSSIP_PER_S records a second, oldest
  * first, at once when a peer connects. Receivers drop what they hold. */
 #include "node/node_internal.h"
+#include "node/passfile.h"
 
 #include "base/codec.h"
 #include "core/record.h"
@@ -150,8 +151,8 @@ static void on_signed(node *n, const uint8_t *msg, size_t len)
 	for (int i = 0; i < nc && e != NT_OK; i++)
 		e = nt_peermsg_open_as(msg, len, n->genesis.chain_id, &cand[i], &type, &sender,
 				       &body, &blen, &why);
-	if (nc == 0 && (len < NT_PEERMSG_SIGNED_FIXED ||
-			len > NT_PEERMSG_SIGNED_FIXED + NT_PEERMSG_MAX_BODY))
+	if (nc == 0 &&
+	    (len < NT_PEERMSG_SIGNED_FIXED || len > NT_PEERMSG_SIGNED_FIXED + NT_PEERMSG_MAX_BODY))
 		e = NT_ERR_DECODE;
 	if (e != NT_OK) {
 		nd_count_drop(n, e == NT_ERR_SIGNATURE ? ND_BAD_SIG
@@ -329,8 +330,16 @@ nt_err nd_gossip_start(node *n, nt_why *why)
 			      .auth_ms = n->cfg.peer_auth_timeout_ms};
 	nt_err e = nt_peer_start_ex(n->cfg.p2p, dial, n->cfg.npeers, NT_PEERMSG_MAX, &lim, on_peer,
 				    n, &n->gossip.peer, why);
-	if (e == NT_OK && nr > 0)
-		e = nt_sync_start(rpcs, nr, on_sync, n, &n->catchup.sync, why);
+	if (e == NT_OK && nr > 0) {
+		/* Its own copy of our key for the sync thread: peers that serve
+		 * sync only to listed keys (access.sync_open 0) get signed
+		 * requests. Without it catch-up still asks unsigned. */
+		nt_seckey *sk = NULL;
+		nt_why kw = {{0}};
+		if (nt_key_load(n->cfg.key_file, n->cfg.key_passphrase_file, &sk, &kw) != NT_OK)
+			sk = NULL;
+		e = nt_sync_start_signed(rpcs, nr, on_sync, n, sk, &n->catchup.sync, why);
+	}
 	free(dial);
 	free(rpcs);
 	if (e == NT_OK)

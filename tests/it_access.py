@@ -18,7 +18,11 @@ test bounded in time.
 (e) one key's share of the mempool: -32008 with retry_after_ms, another
     key still admitted;
 (f) passphrase key files with the CLI: keygen, key show, submit, a wrong
-    passphrase and an altered file (exit 1).
+    passphrase and an altered file (exit 1);
+(g) access.sync_open = 0: anonymous and unlisted sync requests get -32009,
+    the validator's own key is served; an observer that is not listed does
+    not catch up, and does once its key is added and the validator gets
+    SIGHUP (its catch-up signs its requests after the first refusal).
 """
 import json
 import multiprocessing
@@ -368,6 +372,55 @@ class TestAccess(NodeTest):
                 os.path.join(d, "wrong"), f)
         self.assertEqual(p.returncode, 1, p.stderr)
         self.assertEqual(self.node.stop(), 0)
+
+    def test_g_sync_closed(self):
+        import random
+        net = os.path.join(self.dir, "net")
+        base = random.randrange(20000, 40000, 20)
+        subprocess.run([NOTARY, "testnet", "--dir", net, "--validators", "1", "--observers",
+                        "1", "--base-port", str(base)], check=True, capture_output=True,
+                       timeout=60)
+        h0, h1 = os.path.join(net, "node0"), os.path.join(net, "node1")
+        with open(os.path.join(h0, "clients.txt"), "w") as f:
+            f.write("# nobody yet\n")
+        set_access(h0, sync_open=0, clients="clients.txt")
+        keys = {}
+        for h in (h0, h1):
+            with open(os.path.join(h, "validator.key")) as f:
+                d = json.load(f)
+            keys[h] = Key(bytes.fromhex(d["secret"]))
+        v = type(self.node)(h0, "tcp://127.0.0.1:%d" % base)
+        o = type(self.node)(h1, "tcp://127.0.0.1:%d" % (base + 10))
+        self.nodes += [v, o]
+        v.start()
+        with v.client() as c:
+            for i in range(3):
+                res = self.ok(c, "submit", {"record": make_record(Key()).hex(),
+                                            "wait_ms": 10000})
+                self.assertEqual(res["status"], "committed")
+            tip = self.ok(c, "status")["height"]
+            self.assertIn("only to validators", self.err(c, "sync", {"from": 1}, -32009))
+            self.err(c, "sync", signed(Key(), "sync", {"from": 1}), -32009)
+            got = self.ok(c, "sync", signed(keys[h0], "sync", {"from": 1}))
+            self.assertEqual(got["height"], tip)
+        o.start()
+        time.sleep(3)
+        with o.client() as c:
+            self.assertEqual(self.ok(c, "status")["height"], 0)
+        with v.client() as c:
+            self.assertGreater(self.ok(c, "status")["access"]["denied"], 2)
+        with open(os.path.join(h0, "clients.txt"), "a") as f:
+            f.write("%s  # the observer\n" % keys[h1].pub.hex())
+        v.proc.send_signal(signal.SIGHUP)
+        end = time.time() + 20
+        oh = 0
+        while time.time() < end and oh < tip:
+            with o.client() as c:
+                oh = self.ok(c, "status")["height"]
+            time.sleep(0.2)
+        self.assertGreaterEqual(oh, tip, o.log()[-3000:])
+        self.assertEqual(o.stop(), 0)
+        self.assertEqual(v.stop(), 0)
 
 
 if __name__ == "__main__":
