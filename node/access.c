@@ -86,7 +86,8 @@ nt_err nd_access_read_keys(const char *path, nt_pubkey **out, size_t *n, nt_why 
 		free(v);
 		return e;
 	}
-	qsort(v, cnt, sizeof *v, key_cmp);
+	if (cnt > 0) /* qsort wants a non-NULL array even for 0 */
+		qsort(v, cnt, sizeof *v, key_cmp);
 	size_t u = 0;
 	for (size_t i = 0; i < cnt; i++)
 		if (u == 0 || memcmp(&v[u - 1], &v[i], sizeof *v) != 0)
