@@ -22,7 +22,10 @@ test bounded in time.
 (g) access.sync_open = 0: anonymous and unlisted sync requests get -32009,
     the validator's own key is served; an observer that is not listed does
     not catch up, and does once its key is added and the validator gets
-    SIGHUP (its catch-up signs its requests after the first refusal).
+    SIGHUP (its catch-up signs its requests after the first refusal);
+(h) notaryd with a sealed validator key (`notary key seal`,
+    key_passphrase_file): it signs blocks; a wrong or missing passphrase
+    stops it at start with a clear message.
 """
 import json
 import multiprocessing
@@ -421,6 +424,50 @@ class TestAccess(NodeTest):
         self.assertGreaterEqual(oh, tip, o.log()[-3000:])
         self.assertEqual(o.stop(), 0)
         self.assertEqual(v.stop(), 0)
+
+    def test_h_notaryd_sealed_key(self):
+        d = self.dir
+        for name, text in (("pass", "validator passphrase\n"), ("wrong", "nope\n")):
+            with open(os.path.join(d, name), "w") as f:
+                f.write(text)
+            os.chmod(os.path.join(d, name), 0o600)
+        plain = os.path.join(self.home, "validator.key")
+        sealed = os.path.join(self.home, "validator.sealed.key")
+        p = subprocess.run([NOTARY, "key", "seal", "--key", plain, "--out", sealed,
+                            "--passphrase-file", os.path.join(d, "pass")],
+                           capture_output=True, text=True, timeout=60)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        with open(plain) as f:
+            pub = json.load(f)["pubkey"]
+        os.unlink(plain)
+        cfg_path = os.path.join(self.home, "config.json")
+        with open(cfg_path) as f:
+            cfg = json.load(f)
+        cfg["key_file"] = "validator.sealed.key"
+        for passfile, want in ((None, "protected by a passphrase"),
+                               ("wrong", "wrong passphrase")):
+            cfg.pop("key_passphrase_file", None)
+            if passfile:
+                cfg["key_passphrase_file"] = os.path.join(d, passfile)
+            with open(cfg_path, "w") as f:
+                json.dump(cfg, f)
+            p = subprocess.run([self.node_bin(), "--home", self.home], capture_output=True,
+                               text=True, timeout=60)
+            self.assertEqual(p.returncode, 1, p.stderr[-2000:])
+            self.assertIn(want, p.stderr)
+        cfg["key_passphrase_file"] = os.path.join(d, "pass")
+        with open(cfg_path, "w") as f:
+            json.dump(cfg, f)
+        self.node.start()
+        with self.node.client() as c:
+            self.assertEqual(self.ok(c, "status")["node_pubkey"], pub)
+            res = self.ok(c, "submit", {"record": make_record(Key()).hex(), "wait_ms": 10000})
+            self.assertEqual(res["status"], "committed")
+        self.assertEqual(self.node.stop(), 0)
+
+    def node_bin(self):
+        from nodetest import NOTARYD
+        return NOTARYD
 
 
 if __name__ == "__main__":
