@@ -41,7 +41,7 @@ import unittest
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import nngwire  # noqa: E402
-from cluster import rss_kib  # noqa: E402
+from cluster import free_base_port, rss_kib  # noqa: E402
 from nodetest import NOTARY, Key, NodeTest, make_record, record_id, req, tagged_hash  # noqa: E402
 
 RSS_BOUND_KIB = 250 * 1024
@@ -293,9 +293,8 @@ class TestAccess(NodeTest):
 
     def test_e_mempool_share(self):
         # validator 0 of two, alone: nothing can commit, the pool only fills
-        import random
         net = os.path.join(self.dir, "net")
-        base = random.randrange(20000, 40000, 20)
+        base = free_base_port(2)
         subprocess.run([NOTARY, "testnet", "--dir", net, "--validators", "2", "--base-port",
                         str(base)], check=True, capture_output=True, timeout=60)
         home = os.path.join(net, "node0")
@@ -377,9 +376,8 @@ class TestAccess(NodeTest):
         self.assertEqual(self.node.stop(), 0)
 
     def test_g_sync_closed(self):
-        import random
         net = os.path.join(self.dir, "net")
-        base = random.randrange(20000, 40000, 20)
+        base = free_base_port(2)
         subprocess.run([NOTARY, "testnet", "--dir", net, "--validators", "1", "--observers",
                         "1", "--base-port", str(base)], check=True, capture_output=True,
                        timeout=60)
