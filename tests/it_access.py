@@ -25,7 +25,9 @@ test bounded in time.
     SIGHUP (its catch-up signs its requests after the first refusal);
 (h) notaryd with a sealed validator key (`notary key seal`,
     key_passphrase_file): it signs blocks; a wrong or missing passphrase
-    stops it at start with a clear message.
+    stops it at start with a clear message;
+(i) records of 600 distinct keys through a limiter of 64 buckets: the
+    table stays at 64 (evicting), every record is admitted.
 """
 import json
 import multiprocessing
@@ -247,7 +249,8 @@ class TestAccess(NodeTest):
                 time.sleep(0.05)
 
         th = [threading.Thread(target=sender, args=(recs[i::8],)) for i in range(8)]
-        aux = [threading.Thread(target=querier), threading.Thread(target=sampler)]
+        aux = [threading.Thread(target=querier) for _ in range(4)]
+        aux.append(threading.Thread(target=sampler))
         for t in aux + th:
             t.start()
         # meanwhile an honest key submits one record at a time
@@ -461,6 +464,22 @@ class TestAccess(NodeTest):
             self.assertEqual(self.ok(c, "status")["node_pubkey"], pub)
             res = self.ok(c, "submit", {"record": make_record(Key()).hex(), "wait_ms": 10000})
             self.assertEqual(res["status"], "committed")
+        self.assertEqual(self.node.stop(), 0)
+
+    def test_i_many_keys_bounded(self):
+        set_access(self.home, limiter_slots=64)
+        self.node.start()
+        recs = [make_record(Key()) for _ in range(600)]
+        with self.node.client(timeout=30) as c:
+            for i in range(0, len(recs), 100):
+                body = [req("submit", {"record": r.hex()}, id=j)
+                        for j, r in enumerate(recs[i:i + 100])]
+                resp = json.loads(c.request(json.dumps(body).encode()))
+                self.assertTrue(all("result" in e for e in resp), resp[:2])
+            acc = self.ok(c, "status")["access"]
+            self.assertEqual(acc["limiter_keys"], 64)
+            self.assertGreaterEqual(acc["limiter_evictions"], 600 - 64)
+            self.assertEqual(acc["rate_limited"], 0)
         self.assertEqual(self.node.stop(), 0)
 
     def node_bin(self):
