@@ -44,7 +44,7 @@ nt_err nt_keyfile_read(const char *path, nt_seckey **out, nt_why *why) NT_MUST_C
  * scrypt(passphrase, salt, N=2^15, r=8, p=1). nt_keyfile_write_pass
  * writes one (the same O_EXCL / 0600 rules as nt_keyfile_write).
  * nt_keyfile_read_pass reads either kind: a plain file ignores pass; a
- * sealed one needs it (pass NULL: NT_ERR_PERM, why says how to give it); a
+ * sealed one needs it (pass NULL: NT_ERR_ARG, why says how to give it); a
  * wrong passphrase or an altered file: NT_ERR_MISMATCH. nt_keyfile_read is
  * nt_keyfile_read_pass with no passphrase. */
 #define NT_KEYFILE_SEALED_TYPE "notary-secret-key-sealed/1"

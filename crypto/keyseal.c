@@ -28,9 +28,9 @@
 #define SEAL_N 32768u /* 2^15: 32 MiB and about 0.1 s per try */
 #define SEAL_R 8u
 #define SEAL_P 1u
-/* What a file may ask for: up to 2^20 (1 GiB), so an edited file cannot
- * make the reader spend more (and the AEAD refuses it anyway). */
-#define SEAL_N_MAX (1u << 20)
+/* What a file may ask for: up to 2^17 (128 MiB), so an edited file
+ * cannot make the reader spend more before the AEAD refuses it. */
+#define SEAL_N_MAX (1u << 17)
 
 static nt_err derive(const uint8_t *pass, size_t plen, const uint8_t salt[16], uint64_t n,
 		     uint32_t r, uint32_t p, uint8_t key[32])
@@ -141,7 +141,7 @@ nt_err nt_keyseal_open(json_t *root, const char *path, const uint8_t *pass, size
 		       nt_seckey **out, nt_why *why)
 {
 	if (pass == NULL)
-		return nt_fail(why, NT_ERR_PERM,
+		return nt_fail(why, NT_ERR_ARG,
 			       "key file %s is protected by a passphrase: give it with "
 			       "--passphrase-file FILE (or NOTARY_PASSPHRASE_FILE; notaryd: "
 			       "key_passphrase_file)",
@@ -162,7 +162,7 @@ nt_err nt_keyseal_open(json_t *root, const char *path, const uint8_t *pass, size
 	    !uint_member(root, "p", 1, 16, &p))
 		return nt_fail(why, NT_ERR_JSON,
 			       "key file %s: a sealed key file needs pubkey, n (a power of 2 up "
-			       "to 2^20), r, p, salt, nonce, sealed and tag of the right sizes",
+			       "to 2^17), r, p, salt, nonce, sealed and tag of the right sizes",
 			       path);
 	uint8_t key[32], secret[32 + 16];
 	nt_err e = derive(pass, plen, salt, n, (uint32_t)r, (uint32_t)p, key);

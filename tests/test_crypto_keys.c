@@ -557,7 +557,7 @@ static void test_keyfile_sealed(void **state)
 	nt_seckey_free(back);
 	back = NULL;
 	/* no passphrase: says how to give one */
-	assert_int_equal(nt_keyfile_read(path, &back, &why), NT_ERR_PERM);
+	assert_int_equal(nt_keyfile_read(path, &back, &why), NT_ERR_ARG);
 	assert_non_null(strstr(why.msg, "passphrase"));
 	assert_null(back);
 	/* wrong passphrase */
