@@ -27,9 +27,9 @@ struct nt_http_server {
  * anywhere, no form posting; it may fetch from its own origin only
  * (/genesis.json, /receipt/<id>). */
 static const char csp[] =
-    "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; "
-    "img-src data: blob:; worker-src blob:; connect-src 'self'; base-uri 'none'; "
-    "form-action 'none'; frame-ancestors 'none'";
+    "default-src 'none'; script-src 'unsafe-inline' 'wasm-unsafe-eval'; "
+    "style-src 'unsafe-inline'; img-src data: blob:; worker-src blob:; connect-src 'self'; "
+    "base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
 static nng_http_res *answer(int status, const void *body, size_t len, const char *ctype, bool copy)
 {
@@ -96,20 +96,28 @@ static void on_request(nng_aio *aio)
 		finish(aio, answer(400, msg, sizeof msg - 1, NULL, false));
 		return;
 	}
-	if (r->doc != NULL) {
+	if (r->doc != NULL && r->doc->fn == NULL) {
 		finish(aio, answer(200, r->doc->body, r->doc->len, r->doc->ctype, false));
 		return;
 	}
-	const char *uri = nng_http_req_get_uri(req);
 	nt_http_server *s = r->srv;
-	size_t pl = strlen(s->prefix);
-	const char *rest = strncmp(uri, s->prefix, pl) == 0 ? uri + pl : "";
-	if (*rest == '/')
-		rest++;
+	const char *rest = "";
+	nt_http_tree_fn fn = s->fn;
+	void *arg = s->arg;
+	if (r->doc != NULL) {
+		fn = r->doc->fn;
+		arg = r->doc->arg;
+	} else {
+		const char *uri = nng_http_req_get_uri(req);
+		size_t pl = strlen(s->prefix);
+		rest = strncmp(uri, s->prefix, pl) == 0 ? uri + pl : "";
+		if (*rest == '/')
+			rest++;
+	}
 	char *body = NULL;
 	size_t len = 0;
 	const char *ctype = NULL;
-	int status = s->fn(s->arg, rest, &body, &len, &ctype);
+	int status = fn(arg, rest, &body, &len, &ctype);
 	if (body != NULL && len == 0)
 		len = strlen(body);
 	nng_http_res *res = answer(status, body, len, ctype, true);

@@ -15,15 +15,6 @@
 
 typedef struct nt_http_server nt_http_server;
 
-/* A fixed document: path ("/", "/genesis.json"), bytes that outlive the
- * server, and a content type. */
-typedef struct {
-	const char *path;
-	const void *body;
-	size_t len;
-	const char *ctype;
-} nt_http_doc;
-
 /* Answers GET prefix + rest (rest without the prefix, e.g. the hex id of
  * "/receipt/<id>"): returns an HTTP status; on 200 *body is malloc'd
  * (taken by the server), *len its size and *ctype a static string; on
@@ -32,9 +23,22 @@ typedef struct {
 typedef int (*nt_http_tree_fn)(void *arg, const char *rest, char **body, size_t *len,
 			       const char **ctype);
 
+/* A document at one path ("/", "/genesis.json"): fixed bytes that outlive
+ * the server and a content type, or (fn not NULL) an answer fn makes for
+ * each request, called with rest "" and arg. */
+typedef struct {
+	const char *path;
+	const void *body;
+	size_t len;
+	const char *ctype;
+	nt_http_tree_fn fn;
+	void *arg;
+} nt_http_doc;
+
 /* Listens on url (http://HOST:PORT/). prefix may be NULL (no tree). */
 nt_err nt_http_start(const char *url, const nt_http_doc *docs, size_t ndocs, const char *prefix,
-		     nt_http_tree_fn fn, void *arg, nt_http_server **out, nt_why *why) NT_MUST_CHECK;
+		     nt_http_tree_fn fn, void *arg, nt_http_server **out,
+		     nt_why *why) NT_MUST_CHECK;
 /* Stops accepting, waits for handlers in flight, frees. NULL: no-op. */
 void nt_http_stop(nt_http_server *s);
 

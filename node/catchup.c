@@ -149,6 +149,8 @@ static void apply_synced(node *n, peer_event *ev)
 	if (nt_header_is_change(&b->header))
 		nd_valset_follow(n); /* the commit of the next block is the new set's */
 	n->catchup.blocks_synced++;
+	n->metrics.blocks++;
+	nd_hist_observe(&n->metrics.block_records, b->count);
 	n->host.last_block = nd_mono_ms();
 	char hash[65];
 	nt_hex_encode(nt_ledger_tip_hash(n->ledger)->b, NT_HASH_LEN, hash);

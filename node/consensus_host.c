@@ -29,6 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 bool nd_known_valid(void *arg, const nt_hash *id)
 {
@@ -141,11 +142,20 @@ static nt_err io_wal_append(void *arg, const nt_drv_entry *ent)
 	return e;
 }
 
+static double mono_seconds(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
 static nt_err io_wal_sync(void *arg)
 {
 	node *n = arg;
 	nt_why why = {{0}};
+	double t0 = mono_seconds();
 	nt_err e = nt_wal_sync(n->host.wal, &why);
+	nd_hist_observe(&n->metrics.fsync_seconds, mono_seconds() - t0);
 	if (e != NT_OK)
 		nd_fatal(n, "cannot sync the consensus WAL", &why, e);
 	return e;
@@ -278,8 +288,7 @@ static void io_schedule(void *arg, const nt_cons_hrs *hrs, uint64_t delay)
 	    .at = nd_mono_ms() + delay, .h = hrs->height, .r = hrs->round, .step = hrs->step};
 }
 
-static nt_err io_append_block(void *arg, const nt_block *b, const nt_commit *c,
-			       const nt_commit *lc)
+static nt_err io_append_block(void *arg, const nt_block *b, const nt_commit *c, const nt_commit *lc)
 {
 	node *n = arg;
 	nt_why why = {{0}};
@@ -298,6 +307,11 @@ static nt_err io_append_block(void *arg, const nt_block *b, const nt_commit *c,
 		return e;
 	}
 	nt_mempool_remove(n->mp, b->ids, b->count);
+	n->metrics.blocks++;
+	nd_hist_observe(&n->metrics.block_records, b->count);
+	nd_hist_observe(&n->metrics.rounds, (double)c->round + 1);
+	nd_hist_observe(&n->metrics.commit_seconds,
+			(double)(nd_mono_ms() - n->host.started_at) / 1000.0);
 	if (nt_header_is_change(&b->header)) {
 		nt_log(NT_LOG_INFO, "block %" PRIu64 " changes the validator set: %u approvals",
 		       b->header.height, (unsigned)b->napprovals);
@@ -345,8 +359,7 @@ static void io_evidence(void *arg, const nt_cons_action *a)
 {
 	(void)arg;
 	nt_log(NT_LOG_WARN,
-	       "validator %u EQUIVOCATED at height %" PRIu64 " round %" PRIu32
-	       ": two different %s",
+	       "validator %u EQUIVOCATED at height %" PRIu64 " round %" PRIu32 ": two different %s",
 	       (unsigned)a->vote.index, a->vote.height, a->vote.round,
 	       a->vote.type == NT_VOTE_PREVOTE ? "prevotes" : "precommits");
 }

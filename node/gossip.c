@@ -304,7 +304,9 @@ nt_err nd_gossip_start(node *n, nt_why *why)
 {
 	/* per validator index, of whichever set the peer runs */
 	n->gossip.peer_tip = calloc(NT_MAX_VALIDATORS, sizeof *n->gossip.peer_tip);
-	if (n->gossip.peer_tip == NULL || nd_sigcache_new(SIGCACHE_LOG2, &n->gossip.sigs) != NT_OK)
+	n->gossip.peer_seen = calloc(NT_MAX_VALIDATORS, sizeof *n->gossip.peer_seen);
+	if (n->gossip.peer_tip == NULL || n->gossip.peer_seen == NULL ||
+	    nd_sigcache_new(SIGCACHE_LOG2, &n->gossip.sigs) != NT_OK)
 		return nt_fail(why, NT_ERR_NOMEM, "out of memory");
 	/* A network of one with no peers listed needs no transport (and does
 	 * not take a port). */
@@ -382,6 +384,8 @@ void nd_gossip_stop(node *n)
 		ev = next;
 	}
 	free(n->gossip.peer_tip);
+	free(n->gossip.peer_seen);
+	n->gossip.peer_seen = NULL;
 	n->gossip.peer_tip = NULL;
 }
 
@@ -550,8 +554,10 @@ void nd_gossip_event(node *n, peer_event *ev)
 		on_tx(n, ev);
 		break;
 	case PE_STATUS:
-		if (ev->sender < NT_MAX_VALIDATORS)
+		if (ev->sender < NT_MAX_VALIDATORS) {
 			n->gossip.peer_tip[ev->sender] = ev->status[0];
+			n->gossip.peer_seen[ev->sender] = nd_mono_ms();
+		}
 		nd_cons_peer_height(n, ev->status[0]);
 		break;
 	case PE_SYNC:
@@ -563,6 +569,58 @@ void nd_gossip_event(node *n, peer_event *ev)
 	default:
 		break;
 	}
+}
+
+unsigned nd_gossip_offices_seen(const node *n, uint64_t now, json_t *silent)
+{
+	const nt_valset *s = nt_ledger_next_valset(n->ledger);
+	unsigned seen = 0;
+	for (uint16_t i = 0; i < s->n; i++) {
+		bool heard = (int)i == n->self ||
+			     (n->gossip.peer_seen != NULL && n->gossip.peer_seen[i] != 0 &&
+			      n->gossip.peer_seen[i] + PEER_SEEN_MS >= now);
+		if (heard)
+			seen++;
+		else if (silent != NULL)
+			json_array_append_new(silent, json_string(s->names[i]));
+	}
+	return seen;
+}
+
+void nd_gossip_quorum_tick(node *n, uint64_t now)
+{
+	const nt_valset *s = nt_ledger_next_valset(n->ledger);
+	unsigned q = nt_valset_quorum(s);
+	if (s->n == 1 || n->gossip.peer_seen == NULL)
+		return;
+	unsigned seen = nd_gossip_offices_seen(n, now, NULL);
+	nd_gossip *g = &n->gossip;
+	if (seen >= q) {
+		if (g->quorum_lost_at != 0 && g->quorum_warned_at != 0)
+			nt_log(NT_LOG_INFO,
+			       "a quorum is back: heard from %u of %u offices after %.0f s", seen,
+			       (unsigned)s->n, (double)(now - g->quorum_lost_at) / 1000.0);
+		g->quorum_lost_at = g->quorum_warned_at = 0;
+		return;
+	}
+	if (g->quorum_lost_at == 0)
+		g->quorum_lost_at = now;
+	if (now - g->quorum_lost_at < QUORUM_WARN_MS ||
+	    (g->quorum_warned_at != 0 && now - g->quorum_warned_at < 60000))
+		return;
+	g->quorum_warned_at = now;
+	json_t *silent = json_array();
+	nd_gossip_offices_seen(n, now, silent);
+	char names[1024] = "";
+	size_t used = 0;
+	for (size_t i = 0; i < json_array_size(silent) && used < sizeof names - 1; i++)
+		used += (size_t)snprintf(names + used, sizeof names - used, "%s%s", i ? ", " : "",
+					 json_string_value(json_array_get(silent, i)));
+	json_decref(silent);
+	nt_log(NT_LOG_WARN,
+	       "no quorum for %.0f s: heard from %u of %u offices, %u needed; nothing can commit "
+	       "until more come back. Not heard from: %s",
+	       (double)(now - g->quorum_lost_at) / 1000.0, seen, (unsigned)s->n, q, names);
 }
 
 char *nd_gossip_dropped_json(const node *n)

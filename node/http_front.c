@@ -1,5 +1,6 @@
 /* The verification page over HTTP (docs/VERIFY-PAGE.md): GET / the page,
- * GET /genesis.json this node's genesis file, GET /receipt/<record_id> a
+ * GET /genesis.json this node's genesis file, GET /metrics its Prometheus
+ * metrics (node/metrics.h), GET /receipt/<record_id> a
  * committed record's receipt (a convenience: the page says that its
  * verdict does not depend on trusting the node that served it). Static
  * bytes read at start; receipts from the RPC threads' reader under the
@@ -98,6 +99,20 @@ static int receipt_fn(void *arg, const char *rest, char **body, size_t *len, con
 	return 200;
 }
 
+/* GET /metrics: the text the loop rendered last (node/metrics_node.c). */
+static int metrics_fn(void *arg, const char *rest, char **body, size_t *len, const char **ctype)
+{
+	node *n = arg;
+	(void)rest;
+	*body = nd_metrics_copy(&n->metrics, len);
+	if (*body == NULL) {
+		*body = strdup("no metrics yet: the node is starting\n");
+		return 503;
+	}
+	*ctype = "text/plain; version=0.0.4; charset=utf-8";
+	return 200;
+}
+
 nt_err nd_http_start(node *n, nt_why *why)
 {
 	const char *url = n->cfg.http_listen;
@@ -121,13 +136,17 @@ nt_err nd_http_start(node *n, nt_why *why)
 		       why)) != NT_OK)
 		return e;
 	nt_http_doc docs[] = {
-	    {"/", n->http.page != NULL ? n->http.page : no_page,
-	     n->http.page != NULL ? n->http.page_len : sizeof no_page - 1,
-	     "text/html; charset=utf-8"},
-	    {"/genesis.json", n->http.genesis, n->http.genesis_len,
-	     "application/json; charset=utf-8"},
+	    {.path = "/",
+	     .body = n->http.page != NULL ? n->http.page : no_page,
+	     .len = n->http.page != NULL ? n->http.page_len : sizeof no_page - 1,
+	     .ctype = "text/html; charset=utf-8"},
+	    {.path = "/genesis.json",
+	     .body = n->http.genesis,
+	     .len = n->http.genesis_len,
+	     .ctype = "application/json; charset=utf-8"},
+	    {.path = "/metrics", .fn = metrics_fn, .arg = n},
 	};
-	if ((e = nt_http_start(url, docs, 2, "/receipt", receipt_fn, n, &n->http.srv, why)) !=
+	if ((e = nt_http_start(url, docs, 3, "/receipt", receipt_fn, n, &n->http.srv, why)) !=
 	    NT_OK)
 		return e;
 	nt_log(NT_LOG_INFO, "serving the verification page on %s%s%s", url,

@@ -66,6 +66,8 @@ static void run_loop(node *n, const volatile sig_atomic_t *stop, volatile sig_at
 		nd_gossip_status_tick(n, nd_mono_ms());
 		nd_gossip_regossip_tick(n, nd_mono_ms());
 		nd_valset_tick(n, nd_mono_ms());
+		nd_metrics_tick(n, nd_mono_ms());
+		nd_gossip_quorum_tick(n, nd_mono_ms());
 		nd_waiters_settle(n, nd_mono_ms(), false);
 		nd_guard_tick(n, nd_mono_ms());
 		nd_net_tick(n, nd_mono_ms());
@@ -222,6 +224,7 @@ int nt_node_run(const char *home, const nt_node_opts *opts, const volatile sig_a
 	}
 	n->loop = pthread_self();
 	nd_front_init(n);
+	nd_metrics_init(&n->metrics);
 	n->home = home;
 	int rc = open_all(n, home, opts);
 	if (rc == 0) {
@@ -245,6 +248,7 @@ int nt_node_run(const char *home, const nt_node_opts *opts, const volatile sig_a
 		return rc; /* an abandoned transport may still lock n->q.mu */
 	nd_access_close(n);
 	nd_front_destroy(n);
+	nd_metrics_destroy(&n->metrics);
 	free(n);
 	return rc;
 }

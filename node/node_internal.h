@@ -22,6 +22,7 @@
 #include "node/access.h"
 #include "node/config.h"
 #include "node/home_state.h"
+#include "node/metrics.h"
 #include "node/netguard.h"
 #include "node/privval.h"
 #include "node/rpc.h"
@@ -75,6 +76,7 @@ typedef struct {
 	nt_rpc_req *req;
 	rpc_batch *b;
 	size_t slot;
+	nd_metrics *m; /* counts the reply's error code (node/metrics.h) */
 } reply_to;
 
 /* Queue entry kinds. A batch takes one entry for all its elements that need
@@ -167,6 +169,10 @@ typedef struct {
 	uint64_t dropped[ND__COUNT]; /* any thread: atomic (nd_count_drop) */
 	uint64_t next_status;	     /* monotonic ms */
 	uint64_t *peer_tip;	     /* per validator: tip height from STATUS */
+	uint64_t *peer_seen;	     /* per validator of the current set: monotonic ms of its
+				      * last STATUS (zeroed when the set changes) */
+	uint64_t quorum_lost_at;     /* monotonic ms quorum was last seen missing (0: seen) */
+	uint64_t quorum_warned_at;   /* monotonic ms of the last WARN about it */
 	uint64_t next_regossip;	     /* monotonic ms */
 	unsigned peers_seen;	     /* nt_peer_connected at the last tick */
 	uint64_t peer_joined_at;     /* monotonic ms a peer last connected (or start) */
@@ -300,7 +306,8 @@ typedef struct node {
 	nd_host host;
 	nd_valset vs;
 	nd_http http;
-	nd_access acc; /* access lists and limiters (access.c): acc.mu */
+	nd_access acc;	    /* access lists and limiters (access.c): acc.mu */
+	nd_metrics metrics; /* loop; its rpc counters and text: any thread (metrics.h) */
 
 	/* descriptors and connections (netguard.c) */
 	nd_net_watch net;
@@ -366,7 +373,10 @@ void nd_cons_idle(node *n);
 /* Opens the sign-state when the node's key first enters the set. */
 nt_err nd_cons_open_sign_state(node *n);
 
-/* http_front.c: GET /, /genesis.json, /receipt/<id> at http.listen */
+/* metrics_node.c: renders GET /metrics once a second (loop) */
+void nd_metrics_tick(node *n, uint64_t now);
+
+/* http_front.c: GET /, /genesis.json, /receipt/<id>, /metrics at http.listen */
 nt_err nd_http_start(node *n, nt_why *why);
 void nd_http_stop(node *n);
 
@@ -438,6 +448,15 @@ void nd_gossip_tx(node *n, const uint8_t *rec, size_t len);
 void nd_gossip_signed(node *n, uint8_t type, const uint8_t *body, size_t blen);
 void nd_gossip_flush(node *n); /* sends the records nd_gossip_tx collected */
 void nd_gossip_status_tick(node *n, uint64_t now);
+/* Offices of the current set heard from in the last PEER_SEEN_MS (self
+ * included if a validator); the names of the others into silent (may be
+ * NULL). Loop. */
+#define PEER_SEEN_MS 3500
+unsigned nd_gossip_offices_seen(const node *n, uint64_t now, json_t *silent);
+/* WARN when no quorum of the set was heard from for QUORUM_WARN_MS, INFO
+ * when it is back. Loop, once a turn. */
+#define QUORUM_WARN_MS 10000
+void nd_gossip_quorum_tick(node *n, uint64_t now);
 /* Re-sends old pending records (a peer that was down missed them). */
 void nd_gossip_regossip_tick(node *n, uint64_t now);
 void nd_peer_event_free(peer_event *ev);

@@ -81,6 +81,14 @@ static const struct {
     {"reload", NT_RPC_RELOAD},
 };
 
+const char *nt_rpc_method_name(nt_rpc_method m)
+{
+	for (size_t i = 0; i < sizeof methods / sizeof methods[0]; i++)
+		if (methods[i].m == m)
+			return methods[i].name;
+	return NULL;
+}
+
 /* Checks that params has only the given members. */
 static bool only_members(json_t *params, const char *const *known, const char **bad)
 {

@@ -50,6 +50,9 @@ typedef enum {
 	NT_RPC_RELOAD, /* the operator's socket only: re-read access lists */
 } nt_rpc_method;
 
+/* The method's name ("submit", ...); NULL for a value that is none. */
+const char *nt_rpc_method_name(nt_rpc_method m);
+
 /* A parsed, validated request. */
 typedef struct {
 	nt_rpc_method method;

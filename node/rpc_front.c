@@ -41,9 +41,9 @@ struct rpc_batch {
 	bool *queued;	    /* element i waits in the queued event */
 };
 
-static reply_to to_req(nt_rpc_req *req)
+static reply_to to_req(node *n, nt_rpc_req *req)
 {
-	return (reply_to){.req = req};
+	return (reply_to){.req = req, .m = &n->metrics};
 }
 
 static void reply_single(nt_rpc_req *req, char *body)
@@ -101,6 +101,8 @@ static void batch_put(rpc_batch *b, size_t slot, char *body)
 
 static void send_reply(reply_to to, char *body)
 {
+	if (to.m != NULL)
+		nd_metrics_count_reply(to.m, body);
 	if (to.b != NULL)
 		batch_put(to.b, to.slot, body);
 	else
@@ -215,12 +217,14 @@ static bool pre_call(node *n, reply_to to, nt_rpc_call *c, bool admin)
 	return answer_here(n, to, c);
 }
 
-static char *rate_reply(uint64_t retry)
+static char *rate_reply(node *n, uint64_t retry)
 {
-	return nt_rpc_error_retry(NULL, NT_RPC_E_RATE, retry,
-				  "rate limited: this connection sends too many requests "
-				  "(access.conn_rate); retry after %" PRIu64 " ms",
-				  retry);
+	char *r = nt_rpc_error_retry(NULL, NT_RPC_E_RATE, retry,
+				     "rate limited: this connection sends too many requests "
+				     "(access.conn_rate); retry after %" PRIu64 " ms",
+				     retry);
+	nd_metrics_count_reply(&n->metrics, r);
+	return r;
 }
 
 /* Queues ev for the loop; false (with *closed saying why) when the queue
@@ -296,7 +300,7 @@ static void on_batch(node *n, nt_rpc_req *req, const char *body, size_t len, boo
 	uint64_t retry = 0;
 	if (!admin && cnt > 1 && !nd_access_conn(n, req, (uint32_t)(cnt - 1), &retry)) {
 		nt_rpc_batch_parsed_free(calls, errs, cnt);
-		reply_single(req, rate_reply(retry));
+		reply_single(req, rate_reply(n, retry));
 		return;
 	}
 	rpc_batch *b = batch_new(req, calls, cnt);
@@ -307,8 +311,11 @@ static void on_batch(node *n, nt_rpc_req *req, const char *body, size_t len, boo
 	}
 	size_t queued = 0;
 	for (size_t i = 0; i < cnt; i++) {
-		reply_to to = {.b = b, .slot = i};
+		reply_to to = {.b = b, .slot = i, .m = &n->metrics};
+		nd_metrics_count_method(
+		    &n->metrics, errs[i] != NULL ? ND_RPC_METHODS : (unsigned)b->calls[i].method);
 		if (errs[i] != NULL) {
+			nd_metrics_count_reply(&n->metrics, errs[i]);
 			batch_put(b, i, errs[i]);
 			errs[i] = NULL;
 		} else if (!pre_call(n, to, &b->calls[i], admin)) {
@@ -336,7 +343,7 @@ static void on_request(node *n, nt_rpc_req *req, const char *body, size_t len, b
 	 * or verified: that is the work it would make the node do. */
 	uint64_t retry = 0;
 	if (!admin && !nd_access_conn(n, req, 1, &retry)) {
-		reply_single(req, rate_reply(retry));
+		reply_single(req, rate_reply(n, retry));
 		return;
 	}
 	if (nt_rpc_is_batch(body, len)) {
@@ -348,13 +355,16 @@ static void on_request(node *n, nt_rpc_req *req, const char *body, size_t len, b
 	if (nt_rpc_parse(body, len, &c, &err) != NT_OK) {
 		if (nt_log_get_level() <= NT_LOG_DEBUG)
 			nt_log(NT_LOG_DEBUG, "rejected request: %s", err ? err : "(out of memory)");
+		nd_metrics_count_method(&n->metrics, ND_RPC_METHODS);
+		nd_metrics_count_reply(&n->metrics, err);
 		reply_single(req, err);
 		return;
 	}
-	if (pre_call(n, to_req(req), &c, admin))
+	nd_metrics_count_method(&n->metrics, (unsigned)c.method);
+	if (pre_call(n, to_req(n, req), &c, admin))
 		return;
 	bool closed = false;
-	if (!enqueue(n, (rpc_event){.to = to_req(req), .call = c}, &closed)) {
+	if (!enqueue(n, (rpc_event){.to = to_req(n, req), .call = c}, &closed)) {
 		reply_single(req, busy_reply(c.id, closed));
 		nt_rpc_call_free(&c);
 	}
@@ -557,6 +567,18 @@ static char *status_extra(node *n)
 		json_object_set_new(o, "records_regossiped",
 				    json_integer((json_int_t)n->gossip.regossiped));
 		json_object_set_new(o, "store_behind_sign_state", nd_guard_status(n));
+		/* offices heard from lately, counted once each (peers_connected
+		 * counts connections: two per peer that dials and is dialed) */
+		uint64_t now = nd_mono_ms();
+		json_t *silent = json_array();
+		unsigned seen = nd_gossip_offices_seen(n, now, silent);
+		const nt_valset *vs = nt_ledger_next_valset(n->ledger);
+		json_object_set_new(o, "offices_heard", json_integer(seen));
+		json_object_set_new(o, "offices_silent", silent);
+		json_object_set_new(o, "quorum_visible",
+				    json_boolean(seen >= nt_valset_quorum(vs)));
+		json_object_set_new(o, "last_block_age_ms",
+				    json_integer((json_int_t)(now - n->host.last_block)));
 		nd_net_status(n, o);
 		nd_access_status(n, o);
 	}
@@ -614,7 +636,8 @@ static void handle_event(node *n, rpc_event *ev)
 	for (size_t i = 0; i < b->n; i++)
 		if (b->queued[i]) {
 			b->queued[i] = false;
-			handle_call(n, (reply_to){.b = b, .slot = i}, &b->calls[i]);
+			handle_call(n, (reply_to){.b = b, .slot = i, .m = &n->metrics},
+				    &b->calls[i]);
 		}
 	batch_put(b, SIZE_MAX, NULL);
 }

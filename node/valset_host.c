@@ -71,6 +71,9 @@ static void keys_publish(node *n, const nt_valset *s)
 	n->vs.nkeys[0] = s->n;
 	pthread_mutex_unlock(&n->vs.keys_mu);
 	n->vs.cur_hash = h;
+	/* indexes name other offices now: who was heard from starts over */
+	if (n->gossip.peer_seen != NULL)
+		memset(n->gossip.peer_seen, 0, NT_MAX_VALIDATORS * sizeof *n->gossip.peer_seen);
 }
 
 int nd_valset_peer_keys(node *n, int sender, nt_pubkey out[2])

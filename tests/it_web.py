@@ -11,7 +11,9 @@ drag and drop, a 200 MB file hashed in slices with progress, both languages
 and the switch between them, and every case of tests/vectors/ as the page
 shows it against `notary verify --json`; and the page as a real notaryd
 serves it at its http.listen, fetching the genesis and a receipt it just
-committed from that node. It also runs the page's node tests
+committed from that node; and an SM3 record of that node (hashed by
+WebAssembly, which the page's CSP and notaryd's must both allow), checked
+from the file and from the node. It also runs the page's node tests
 (tools/web/test/*.test.mjs: SM3 vectors, the verifier against the CLI).
 
 Nothing is skipped: without node, npm, the built page or Chromium the test
@@ -81,9 +83,16 @@ def serve_real_node(tmp):
     if r.rc != 0:
         c.close()
         raise RuntimeError("submit to the node failed: %r" % r)
+    # An SM3 record too: the page hashes SM3 with WebAssembly, which both
+    # its own CSP and the one notaryd sends must allow.
+    sm3 = c.write_file("served-exhibit-sm3.txt", b"an exhibit hashed with SM3\n" * 1000)
+    r3 = c.submit(0, sm3, args=("--alg", "sm3"))
+    if r3.rc != 0:
+        c.close()
+        raise RuntimeError("sm3 submit to the node failed: %r" % r3)
     with open(os.path.join(c.node(0).home, "config.json")) as f:
         url = json.load(f)["http"]["listen"]
-    return c, url, r.record_id, path
+    return c, url, r.record_id, path, r3
 
 
 class WebPage(unittest.TestCase):
@@ -111,13 +120,20 @@ class WebPage(unittest.TestCase):
                 f.write(block)
                 h.update(block)
         cls.big_sha256 = h.hexdigest()
-        node, url, rid, served_file = serve_real_node(cls.tmp)
+        node, url, rid, served_file, sm3 = serve_real_node(cls.tmp)
+        with open(sm3.path, "rb") as f:
+            sm3_data = f.read()
+        with open(os.path.join(cls.tmp, "tampered-sm3.txt"), "wb") as f:
+            f.write(sm3_data[:-1] + bytes([sm3_data[-1] ^ 1]))
+        cls.sm3_record_id = sm3.record_id
         start = time.time()
         try:
             p = subprocess.run(
                 ["node", os.path.join(WEB, "test", "browser.mjs"), "--page", PAGE, "--vectors",
                  VECTORS, "--work", cls.tmp, "--shots", cls.shots, "--chromium", CHROMIUM,
-                 "--served", url, "--served-id", rid, "--served-file", served_file],
+                 "--served", url, "--served-id", rid, "--served-file", served_file,
+                 "--sm3-receipt", sm3.receipt, "--sm3-file", sm3.path, "--sm3-genesis",
+                 node.genesis],
                 cwd=WEB, capture_output=True, text=True, timeout=180)
         finally:
             node.close()
@@ -255,6 +271,18 @@ class WebPage(unittest.TestCase):
         self.assertEqual(s["before"], [base])
         self.assertEqual([u[len(base) - 1:] for u in s["seen"][1:]],
                          ["/genesis.json", "/receipt/" + s["result"]["record_id"]])
+
+    def test_sm3_record(self):
+        s = self.scenario("sm3")
+        for k in ("file", "served"):
+            self.assertEqual(s[k]["state"], "valid", k)
+            self.assertEqual(s[k]["result"]["digest_alg"], "sm3", k)
+            self.assertEqual(s[k]["result"]["record_id"], self.sm3_record_id, k)
+            self.assertTrue(s[k]["result"]["file_checked"], k)
+            self.assertEqual(s[k]["errors"], [], k)
+        self.assertEqual(s["tampered"]["state"], "invalid")
+        self.assertEqual(s["tampered"]["why"],
+                         "file: digest does not match the record (the file's sm3 digest differs)")
 
     def test_every_vector_as_the_cli(self):
         s = self.scenario("vectors")

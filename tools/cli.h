@@ -53,8 +53,11 @@ int nt_cmd_validators(int argc, char **argv);
 int nt_cmd_audit(int argc, char **argv);
 int nt_cmd_testnet(int argc, char **argv);
 int nt_cmd_genesis(int argc, char **argv);
+int nt_cmd_office(int argc, char **argv);
 int nt_cmd_valset(int argc, char **argv);
 int nt_cmd_web(int argc, char **argv);
+int nt_cmd_backup(int argc, char **argv);
+int nt_cmd_restore(int argc, char **argv);
 int nt_cmd_certificate(int argc, char **argv);
 int nt_cmd_qr(int argc, char **argv);
 

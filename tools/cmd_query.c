@@ -497,6 +497,29 @@ int nt_cmd_status(int argc, char **argv)
 			printf("%-14s%llu records, %llu bytes\n", "mempool", (unsigned long long)mr,
 			       (unsigned long long)mb);
 		field_u64("validators", res, "validators");
+		uint64_t ch = 0, rd = 0, heard = 0, age = 0;
+		if (nt_cli_ju64(res, "consensus_height", &ch) && nt_cli_ju64(res, "round", &rd))
+			printf("%-14sheight %llu, round %llu, %s\n", "consensus",
+			       (unsigned long long)ch, (unsigned long long)rd,
+			       nt_cli_jstr(res, "step", "?"));
+		uint64_t hh = 0;
+		if (nt_cli_ju64(res, "height", &hh) && hh > 0 &&
+		    nt_cli_ju64(res, "last_block_age_ms", &age))
+			printf("%-14s%.1f s ago\n", "last block", (double)age / 1000.0);
+		if (nt_cli_ju64(res, "offices_heard", &heard)) {
+			json_t *silent = json_object_get(res, "offices_silent");
+			printf("%-14s%llu office%s heard from (this one included)%s", "peers",
+			       (unsigned long long)heard, heard == 1 ? "" : "s",
+			       json_is_true(json_object_get(res, "quorum_visible"))
+				   ? ", a quorum"
+				   : ", NO QUORUM: nothing can commit");
+			for (size_t i = 0; i < json_array_size(silent); i++) {
+				printf(i ? ", " : "; silent: ");
+				nt_cli_put_safe(stdout,
+						json_string_value(json_array_get(silent, i)));
+			}
+			printf("\n");
+		}
 		json_t *isv = json_object_get(res, "is_validator");
 		printf("%-14s%s%s\n", "node key", nt_cli_jstr(res, "node_pubkey", "-"),
 		       json_is_true(isv) ? " (validator)" : "");

@@ -22,8 +22,12 @@ notaryd is starting on $RPC (home $HOME_DIR). In another terminal:
   # notarize a file: writes FILE.receipt.json beside it
   $B/notary submit --node $RPC --key $HOME_DIR/party.key --case "demo case" README.md
 
-  # check it offline, as a judge would
-  $B/notary verify --genesis $HOME_DIR/genesis.json --receipt README.md.receipt.json README.md
+  # check it offline, as a judge would (--lang zh for Chinese)
+  $B/notary verify --genesis $HOME_DIR/genesis.json README.md
+
+  # or in a browser: open http://127.0.0.1:7480/ (the node's verification page;
+  # the file never leaves the browser), or print an evidence certificate
+  $B/notary certificate --genesis $HOME_DIR/genesis.json --out README.pdf README.md
 
   # ask the node about a file, or about the chain
   $B/notary find --node $RPC README.md

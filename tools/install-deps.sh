@@ -6,11 +6,13 @@ set -eu
 PKGS="gcc make libc6-dev libssl-dev libleveldb-dev libsecp256k1-dev libnng-dev nng-utils \
 libjansson-dev libcmocka-dev python3 tzdata \
 libcairo2-dev libpango1.0-dev libqrencode-dev zlib1g-dev pkg-config fonts-wqy-zenhei fonts-dejavu-core \
-poppler-utils zbar-tools"
+poppler-utils zbar-tools prometheus systemd"
 # The last two lines: `notary certificate` (cairo, pango and libqrencode draw
 # the PDF, zlib packs the receipt, WenQuanYi Zen Hei sets the Chinese,
 # DejaVu the Latin and the machine-readable block), and the tools its tests
-# read certificates back with (pdftotext, pdfinfo, pdftoppm; zbarimg).
+# read certificates back with (pdftotext, pdfinfo, pdftoppm; zbarimg);
+# prometheus for promtool, which tests/it_metrics.py checks /metrics with;
+# systemd for systemd-analyze, which tests/it_service.py checks the unit with.
 # `make fuzz` alone needs clang's libFuzzer: `install-deps.sh fuzz`.
 if [ "${1:-}" = fuzz ]; then
 	PKGS="clang-14 libclang-rt-14-dev"

@@ -15,7 +15,8 @@ static const nt_cli_cmd commands[] = {
     {"verify", nt_cmd_verify, "check a receipt (and file) offline against a genesis file"},
     {"certificate", nt_cmd_certificate, "write a printable evidence certificate (PDF, QR code)"},
     {"qr", nt_cmd_qr, "decode a certificate's QR code or receipt block into a receipt"},
-    {"genesis", nt_cmd_genesis, "print a genesis file's fingerprint (genesis fingerprint FILE)"},
+    {"genesis", nt_cmd_genesis, "fingerprint, assemble (coordinator) or check (office) a genesis"},
+    {"office", nt_cmd_office, "set up an office of a network: init (key, office.json), join"},
     {"find", nt_cmd_find, "ask a node whether a file (or digest) was notarized"},
     {"receipt", nt_cmd_receipt, "fetch the receipt of a record by its id"},
     {"status", nt_cmd_status, "show a node's chain, height and mempool"},
@@ -23,6 +24,8 @@ static const nt_cli_cmd commands[] = {
     {"validators", nt_cmd_validators, "list the network's validators"},
     {"valset", nt_cmd_valset, "change the validator set: propose, approve, pending, show"},
     {"web", nt_cmd_web, "write the in-browser verification page for offline use"},
+    {"backup", nt_cmd_backup, "back up a running node's chain, genesis and config to one file"},
+    {"restore", nt_cmd_restore, "make a new node home from a backup, every block checked again"},
     {"audit", nt_cmd_audit, "re-check a stopped node's whole store offline"},
 };
 

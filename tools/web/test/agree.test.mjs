@@ -10,7 +10,9 @@ import { readFileSync, existsSync } from 'node:fs';
 import { join, dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { verifyTexts, readReceipt, digestAlg } from '../src/verify.js';
-import { digestOf } from '../src/digest.js';
+import { hasher, digestsReady } from '../src/digest.js';
+
+await digestsReady();
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 const VEC = process.env.NT_VECTORS || join(ROOT, 'tests/vectors');
@@ -28,7 +30,7 @@ function cli(genesis, receipt, file) {
   }
 }
 
-function page(genesis, receipt, file) {
+async function page(genesis, receipt, file) {
   const receiptText = readFileSync(receipt);
   let fileDigest = null;
   let f = null;
@@ -39,7 +41,7 @@ function page(genesis, receipt, file) {
       alg = digestAlg(readReceipt(receiptText)).alg;
     } catch { /* malformed: verifyTexts says why */ }
     const data = readFileSync(file);
-    const h = digestOf(alg).create();
+    const h = await hasher(alg);
     for (let off = 0; off < data.length; off += 7) h.update(data.subarray(off, off + 7));
     fileDigest = h.digest();
     f = { name: file, size: data.length };
@@ -63,12 +65,12 @@ for (const set of SETS) {
   const cases = JSON.parse(readFileSync(join(dir, 'cases.json'), 'utf8'));
   cases.forEach((c, i) => {
     total++;
-    test(`${set} #${i} ${c.receipt} (${c.genesis || 'genesis.json'}, ${c.file})`, () => {
+    test(`${set} #${i} ${c.receipt} (${c.genesis || 'genesis.json'}, ${c.file})`, async () => {
       const g = join(dir, c.genesis || 'genesis.json');
       const r = join(dir, c.receipt);
       const f = c.file ? join(dir, c.file) : null;
       const want = cli(g, r, f);
-      const got = page(g, r, f);
+      const got = await page(g, r, f);
       assert.equal(got.valid, c.valid, `cases.json says valid=${c.valid}: ${got.why}`);
       assert.equal(want.rc, c.valid ? 0 : 1);
       // An INVALID verdict: the page gives the reason and what it could

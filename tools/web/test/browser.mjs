@@ -27,6 +27,11 @@ const SERVED = opt('--served', null);
 // (tests/it_web.py submits one to a real notaryd; default: a vector).
 const SERVED_ID = opt('--served-id', null);
 const SERVED_FILE = opt('--served-file', null);
+// An SM3 record (its receipt, file and network genesis), optional: hashed by
+// the page's WebAssembly SM3, from the file and, with --served, from the node.
+const SM3_RECEIPT = opt('--sm3-receipt', null);
+const SM3_FILE = opt('--sm3-file', null);
+const SM3_GENESIS = opt('--sm3-genesis', null);
 
 const DESKTOP = { viewport: { width: 1100, height: 900 } };
 const PHONE = { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true };
@@ -252,6 +257,37 @@ if (SERVED) await scenario('served', async () => {
   r.servedNote = await page.isVisible('#served');
   r.genesisLabel = await page.textContent('#genesis-name');
   return r;
+});
+
+// An SM3 record: from the file (offline, the page's CSP) and, when served,
+// from the node (its CSP header too), with its receipt fetched by id.
+if (SM3_RECEIPT) await scenario('sm3', async () => {
+  const res = {};
+  const page = await newPage('en');
+  res.file = await check(page, { file: SM3_FILE, receipt: SM3_RECEIPT, genesis: SM3_GENESIS });
+  res.file.errors = page.errors.slice();
+  res.tampered = await check(page, { file: join(WORK, 'tampered-sm3.txt'), receipt: SM3_RECEIPT,
+    genesis: SM3_GENESIS });
+  if (SERVED) {
+    const ctx = await browser.newContext({ ...DESKTOP, locale: 'en-US', timezoneId: 'UTC' });
+    const origin = new URL(SERVED).origin;
+    await ctx.route('**/*', (route) => (route.request().url().startsWith(origin + '/')
+      ? route.continue() : route.abort()));
+    const p = await ctx.newPage();
+    const errors = [];
+    p.on('pageerror', (e) => errors.push(String(e)));
+    p.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+    await p.goto(SERVED);
+    await p.click('#node-genesis');
+    await p.waitForFunction(() => window.__notary.state.genesis !== null);
+    await p.fill('#receipt-id', JSON.parse(readFileSync(SM3_RECEIPT, 'utf8')).record_id);
+    await p.click('#node-receipt');
+    await p.waitForFunction(() => window.__notary.state.receipt !== null);
+    await p.setInputFiles('#file-input', SM3_FILE);
+    res.served = await settle(p);
+    res.served.errors = errors;
+  }
+  return res;
 });
 
 // Every case of tests/vectors/, through the page's inputs.

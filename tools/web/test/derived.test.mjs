@@ -10,7 +10,9 @@ import { tmpdir } from 'node:os';
 import { join, dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { verifyTexts, readReceipt, digestAlg } from '../src/verify.js';
-import { digestOf } from '../src/digest.js';
+import { digestOf, digestsReady } from '../src/digest.js';
+
+await digestsReady();
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 const VEC = process.env.NT_VECTORS || join(ROOT, 'tests/vectors');
