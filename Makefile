@@ -157,7 +157,7 @@ web-test: $(WEB_PAGE) $(B)/notary $(B)/.web-deps-ok
 # Fuzz targets (tests/fuzz/README.md). make test runs each one's corpus
 # through a gcc ASan+UBSan build with a plain main() (standalone.c);
 # make fuzz builds them with clang's libFuzzer and runs them.
-FUZZ_TARGETS = record header commit block receipt genesis peermsg rpc wal merklelog signstate config keyfile nodestate change qr office
+FUZZ_TARGETS = record header commit block receipt genesis peermsg rpc wal merklelog signstate config keyfile nodestate change qr office keylist
 FUZZ_ASAN    = $(FUZZ_TARGETS:%=$(B)/asan/fuzz/fuzz_%)
 FUZZ_BINS    = $(FUZZ_TARGETS:%=$(B)/fuzz/fuzz_%)
 FUZZ_SECONDS ?= 60

@@ -21,8 +21,17 @@ typedef struct entry {
 	nt_hash id;
 	uint64_t time;
 	size_t len;
+	bool owned;
+	nt_pubkey owner;
 	uint8_t data[];
 } entry;
+
+/* Pending records per owner (nt_mempool_add_owned): open addressing like
+ * the id table, count 0 marks a free slot. */
+typedef struct {
+	nt_pubkey key;
+	size_t count, bytes;
+} owner_ent;
 
 struct nt_mempool {
 	size_t max_records, max_bytes;
@@ -31,6 +40,8 @@ struct nt_mempool {
 	size_t cap;
 	uint64_t key[4];
 	entry *head, *tail;
+	owner_ent *own; /* ocap slots (0 until the first owned record) */
+	size_t ocap, nown;
 };
 
 #define MIN_CAP 64
@@ -46,15 +57,20 @@ static uint64_t mix(uint64_t x)
 	return x;
 }
 
-static size_t slot_of(const nt_mempool *mp, const nt_hash *id)
+static uint64_t hash32(const nt_mempool *mp, const uint8_t *b)
 {
 	uint64_t h = 0;
 	for (int i = 0; i < 4; i++) {
 		uint64_t w;
-		memcpy(&w, id->b + 8 * i, 8);
+		memcpy(&w, b + 8 * i, 8);
 		h = mix(h ^ w ^ mp->key[i]);
 	}
-	return (size_t)h & (mp->cap - 1);
+	return h;
+}
+
+static size_t slot_of(const nt_mempool *mp, const nt_hash *id)
+{
+	return (size_t)hash32(mp, id->b) & (mp->cap - 1);
 }
 
 /* Index of id's slot, or of the free slot where it would go. The table is
@@ -85,6 +101,113 @@ static nt_err grow(nt_mempool *mp)
 	}
 	free(old);
 	return NT_OK;
+}
+
+/* ---- owners ---- */
+
+static size_t own_find(const nt_mempool *mp, const nt_pubkey *k)
+{
+	size_t mask = mp->ocap - 1;
+	size_t i = (size_t)hash32(mp, k->b) & mask;
+	while (mp->own[i].count != 0 && memcmp(mp->own[i].key.b, k->b, NT_PUBKEY_LEN) != 0)
+		i = (i + 1) & mask;
+	return i;
+}
+
+static nt_err own_grow(nt_mempool *mp)
+{
+	size_t old_cap = mp->ocap;
+	owner_ent *old = mp->own;
+	size_t cap = old_cap ? old_cap * 2 : MIN_CAP;
+	if (cap > SIZE_MAX / sizeof *old)
+		return NT_ERR_NOMEM;
+	owner_ent *t = calloc(cap, sizeof *t);
+	if (t == NULL)
+		return NT_ERR_NOMEM;
+	mp->own = t;
+	mp->ocap = cap;
+	for (size_t i = 0; i < old_cap; i++)
+		if (old[i].count != 0)
+			mp->own[own_find(mp, &old[i].key)] = old[i];
+	free(old);
+	return NT_OK;
+}
+
+/* Counts len bytes more under k (room made by own_reserve). */
+static void own_add(nt_mempool *mp, const nt_pubkey *k, size_t len)
+{
+	size_t i = own_find(mp, k);
+	if (mp->own[i].count == 0) {
+		mp->own[i].key = *k;
+		mp->nown++;
+	}
+	mp->own[i].count++;
+	mp->own[i].bytes += len;
+}
+
+/* Makes sure one more owner fits at load <= 1/2. */
+static nt_err own_reserve(nt_mempool *mp)
+{
+	if ((mp->nown + 1) * 2 > mp->ocap)
+		return own_grow(mp);
+	return NT_OK;
+}
+
+static void own_sub(nt_mempool *mp, const nt_pubkey *k, size_t len)
+{
+	if (mp->ocap == 0)
+		return;
+	size_t mask = mp->ocap - 1;
+	size_t hole = own_find(mp, k);
+	if (mp->own[hole].count == 0)
+		return;
+	mp->own[hole].bytes -= len;
+	if (--mp->own[hole].count > 0)
+		return;
+	mp->nown--;
+	/* backward-shift deletion, as delete_slot */
+	size_t j = hole;
+	for (;;) {
+		j = (j + 1) & mask;
+		if (mp->own[j].count == 0)
+			break;
+		size_t home = (size_t)hash32(mp, mp->own[j].key.b) & mask;
+		if (((j - home) & mask) >= ((j - hole) & mask)) {
+			mp->own[hole] = mp->own[j];
+			hole = j;
+		}
+	}
+	memset(&mp->own[hole], 0, sizeof mp->own[hole]);
+}
+
+void nt_mempool_owner_usage(const nt_mempool *mp, const nt_pubkey *owner, size_t *records,
+			    size_t *bytes)
+{
+	size_t c = 0, b = 0;
+	if (mp != NULL && owner != NULL && mp->ocap != 0) {
+		size_t i = own_find(mp, owner);
+		c = mp->own[i].count;
+		b = mp->own[i].bytes;
+	}
+	if (records != NULL)
+		*records = c;
+	if (bytes != NULL)
+		*bytes = b;
+}
+
+size_t nt_mempool_owners(const nt_mempool *mp)
+{
+	return mp != NULL ? mp->nown : 0;
+}
+
+size_t nt_mempool_max_records(const nt_mempool *mp)
+{
+	return mp != NULL ? mp->max_records : 0;
+}
+
+size_t nt_mempool_max_bytes(const nt_mempool *mp)
+{
+	return mp != NULL ? mp->max_bytes : 0;
 }
 
 nt_err nt_mempool_new(size_t max_records, size_t max_bytes, const uint8_t key[NT_MEMPOOL_KEY_LEN],
@@ -120,11 +243,18 @@ void nt_mempool_free(nt_mempool *mp)
 		e = next;
 	}
 	free(mp->slots);
+	free(mp->own);
 	free(mp);
 }
 
 nt_err nt_mempool_add(nt_mempool *mp, const uint8_t *rec, size_t len, const nt_hash *id,
 		      uint64_t now)
+{
+	return nt_mempool_add_owned(mp, rec, len, id, NULL, now);
+}
+
+nt_err nt_mempool_add_owned(nt_mempool *mp, const uint8_t *rec, size_t len, const nt_hash *id,
+			    const nt_pubkey *owner, uint64_t now)
 {
 	if (mp == NULL || id == NULL || (rec == NULL && len > 0))
 		return NT_ERR_ARG;
@@ -142,9 +272,19 @@ nt_err nt_mempool_add(nt_mempool *mp, const uint8_t *rec, size_t len, const nt_h
 			return e;
 		i = find(mp, id);
 	}
+	if (owner != NULL) {
+		nt_err e = own_reserve(mp);
+		if (e != NT_OK)
+			return e;
+	}
 	entry *e = malloc(sizeof *e + len);
 	if (e == NULL)
 		return NT_ERR_NOMEM;
+	e->owned = owner != NULL;
+	if (owner != NULL) {
+		e->owner = *owner;
+		own_add(mp, owner, len);
+	}
 	e->id = *id;
 	e->time = now;
 	e->len = len;
@@ -250,6 +390,8 @@ void nt_mempool_remove(nt_mempool *mp, const nt_hash *ids, size_t n)
 			mp->tail = e->prev;
 		mp->count--;
 		mp->bytes -= e->len;
+		if (e->owned)
+			own_sub(mp, &e->owner, e->len);
 		free(e);
 	}
 }

@@ -17,8 +17,8 @@ typedef struct nt_mempool nt_mempool;
  * it; any fixed bytes in tests and the simulator (iteration order never
  * depends on it). The caller supplies it: core/ has no entropy source. */
 #define NT_MEMPOOL_KEY_LEN 32
-nt_err nt_mempool_new(size_t max_records, size_t max_bytes,
-		      const uint8_t key[NT_MEMPOOL_KEY_LEN], nt_mempool **out) NT_MUST_CHECK;
+nt_err nt_mempool_new(size_t max_records, size_t max_bytes, const uint8_t key[NT_MEMPOOL_KEY_LEN],
+		      nt_mempool **out) NT_MUST_CHECK;
 void nt_mempool_free(nt_mempool *mp);
 
 /* Copies the record in. NT_ERR_EXISTS if id is already pending,
@@ -26,6 +26,20 @@ void nt_mempool_free(nt_mempool *mp);
  * record's arrival time. */
 nt_err nt_mempool_add(nt_mempool *mp, const uint8_t *rec, size_t len, const nt_hash *id,
 		      uint64_t now) NT_MUST_CHECK;
+/* As nt_mempool_add, and counts the record against owner (its submitter's
+ * key; NULL: nobody) until it is removed, so that the node can hold each
+ * key to a share of the pool (nt_mempool_owner_usage). The owners table
+ * grows with the records, never past one entry per pending record. */
+nt_err nt_mempool_add_owned(nt_mempool *mp, const uint8_t *rec, size_t len, const nt_hash *id,
+			    const nt_pubkey *owner, uint64_t now) NT_MUST_CHECK;
+/* Records and bytes pending under owner (0 and 0 if none). */
+void nt_mempool_owner_usage(const nt_mempool *mp, const nt_pubkey *owner, size_t *records,
+			    size_t *bytes);
+/* Distinct owners with records pending. */
+size_t nt_mempool_owners(const nt_mempool *mp);
+/* The bounds given to nt_mempool_new. */
+size_t nt_mempool_max_records(const nt_mempool *mp);
+size_t nt_mempool_max_bytes(const nt_mempool *mp);
 bool nt_mempool_contains(const nt_mempool *mp, const nt_hash *id);
 size_t nt_mempool_count(const nt_mempool *mp);
 size_t nt_mempool_bytes(const nt_mempool *mp);

@@ -6,6 +6,7 @@
  * object is fixed and needs no escaping, and jansson's encoder would leave
  * unwipeable copies of the secret in buffers it reallocates and frees. */
 #include "crypto/keys.h"
+#include "crypto/keyseal.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -56,6 +57,19 @@ static int write_all(int fd, const char *p, size_t n)
 	return 0;
 }
 
+static nt_err write_text(const char *path, char *text, size_t tcap, int len, nt_why *why);
+
+nt_err nt_keyfile_write_pass(const char *path, const nt_seckey *k, const uint8_t *pass, size_t plen,
+			     nt_why *why)
+{
+	char text[1024];
+	size_t len = 0;
+	nt_err e = nt_keyseal_text(k, pass, plen, text, sizeof text, &len, why);
+	if (e != NT_OK)
+		return e;
+	return write_text(path, text, sizeof text, (int)len, why);
+}
+
 nt_err nt_keyfile_write(const char *path, const nt_seckey *k, nt_why *why)
 {
 	uint8_t secret[32];
@@ -77,14 +91,20 @@ nt_err nt_keyfile_write(const char *path, const nt_seckey *k, nt_why *why)
 		OPENSSL_cleanse(text, sizeof text);
 		return nt_fail(why, NT_ERR_ARG, "key file text does not fit");
 	}
+	return write_text(path, text, sizeof text, len, why);
+}
 
+/* Creates path (mode 0600, never over an existing file) with text, then
+ * wipes text (tcap bytes). */
+static nt_err write_text(const char *path, char *text, size_t tcap, int len, nt_why *why)
+{
 	/* O_EXCL: never replace an existing key, which may be the only copy of
 	 * a validator's or a party's identity. O_NOFOLLOW: a symlink planted at
 	 * path must not redirect the secret elsewhere. */
 	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0) {
 		int e = errno;
-		OPENSSL_cleanse(text, sizeof text);
+		OPENSSL_cleanse(text, tcap);
 		if (e == EEXIST)
 			return nt_fail(why, NT_ERR_EXISTS,
 				       "%s already exists; refusing to overwrite a key file", path);
@@ -94,7 +114,7 @@ nt_err nt_keyfile_write(const char *path, const nt_seckey *k, nt_why *why)
 		return nt_fail(why, NT_ERR_IO, "cannot create key file %s: %s", path, strerror(e));
 	}
 	int e = write_all(fd, text, (size_t)len);
-	OPENSSL_cleanse(text, sizeof text);
+	OPENSSL_cleanse(text, tcap);
 	if (e == 0 && fsync(fd) != 0)
 		e = errno;
 	if (close(fd) != 0 && e == 0)
@@ -248,6 +268,12 @@ static nt_err decode_key(json_t *root, const char *path, nt_seckey **out, nt_why
 
 nt_err nt_keyfile_read(const char *path, nt_seckey **out, nt_why *why)
 {
+	return nt_keyfile_read_pass(path, NULL, 0, out, why);
+}
+
+nt_err nt_keyfile_read_pass(const char *path, const uint8_t *pass, size_t plen, nt_seckey **out,
+			    nt_why *why)
+{
 	char buf[KEYFILE_MAX + 1];
 	size_t len = 0;
 	nt_err e = load_text(path, buf, &len, why);
@@ -266,7 +292,11 @@ nt_err nt_keyfile_read(const char *path, nt_seckey **out, nt_why *why)
 		OPENSSL_cleanse(&jerr, sizeof jerr);
 		return e;
 	}
-	e = decode_key(root, path, out, why);
+	const char *type = member_str(root, "type");
+	if (type != NULL && strcmp(type, NT_KEYFILE_SEALED_TYPE) == 0)
+		e = nt_keyseal_open(root, path, pass, plen, out, why);
+	else
+		e = decode_key(root, path, out, why);
 	wipe_member(root, "secret");
 	json_decref(root);
 	return e;

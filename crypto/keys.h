@@ -39,6 +39,20 @@ bool nt_pubkey_valid(const nt_pubkey *pk);
 nt_err nt_keyfile_write(const char *path, const nt_seckey *k, nt_why *why) NT_MUST_CHECK;
 nt_err nt_keyfile_read(const char *path, nt_seckey **out, nt_why *why) NT_MUST_CHECK;
 
+/* Passphrase-protected key files (crypto/keyseal.c; docs/FORMATS.md
+ * "Key files"): the secret sealed with AES-256-GCM under
+ * scrypt(passphrase, salt, N=2^15, r=8, p=1). nt_keyfile_write_pass
+ * writes one (the same O_EXCL / 0600 rules as nt_keyfile_write).
+ * nt_keyfile_read_pass reads either kind: a plain file ignores pass; a
+ * sealed one needs it (pass NULL: NT_ERR_ARG, why says how to give it); a
+ * wrong passphrase or an altered file: NT_ERR_MISMATCH. nt_keyfile_read is
+ * nt_keyfile_read_pass with no passphrase. */
+#define NT_KEYFILE_SEALED_TYPE "notary-secret-key-sealed/1"
+nt_err nt_keyfile_write_pass(const char *path, const nt_seckey *k, const uint8_t *pass, size_t plen,
+			     nt_why *why) NT_MUST_CHECK;
+nt_err nt_keyfile_read_pass(const char *path, const uint8_t *pass, size_t plen, nt_seckey **out,
+			    nt_why *why) NT_MUST_CHECK;
+
 /* Internal to crypto/ (keyfile.c writes the secret through it); nothing
  * outside this folder may call it. Copies the 32 secret bytes to out; the
  * caller wipes them with OPENSSL_cleanse as soon as it is done. */

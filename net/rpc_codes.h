@@ -17,6 +17,10 @@ enum {
 	NT_RPC_E_TOO_LARGE = -32004, /* request above the size limit */
 	NT_RPC_E_STORAGE = -32005,   /* the store failed or is damaged */
 	NT_RPC_E_OBSERVER = -32006,  /* this node does not accept records */
+	NT_RPC_E_RATE = -32007,	     /* rate limited: data.retry_after_ms */
+	NT_RPC_E_SHARE = -32008,     /* the key's share of the mempool is used: retry_after_ms */
+	NT_RPC_E_DENIED = -32009,    /* not a listed key, or a bad / stale signed request */
+	NT_RPC_E_ADMIN = -32010,     /* only on the operator's socket (access.admin) */
 };
 
 #endif

@@ -228,6 +228,11 @@ static void ctx_cb(void *p)
 	}
 }
 
+uint32_t nt_rpc_req_conn(const nt_rpc_req *req)
+{
+	return nng_pipe_id(req->pipe) > 0 ? (uint32_t)nng_pipe_id(req->pipe) : 0;
+}
+
 void nt_rpc_reply(nt_rpc_req *req, const char *body, size_t len)
 {
 	if (req == NULL)
@@ -338,8 +343,13 @@ nt_err nt_rpc_server_start_ex(const char *url, unsigned nctx, size_t max_msg,
 		nt_fail(why, NT_ERR_ARG, "cannot listen on %s: no TLS certificate", url);
 		goto fail_listen;
 	}
-	if ((rv = nng_listener_create(&s->lst, s->sock, url)) == 0 && nt_url_is_tls(url))
+	/* An ipc:// socket (the operator's, node/access.c) is for the node's
+	 * user alone: mode 0600 from its creation, not chmod'ed after. */
+	rv = nng_listener_create(&s->lst, s->sock, url);
+	if (rv == 0 && nt_url_is_tls(url))
 		rv = nt_tls_listener_set(s->lst, tls);
+	if (rv == 0 && strncmp(url, "ipc://", 6) == 0)
+		rv = nng_listener_set_int(s->lst, NNG_OPT_IPC_PERMISSIONS, 0600);
 	if (rv == 0)
 		rv = nng_listener_start(s->lst, 0);
 	s->tls = nt_url_is_tls(url);

@@ -79,6 +79,10 @@ void nt_rpc_server_stats(nt_rpc_server *s, nt_conn_stats *out);
  * gave up on our certificate); 0 for a plain one. About once a second. */
 uint64_t nt_rpc_server_tls_refused(nt_rpc_server *s);
 
+/* The id of the connection req came on (nng's pipe id: unique while the
+ * server runs); 0 if unknown. For per-connection limits. */
+uint32_t nt_rpc_req_conn(const nt_rpc_req *req);
+
 /* Sends body as the reply and recycles the context. req is invalid after. */
 void nt_rpc_reply(nt_rpc_req *req, const char *body, size_t len);
 

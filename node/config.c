@@ -17,8 +17,8 @@
 /* Joins home and p unless p is absolute. */
 static char *home_path(const char *home, const char *p)
 {
-	if (p[0] == '/' || home == NULL || home[0] == '\0')
-		return strdup(p);
+	if (p[0] == '/' || p[0] == '\0' || home == NULL || home[0] == '\0')
+		return strdup(p); /* "": unset (an optional file) */
 	size_t n = strlen(home) + strlen(p) + 2;
 	char *s = malloc(n);
 	if (s != NULL)
@@ -53,6 +53,10 @@ static nt_err get_uint(json_t *obj, const char *where, const char *key, uint64_t
 	json_t *v = obj != NULL ? json_object_get(obj, key) : NULL;
 	if (v == NULL) {
 		*out = def;
+		return NT_OK;
+	}
+	if (json_is_boolean(v) && lo == 0 && hi == 1) { /* a switch: true or 1 */
+		*out = json_is_true(v) ? 1 : 0;
 		return NT_OK;
 	}
 	if (!json_is_integer(v))
@@ -101,6 +105,9 @@ const nt_config_opt nt_config_opts[] = {
      "the other nodes: {\"p2p\": URL, \"rpc\": URL, \"tls_cert\": FILE, \"tls_fingerprint\": "
      "HEX, \"tls_binding\": HEX} or a p2p URL"},
     PATH("key_file", key_file, "validator.key", "the validator's key file (mode 0600)"),
+    {NULL, "key_passphrase_file", NT_CONFIG_PATH, "", 0, 0, 4096,
+     offsetof(nt_config, key_passphrase_file), 0, NT_CONFIG_NOT_ENGINE, false,
+     "the passphrase of a sealed key_file (and next_key_file); \"\": the key is plain"},
     {NULL, "next_key_file", NT_CONFIG_PATH, "validator.next.key", 0, 1, 4096,
      offsetof(nt_config, next_key_file), 0, NT_CONFIG_NOT_ENGINE, false,
      "a rotated key waiting to take over (docs/OPERATIONS.md, changing the set)"},
@@ -155,6 +162,33 @@ const nt_config_opt nt_config_opts[] = {
      false, "reply bytes held for clients at once (0: no bound)"},
     UINT("net", "peer_auth_timeout_ms", peer_auth_timeout_ms, 5000, 0, 3600000, false,
 	 "an accepted p2p connection must authenticate within this (0: never)"),
+    UINT("access", "public", access_public, 1, 0, 1, false,
+	 "1: read-only queries answer anyone; 0: only signed requests of keys in clients"),
+    UINT("access", "sync_open", access_sync_open, 1, 0, 1, false,
+	 "1: sync serves anyone; 0: only signed requests of validators and listed clients"),
+    {"access", "clients", NT_CONFIG_PATH, "", 0, 0, 4096, offsetof(nt_config, access_clients), 0,
+     NT_CONFIG_NOT_ENGINE, false,
+     "a file of client keys (hex, one a line) that may query when public is 0; \"\": none"},
+    {"access", "submitters", NT_CONFIG_PATH, "", 0, 0, 4096, offsetof(nt_config, access_submitters),
+     0, NT_CONFIG_NOT_ENGINE, false,
+     "a file of submitter keys that may submit, reloaded on SIGHUP; \"\": anyone"},
+    {"access", "admin", NT_CONFIG_STR, "auto", 0, 0, 512, offsetof(nt_config, access_admin), 0,
+     NT_CONFIG_NOT_ENGINE, false,
+     "the operator's socket (valset_approve, reload); \"auto\": ipc://DIR/admin.sock; \"\": none"},
+    UINT("access", "auth_window_s", auth_window_s, 300, 1, 86400, false,
+	 "a signed request's time may differ from the node's clock by this much"),
+    UINT("access", "submit_rate", submit_rate, 1000, 0, 1000000, false,
+	 "records a second per submitter key (0: no limit)"),
+    UINT("access", "submit_burst", submit_burst, 5000, 0, 10000000, false,
+	 "records a submitter key may send at once before its rate applies"),
+    UINT("access", "conn_rate", conn_rate, 2000, 0, 1000000, false,
+	 "requests a second per client connection, batch elements counted (0: no limit)"),
+    UINT("access", "conn_burst", conn_burst, 4000, 256, 10000000, false,
+	 "requests a connection may send at once before its rate applies"),
+    UINT("access", "mempool_share_pct", mempool_share_pct, 50, 1, 100, false,
+	 "the most of the mempool's records and bytes one submitter key may hold"),
+    UINT("access", "limiter_slots", limiter_slots, 16384, 8, 4194304, false,
+	 "buckets kept per limiter (keys, connections); the least recent is evicted"),
 };
 const size_t nt_config_nopts = sizeof nt_config_opts / sizeof nt_config_opts[0];
 
@@ -477,6 +511,28 @@ static nt_err parse_root(json_t *root, const char *home, nt_config *c, nt_why *w
 			    "config.json: \"rpc\" must be a URL like tcp://127.0.0.1:7400");
 	if (e == NT_OK && strcmp(t.http_listen, "auto") == 0)
 		e = auto_http(&t, why);
+	if (e == NT_OK && strcmp(t.access_admin, "auto") == 0) {
+		/* the operator's socket lives in the home, which only the
+		 * node's user may enter (docs/OPERATIONS.md) */
+		char *v = NULL;
+		if (asprintf(&v, "ipc://%s/admin.sock", home != NULL && home[0] ? home : ".") < 0)
+			e = nt_fail(why, NT_ERR_NOMEM, "out of memory");
+		else {
+			free(t.access_admin);
+			t.access_admin = v;
+		}
+	}
+	/* a Unix socket's path has at most 107 bytes (sun_path) */
+	if (e == NT_OK && strlen(t.access_admin) > 6 + 107)
+		e = nt_fail(why, NT_ERR_RANGE,
+			    "config.json: the operator socket %s is longer than a socket path may "
+			    "be (107 bytes); set \"access.admin\" to a shorter ipc:// path, e.g. "
+			    "ipc:///run/notary/admin.sock",
+			    t.access_admin);
+	if (e == NT_OK && t.access_admin[0] != '\0' && strncmp(t.access_admin, "ipc://", 6) != 0)
+		e = nt_fail(why, NT_ERR_RANGE,
+			    "config.json: \"access.admin\" must be an ipc:// URL (the operator's "
+			    "socket is local only), \"auto\" or \"\"");
 	if (e != NT_OK) {
 		nt_config_free(&t);
 		return e;
@@ -562,10 +618,14 @@ void nt_config_free(nt_config *c)
 	free(c->tls_cert_file);
 	free(c->tls_key_file);
 	free(c->key_file);
+	free(c->key_passphrase_file);
 	free(c->next_key_file);
 	free(c->http_listen);
 	free(c->http_page);
 	free(c->genesis_file);
 	free(c->data_dir);
+	free(c->access_clients);
+	free(c->access_submitters);
+	free(c->access_admin);
 	memset(c, 0, sizeof *c);
 }

@@ -37,6 +37,7 @@ typedef struct {
 	/* Absolute or relative to the current directory: relative paths of
 	 * the file are already joined to the home directory. */
 	char *key_file;
+	char *key_passphrase_file; /* "": the key file is plain */
 	char *next_key_file;
 	char *genesis_file;
 	char *data_dir;
@@ -60,6 +61,18 @@ typedef struct {
 	uint32_t rpc_idle_timeout_ms, rpc_send_timeout_ms, rpc_max_inflight;
 	uint64_t rpc_reply_budget;
 	uint32_t peer_auth_timeout_ms;
+	/* "access": who may do what, and fair limits (docs/CONFIG.md,
+	 * node/access.c). Paths are "" when unset. */
+	uint32_t access_public;		    /* 1: queries answer anyone */
+	uint32_t access_sync_open;	    /* 1: sync answers anyone */
+	char *access_clients;		    /* keys that may query when public is 0 */
+	char *access_submitters;	    /* keys that may submit; "": anyone */
+	char *access_admin;		    /* the operator's ipc:// socket; "": none */
+	uint32_t auth_window_s;		    /* a signed request's time vs. ours */
+	uint32_t submit_rate, submit_burst; /* per submitter key, records a second */
+	uint32_t conn_rate, conn_burst;	    /* per connection, requests a second */
+	uint32_t mempool_share_pct;	    /* of the mempool's bounds, per key */
+	uint32_t limiter_slots;		    /* buckets per limiter table */
 } nt_config;
 
 /* The options of config.json, defined once in the table nt_config_opts

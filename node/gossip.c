@@ -23,6 +23,7 @@
  * waited REGOSSIP_AGE_MS: at most REGOSSIP_PER_S records a second, oldest
  * first, at once when a peer connects. Receivers drop what they hold. */
 #include "node/node_internal.h"
+#include "node/passfile.h"
 
 #include "base/codec.h"
 #include "core/record.h"
@@ -337,8 +338,16 @@ nt_err nd_gossip_start(node *n, nt_why *why)
 			      .dial_tls = n->tls.dialp};
 	nt_err e = nt_peer_start_ex(n->cfg.p2p, dial, n->cfg.npeers, NT_PEERMSG_MAX, &lim, on_peer,
 				    n, &n->gossip.peer, why);
-	if (e == NT_OK && nr > 0)
-		e = nt_sync_start_ex(rpcs, rtls, nr, on_sync, n, &n->catchup.sync, why);
+	if (e == NT_OK && nr > 0) {
+		/* Its own copy of our key for the sync thread: peers that serve
+		 * sync only to listed keys (access.sync_open 0) get signed
+		 * requests. Without it catch-up still asks unsigned. */
+		nt_seckey *sk = NULL;
+		nt_why kw = {{0}};
+		if (nt_key_load(n->cfg.key_file, n->cfg.key_passphrase_file, &sk, &kw) != NT_OK)
+			sk = NULL;
+		e = nt_sync_start_ex(rpcs, rtls, nr, on_sync, n, sk, &n->catchup.sync, why);
+	}
 	free(dial);
 	free(rpcs);
 	free(rtls);

@@ -11,6 +11,13 @@
 #include <string.h>
 
 static volatile sig_atomic_t stop_flag;
+static volatile sig_atomic_t reload_flag;
+
+static void on_hup(int sig)
+{
+	(void)sig;
+	reload_flag = 1;
+}
 
 static void on_signal(int sig)
 {
@@ -30,6 +37,7 @@ static void usage(FILE *f)
 		"the validator key and data/ (see docs/CONFIG.md). Logs go to stderr;\n"
 		"the log level may also come from the NOTARY_LOG environment variable.\n"
 		"SIGINT or SIGTERM stops the node cleanly (exit 0); a fatal error exits 1.\n"
+		"SIGHUP re-reads the access lists (access.submitters, access.clients).\n"
 		"\n"
 		"--quarantine-wal  moves a corrupt consensus WAL (DIR/consensus/cs.wal) aside\n"
 		"                  to cs.wal.corrupt-<seconds>, then starts normally with an\n"
@@ -182,6 +190,11 @@ int main(int argc, char **argv)
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	/* SIGHUP re-reads the access lists (access.submitters, access.clients);
+	 * it never stops the node. */
+	sa.sa_handler = on_hup;
+	sigaction(SIGHUP, &sa, NULL);
+	opts.reload = &reload_flag;
 	/* A client that disconnects must not kill the node. */
 	signal(SIGPIPE, SIG_IGN);
 

@@ -116,9 +116,10 @@ void nd_mtext_hist(nd_mtext *t, const char *name, const char *help, const nd_his
 }
 
 /* The codes of docs/RPC.md (net/rpc_codes.h). */
-static const int codes[] = {-32700, -32600, -32601, -32602, -32603, -32001,
-			    -32002, -32003, -32004, -32005, -32006};
+static const int codes[] = {-32700, -32600, -32601, -32602, -32603, -32001, -32002, -32003,
+			    -32004, -32005, -32006, -32007, -32008, -32009, -32010};
 #define NCODES (sizeof codes / sizeof codes[0])
+_Static_assert(NCODES <= ND_RPC_CODES, "ND_RPC_CODES too small");
 
 void nd_metrics_count_method(nd_metrics *m, unsigned method)
 {

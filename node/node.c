@@ -10,6 +10,7 @@
  * node committed leaves only after the synced append of that block
  * returned (fetched blocks: catchup.c). */
 #include "node/node.h"
+#include "node/passfile.h"
 
 #include "base/hex.h"
 #include "node/genesis_file.h"
@@ -50,12 +51,17 @@ static uint64_t next_deadline(const node *n, uint64_t now)
 	return nd_waiters_deadline(n, nd_cons_deadline(n, now + TICK_MS));
 }
 
-static void run_loop(node *n, const volatile sig_atomic_t *stop)
+static void run_loop(node *n, const volatile sig_atomic_t *stop, volatile sig_atomic_t *reload)
 {
 	while (!*stop && !n->fatal && !n->net.restart) {
 		nd_front_drain(n, next_deadline(n, nd_mono_ms()));
 		if (n->fatal)
 			break;
+		if (reload != NULL && *reload) {
+			*reload = 0;
+			nt_log(NT_LOG_INFO, "SIGHUP: reloading the access lists");
+			(void)nd_access_reload(n);
+		}
 		nd_cons_tick(n);
 		nd_gossip_status_tick(n, nd_mono_ms());
 		nd_gossip_regossip_tick(n, nd_mono_ms());
@@ -84,7 +90,7 @@ static int open_all(node *n, const char *home, const nt_node_opts *opts)
 		return fail_start("cannot load the configuration", &why, e);
 	if ((e = nt_genesis_load(n->cfg.genesis_file, &n->genesis, &why)) != NT_OK)
 		return fail_start("cannot load the genesis file", &why, e);
-	if ((e = nt_keyfile_read(n->cfg.key_file, &n->key, &why)) != NT_OK)
+	if ((e = nt_key_load(n->cfg.key_file, n->cfg.key_passphrase_file, &n->key, &why)) != NT_OK)
 		return fail_start("cannot read the validator key", &why, e);
 	nt_seckey_pubkey(n->key, &n->pub);
 	char pk[65];
@@ -116,7 +122,11 @@ static int open_all(node *n, const char *home, const nt_node_opts *opts)
 				&n->mp)) != NT_OK)
 		return fail_start("cannot create the mempool", &why, e);
 
-	size_t br = n->cfg.block_max_records, qc = n->cfg.rpc_contexts;
+	if ((e = nd_access_open(n, &why)) != NT_OK)
+		return fail_start("cannot read the access lists", &why, e);
+
+	/* + the operator's socket's contexts */
+	size_t br = n->cfg.block_max_records, qc = n->cfg.rpc_contexts + ND_ADMIN_CONTEXTS;
 	n->recs = calloc(br, sizeof *n->recs);
 	n->lens = calloc(br, sizeof *n->lens);
 	n->ids = calloc(br, sizeof *n->ids);
@@ -222,7 +232,7 @@ int nt_node_run(const char *home, const nt_node_opts *opts, const volatile sig_a
 	n->home = home;
 	int rc = open_all(n, home, opts);
 	if (rc == 0) {
-		run_loop(n, stop);
+		run_loop(n, stop, opts != NULL ? opts->reload : NULL);
 		nt_log(NT_LOG_INFO, "%s",
 		       n->fatal ? "stopping after a fatal error"
 		       : n->net.restart
@@ -240,6 +250,7 @@ int nt_node_run(const char *home, const nt_node_opts *opts, const volatile sig_a
 	free_all(n);
 	if (n->leak)
 		return rc; /* an abandoned transport may still lock n->q.mu */
+	nd_access_close(n);
 	nd_front_destroy(n);
 	nd_metrics_destroy(&n->metrics);
 	free(n);

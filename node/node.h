@@ -21,6 +21,9 @@ typedef struct {
 	/* Plain tcp:// (or http://) on a non-loopback address is allowed,
 	 * with a warning; refused otherwise (node/tls_setup.c). */
 	bool allow_insecure;
+	/* Set by a SIGHUP handler: the loop re-reads the access lists
+	 * (node/access.h) and clears it. NULL: none. */
+	volatile sig_atomic_t *reload;
 } nt_node_opts;
 
 /* Runs the node of home until *stop becomes non-zero (a signal handler sets

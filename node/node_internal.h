@@ -19,6 +19,7 @@
 #include "net/http_server.h"
 #include "net/peer.h"
 #include "net/rpc_server.h"
+#include "node/access.h"
 #include "node/config.h"
 #include "node/home_state.h"
 #include "node/metrics.h"
@@ -101,6 +102,9 @@ typedef struct peer_event {
 } peer_event;
 
 enum { PE_MSG = 1, PE_TX, PE_STATUS, PE_SYNC, PE_CHANGE };
+
+/* Contexts of the operator's socket (access.admin). */
+#define ND_ADMIN_CONTEXTS 8
 
 #define PEER_QUEUE_MAX 8192
 #define PEER_QUEUE_BYTES (256u * 1024 * 1024)
@@ -271,6 +275,8 @@ typedef struct {
  *                                                starts, never after
  *   key                         loop only        replaced by a rotation
  *   rpc_batch (each)            RPC, loop        its mu (rpc_front.c)
+ *   acc lists, limiters         RPC, loop        acc.mu (access.c)
+ *   acc counters                RPC, loop        atomic (relaxed)
  *
  * Shutdown order: close q (no new events), take store_lock for writing
  * (no query in flight), drain, stop the RPC server, stop the transport and
@@ -301,7 +307,8 @@ typedef struct node {
 	nd_host host;
 	nd_valset vs;
 	nd_http http;
-	nd_tls tls; /* set at start (tls_setup.c); read-only after */
+	nd_tls tls;	    /* set at start (tls_setup.c); read-only after */
+	nd_access acc;	    /* access lists and limiters (access.c): acc.mu */
 	nd_metrics metrics; /* loop; its rpc counters and text: any thread (metrics.h) */
 
 	/* descriptors and connections (netguard.c) */
@@ -415,6 +422,24 @@ void nd_net_tick(node *n, uint64_t now); /* leak watchdog, about once a second *
 int nd_net_fds_open(void);		 /* descriptors open now, -1 unknown */
 /* Adds the connection and descriptor members of the status reply to o. */
 void nd_net_status(const node *n, struct json_t *o);
+
+/* access.c (node/access.h) */
+nt_err nd_access_open(node *n, nt_why *why); /* lists and limiters, before the front */
+void nd_access_close(node *n);
+/* Re-reads the list files (SIGHUP, the reload method), logging what
+ * changed; a file that fails keeps its old list. Returns the failures.
+ * Any thread. */
+int nd_access_reload(node *n);
+/* Takes cost tokens of req's connection; false: refused (*retry_ms). */
+bool nd_access_conn(node *n, nt_rpc_req *req, uint32_t cost, uint64_t *retry_ms);
+/* The error reply for a parsed call that may not run (admin: it came on
+ * the operator's socket), or NULL. Submits take a token of their key. */
+char *nd_access_call(node *n, const nt_rpc_call *c, bool admin);
+/* On the loop, before a submit enters the mempool: the -32008 reply if
+ * the record's key would pass its share, or NULL. */
+char *nd_access_share(node *n, const nt_rpc_call *c, size_t len);
+char *nd_access_reload_reply(node *n, const nt_rpc_call *c);
+void nd_access_status(node *n, struct json_t *o); /* status "access" */
 
 /* catchup.c */
 void nd_catchup_tick(node *n, uint64_t now);

@@ -78,6 +78,7 @@ static const struct {
     {"sync", NT_RPC_SYNC},
     {"valset_approve", NT_RPC_VALSET_APPROVE},
     {"valset_pending", NT_RPC_VALSET_PENDING},
+    {"reload", NT_RPC_RELOAD},
 };
 
 const char *nt_rpc_method_name(nt_rpc_method m)
@@ -181,6 +182,7 @@ static nt_err parse_submit(json_t *params, nt_rpc_call *c, perr *pe)
 			   why.msg[0] ? why.msg : "malformed");
 	}
 	e = nt_record_verify(rec);
+	c->submitter = rec->submitter;
 	free(rec);
 	if (e != NT_OK)
 		return bad(pe, NT_RPC_E_RECORD,
@@ -314,6 +316,7 @@ static nt_err parse_params(json_t *params, nt_rpc_call *c, perr *pe)
 	case NT_RPC_STATUS:
 	case NT_RPC_VALIDATORS:
 	case NT_RPC_VALSET_PENDING:
+	case NT_RPC_RELOAD:
 		if (!only_members(params, none, &badk))
 			return bad(pe, NT_RPC_E_PARAMS, "unknown parameter \"%s\"", badk);
 		return NT_OK;
@@ -350,7 +353,15 @@ static nt_err parse_envelope(json_t *root, nt_rpc_call *c, perr *pe)
 	json_t *empty = NULL;
 	if (params == NULL && (params = empty = json_object()) == NULL)
 		return bad(pe, NT_RPC_E_INTERNAL, "out of memory");
-	nt_err e = parse_params(params, c, pe);
+	/* A signed request's "auth" is taken out (and checked) before the
+	 * method sees its params. */
+	char amsg[200];
+	nt_err e = nt_rpc_auth_take(name, params, c, amsg, sizeof amsg);
+	if (e != NT_OK) {
+		json_decref(empty);
+		return bad(pe, NT_RPC_E_DENIED, "%s", amsg);
+	}
+	e = parse_params(params, c, pe);
 	json_decref(empty);
 	return e;
 }
@@ -888,6 +899,7 @@ char *nt_rpc_exec_query(const nt_rpc_env *env, const nt_rpc_call *c)
 	case NT_RPC_RECEIPT:
 	case NT_RPC_VALSET_APPROVE:
 	case NT_RPC_VALSET_PENDING:
+	case NT_RPC_RELOAD:
 		break;
 	}
 	return nt_rpc_error(c->id, NT_RPC_E_INTERNAL, "not a query method");

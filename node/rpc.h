@@ -15,6 +15,7 @@
 #include "base/types.h"
 #include "core/ledger.h"
 #include "core/record.h"
+#include "crypto/keys.h"
 #include "net/rpc_codes.h"
 #include "net/rpc_server.h"
 
@@ -36,7 +37,6 @@ size_t nt_rpc_fault_reply(nt_rpc_fault fault, size_t len, size_t limit, char *bu
 #define NT_RPC_SYNC_DEFAULT 20
 #define NT_RPC_SYNC_REPLY_MAX (4u * 1024 * 1024)
 
-
 typedef enum {
 	NT_RPC_SUBMIT,
 	NT_RPC_RECEIPT,
@@ -47,6 +47,7 @@ typedef enum {
 	NT_RPC_SYNC,
 	NT_RPC_VALSET_APPROVE, /* the loop: node/valset_host.c */
 	NT_RPC_VALSET_PENDING,
+	NT_RPC_RELOAD, /* the operator's socket only: re-read access lists */
 } nt_rpc_method;
 
 /* The method's name ("submit", ...); NULL for a value that is none. */
@@ -67,6 +68,14 @@ typedef struct {
 	uint32_t max;	 /* sync */
 	uint8_t *change; /* valset_approve: the change's wire form */
 	size_t change_len;
+	nt_pubkey submitter; /* submit: the record's key (verified) */
+	/* A signed request (params "auth", docs/RPC.md): the key whose
+	 * signature verified over the method, the other params and time.
+	 * The node checks time against its clock and the key against its
+	 * lists (node/access.c). */
+	bool auth;
+	nt_pubkey client;
+	uint64_t auth_time_ms;
 } nt_rpc_call;
 
 /* Parses body. On NT_OK *out holds the call (free with nt_rpc_call_free).
@@ -99,6 +108,32 @@ void nt_rpc_batch_parsed_free(nt_rpc_call *calls, char **errs, size_t n);
 /* "[r0,r1,...]" from n complete replies (a NULL one becomes an internal
  * error with id null); NULL when out of memory. */
 char *nt_rpc_batch_join(char *const *replies, size_t n);
+
+/* ---- signed requests and limits (node/rpc_auth.c) ---- */
+
+/* The tag of a signed request's message: BIP-340 signature by the client
+ * key over TH(tag, method || 0x00 || canonical params || 0x00 ||
+ * u64 big-endian time_ms), where canonical params are the request's params
+ * object without "auth", compact, members sorted by name, printable ASCII
+ * only ({} when absent). docs/RPC.md "Signed requests". */
+#define NT_RPC_AUTH_TAG "notary/rpc-auth"
+
+/* The message hash of a signed request. NT_ERR_ARG if the params (without
+ * "auth") hold characters outside printable ASCII, which have no single
+ * canonical form across JSON libraries. */
+nt_err nt_rpc_auth_hash(const char *method, json_t *params, uint64_t time_ms,
+			nt_hash *out) NT_MUST_CHECK;
+/* Takes params["auth"] out of params, checks its form and signature and
+ * fills c->auth, c->client, c->auth_time_ms. No "auth": NT_OK, c->auth
+ * false. Otherwise on failure msg says why (-32009 for the caller). */
+nt_err nt_rpc_auth_take(const char *method, json_t *params, nt_rpc_call *c, char *msg,
+			size_t cap) NT_MUST_CHECK;
+/* A client's side: adds "auth" to params, signed by k at time_ms. */
+nt_err nt_rpc_auth_add(json_t *params, const char *method, const nt_seckey *k,
+		       uint64_t time_ms) NT_MUST_CHECK;
+/* An error reply with {"data": {"retry_after_ms": N}}. */
+char *nt_rpc_error_retry(const char *id, int code, uint64_t retry_ms, const char *fmt, ...)
+    NT_PRINTF(4, 5);
 
 /* Replies built from parts. id is JSON text (NULL means null). */
 char *nt_rpc_error(const char *id, int code, const char *fmt, ...) NT_PRINTF(3, 4);

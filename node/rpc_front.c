@@ -201,6 +201,32 @@ static bool answer_here(node *n, reply_to to, nt_rpc_call *c)
 	return true;
 }
 
+/* What happens to a parsed call before it goes its way: the access rules
+ * (node/access.h) may answer it with an error, reload is done here, and
+ * queries are answered here (answer_here). true: answered (c freed). */
+static bool pre_call(node *n, reply_to to, nt_rpc_call *c, bool admin)
+{
+	char *err = nd_access_call(n, c, admin);
+	if (err == NULL && c->method == NT_RPC_RELOAD)
+		err = nd_access_reload_reply(n, c);
+	if (err != NULL) {
+		send_reply(to, err);
+		nt_rpc_call_free(c);
+		return true;
+	}
+	return answer_here(n, to, c);
+}
+
+static char *rate_reply(node *n, uint64_t retry)
+{
+	char *r = nt_rpc_error_retry(NULL, NT_RPC_E_RATE, retry,
+				     "rate limited: this connection sends too many requests "
+				     "(access.conn_rate); retry after %" PRIu64 " ms",
+				     retry);
+	nd_metrics_count_reply(&n->metrics, r);
+	return r;
+}
+
 /* Queues ev for the loop; false (with *closed saying why) when the queue
  * is closed or full. */
 static bool enqueue(node *n, rpc_event ev, bool *closed)
@@ -258,7 +284,7 @@ static rpc_batch *batch_new(nt_rpc_req *req, nt_rpc_call *calls, size_t cnt)
 
 /* A batch: every element is handled as a single request would be, with its
  * reply going to its slot; the elements that need the loop go in one event. */
-static void on_batch(node *n, nt_rpc_req *req, const char *body, size_t len)
+static void on_batch(node *n, nt_rpc_req *req, const char *body, size_t len, bool admin)
 {
 	nt_rpc_call *calls = NULL;
 	char **errs = NULL, *err = NULL;
@@ -267,6 +293,14 @@ static void on_batch(node *n, nt_rpc_req *req, const char *body, size_t len)
 		if (nt_log_get_level() <= NT_LOG_DEBUG)
 			nt_log(NT_LOG_DEBUG, "rejected batch: %s", err ? err : "(out of memory)");
 		reply_single(req, err);
+		return;
+	}
+	/* the message took one token of its connection; each further
+	 * element takes one more */
+	uint64_t retry = 0;
+	if (!admin && cnt > 1 && !nd_access_conn(n, req, (uint32_t)(cnt - 1), &retry)) {
+		nt_rpc_batch_parsed_free(calls, errs, cnt);
+		reply_single(req, rate_reply(n, retry));
 		return;
 	}
 	rpc_batch *b = batch_new(req, calls, cnt);
@@ -284,7 +318,7 @@ static void on_batch(node *n, nt_rpc_req *req, const char *body, size_t len)
 			nd_metrics_count_reply(&n->metrics, errs[i]);
 			batch_put(b, i, errs[i]);
 			errs[i] = NULL;
-		} else if (!answer_here(n, to, &b->calls[i])) {
+		} else if (!pre_call(n, to, &b->calls[i], admin)) {
 			b->queued[i] = true;
 			queued++;
 		}
@@ -303,11 +337,17 @@ static void on_batch(node *n, nt_rpc_req *req, const char *body, size_t len)
 	batch_put(b, SIZE_MAX, NULL); /* the hold */
 }
 
-static void on_rpc(void *arg, nt_rpc_req *req, const char *body, size_t len)
+static void on_request(node *n, nt_rpc_req *req, const char *body, size_t len, bool admin)
 {
-	node *n = arg;
+	/* A connection over its rate is answered before anything is parsed
+	 * or verified: that is the work it would make the node do. */
+	uint64_t retry = 0;
+	if (!admin && !nd_access_conn(n, req, 1, &retry)) {
+		reply_single(req, rate_reply(n, retry));
+		return;
+	}
 	if (nt_rpc_is_batch(body, len)) {
-		on_batch(n, req, body, len);
+		on_batch(n, req, body, len, admin);
 		return;
 	}
 	nt_rpc_call c;
@@ -321,13 +361,24 @@ static void on_rpc(void *arg, nt_rpc_req *req, const char *body, size_t len)
 		return;
 	}
 	nd_metrics_count_method(&n->metrics, (unsigned)c.method);
-	if (answer_here(n, to_req(n, req), &c))
+	if (pre_call(n, to_req(n, req), &c, admin))
 		return;
 	bool closed = false;
 	if (!enqueue(n, (rpc_event){.to = to_req(n, req), .call = c}, &closed)) {
 		reply_single(req, busy_reply(c.id, closed));
 		nt_rpc_call_free(&c);
 	}
+}
+
+static void on_rpc(void *arg, nt_rpc_req *req, const char *body, size_t len)
+{
+	on_request(arg, req, body, len, false);
+}
+
+/* The operator's socket (access.admin): everything, no limits. */
+static void on_admin(void *arg, nt_rpc_req *req, const char *body, size_t len)
+{
+	on_request(arg, req, body, len, true);
 }
 
 /* ---- waiters ---- */
@@ -438,7 +489,14 @@ static void on_submit(node *n, reply_to to, nt_rpc_call *c, uint64_t now)
 		send_reply(to, nt_rpc_error(c->id, NT_RPC_E_RECORD, "%s", why.msg));
 		return;
 	}
-	e = nt_mempool_add(n->mp, c->record, c->record_len, &c->record_id, now);
+	char *share =
+	    nt_mempool_contains(n->mp, &c->record_id) ? NULL : nd_access_share(n, c, c->record_len);
+	if (share != NULL) {
+		send_reply(to, share);
+		return;
+	}
+	e = nt_mempool_add_owned(n->mp, c->record, c->record_len, &c->record_id, &c->submitter,
+				 now);
 	if (e == NT_ERR_FULL) {
 		nt_log(NT_LOG_DEBUG, "submit refused: mempool full");
 		send_reply(to, nt_rpc_error(c->id, NT_RPC_E_BUSY,
@@ -491,7 +549,7 @@ static void on_receipt(node *n, reply_to to, nt_rpc_call *c, uint64_t now)
 }
 
 /* Consensus and peer state for the status method. */
-static char *status_extra(const node *n)
+static char *status_extra(node *n)
 {
 	static const char *const steps[] = {"idle", "propose", "prevote", "precommit"};
 	const nt_cons_stats *st = nt_cons_stats_get(n->host.cons);
@@ -522,6 +580,7 @@ static char *status_extra(const node *n)
 		json_object_set_new(o, "last_block_age_ms",
 				    json_integer((json_int_t)(now - n->host.last_block)));
 		nd_net_status(n, o);
+		nd_access_status(n, o);
 	}
 	char *d = nd_gossip_dropped_json(n);
 	json_t *dj = d != NULL ? json_loads(d, 0, NULL) : NULL;
@@ -677,8 +736,17 @@ nt_err nd_front_start(node *n, nt_why *why)
 			     .send_ms = n->cfg.rpc_send_timeout_ms,
 			     .reply_budget = n->cfg.rpc_reply_budget,
 			     .tls = &n->tls.rpc};
-	return nt_rpc_server_start_ex(n->cfg.rpc, n->cfg.rpc_contexts, NT_RPC_MAX_MSG, &lim, on_rpc,
-				      nt_rpc_fault_reply, n, &f->srv, why);
+	nt_err e = nt_rpc_server_start_ex(n->cfg.rpc, n->cfg.rpc_contexts, NT_RPC_MAX_MSG, &lim,
+					  on_rpc, nt_rpc_fault_reply, n, &f->srv, why);
+	if (e != NT_OK || n->cfg.access_admin[0] == '\0')
+		return e;
+	/* The operator's socket: mode 0600 (net/rpc_server.c), few contexts. */
+	e = nt_rpc_server_start_ex(n->cfg.access_admin, ND_ADMIN_CONTEXTS, NT_RPC_MAX_MSG, NULL,
+				   on_admin, nt_rpc_fault_reply, n, &n->acc.admin, why);
+	if (e == NT_OK)
+		nt_log(NT_LOG_INFO, "operator socket on %s (valset_approve, reload)",
+		       n->cfg.access_admin);
+	return e;
 }
 
 void nd_front_close(node *n)
@@ -725,6 +793,10 @@ void nd_front_stop(node *n)
 	uint64_t t0 = nd_mono_ms();
 	nt_rpc_stop_result sr = nt_rpc_server_stop(f->srv, NT_RPC_STOP_MS);
 	f->srv = NULL;
+	nt_rpc_stop_result sa = nt_rpc_server_stop(n->acc.admin, NT_RPC_STOP_MS);
+	n->acc.admin = NULL;
+	if (sa == NT_RPC_STOP_ABANDONED)
+		sr = sa;
 	if (sr == NT_RPC_STOP_UNSENT)
 		nt_log(NT_LOG_WARN, "some replies had not left after %" PRIu64 " ms; closed anyway",
 		       nd_mono_ms() - t0);

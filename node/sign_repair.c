@@ -9,6 +9,7 @@
  * so H below L is refused. The store is opened for that, which also takes
  * its lock: a running node makes the repair fail instead of racing it. */
 #include "node/node.h"
+#include "node/passfile.h"
 
 #include "core/kv.h"
 #include "core/ledger.h"
@@ -49,7 +50,7 @@ static int open_home(const char *home, home_view *v)
 		return refuse("cannot load the configuration", &why, e);
 	if ((e = nt_genesis_load(v->cfg.genesis_file, &v->g, &why)) != NT_OK)
 		return refuse("cannot load the genesis file", &why, e);
-	if ((e = nt_keyfile_read(v->cfg.key_file, &key, &why)) != NT_OK)
+	if ((e = nt_key_load(v->cfg.key_file, v->cfg.key_passphrase_file, &key, &why)) != NT_OK)
 		return refuse("cannot read the validator key", &why, e);
 	nt_pubkey pub;
 	nt_seckey_pubkey(key, &pub);

@@ -15,6 +15,7 @@
 #include "core/merkle.h"
 #include "core/record.h"
 #include "net/rpc_client.h"
+#include "node/rpc.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -80,6 +81,11 @@ struct nt_sync {
 	size_t nver, ver_next;
 	unsigned workers; /* verifying threads besides this one */
 	batch pre;	  /* the next batch, fetched while the last one was delivered */
+	/* Signs sync requests to peers that refuse unsigned ones (-32009,
+	 * access.sync_open 0); set before the first request, sync thread only
+	 * after. signed_[i]: peer i asked for it. */
+	nt_seckey *signer;
+	bool *signed_;
 };
 
 /* The range as it stands; false when there is none (or we quit). */
@@ -312,6 +318,28 @@ static size_t verify_deliver(nt_sync *s, item *it, size_t n, uint64_t from, uint
 	return k;
 }
 
+/* The sync request text for peer i (signed when it asked for that). */
+static char *request_text(nt_sync *s, size_t i, uint64_t from, uint64_t want)
+{
+	json_t *params = json_pack("{s:I,s:i}", "from", (json_int_t)from, "max",
+				   (int)(want < BATCH ? want : BATCH));
+	if (params != NULL && s->signer != NULL && s->signed_[i]) {
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		uint64_t now = (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+		if (nt_rpc_auth_add(params, "sync", s->signer, now) != NT_OK) {
+			json_decref(params);
+			params = NULL;
+		}
+	}
+	json_t *req = params != NULL ? json_pack("{s:s,s:i,s:s,s:o}", "jsonrpc", "2.0", "id", 1,
+						 "method", "sync", "params", params)
+				     : NULL;
+	char *text = req != NULL ? json_dumps(req, JSON_COMPACT) : NULL;
+	json_decref(req);
+	return text;
+}
+
 /* Calls `sync` on peer i for up to want blocks from height from and
  * decodes the reply into out (see batch). */
 static void fetch_batch(nt_sync *s, size_t i, uint64_t from, uint64_t want, batch *out)
@@ -325,20 +353,31 @@ static void fetch_batch(nt_sync *s, size_t i, uint64_t from, uint64_t want, batc
 		out->e = NT_ERR_NET;
 		return;
 	}
-	char req[160];
-	int rl = snprintf(
-	    req, sizeof req,
-	    "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"sync\",\"params\":{\"from\":%" PRIu64
-	    ",\"max\":%u}}",
-	    from, (unsigned)(want < BATCH ? want : BATCH));
-	char *resp = NULL;
-	size_t resp_len = 0;
-	out->e =
-	    nt_rpc_client_call(s->clients[i], req, (size_t)rl, CALL_MS, &resp, &resp_len, &why);
-	if (out->e != NT_OK)
-		return;
-	json_t *root = json_loadb(resp, resp_len, 0, NULL);
-	free(resp);
+	json_t *root = NULL;
+	for (int attempt = 0; attempt < 2; attempt++) {
+		char *req = request_text(s, i, from, want);
+		if (req == NULL) {
+			out->e = NT_ERR_NOMEM;
+			return;
+		}
+		char *resp = NULL;
+		size_t resp_len = 0;
+		out->e = nt_rpc_client_call(s->clients[i], req, strlen(req), CALL_MS, &resp,
+					    &resp_len, &why);
+		free(req);
+		if (out->e != NT_OK)
+			return;
+		root = json_loadb(resp, resp_len, 0, NULL);
+		free(resp);
+		/* a peer that serves sync only to listed keys: sign from now on */
+		json_t *code = json_object_get(json_object_get(root, "error"), "code");
+		if (!json_is_integer(code) || json_integer_value(code) != NT_RPC_E_DENIED ||
+		    s->signer == NULL || s->signed_[i])
+			break;
+		s->signed_[i] = true;
+		json_decref(root);
+		root = NULL;
+	}
 	json_t *res = json_object_get(root, "result");
 	json_t *tip = json_object_get(res, "height");
 	json_t *blocks = json_object_get(res, "blocks");
@@ -490,6 +529,8 @@ static void free_all(nt_sync *s)
 	free(s->urls);
 	free(s->clients);
 	free(s->tls);
+	free(s->signed_);
+	nt_seckey_free(s->signer);
 	free(s->ver);
 	batch_free(&s->pre);
 	free(s);
@@ -498,17 +539,23 @@ static void free_all(nt_sync *s)
 nt_err nt_sync_start(const char *const *rpc_urls, size_t nurls, nt_sync_deliver d, void *arg,
 		     nt_sync **out, nt_why *why)
 {
-	return nt_sync_start_ex(rpc_urls, NULL, nurls, d, arg, out, why);
+	return nt_sync_start_ex(rpc_urls, NULL, nurls, d, arg, NULL, out, why);
 }
 
 nt_err nt_sync_start_ex(const char *const *rpc_urls, const nt_tls_opts *const *tls, size_t nurls,
-			nt_sync_deliver d, void *arg, nt_sync **out, nt_why *why)
+			nt_sync_deliver d, void *arg, nt_seckey *signer, nt_sync **out, nt_why *why)
 {
-	if (rpc_urls == NULL || nurls == 0 || d == NULL || out == NULL)
+	if (rpc_urls == NULL || nurls == 0 || d == NULL || out == NULL) {
+		nt_seckey_free(signer);
 		return nt_fail(why, NT_ERR_ARG, "block sync needs at least one peer RPC URL");
+	}
 	nt_sync *s = calloc(1, sizeof *s);
-	if (s == NULL)
+	if (s == NULL) {
+		nt_seckey_free(signer);
 		return nt_fail(why, NT_ERR_NOMEM, "out of memory");
+	}
+	s->signer = signer;
+	s->signed_ = calloc(nurls, sizeof *s->signed_);
 	s->n = nurls;
 	s->deliver = d;
 	s->arg = arg;
@@ -520,7 +567,8 @@ nt_err nt_sync_start_ex(const char *const *rpc_urls, const nt_tls_opts *const *t
 	 * one included), while the loop applies what was delivered. */
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
 	s->workers = cpus <= 1 ? 0 : cpus > MAX_WORKERS ? MAX_WORKERS - 1 : (unsigned)cpus - 1;
-	bool ok = s->urls != NULL && s->clients != NULL && s->tls != NULL && s->ver != NULL;
+	bool ok = s->urls != NULL && s->clients != NULL && s->tls != NULL && s->ver != NULL &&
+		  s->signed_ != NULL;
 	for (size_t i = 0; ok && i < nurls; i++) {
 		ok = rpc_urls[i] != NULL && (s->urls[i] = strdup(rpc_urls[i])) != NULL;
 		if (ok && tls != NULL)

@@ -17,6 +17,7 @@
 #include "base/err.h"
 #include "core/block.h"
 #include "core/commit.h"
+#include "crypto/keys.h"
 #include "net/tls.h"
 
 typedef struct nt_sync nt_sync;
@@ -32,10 +33,14 @@ typedef void (*nt_sync_deliver)(void *arg, nt_block *block, const nt_commit *com
 nt_err nt_sync_start(const char *const *rpc_urls, size_t nurls, nt_sync_deliver d, void *arg,
 		     nt_sync **out, nt_why *why) NT_MUST_CHECK;
 /* As nt_sync_start; tls[i] (tls may be NULL) is what the client of
- * rpc_urls[i] trusts when that URL is tls+tcp://. The structs must stay
- * valid until nt_sync_stop (the node's nd_tls does). */
+ * rpc_urls[i] trusts when that URL is tls+tcp:// (the structs must stay
+ * valid until nt_sync_stop: the node's nd_tls does); signer (taken, may be
+ * NULL) signs the requests to a peer that answers unsigned ones -32009
+ * (access.sync_open 0: docs/RPC.md "Signed requests"), from its first
+ * refusal on. */
 nt_err nt_sync_start_ex(const char *const *rpc_urls, const nt_tls_opts *const *tls, size_t nurls,
-			nt_sync_deliver d, void *arg, nt_sync **out, nt_why *why) NT_MUST_CHECK;
+			nt_sync_deliver d, void *arg, nt_seckey *signer, nt_sync **out,
+			nt_why *why) NT_MUST_CHECK;
 /* Asks for heights from..to (inclusive). Replaces any earlier request;
  * returns at once. */
 void nt_sync_request(nt_sync *s, uint64_t from, uint64_t to);

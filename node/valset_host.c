@@ -24,6 +24,7 @@
  * The file is advisory: a damaged one is logged and ignored (approvals can
  * be handed in again; none of them is trusted without its check). */
 #include "node/node_internal.h"
+#include "node/passfile.h"
 
 #include "base/codec.h"
 #include "base/hex.h"
@@ -138,7 +139,7 @@ static bool try_rotate(node *n, const nt_valset *s, uint64_t h)
 		return false;
 	nt_why why = {{0}};
 	nt_seckey *nk = NULL;
-	if (nt_keyfile_read(next, &nk, &why) != NT_OK) {
+	if (nt_key_load(next, n->cfg.key_passphrase_file, &nk, &why) != NT_OK) {
 		nt_log(NT_LOG_ERROR, "cannot read the waiting rotated key %s: %s", next, why.msg);
 		return false;
 	}

@@ -429,11 +429,13 @@ class Cluster:
 
     # -- JSON-RPC --
 
-    def rpc(self, i, method, params=None, timeout=10):
+    def rpc(self, i, method, params=None, timeout=10, admin=False):
         """One JSON-RPC call; returns the result or raises RpcError
-        (error object), OSError / nngwire.WireError (no answer)."""
+        (error object), OSError / nngwire.WireError (no answer). admin:
+        on the node's operator socket (ipc://HOME/admin.sock)."""
         nd = self.node(i)
-        with nngwire.ReqClient.from_url(nd.rpc_url, timeout=timeout) as c:
+        url = "ipc://%s/admin.sock" % nd.home if admin else nd.rpc_url
+        with nngwire.ReqClient.from_url(url, timeout=timeout) as c:
             resp = c.call(method, params)
         if "error" in resp:
             err = resp["error"] or {}

@@ -215,7 +215,7 @@ class TestLifeOfASet(ValsetCase):
 class TestBadApprovals(ValsetCase):
     def rpc_refused(self, change_hex, want):
         with self.assertRaises(RpcError) as cm:
-            self.c.rpc(0, "valset_approve", {"change": change_hex})
+            self.c.rpc(0, "valset_approve", {"change": change_hex}, admin=True)
         self.assertEqual(cm.exception.code, -32602)
         self.assertIn(want, cm.exception.message)
 

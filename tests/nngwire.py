@@ -38,8 +38,20 @@ class _Connection:
     proto = None
     peer_proto = None
 
-    def __init__(self, host, port, timeout=10.0):
-        self.sock = socket.create_connection((host, port), timeout=timeout)
+    def __init__(self, host, port, timeout=10.0, ipc_path=None):
+        # nng's ipc transport: the same SP header, then each message is a
+        # 1-byte type (1) before its u64 length
+        self.ipc = ipc_path is not None
+        if self.ipc:
+            self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            self.sock.settimeout(timeout)
+            try:
+                self.sock.connect(ipc_path)
+            except OSError:
+                self.sock.close()
+                raise
+        else:
+            self.sock = socket.create_connection((host, port), timeout=timeout)
         self.sock.settimeout(timeout)
         self.sock.sendall(sp_header(self.proto))
         peer = _read_exact(self.sock, 8)
@@ -51,6 +63,8 @@ class _Connection:
 
     @classmethod
     def from_url(cls, url, timeout=10.0):
+        if url.startswith("ipc://"):
+            return cls(None, None, timeout, ipc_path=url[len("ipc://"):])
         host, port = parse_tcp_url(url)
         return cls(host, port, timeout)
 
@@ -70,7 +84,8 @@ class _Connection:
         self.sock.settimeout(t)
 
     def send_frame(self, payload):
-        self.sock.sendall(struct.pack(">Q", len(payload)) + payload)
+        pre = b"\x01" if self.ipc else b""
+        self.sock.sendall(pre + struct.pack(">Q", len(payload)) + payload)
 
 
 class ReqClient(_Connection):
@@ -79,11 +94,13 @@ class ReqClient(_Connection):
     proto = PROTO_REQ0
     peer_proto = PROTO_REP0
 
-    def __init__(self, host, port, timeout=10.0):
-        super().__init__(host, port, timeout)
+    def __init__(self, host, port, timeout=10.0, ipc_path=None):
+        super().__init__(host, port, timeout, ipc_path)
         self.next_id = random.randint(0, 0x7FFFFFFF)
 
     def recv_frame(self, limit=64 << 20):
+        if self.ipc:
+            _read_exact(self.sock, 1)
         (n,) = struct.unpack(">Q", _read_exact(self.sock, 8))
         if n > limit:
             raise WireError("frame of %d bytes exceeds %d" % (n, limit))

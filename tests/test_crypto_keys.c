@@ -520,6 +520,78 @@ static void test_keyfile_bad(void **state)
 	free(dir);
 }
 
+/* A passphrase-protected key file: round trip, no secret in clear, the
+ * wrong passphrase and every altered byte refused, no passphrase asked. */
+static void test_keyfile_sealed(void **state)
+{
+	(void)state;
+	char *dir = tu_tmpdir();
+	char path[512], path2[512];
+	snprintf(path, sizeof path, "%s/sealed.json", dir);
+	snprintf(path2, sizeof path2, "%s/edited.json", dir);
+	nt_seckey *k = rand_key();
+	nt_why why = {{0}};
+	static const uint8_t pass[] = "correct horse battery staple";
+	assert_int_equal(nt_keyfile_write_pass(path, k, pass, 0, &why), NT_ERR_ARG);
+	assert_int_equal(nt_keyfile_write_pass(path, k, pass, sizeof pass - 1, &why), NT_OK);
+	assert_int_equal(nt_keyfile_write_pass(path, k, pass, sizeof pass - 1, &why),
+			 NT_ERR_EXISTS);
+	struct stat st;
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0600);
+	char *text = tu_read(path, 0, NULL);
+	uint8_t sec[32];
+	char sec_hex[65];
+	nt_seckey_secret(k, sec);
+	nt_hex_encode(sec, 32, sec_hex);
+	assert_null(strstr(text, sec_hex));
+	assert_non_null(strstr(text, "\"type\":\"notary-secret-key-sealed/1\""));
+	assert_non_null(strstr(text, "\"n\":32768,\"r\":8,\"p\":1"));
+
+	nt_seckey *back = NULL;
+	assert_int_equal(nt_keyfile_read_pass(path, pass, sizeof pass - 1, &back, &why), NT_OK);
+	nt_pubkey a, b;
+	nt_seckey_pubkey(k, &a);
+	nt_seckey_pubkey(back, &b);
+	assert_memory_equal(a.b, b.b, 32);
+	nt_seckey_free(back);
+	back = NULL;
+	/* no passphrase: says how to give one */
+	assert_int_equal(nt_keyfile_read(path, &back, &why), NT_ERR_ARG);
+	assert_non_null(strstr(why.msg, "passphrase"));
+	assert_null(back);
+	/* wrong passphrase */
+	assert_int_equal(nt_keyfile_read_pass(path, (const uint8_t *)"wrong", 5, &back, &why),
+			 NT_ERR_MISMATCH);
+	assert_non_null(strstr(why.msg, "wrong passphrase"));
+	/* a plain key file reads with or without a passphrase */
+	snprintf(path2, sizeof path2, "%s/plain.json", dir);
+	assert_int_equal(nt_keyfile_write(path2, k, &why), NT_OK);
+	assert_int_equal(nt_keyfile_read_pass(path2, pass, 3, &back, &why), NT_OK);
+	nt_seckey_free(back);
+	back = NULL;
+	/* each hex digit of the sealed, tag, nonce, salt and pubkey changed,
+	 * and the cost: refused (the AEAD covers them) */
+	static const char *const members[] = {"\"sealed\":\"", "\"tag\":\"",	"\"nonce\":\"",
+					      "\"salt\":\"",   "\"pubkey\":\"", "\"r\":"};
+	for (size_t m = 0; m < sizeof members / sizeof members[0]; m++) {
+		char *edited = strdup(text);
+		char *at = strstr(edited, members[m]) + strlen(members[m]);
+		*at = *at == '1' ? '2' : '1';
+		snprintf(path2, sizeof path2, "%s/edited%zu.json", dir, m);
+		tu_write_file(path2, edited, strlen(edited), 0600);
+		nt_err e = nt_keyfile_read_pass(path2, pass, sizeof pass - 1, &back, &why);
+		if (e == NT_OK)
+			fail_msg("an edited %s was accepted", members[m]);
+		assert_null(back);
+		free(edited);
+	}
+	free(text);
+	nt_seckey_free(k);
+	tu_rmdir(dir);
+	free(dir);
+}
+
 int main(void)
 {
 	tu_seed();
@@ -527,7 +599,7 @@ int main(void)
 	    cmocka_unit_test(test_bip340_vectors),    cmocka_unit_test(test_sign_verify),
 	    cmocka_unit_test(test_seckey_bytes),      cmocka_unit_test(test_verify_garbage),
 	    cmocka_unit_test(test_keyfile_roundtrip), cmocka_unit_test(test_keyfile_perm),
-	    cmocka_unit_test(test_keyfile_bad),
+	    cmocka_unit_test(test_keyfile_bad),	      cmocka_unit_test(test_keyfile_sealed),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -361,6 +361,60 @@ static void test_random_model(void **state)
 	free(ids);
 }
 
+/* Records counted per owner while pending, gone (and the owners table
+ * back to empty) once removed; unowned records count for nobody. */
+static void test_owners(void **state)
+{
+	(void)state;
+	nt_mempool *mp = new_pool(100000, 1u << 26);
+	nt_pubkey a, b;
+	memset(&a, 0xaa, sizeof a);
+	memset(&b, 0xbb, sizeof b);
+	uint8_t buf[100];
+	size_t c = 9, by = 9;
+	nt_mempool_owner_usage(mp, &a, &c, &by);
+	assert_int_equal(c, 0);
+	assert_int_equal(by, 0);
+	enum { N = 3000 };
+	static nt_hash ids[N];
+	for (uint64_t i = 0; i < N; i++) {
+		ids[i] = id_of(i);
+		fill_rec(i, buf, 100);
+		/* a third each: a, b, and 1000 distinct owners */
+		nt_pubkey o;
+		memset(&o, 0, sizeof o);
+		memcpy(o.b, &i, sizeof i);
+		const nt_pubkey *ow = i % 3 == 0 ? &a : i % 3 == 1 ? &b : &o;
+		assert_int_equal(nt_mempool_add_owned(mp, buf, 10 + i % 3, &ids[i], ow, i), NT_OK);
+	}
+	nt_hash extra = id_of(N);
+	assert_int_equal(nt_mempool_add(mp, buf, 5, &extra, 0), NT_OK);
+	nt_mempool_owner_usage(mp, &a, &c, &by);
+	assert_int_equal(c, N / 3);
+	assert_int_equal(by, 10 * (N / 3));
+	nt_mempool_owner_usage(mp, &b, &c, &by);
+	assert_int_equal(c, N / 3);
+	assert_int_equal(by, 11 * (N / 3));
+	assert_int_equal(nt_mempool_owners(mp), 2 + N / 3);
+	/* remove every other record: the counts follow */
+	for (size_t i = 0; i < N; i += 2)
+		nt_mempool_remove(mp, &ids[i], 1);
+	nt_mempool_owner_usage(mp, &a, &c, &by);
+	assert_int_equal(c, N / 6);
+	assert_int_equal(by, 10 * (N / 6));
+	for (size_t i = 1; i < N; i += 2) {
+		nt_mempool_remove(mp, &ids[i], 1);
+		nt_mempool_remove(mp, &ids[i], 1); /* twice: no double count */
+	}
+	assert_int_equal(nt_mempool_owners(mp), 0);
+	nt_mempool_owner_usage(mp, &b, &c, &by);
+	assert_int_equal(c, 0);
+	assert_int_equal(by, 0);
+	assert_int_equal(nt_mempool_count(mp), 1);
+	assert_int_equal(nt_mempool_max_records(mp), 100000);
+	nt_mempool_free(mp);
+}
+
 int main(void)
 {
 	tu_seed();
@@ -373,6 +427,7 @@ int main(void)
 	    cmocka_unit_test(test_remove_middle),
 	    cmocka_unit_test(test_oldest),
 	    cmocka_unit_test(test_random_model),
+	    cmocka_unit_test(test_owners),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -16,6 +16,7 @@
 #include "base/err.h"
 #include "base/types.h"
 #include "core/version.h"
+#include "crypto/keys.h"
 #include "net/rpc_codes.h"
 
 enum {
@@ -40,6 +41,7 @@ typedef struct {
 } nt_cli_cmd;
 
 int nt_cmd_keygen(int argc, char **argv);
+int nt_cmd_key(int argc, char **argv);
 int nt_cmd_init(int argc, char **argv);
 int nt_cmd_submit(int argc, char **argv);
 int nt_cmd_verify(int argc, char **argv);
@@ -189,6 +191,18 @@ nt_rpc_outcome nt_cli_rpc_batch(nt_cli_rpc *c, nt_cli_rpc_req *reqs, size_t n, i
 /* Prints a failed call to stderr ("error: <message> (code C)" or the
  * transport message) and returns NT_EXIT_FAIL. */
 int nt_cli_rpc_report(const char *cmd, const nt_rpc_status *st);
+
+/* Signs every later request except submit (whose record carries its own
+ * signature) with k: params "auth" (docs/RPC.md "Signed requests"), for
+ * nodes that answer only listed clients. k stays the caller's and must
+ * outlive the calls; NULL stops signing. */
+void nt_cli_rpc_sign_with(const nt_seckey *k);
+/* The passphrase file to use: opt (--passphrase-file), else the
+ * NOTARY_PASSPHRASE_FILE environment variable, else NULL. */
+const char *nt_cli_passphrase_file(const char *opt);
+/* "xxxxxxxx-xxxxxxxx-xxxxxxxx-xxxxxxxx": the first 16 bytes of SHA-256 of
+ * the public key, grouped like the genesis fingerprint (docs/CLI.md). */
+void nt_cli_key_fingerprint(const nt_pubkey *pk, char out[36]);
 
 /* Small accessors for RPC results that tolerate missing members. */
 const char *nt_cli_jstr(const json_t *obj, const char *key, const char *dflt);

@@ -13,7 +13,10 @@
 
 #include "base/hex.h"
 #include "core/genesis.h"
+#include "crypto/digest.h"
+#include "crypto/keys.h"
 #include "net/rpc_client.h"
+#include "node/rpc.h"
 #include "tools/cli_tls.h"
 
 /* ---- options ---- */
@@ -476,9 +479,42 @@ static nt_rpc_outcome take_answer(const nt_cli_rpc *c, json_t *doc, json_int_t i
 	return NT_RPC_RESULT;
 }
 
+static const nt_seckey *signer;
+
+void nt_cli_rpc_sign_with(const nt_seckey *k)
+{
+	signer = k;
+}
+
+const char *nt_cli_passphrase_file(const char *opt)
+{
+	if (opt != NULL)
+		return opt;
+	const char *env = getenv("NOTARY_PASSPHRASE_FILE");
+	return env != NULL && env[0] != '\0' ? env : NULL;
+}
+
+void nt_cli_key_fingerprint(const nt_pubkey *pk, char out[36])
+{
+	nt_hash h;
+	nt_sha256(pk->b, NT_PUBKEY_LEN, &h);
+	nt_genesis_fingerprint(&h, out);
+}
+
 /* A request object; params is stolen (NULL for none). NULL when out of memory. */
 static json_t *request_json(const char *method, json_t *params, json_int_t id)
 {
+	if (signer != NULL && strcmp(method, "submit") != 0) {
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		uint64_t now = (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+		if (params == NULL)
+			params = json_object();
+		if (params == NULL || nt_rpc_auth_add(params, method, signer, now) != NT_OK) {
+			json_decref(params);
+			return NULL;
+		}
+	}
 	json_t *req = json_pack("{s:s, s:I, s:s}", "jsonrpc", "2.0", "id", id, "method", method);
 	if (req == NULL) {
 		json_decref(params);

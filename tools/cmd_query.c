@@ -9,12 +9,16 @@
 #include "core/receipt.h"
 #include "crypto/digest.h"
 #include "node/digest_file.h"
+#include "node/passfile.h"
 #include "tools/cli.h"
 #include "tools/cli_tls.h"
 
 #define NODE_HELP                                                                                  \
 	"  -n, --node URL   node to ask (default $NOTARY_NODE or " NT_CLI_DEFAULT_NODE ")\n"       \
 	"  -j, --json       print the node's JSON result\n"                                        \
+	"  -k, --key FILE   sign the request with this client key (a node with\n"                  \
+	"                   access.public 0 answers only listed keys; docs/RPC.md)\n"              \
+	"  -P, --passphrase-file F  the key file's passphrase (or NOTARY_PASSPHRASE_FILE)\n"       \
 	"  -h, --help       show this help\n" NT_CLI_TLS_HELP
 
 /* Options every query takes. */
@@ -75,18 +79,21 @@ static int parse_common(int argc, char **argv, const char *usage, const char *ex
 			const struct option *extra, query_opts *q,
 			int (*on_extra)(int c, void *arg), void *arg)
 {
-	struct option opts[14];
+	struct option opts[18];
 	size_t n = 0;
 	opts[n++] = (struct option){"node", required_argument, NULL, 'n'};
 	opts[n++] = (struct option){"ca", required_argument, NULL, NT_CLI_OPT_CA};
 	opts[n++] = (struct option){"pin", required_argument, NULL, NT_CLI_OPT_PIN};
 	opts[n++] = (struct option){"json", no_argument, NULL, 'j'};
 	opts[n++] = (struct option){"help", no_argument, NULL, 'h'};
-	for (size_t i = 0; extra != NULL && extra[i].name != NULL && n < 13; i++)
+	opts[n++] = (struct option){"key", required_argument, NULL, 'k'};
+	opts[n++] = (struct option){"passphrase-file", required_argument, NULL, 'P'};
+	for (size_t i = 0; extra != NULL && extra[i].name != NULL && n < 17; i++)
 		opts[n++] = extra[i];
 	opts[n] = (struct option){NULL, 0, NULL, 0};
 	char shortopts[32];
-	snprintf(shortopts, sizeof shortopts, ":n:jh%s", extra_short);
+	snprintf(shortopts, sizeof shortopts, ":n:jhk:P:%s", extra_short);
+	const char *key = NULL, *pass = NULL;
 
 	q->node = nt_cli_default_node();
 	q->json = false;
@@ -98,6 +105,12 @@ static int parse_common(int argc, char **argv, const char *usage, const char *ex
 			break;
 		case 'j':
 			q->json = true;
+			break;
+		case 'k':
+			key = optarg;
+			break;
+		case 'P':
+			pass = optarg;
 			break;
 		case 'h':
 			fputs(usage, stdout);
@@ -112,6 +125,16 @@ static int parse_common(int argc, char **argv, const char *usage, const char *ex
 			if (on_extra == NULL || on_extra(c, arg) != 0)
 				return NT_EXIT_USAGE;
 		}
+	}
+	if (key != NULL) {
+		/* kept until the process exits: every request is signed */
+		static nt_seckey *client;
+		nt_why why = {{0}};
+		nt_err e = nt_key_load(key, nt_cli_passphrase_file(pass), &client, &why);
+		if (e != NT_OK)
+			return nt_cli_errorf(NT_EXIT_FAIL, argv[0], "%s",
+					     why.msg[0] ? why.msg : nt_strerror(e));
+		nt_cli_rpc_sign_with(client);
 	}
 	return -1;
 }

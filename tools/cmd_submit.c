@@ -24,6 +24,7 @@
 #include "crypto/keys.h"
 #include "node/digest_file.h"
 #include "node/genesis_file.h"
+#include "node/passfile.h"
 #include "tools/cli.h"
 #include "tools/cli_tls.h"
 
@@ -58,6 +59,8 @@ static const char submit_usage[] =
     "Options:\n"
     "  -n, --node URL         node to submit to (default $NOTARY_NODE or " NT_CLI_DEFAULT_NODE
     ")\n" NT_CLI_TLS_HELP "  -k, --key KEY          your key file from `notary keygen` (required)\n"
+    "      --passphrase-file F  the passphrase of a protected KEY (default\n"
+    "                         $NOTARY_PASSPHRASE_FILE)\n"
     "  -c, --case C           case reference, e.g. \"(2026) Zhe 0192 Min Chu 123\"\n"
     "  -t, --title T          a short description of the evidence\n"
     "  -m, --media-type M     e.g. application/pdf\n"
@@ -118,6 +121,7 @@ typedef struct {
 } item;
 
 typedef struct {
+	const char *pass_path; /* --passphrase-file */
 	const char *node, *key_path, *case_ref, *title, *media_type, *out, *genesis_path;
 	int alg;
 	bool private_rec;  /* --private */
@@ -904,9 +908,10 @@ static int submit_files(submit_opts *o, char **files, size_t n)
 {
 	nt_why why = {{0}};
 	nt_seckey *key = NULL;
-	nt_err e = nt_keyfile_read(o->key_path, &key, &why);
+	nt_err e = nt_key_load(o->key_path, nt_cli_passphrase_file(o->pass_path), &key, &why);
 	if (e != NT_OK)
-		return nt_cli_errorf(NT_EXIT_USAGE, "submit", "cannot use key %s: %s", o->key_path,
+		return nt_cli_errorf(e == NT_ERR_MISMATCH ? NT_EXIT_FAIL : NT_EXIT_USAGE, "submit",
+				     "cannot use key %s: %s", o->key_path,
 				     why.msg[0] ? why.msg : nt_strerror(e));
 	nt_seckey_pubkey(key, &o->pk);
 
@@ -953,7 +958,7 @@ static int submit_files(submit_opts *o, char **files, size_t n)
 }
 
 /* Long options without a short form. */
-enum { OPT_NO_FILE_NAME = 256 };
+enum { OPT_NO_FILE_NAME = 256, OPT_PASSPHRASE_FILE };
 
 int nt_cmd_submit(int argc, char **argv)
 {
@@ -970,6 +975,7 @@ int nt_cmd_submit(int argc, char **argv)
 	    {"genesis", required_argument, NULL, 'g'},
 	    {"private", no_argument, NULL, 'p'},
 	    {"no-file-name", no_argument, NULL, OPT_NO_FILE_NAME},
+	    {"passphrase-file", required_argument, NULL, OPT_PASSPHRASE_FILE},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
@@ -987,6 +993,9 @@ int nt_cmd_submit(int argc, char **argv)
 			break;
 		case 'k':
 			o.key_path = optarg;
+			break;
+		case OPT_PASSPHRASE_FILE:
+			o.pass_path = optarg;
 			break;
 		case 'c':
 			o.case_ref = optarg;

@@ -23,6 +23,7 @@
 #include "crypto/digest.h"
 #include "crypto/keys.h"
 #include "node/config.h"
+#include "node/passfile.h"
 #include "tools/cli.h"
 #include "tools/cli_tls.h"
 
@@ -167,8 +168,10 @@ static int load_home(const char *cmd, vs_opts *o, bool need)
 		return nt_cli_errorf(NT_EXIT_USAGE, cmd, "cannot read %s/config.json: %s", o->home,
 				     why.msg);
 	o->cfg_ok = true;
+	/* The office's own node, on its operator socket (access.admin) where
+	 * it has one: the only place it takes approvals. */
 	if (o->node == NULL)
-		o->node = o->cfg.rpc;
+		o->node = o->cfg.access_admin[0] != '\0' ? o->cfg.access_admin : o->cfg.rpc;
 	return NT_EXIT_OK;
 }
 
@@ -178,7 +181,7 @@ static int approve(const char *cmd, vs_opts *o, const chain_state *cs, const uin
 {
 	nt_why why = {{0}};
 	nt_seckey *k = NULL;
-	if (nt_keyfile_read(o->cfg.key_file, &k, &why) != NT_OK)
+	if (nt_key_load(o->cfg.key_file, o->cfg.key_passphrase_file, &k, &why) != NT_OK)
 		return nt_cli_errorf(NT_EXIT_FAIL, cmd, "cannot read the validator key: %s",
 				     why.msg);
 	nt_pubkey pk;

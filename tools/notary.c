@@ -8,6 +8,7 @@
 
 static const nt_cli_cmd commands[] = {
     {"keygen", nt_cmd_keygen, "create a new signing key file"},
+    {"key", nt_cmd_key, "show a key file's public key and fingerprint (key show --key F)"},
     {"init", nt_cmd_init, "create a one-validator network in a home directory"},
     {"testnet", nt_cmd_testnet, "create (and run) a local network of N validators"},
     {"submit", nt_cmd_submit, "notarize files: hash locally, sign, submit, save receipts"},

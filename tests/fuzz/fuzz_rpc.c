@@ -77,6 +77,7 @@ static void check_call(nt_rpc_call c)
 		fz_check(c.change != NULL && c.change_len > 0 && c.change_len <= NT_CHANGE_WIRE_MAX);
 		break;
 	case NT_RPC_STATUS:
+	case NT_RPC_RELOAD:
 	case NT_RPC_VALIDATORS:
 	case NT_RPC_VALSET_PENDING:
 		break;
