@@ -209,7 +209,8 @@ class TestPrivate(NodeCase):
         # Nor anywhere in the node's home (LevelDB, WAL, logs) or its log.
         files = [self.node.log_path]
         for root, _, names in os.walk(self.node.home):
-            files += [os.path.join(root, n) for n in names]
+            files += [os.path.join(root, n) for n in names
+                      if os.path.isfile(os.path.join(root, n))]  # not admin.sock
         self.assertTrue(any("data" in p for p in files), files)
         record = bytes.fromhex(doc["record"])
         stored = []
