@@ -267,6 +267,36 @@ class Ceremony(unittest.TestCase):
 
     # -- refusals --
 
+    def test_new_office_joins_a_running_network(self):
+        """office join --new: a fifth office, not in the genesis, gets a
+        config with the network's offices as peers and the command that adds
+        it; its own key in the genesis, or no office file, is refused."""
+        genesis, fp = self.run_ceremony()
+        self.init(4, "Forensic Centre E")
+        files = [os.path.join(self.coord, "office%d.json" % i) for i in range(4)]
+        inbox = self.send_to_office(4, genesis, files)
+        g = os.path.join(inbox, "genesis.json")
+        p = self.join(4, "--new", "--fingerprint", fp, g)
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        self.assertIn("as a new office (an observer until the offices add it)", p.stdout)
+        pub = read_json(os.path.join(self.home(4), "office.json"))["pubkey"]
+        self.assertIn('notary valset propose --home DIR --add "Forensic Centre E=%s"' % pub,
+                      p.stdout)
+        cfg = read_json(os.path.join(self.home(4), "config.json"))
+        self.assertEqual(sorted(e["p2p"] for e in cfg["peers"]),
+                         sorted(self.urls(j)[1] for j in range(4)))
+        # a member of the genesis does not join as new; a new one needs files
+        p = self.join(1, "--new", g)
+        self.assertEqual(p.returncode, 1, p.stdout + p.stderr)
+        self.assertIn("your key is in this genesis", p.stderr)
+        self.init(5, "Office F")
+        lone = os.path.join(self.tmp, "lone")
+        os.makedirs(lone)
+        shutil.copy(genesis, os.path.join(lone, "genesis.json"))
+        p = self.join(5, "--new", os.path.join(lone, "genesis.json"))
+        self.assertEqual(p.returncode, 2, p.stdout + p.stderr)
+        self.assertIn("--new needs the office files", p.stderr)
+
     def test_assemble_refusals(self):
         for i, name in enumerate(NAMES):
             self.init(i, name)

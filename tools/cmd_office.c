@@ -19,7 +19,8 @@
 
 static const char office_usage[] =
     "usage: notary office init --name NAME --p2p URL [--rpc URL] [--http URL] --out DIR\n"
-    "       notary office join --home DIR [--fingerprint FP] GENESIS [OFFICE.json|DIR...]\n\n"
+    "       notary office join --home DIR [--fingerprint FP] [--new] GENESIS\n"
+    "                          [OFFICE.json|DIR...]\n\n"
     "The set-up ceremony of a network of offices, in which no office handles\n"
     "another's secret (docs/OPERATIONS.md \"Setting up a network of offices\"):\n\n"
     "init  makes this office's home DIR (mode 0700) with its validator key\n"
@@ -32,7 +33,11 @@ static const char office_usage[] =
     "      directories of *.json files; none given: the *.json files beside\n"
     "      GENESIS). Refuses what genesis check refuses, an office file that\n"
     "      disagrees with the genesis, and a missing office.\n"
-    "      Then: notaryd --home DIR\n\n"
+    "      Then: notaryd --home DIR\n"
+    "      --new: this office joins a running network later: its key is not in\n"
+    "      the genesis; the peers are the offices whose files are given (the\n"
+    "      network's current ones). Its node starts as an observer and votes\n"
+    "      once the offices add it (notary valset propose --add, approve).\n\n"
     "Options:\n"
     "  -n, --name NAME       the office's name as judges will read it (UTF-8, 1-255\n"
     "                        bytes, no control characters; e.g. \"杭州互联网公证处\")\n"
@@ -45,6 +50,7 @@ static const char office_usage[] =
     "  -o, --out DIR         init: the office's home to create\n"
     "  -d, --home DIR        join: the office's home made by init\n"
     "  -f, --fingerprint FP  join: refuse a genesis whose fingerprint is not FP\n"
+    "      --new             join: a new office of a running network (above)\n"
     "  -h, --help            show this help\n\n"
     "Example:\n"
     "  notary office init --name \"Notary Office A\" --p2p tcp://10.0.0.1:7401 \\\n"
@@ -303,7 +309,7 @@ static int write_home(const char *home, const char *gpath, const char *gtext, si
 		goto out;
 	}
 	for (unsigned i = 0; i < g->vals.n; i++) {
-		if ((int)i == myidx)
+		if ((int)i == myidx || ps->src[i] == NULL)
 			continue;
 		json_t *p = json_pack("{s:s}", "p2p", ps->o[i].p2p);
 		if (p != NULL && ps->o[i].rpc[0] != '\0')
@@ -361,18 +367,32 @@ static int write_home(const char *home, const char *gpath, const char *gtext, si
 	nt_genesis_fingerprint(&g->genesis_hash, fp);
 	printf("joined chain \"%s\", fingerprint %s, as \"", g->chain_id, fp);
 	nt_cli_put_safe(stdout, me->name);
-	printf("\" (validator %d of %u)\n", myidx, (unsigned)g->vals.n);
+	if (myidx >= 0)
+		printf("\" (validator %d of %u)\n", myidx, (unsigned)g->vals.n);
+	else
+		printf("\" as a new office (an observer until the offices add it)\n");
+	unsigned npeers = 0;
+	for (unsigned i = 0; i < g->vals.n; i++)
+		npeers += (int)i != myidx && ps->src[i] != NULL;
 	printf("  %s  copied from %s\n", gdst, gpath);
-	printf("  %s  rpc %s, p2p %s, %u peer%s:\n", cdst, rpc, me->p2p, g->vals.n - 1u,
-	       g->vals.n == 2 ? "" : "s");
+	printf("  %s  rpc %s, p2p %s, %u peer%s:\n", cdst, rpc, me->p2p, npeers,
+	       npeers == 1 ? "" : "s");
 	for (unsigned i = 0; i < g->vals.n; i++) {
-		if ((int)i == myidx)
+		if ((int)i == myidx || ps->src[i] == NULL)
 			continue;
 		printf("    %-28s ", ps->o[i].p2p);
 		nt_cli_put_safe(stdout, g->vals.names[i]);
 		printf("\n");
 	}
 	printf("\nStart the node:\n  notaryd --home %s\n", home);
+	if (myidx < 0) {
+		char pk[65];
+		nt_hex_encode(me->pubkey.b, NT_PUBKEY_LEN, pk);
+		printf("Then ask an office of the network to propose this one, and the others to "
+		       "approve:\n  notary valset propose --home DIR --add \"");
+		nt_cli_put_safe(stdout, me->name);
+		printf("=%s\"\n", pk);
+	}
 	rc = NT_EXIT_OK;
 out:
 	json_decref(peers);
@@ -381,7 +401,28 @@ out:
 	return rc;
 }
 
-static int office_join(const char *home, const char *fpr, int nargs, char **args)
+/* --new: the genesis is the network's and well formed, and does NOT name
+ * this office (it is added later by a set change). */
+static int check_new(const char *path, const nt_genesis *g, const nt_office *me, const char *fpr)
+{
+	if (!nt_genesis_is_v2(g))
+		return nt_cli_errorf(NT_EXIT_FAIL, "office",
+				     "%s is a version 1 genesis file: its validator set never "
+				     "changes, so no office can be added",
+				     path);
+	char fp[NT_FINGERPRINT_LEN + 1];
+	nt_genesis_fingerprint(&g->genesis_hash, fp);
+	if (fpr != NULL && strcmp(fp, fpr) != 0)
+		return nt_cli_errorf(NT_EXIT_FAIL, "office",
+				     "the fingerprint of %s is %s, not %s as you were told", path,
+				     fp, fpr);
+	if (nt_valset_index(&g->vals, &me->pubkey) >= 0)
+		return nt_cli_errorf(NT_EXIT_FAIL, "office",
+				     "your key is in this genesis: join without --new");
+	return NT_EXIT_OK;
+}
+
+static int office_join(const char *home, const char *fpr, bool new_office, int nargs, char **args)
 {
 	nt_office me;
 	int rc = nt_office_home("office", home, &me);
@@ -396,7 +437,8 @@ static int office_join(const char *home, const char *fpr, int nargs, char **args
 	rc = nt_office_read_genesis("office", args[0], g, &gtext, &glen);
 	int myidx = -1;
 	if (rc == NT_EXIT_OK)
-		rc = nt_office_check_genesis("office", args[0], g, &me, fpr, &myidx);
+		rc = new_office ? check_new(args[0], g, &me, fpr)
+				: nt_office_check_genesis("office", args[0], g, &me, fpr, &myidx);
 	if (rc == NT_EXIT_OK) {
 		ps.o = calloc(g->vals.n, sizeof *ps.o);
 		ps.src = calloc(g->vals.n, sizeof *ps.src);
@@ -428,8 +470,15 @@ static int office_join(const char *home, const char *fpr, int nargs, char **args
 			free(dir);
 		}
 	}
-	unsigned missing = 0;
-	for (unsigned i = 0; rc == NT_EXIT_OK && i < g->vals.n; i++) {
+	unsigned missing = 0, have = 0;
+	for (unsigned i = 0; i < g->vals.n; i++)
+		have += ps.src != NULL && ps.src[i] != NULL;
+	if (rc == NT_EXIT_OK && new_office && have == 0)
+		rc =
+		    nt_cli_errorf(NT_EXIT_USAGE, "office",
+				  "--new needs the office files of the network's offices (at least "
+				  "one) for the peers of config.json");
+	for (unsigned i = 0; rc == NT_EXIT_OK && !new_office && i < g->vals.n; i++) {
 		if ((int)i == myidx || ps.src[i] != NULL)
 			continue;
 		if (missing++ == 0)
@@ -474,11 +523,13 @@ int nt_cmd_office(int argc, char **argv)
 	    {"out", required_argument, NULL, 'o'},
 	    {"home", required_argument, NULL, 'd'},
 	    {"fingerprint", required_argument, NULL, 'f'},
+	    {"new", no_argument, NULL, 'N'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
 	const char *name = NULL, *p2p = NULL, *rpc = NULL, *http = NULL, *out = NULL;
 	const char *home = NULL, *fpr = NULL;
+	bool new_office = false;
 	int c;
 	while ((c = nt_cli_getopt(argc, argv, ":n:p:r:w:o:d:f:h", opts)) != -1) {
 		switch (c) {
@@ -503,6 +554,9 @@ int nt_cmd_office(int argc, char **argv)
 		case 'f':
 			fpr = optarg;
 			break;
+		case 'N':
+			new_office = true;
+			break;
 		case 'h':
 			fputs(office_usage, stdout);
 			return NT_EXIT_OK;
@@ -518,9 +572,9 @@ int nt_cmd_office(int argc, char **argv)
 	if (strcmp(sub, "init") == 0) {
 		if (nargs > 0)
 			return nt_cli_usage_error("office", "unexpected argument '%s'", args[0]);
-		if (home != NULL || fpr != NULL)
-			return nt_cli_usage_error("office", "init takes --out DIR, not --home or "
-							    "--fingerprint");
+		if (home != NULL || fpr != NULL || new_office)
+			return nt_cli_usage_error("office", "init takes --out DIR, not --home, "
+							    "--fingerprint or --new");
 		if (out == NULL || out[0] == '\0')
 			return nt_cli_usage_error("office", "init needs --out DIR");
 		if (name == NULL || !nt_str8u_valid(name, strlen(name)))
@@ -556,7 +610,7 @@ int nt_cmd_office(int argc, char **argv)
 			return nt_cli_usage_error("office", "join needs --home DIR");
 		if (nargs < 1)
 			return nt_cli_usage_error("office", "join needs the genesis file");
-		return office_join(home, fpr, nargs, args);
+		return office_join(home, fpr, new_office, nargs, args);
 	}
 	return nt_cli_usage_error("office", "unknown subcommand '%s' (init or join)", sub);
 }
