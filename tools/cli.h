@@ -97,6 +97,9 @@ void nt_cli_iso_human(const char *iso, char buf[64]);
  * NT_ERR_IO, NT_ERR_RANGE (too large); why says which file and what. */
 nt_err nt_cli_read_file(const char *path, size_t max, char **out, size_t *len,
 			nt_why *why) NT_MUST_CHECK;
+/* All of standard input (a pipe or a file), NUL-terminated: NT_ERR_RANGE
+ * past about max bytes, NT_ERR_IO, NT_ERR_NOMEM. len may be NULL. */
+nt_err nt_cli_read_stdin(size_t max, char **out, size_t *len) NT_MUST_CHECK;
 /* Writes all len bytes to fd (retrying short writes and EINTR); NT_ERR_IO. */
 nt_err nt_cli_write_all(int fd, const void *data, size_t len) NT_MUST_CHECK;
 /* Writes data to path atomically: a temporary file in the same directory,

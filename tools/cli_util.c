@@ -668,3 +668,32 @@ bool nt_cli_ju64(const json_t *obj, const char *key, uint64_t *out)
 	*out = (uint64_t)json_integer_value(v);
 	return true;
 }
+
+nt_err nt_cli_read_stdin(size_t max, char **out, size_t *len)
+{
+	size_t cap = 1 << 16, n = 0, k;
+	char *text = malloc(cap);
+	if (text == NULL)
+		return NT_ERR_NOMEM;
+	while ((k = fread(text + n, 1, cap - n - 1, stdin)) > 0) {
+		n += k;
+		if (n + 1 < cap)
+			continue;
+		char *t = cap < max ? realloc(text, cap * 2) : NULL;
+		if (t == NULL) {
+			free(text);
+			return cap < max ? NT_ERR_NOMEM : NT_ERR_RANGE;
+		}
+		text = t;
+		cap *= 2;
+	}
+	if (ferror(stdin)) {
+		free(text);
+		return NT_ERR_IO;
+	}
+	text[n] = '\0';
+	*out = text;
+	if (len != NULL)
+		*len = n;
+	return NT_OK;
+}

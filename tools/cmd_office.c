@@ -401,27 +401,6 @@ out:
 	return rc;
 }
 
-/* --new: the genesis is the network's and well formed, and does NOT name
- * this office (it is added later by a set change). */
-static int check_new(const char *path, const nt_genesis *g, const nt_office *me, const char *fpr)
-{
-	if (!nt_genesis_is_v2(g))
-		return nt_cli_errorf(NT_EXIT_FAIL, "office",
-				     "%s is a version 1 genesis file: its validator set never "
-				     "changes, so no office can be added",
-				     path);
-	char fp[NT_FINGERPRINT_LEN + 1];
-	nt_genesis_fingerprint(&g->genesis_hash, fp);
-	if (fpr != NULL && strcmp(fp, fpr) != 0)
-		return nt_cli_errorf(NT_EXIT_FAIL, "office",
-				     "the fingerprint of %s is %s, not %s as you were told", path,
-				     fp, fpr);
-	if (nt_valset_index(&g->vals, &me->pubkey) >= 0)
-		return nt_cli_errorf(NT_EXIT_FAIL, "office",
-				     "your key is in this genesis: join without --new");
-	return NT_EXIT_OK;
-}
-
 static int office_join(const char *home, const char *fpr, bool new_office, int nargs, char **args)
 {
 	nt_office me;
@@ -437,8 +416,8 @@ static int office_join(const char *home, const char *fpr, bool new_office, int n
 	rc = nt_office_read_genesis("office", args[0], g, &gtext, &glen);
 	int myidx = -1;
 	if (rc == NT_EXIT_OK)
-		rc = new_office ? check_new(args[0], g, &me, fpr)
-				: nt_office_check_genesis("office", args[0], g, &me, fpr, &myidx);
+		rc = nt_office_check_genesis("office", args[0], g, &me, fpr,
+					     new_office ? NULL : &myidx);
 	if (rc == NT_EXIT_OK) {
 		ps.o = calloc(g->vals.n, sizeof *ps.o);
 		ps.src = calloc(g->vals.n, sizeof *ps.src);

@@ -47,45 +47,13 @@ static void print_info(FILE *f, const nt_qr_info *in)
 	fprintf(f, "record id %s, height %llu\n", id, (unsigned long long)in->height);
 }
 
-/* All of standard input (a pipe or a file), NUL-terminated; at most
- * twice a version 2 receipt's size (a certificate's whole text). */
-static nt_err read_stdin(char **out)
-{
-	size_t cap = 1 << 16, len = 0, k;
-	char *text = malloc(cap);
-	if (text == NULL)
-		return NT_ERR_NOMEM;
-	while ((k = fread(text + len, 1, cap - len - 1, stdin)) > 0) {
-		len += k;
-		if (len + 1 < cap)
-			continue;
-		if (cap >= (size_t)NT_RECEIPT_V2_TEXT_MAX * 2) {
-			free(text);
-			return NT_ERR_RANGE;
-		}
-		char *t = realloc(text, cap * 2);
-		if (t == NULL) {
-			free(text);
-			return NT_ERR_NOMEM;
-		}
-		text = t;
-		cap *= 2;
-	}
-	if (ferror(stdin)) {
-		free(text);
-		return NT_ERR_IO;
-	}
-	text[len] = '\0';
-	*out = text;
-	return NT_OK;
-}
-
 static int qr_decode(const char *arg, const char *out)
 {
 	char *text = NULL;
 	nt_why why = {{0}};
 	if (strcmp(arg, "-") == 0) {
-		nt_err e = read_stdin(&text);
+		/* at most twice a version 2 receipt (a certificate's whole text) */
+		nt_err e = nt_cli_read_stdin((size_t)NT_RECEIPT_V2_TEXT_MAX * 2, &text, NULL);
 		if (e != NT_OK)
 			return nt_cli_errorf(NT_EXIT_USAGE, "qr", "cannot read standard input: %s",
 					     e == NT_ERR_RANGE ? "too large" : nt_strerror(e));

@@ -570,34 +570,6 @@ static bool zone_exists(const char *name)
 	return stat(path, &st) == 0 && S_ISREG(st.st_mode);
 }
 
-/* All of stdin (a pipe from pdftotext or zbarimg), NUL-terminated. */
-static nt_err read_stdin(size_t max, char **out, size_t *len)
-{
-	size_t cap = 65536, n = 0;
-	char *buf = malloc(cap + 1);
-	while (buf != NULL) {
-		if (n == cap) {
-			char *b = cap < max ? realloc(buf, 2 * cap + 1) : NULL;
-			if (b == NULL)
-				break;
-			buf = b;
-			cap *= 2;
-		}
-		size_t k = fread(buf + n, 1, cap - n, stdin);
-		n += k;
-		if (k == 0) {
-			if (ferror(stdin))
-				break;
-			buf[n] = '\0';
-			*out = buf;
-			*len = n;
-			return NT_OK;
-		}
-	}
-	free(buf);
-	return NT_ERR_IO;
-}
-
 int nt_cmd_verify(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -652,7 +624,7 @@ int nt_cmd_verify(int argc, char **argv)
 						  "receipt, at most one FILE");
 		size_t ql = 0;
 		if (strcmp(qr, "-") == 0) {
-			if (read_stdin(16u * 1024 * 1024, &o.qr_text, &ql) != NT_OK)
+			if (nt_cli_read_stdin(16u * 1024 * 1024, &o.qr_text, &ql) != NT_OK)
 				return nt_cli_errorf(
 				    NT_EXIT_USAGE, "verify",
 				    "cannot read --qr from stdin (at most 16 MiB)");

@@ -82,7 +82,8 @@ int nt_office_home(const char *cmd, const char *home, nt_office *me);
  * its offices share a name, me's key is in it with me's name, and, when
  * want_fp is not NULL, its fingerprint is want_fp. On failure prints a
  * specific "notary CMD: ..." message and returns NT_EXIT_FAIL; on success
- * returns NT_EXIT_OK and sets *index to me's index. */
+ * returns NT_EXIT_OK and sets *index to me's index. index NULL: me is a
+ * new office (office join --new), whose key must NOT be in g. */
 int nt_office_check_genesis(const char *cmd, const char *path, const nt_genesis *g,
 			    const nt_office *me, const char *want_fp, int *index);
 

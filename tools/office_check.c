@@ -119,6 +119,10 @@ int nt_office_check_genesis(const char *cmd, const char *path, const nt_genesis 
 		    "not the genesis the others have (changed on the way?)",
 		    path, fp, want_fp);
 	int idx = nt_valset_index(&g->vals, &me->pubkey);
+	if (index == NULL)
+		return idx < 0 ? NT_EXIT_OK
+			       : nt_cli_errorf(NT_EXIT_FAIL, cmd,
+					       "your key is in this genesis: join without --new");
 	if (idx < 0) {
 		char pk[65];
 		nt_hex_encode(me->pubkey.b, NT_PUBKEY_LEN, pk);
