@@ -428,9 +428,12 @@ void nd_valset_tick(node *n, uint64_t now)
 
 bool nd_valset_ready(const node *n)
 {
+	/* Asked on every loop turn (nd_cons_block_due): an empty pool, the
+	 * usual case, costs no hash of the current set. */
+	if (n->vs.pool == NULL || nt_changepool_count(n->vs.pool) == 0 || n->genesis.version < 2)
+		return false;
 	nt_change_ctx ctx;
-	return n->vs.pool != NULL && n->genesis.version >= 2 && ctx_of(n, &ctx) == NT_OK &&
-	       nt_changepool_ready(n->vs.pool, &ctx) != NULL;
+	return ctx_of(n, &ctx) == NT_OK && nt_changepool_ready(n->vs.pool, &ctx) != NULL;
 }
 
 nt_err nd_valset_attach(node *n, nt_block *b)
