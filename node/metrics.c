@@ -131,7 +131,10 @@ void nd_metrics_count_method(nd_metrics *m, unsigned method)
 void nd_metrics_count_reply(nd_metrics *m, const char *reply)
 {
 	static const char key[] = "\"error\":{\"code\":";
-	const char *e = reply != NULL ? strstr(reply, key) : NULL;
+	/* An error reply names its code right after the id (nt_rpc_error); a
+	 * result (up to a 4 MiB sync answer) is not scanned past that. */
+	size_t head = reply != NULL ? strnlen(reply, 1024) : 0;
+	const char *e = head > 0 ? memmem(reply, head, key, sizeof key - 1) : NULL;
 	if (e == NULL)
 		return;
 	int code = atoi(e + sizeof key - 1);
