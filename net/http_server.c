@@ -22,6 +22,7 @@ struct nt_http_server {
 	char *prefix;
 	nt_http_tree_fn fn;
 	void *arg;
+	uint16_t port; /* from the URL */
 };
 
 /* The page is self-contained: no script, style, font or image from
@@ -176,6 +177,7 @@ nt_err nt_http_start_ex(const char *url, const nt_tls_opts *tls, const nt_http_d
 				     : "http.listen %s is not an http(s)://HOST:PORT/ URL",
 			       url);
 	}
+	s->port = (uint16_t)strtoul(u->u_port, NULL, 10);
 	rv = nng_http_server_hold(&s->srv, u);
 	nng_url_free(u);
 	if (rv != 0) {
@@ -219,6 +221,12 @@ nt_err nt_http_start_ex(const char *url, const nt_tls_opts *tls, const nt_http_d
 	}
 	*out = s;
 	return NT_OK;
+}
+
+void nt_http_watch(nt_http_server *s, nt_sockwatch *w)
+{
+	if (s != NULL)
+		nt_sockwatch_add(w, s->port, NULL);
 }
 
 void nt_http_stop(nt_http_server *s)

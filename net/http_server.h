@@ -10,6 +10,7 @@
 #define NT_HTTP_SERVER_H
 
 #include "base/err.h"
+#include "net/sockwatch.h"
 #include "net/tls.h"
 
 #include <stddef.h>
@@ -45,6 +46,10 @@ nt_err nt_http_start(const char *url, const nt_http_doc *docs, size_t ndocs, con
 nt_err nt_http_start_ex(const char *url, const nt_tls_opts *tls, const nt_http_doc *docs,
 			size_t ndocs, const char *prefix, nt_http_tree_fn fn, void *arg,
 			nt_http_server **out, nt_why *why) NT_MUST_CHECK;
+/* Hands the server's port to a connection watch (net/sockwatch.h): nng's
+ * HTTP server bounds neither its connections nor their idle time. A URL
+ * with port 0 is not watched. */
+void nt_http_watch(nt_http_server *s, nt_sockwatch *w);
 /* Stops accepting, waits for handlers in flight, frees. NULL: no-op. */
 void nt_http_stop(nt_http_server *s);
 

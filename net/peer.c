@@ -216,6 +216,12 @@ void nt_peer_stats(nt_peer *p, nt_conn_stats *out)
 		nt_pipeguard_stats_get(p->guard, out);
 }
 
+void nt_peer_watch(nt_peer *p, nt_sockwatch *w)
+{
+	if (p != NULL)
+		nt_sockwatch_add(w, nt_listener_port(p->lst), p->guard);
+}
+
 uint64_t nt_peer_tls_refused(nt_peer *p)
 {
 	return p != NULL && p->tls ? nt_tls_listener_refused(p->lst) : 0;

@@ -14,6 +14,7 @@
 
 #include "base/err.h"
 #include "net/connstats.h"
+#include "net/sockwatch.h"
 #include "net/tls.h"
 
 #include <stdbool.h>
@@ -61,6 +62,10 @@ void nt_peer_stats(nt_peer *p, nt_conn_stats *out);
  * pinned, or no TLS spoken (0 for a plain listener). Takes a snapshot of
  * nng's statistics: call it about once a second at most. */
 uint64_t nt_peer_tls_refused(nt_peer *p);
+
+/* Hands the p2p port to a connection watch (net/sockwatch.h): accepted
+ * connections still in their handshake are bounded. */
+void nt_peer_watch(nt_peer *p, nt_sockwatch *w);
 
 /* Sends to every connected peer (copies msg). Never blocks: when a peer's
  * queue is full the message is dropped for it (consensus retries by

@@ -21,6 +21,7 @@ typedef struct {
 	uint64_t unconfirmed; /* bytes of the last reply the pipe took */
 	uint64_t last_ms;     /* added, or its last request completed */
 	uint64_t closing_at;  /* we closed it (0: not yet) */
+	nt_addrkey remote;    /* inbound: the client's address (net/sockwatch.h) */
 } slot;
 
 struct nt_pipeguard {
@@ -104,6 +105,21 @@ static void del(nt_pipeguard *g, slot *s)
 	}
 }
 
+static void addrkey_of(const nng_sockaddr *sa, nt_addrkey *k)
+{
+	memset(k, 0, sizeof *k);
+	if (sa->s_family == NNG_AF_INET) {
+		k->a[10] = k->a[11] = 0xff;
+		memcpy(k->a + 12, &sa->s_in.sa_addr, 4);
+		k->port = (uint16_t)(((const uint8_t *)&sa->s_in.sa_port)[0] << 8 |
+				     ((const uint8_t *)&sa->s_in.sa_port)[1]);
+	} else if (sa->s_family == NNG_AF_INET6) {
+		memcpy(k->a, sa->s_in6.sa_addr, 16);
+		k->port = (uint16_t)(((const uint8_t *)&sa->s_in6.sa_port)[0] << 8 |
+				     ((const uint8_t *)&sa->s_in6.sa_port)[1]);
+	}
+}
+
 static void on_pipe(nng_pipe p, nng_pipe_ev ev, void *arg)
 {
 	nt_pipeguard *g = arg;
@@ -120,6 +136,9 @@ static void on_pipe(nng_pipe p, nng_pipe_ev ev, void *arg)
 		}
 		nng_listener l = nng_pipe_listener(p);
 		slot s = {.id = id, .inbound = nng_listener_id(l) > 0, .last_ms = mono_ms()};
+		nng_sockaddr sa;
+		if (s.inbound && nng_pipe_get_addr(p, NNG_OPT_REMADDR, &sa) == 0)
+			addrkey_of(&sa, &s.remote);
 		put(g, &s);
 	} else if (ev == NNG_PIPE_EV_REM_POST) {
 		slot *s = find(g, id);
@@ -255,6 +274,31 @@ void nt_pipeguard_stats_get(nt_pipeguard *g, nt_pipeguard_stats *out)
 	*out = g->st;
 	out->open = (unsigned)g->n;
 	pthread_mutex_unlock(&g->mu);
+}
+
+size_t nt_pipeguard_inbound(nt_pipeguard *g, nt_addrkey *out, size_t cap)
+{
+	size_t k = 0;
+	pthread_mutex_lock(&g->mu);
+	for (size_t i = 0; i < g->cap; i++) {
+		if (g->tab[i].id == 0 || !g->tab[i].inbound)
+			continue;
+		if (k < cap)
+			out[k] = g->tab[i].remote;
+		k++;
+	}
+	pthread_mutex_unlock(&g->mu);
+	return k;
+}
+
+uint16_t nt_listener_port(nng_listener l)
+{
+	nng_sockaddr sa;
+	if (nng_listener_get_addr(l, NNG_OPT_LOCADDR, &sa) != 0)
+		return 0;
+	nt_addrkey k;
+	addrkey_of(&sa, &k);
+	return k.port;
 }
 
 #define REAP_BATCH 256

@@ -16,6 +16,7 @@
 
 #include "base/err.h"
 #include "net/connstats.h"
+#include "net/sockwatch.h"
 
 #include <nng/nng.h>
 #include <stdbool.h>
@@ -70,6 +71,13 @@ void nt_pipeguard_authentic(nt_pipeguard *g, nng_pipe p);
 void nt_pipeguard_activity(nt_pipeguard *g, nng_pipe p);
 /* Closes p now (a reply that could not leave); counted as a flood. */
 void nt_pipeguard_close(nt_pipeguard *g, nng_pipe p);
+
+/* The client addresses of the inbound pipes: writes min(cap, count) to
+ * out, returns count (call again with more room when it is larger). */
+size_t nt_pipeguard_inbound(nt_pipeguard *g, nt_addrkey *out, size_t cap);
+
+/* The TCP port listener l is bound to; 0 for ipc:// or unknown. */
+uint16_t nt_listener_port(nng_listener l);
 
 void nt_pipeguard_stats_get(nt_pipeguard *g, nt_pipeguard_stats *out);
 

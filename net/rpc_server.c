@@ -246,6 +246,12 @@ nt_err nt_rpc_server_start(const char *url, unsigned nctx, size_t max_msg, nt_rp
 	return nt_rpc_server_start_ex(url, nctx, max_msg, NULL, h, fault, arg, out, why);
 }
 
+void nt_rpc_server_watch(nt_rpc_server *s, nt_sockwatch *w)
+{
+	if (s != NULL && s->guard != NULL)
+		nt_sockwatch_add(w, nt_listener_port(s->lst), s->guard);
+}
+
 uint64_t nt_rpc_server_tls_refused(nt_rpc_server *s)
 {
 	return s != NULL && s->tls ? nt_tls_listener_refused(s->lst) : 0;

@@ -11,6 +11,7 @@
 
 #include "base/err.h"
 #include "net/connstats.h"
+#include "net/sockwatch.h"
 #include "net/tls.h"
 
 #include <stddef.h>
@@ -78,6 +79,9 @@ void nt_rpc_server_stats(nt_rpc_server *s, nt_conn_stats *out);
 /* Handshakes a tls+tcp:// listener refused (no TLS spoken, a client that
  * gave up on our certificate); 0 for a plain one. About once a second. */
 uint64_t nt_rpc_server_tls_refused(nt_rpc_server *s);
+/* Hands the client port (tcp:// or tls+tcp://, with limits) to a
+ * connection watch (net/sockwatch.h). */
+void nt_rpc_server_watch(nt_rpc_server *s, nt_sockwatch *w);
 
 /* The id of the connection req came on (nng's pipe id: unique while the
  * server runs); 0 if unknown. For per-connection limits. */

@@ -21,6 +21,7 @@ typedef struct {
 	 * off; "auto" in the file becomes the rpc host at the rpc port + 80 */
 	char *http_listen;
 	char *http_page; /* http.page: the page file, or "auto" (node/web_page.h) */
+	uint32_t http_idle_timeout_ms, http_max_conns;
 	char **peers;	 /* p2p URL of each peer */
 	char **peer_rpc; /* its client URL, or NULL (same index) */
 	/* The peer's pinned TLS certificate (a path joined to the home), its
@@ -61,6 +62,8 @@ typedef struct {
 	uint32_t rpc_idle_timeout_ms, rpc_send_timeout_ms, rpc_max_inflight;
 	uint64_t rpc_reply_budget;
 	uint32_t peer_auth_timeout_ms;
+	/* handshakes nng does not bound (net/sockwatch.h) */
+	uint32_t handshake_timeout_ms, handshake_max, per_address_max;
 	/* "access": who may do what, and fair limits (docs/CONFIG.md,
 	 * node/access.c). Paths are "" when unset. */
 	uint32_t access_public;		    /* 1: queries answer anyone */

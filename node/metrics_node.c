@@ -76,6 +76,18 @@ static void render(node *n, nd_mtext *t)
 	nd_mtext_counter(t, "notary_store_corruptions_total",
 			 "Store reads that found corrupt data (run notary audit).",
 			 __atomic_load_n(&n->front.store_corruptions, __ATOMIC_RELAXED));
+	nt_sockwatch_stats ws;
+	nt_sockwatch_stats_get(n->watch, &ws);
+	nd_mtext_gauge(t, "notary_handshakes_open",
+		       "Accepted rpc and p2p connections still in their TLS or SP handshake.",
+		       ws.handshaking);
+	nd_mtext_counter(t, "notary_handshakes_closed_total",
+			 "Handshakes closed: too slow (net.handshake_timeout_ms) or over a cap.",
+			 ws.handshake_cut + ws.handshake_capped);
+	nd_mtext_gauge(t, "notary_http_connections", "HTTP connections open.", ws.http_open);
+	nd_mtext_counter(t, "notary_http_connections_closed_total",
+			 "HTTP connections closed: idle (http.idle_timeout_ms) or over a cap.",
+			 ws.http_idle_cut + ws.http_capped);
 	nd_metrics_render_rpc(m, t, method_name);
 }
 

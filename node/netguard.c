@@ -172,6 +172,7 @@ void nd_net_tick(node *n, uint64_t now)
 			   .rpc_open = rs.open,
 			   .stuck = rs.close_stuck + ps.close_stuck};
 	nd_tls_tick(n);
+	nd_connwatch_tick(n);
 	bool was = n->net.suspected;
 	switch (nd_net_judge(&n->net, &s)) {
 	case ND_NET_SUSPECT:
@@ -226,4 +227,5 @@ void nd_net_status(const node *n, struct json_t *o)
 			    json_integer((json_int_t)nt_peer_tls_refused(n->gossip.peer)));
 	json_object_set_new(o, "rpc_tls_refused",
 			    json_integer((json_int_t)nt_rpc_server_tls_refused(n->front.srv)));
+	nd_connwatch_status(n, o);
 }

@@ -173,6 +173,8 @@ static int open_all(node *n, const char *home, const nt_node_opts *opts)
 		return fail_start("cannot start the RPC server", &why, e);
 	if ((e = nd_http_start(n, &why)) != NT_OK)
 		return fail_start("cannot start the HTTP server (http.listen)", &why, e);
+	if ((e = nd_connwatch_start(n, &why)) != NT_OK)
+		return fail_start("cannot watch the connections", &why, e);
 	nt_log(NT_LOG_INFO,
 	       "serving JSON-RPC on %s (%u contexts); blocks every %u ms or %u records", n->cfg.rpc,
 	       n->cfg.rpc_contexts, n->cfg.block_interval_ms, n->cfg.block_max_records);
@@ -184,6 +186,7 @@ static int open_all(node *n, const char *home, const nt_node_opts *opts)
  * must not be touched after). */
 static void shutdown_node(node *n)
 {
+	nd_connwatch_stop(n);
 	nd_front_close(n);
 	if (n->front.srv != NULL && !n->fatal) {
 		nd_front_drain(n, 0);

@@ -314,6 +314,8 @@ typedef struct node {
 	/* descriptors and connections (netguard.c) */
 	nd_net_watch net;
 	uint64_t net_next_check; /* monotonic ms */
+	nt_sockwatch *watch;	       /* handshakes and HTTP connections (connwatch.c) */
+	nt_sockwatch_stats watch_logged; /* loop: the counters at the last log line */
 
 	/* store guard (store_guard.c) */
 	nt_home_state hs;      /* DIR/node_state as known (facts only get set) */
@@ -422,6 +424,12 @@ void nd_net_tick(node *n, uint64_t now); /* leak watchdog, about once a second *
 int nd_net_fds_open(void);		 /* descriptors open now, -1 unknown */
 /* Adds the connection and descriptor members of the status reply to o. */
 void nd_net_status(const node *n, struct json_t *o);
+/* connwatch.c: started after every listener, stopped before the first
+ * closes; the tick (from nd_net_tick) logs what was cut. */
+nt_err nd_connwatch_start(node *n, nt_why *why);
+void nd_connwatch_stop(node *n);
+void nd_connwatch_tick(node *n);
+void nd_connwatch_status(const node *n, struct json_t *o);
 
 /* access.c (node/access.h) */
 nt_err nd_access_open(node *n, nt_why *why); /* lists and limiters, before the front */
