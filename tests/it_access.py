@@ -27,11 +27,16 @@ test bounded in time.
     key_passphrase_file): it signs blocks; a wrong or missing passphrase
     stops it at start with a clear message;
 (i) records of 600 distinct keys through a limiter of 64 buckets: the
-    table stays at 64 (evicting), every record is admitted.
+    table stays at 64 (evicting), every record is admitted;
+(j) `notary submit` against a tiny access.submit_rate: a burst of CLI
+    submits (batches and single files) all commit, waiting and retrying
+    with a progress line on stderr; with `--retry-for 0` they fail with the
+    rate-limit message instead.
 """
 import json
 import multiprocessing
 import os
+import re
 import signal
 import struct
 import subprocess
@@ -480,6 +485,65 @@ class TestAccess(NodeTest):
             self.assertEqual(acc["limiter_keys"], 64)
             self.assertGreaterEqual(acc["limiter_evictions"], 600 - 64)
             self.assertEqual(acc["rate_limited"], 0)
+        self.assertEqual(self.node.stop(), 0)
+
+    def test_j_cli_retries_rate_limit(self):
+        # two records a second and a bucket of one: of a batch of two sent
+        # at once the node refuses at least one, whatever else is running
+        set_access(self.home, submit_rate=2, submit_burst=1)
+        self.node.start()
+        kf = os.path.join(self.dir, "party.key")
+        p = subprocess.run([NOTARY, "keygen", "--out", kf], capture_output=True, text=True,
+                           timeout=30)
+        self.assertEqual(p.returncode, 0, p.stderr)
+
+        def burst(tag, *extra):
+            """3 submits of two files and 2 of one, started together:
+            [(files, process)] once all have exited."""
+            runs = []
+            for i, nfiles in enumerate((2, 2, 2, 1, 1)):
+                files = []
+                for j in range(nfiles):
+                    f = os.path.join(self.dir, "%s-%d-%d.txt" % (tag, i, j))
+                    with open(f, "w") as fh:
+                        fh.write("evidence %s %d %d\n" % (tag, i, j))
+                    files.append(f)
+                runs.append((files, subprocess.Popen(
+                    [NOTARY, "submit", "--node", self.url, "--key", kf, "--timeout", "20",
+                     *extra, *files], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                    text=True)))
+            out = []
+            for files, proc in runs:
+                so, se = proc.communicate(timeout=45)
+                out.append((files, proc.returncode, so, se))
+            return out
+
+        progress = re.compile(r"notary submit: rate limited by the node: retrying in "
+                              r"\d+\.\d s \(attempt [2-9]")
+        t0 = time.monotonic()
+        runs = burst("retry")
+        took = time.monotonic() - t0
+        for files, rc, so, se in runs:
+            self.assertEqual(rc, 0, so + se)
+            for f in files:
+                self.assertTrue(os.path.exists(f + ".receipt.json"), f)
+            if len(files) == 2:
+                self.assertRegex(se, progress)
+        # 8 records at 2 a second: the waits were the node's, not longer
+        self.assertGreater(took, 2.5)
+        self.assertLess(took, 30)
+        with self.node.client() as c:
+            self.assertGreaterEqual(self.ok(c, "status")["access"]["rate_limited"], 3)
+        time.sleep(1)  # the bucket fills again
+        runs = burst("no-retry", "--retry-for", "0")
+        failed = [r for r in runs if r[1] != 0]
+        self.assertTrue(failed, runs)
+        for files, rc, so, se in failed:
+            self.assertEqual(rc, 1, so + se)
+            self.assertIn("rate limited by the node; not retried (--retry-for 0)", se)
+            self.assertIn("(code -32007)", se)
+        for files, rc, so, se in runs:
+            self.assertNotRegex(se, progress)
         self.assertEqual(self.node.stop(), 0)
 
     def node_bin(self):

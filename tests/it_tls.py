@@ -15,6 +15,9 @@
   works; a wrong pin, an unknown self-signed or an expired certificate is
   refused with a clear error; a plaintext client to the TLS port and a TLS
   client to a plain port fail cleanly.
+- `notary backup` of a node whose RPC is tls+tcp:// trusts the home's own
+  tls.crt by default (a wrong --pin is refused); the backup restores and
+  `notary audit` passes on the restored home.
 - Plain tcp:// on a non-loopback address is refused unless --allow-insecure
   (nothing is opened on that address: the refused node stops before it
   listens, and the allowed one only dials its own address).
@@ -406,6 +409,52 @@ class TestTlsNetwork(unittest.TestCase):
         c.start_all()
         self.submit_ok(3)
         self.wait_mesh()
+
+    def test_f_backup_over_tls(self):
+        c = self.c
+        self.submit_ok(1)  # a block or more to back up
+        nd = c.nodes[0]
+        c.stop(0)
+        cfg_path = os.path.join(nd.home, "config.json")
+        with open(cfg_path) as f:
+            good = f.read()
+        url = nd.rpc_url.replace("tcp://", "tls+tcp://")
+        fp = fingerprint(os.path.join(nd.home, "tls.crt"))
+        log0 = len(nd.log_text(10 ** 7))
+        edit_config(nd.home, lambda cfg: cfg.update(rpc=url))
+        try:
+            c.start(0, wait=False)
+            wait_until(lambda: "serving JSON-RPC on " + url in nd.log_text(10 ** 7)[log0:],
+                       20, what="node0 serving JSON-RPC over TLS")
+            # no --ca, no environment: the home's tls.crt is the trust
+            env = {"NOTARY_NODE_CA": "", "NOTARY_NODE_FINGERPRINT": ""}  # empty: unset
+            out = os.path.join(self.tmp, "tls-node0.ntbk")
+            p = run_cli("backup", "--home", nd.home, "--out", out, timeout=60, env=env)
+            self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+            self.assertIn("(no keys)", p.stdout)
+            p = run_cli("backup", "--home", nd.home, "--out", out + ".pinned", "--pin",
+                        "00" * 32, timeout=60, env=env)
+            self.assertEqual(p.returncode, 1, p.stdout + p.stderr)
+            self.assertIn("not the pinned", p.stderr)
+            self.assertFalse(os.path.exists(out + ".pinned"))
+            p = run_cli("backup", "--home", nd.home, "--out", out + ".pinned", "--pin", fp,
+                        timeout=60, env=env)
+            self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+            new = os.path.join(self.tmp, "tls-restored")
+            r = run_cli("restore", out, "--home", new, timeout=60)
+            self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+            self.assertIn("blocks checked and stored", r.stdout)
+            with open(os.path.join(new, "tls.crt")) as f, \
+                    open(os.path.join(nd.home, "tls.crt")) as g:
+                self.assertEqual(f.read(), g.read())
+            a = run_cli("audit", "--home", new, timeout=60)
+            self.assertEqual(a.returncode, 0, a.stdout + a.stderr)
+        finally:
+            c.stop(0)
+            with open(cfg_path, "w") as f:
+                f.write(good)
+        c.start(0)
+        self.submit_ok(0)
 
 
 class TestPlainBeyondLoopback(unittest.TestCase):

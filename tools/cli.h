@@ -163,6 +163,7 @@ typedef struct {
 	nt_rpc_outcome outcome;
 	long code;
 	char message[512];
+	uint64_t retry_after_ms; /* an error's data.retry_after_ms; 0 when it has none */
 } nt_rpc_status;
 
 /* The JSON-RPC error codes: net/rpc_codes.h (docs/RPC.md). */
@@ -206,6 +207,27 @@ const char *nt_cli_passphrase_file(const char *opt);
 /* "xxxxxxxx-xxxxxxxx-xxxxxxxx-xxxxxxxx": the first 16 bytes of SHA-256 of
  * the public key, grouped like the genesis fingerprint (docs/CLI.md). */
 void nt_cli_key_fingerprint(const nt_pubkey *pk, char out[36]);
+
+/* ---- waiting out the node's limits (tools/cli_retry.c) ---- */
+
+/* The time a command may spend waiting on the node's limits in all. */
+typedef struct {
+	uint64_t budget_ms; /* 0: never wait, give up at the first refusal */
+	uint64_t waited_ms; /* so far */
+} nt_cli_retry;
+
+/* True for an error the node asks to send again later: -32007 (rate
+ * limited) and -32008 (the key's share of the mempool is used). */
+bool nt_cli_rpc_retryable(const nt_rpc_status *st);
+/* Names the limit of a retryable st for people ("rate limited by the node"). */
+const char *nt_cli_rpc_limit_name(const nt_rpc_status *st);
+/* For a retryable st: if the wait it asks for (data.retry_after_ms, at
+ * least 50 ms) fits in what is left of r's budget, prints one line
+ * "notary CMD: <limit>: retrying in 1.2 s (attempt N)" to stderr (with the
+ * number of requests when n > 1), sleeps, counts the wait in r and returns
+ * true. Otherwise returns false at once: give up. */
+bool nt_cli_retry_wait(nt_cli_retry *r, const char *cmd, const nt_rpc_status *st, unsigned attempt,
+		       size_t n);
 
 /* Small accessors for RPC results that tolerate missing members. */
 const char *nt_cli_jstr(const json_t *obj, const char *key, const char *dflt);

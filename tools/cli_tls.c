@@ -121,7 +121,7 @@ nt_err nt_cli_tls_bind_file(const char *path, const nt_seckey *signer, nt_cli_tl
 
 /* ---- clients ---- */
 
-static const char *opt_ca, *opt_pin;
+static const char *opt_ca, *opt_pin, *home_cert;
 
 bool nt_cli_tls_option(int c, const char *arg)
 {
@@ -132,6 +132,11 @@ bool nt_cli_tls_option(int c, const char *arg)
 	else
 		return false;
 	return true;
+}
+
+void nt_cli_tls_trust_home(const char *path)
+{
+	home_cert = path;
 }
 
 static const char *setting(const char *opt, const char *env)
@@ -286,6 +291,12 @@ nt_err nt_cli_tls_client(const char *url, nt_tls_opts *out, char **hold, nt_why 
 		return NT_OK;
 	const char *ca = setting(opt_ca, "NOTARY_NODE_CA");
 	const char *pin = setting(opt_pin, "NOTARY_NODE_FINGERPRINT");
+	bool given =
+	    (opt_ca != NULL && opt_ca[0] != '\0') || (opt_pin != NULL && opt_pin[0] != '\0');
+	if (home_cert != NULL && !given) {
+		ca = home_cert;
+		pin = NULL;
+	}
 	if (ca == NULL && pin == NULL)
 		return nt_fail(why, NT_ERR_ARG,
 			       "%s is TLS: say which certificate to trust with --ca FILE (the "

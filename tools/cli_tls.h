@@ -46,6 +46,12 @@ nt_err nt_cli_tls_bind_file(const char *path, const nt_seckey *signer, nt_cli_tl
 	"                    fingerprint (default $NOTARY_NODE_FINGERPRINT)\n"
 /* Takes --ca / --pin (c is the option's code); false for another option. */
 bool nt_cli_tls_option(int c, const char *arg);
+/* For a command that has the node's home (notary backup): trust the
+ * certificate file at path (the home's tls.cert_file) unless --ca or --pin
+ * is given; NOTARY_NODE_CA / NOTARY_NODE_FINGERPRINT are then not read, as
+ * they name the node one usually talks to, not this one. path must outlive
+ * the calls; NULL forgets it. */
+void nt_cli_tls_trust_home(const char *path);
 
 /* For a tls+tcp:// url: checks the node's certificate against --ca or
  * --pin (connecting once with OpenSSL, so that a mismatch, an expired

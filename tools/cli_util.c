@@ -469,6 +469,8 @@ static nt_rpc_outcome take_answer(const nt_cli_rpc *c, json_t *doc, json_int_t i
 		st->code = json_is_integer(code) ? (long)json_integer_value(code) : 0;
 		const char *msg = nt_cli_jstr(err, "message", "(no message)");
 		snprintf(st->message, sizeof st->message, "%s", msg);
+		st->retry_after_ms = 0;
+		nt_cli_ju64(json_object_get(err, "data"), "retry_after_ms", &st->retry_after_ms);
 		return NT_RPC_ERROR;
 	}
 	json_t *rid = json_object_get(doc, "id");

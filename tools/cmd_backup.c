@@ -5,10 +5,12 @@
  * The backup is logical: it asks the node for its blocks with the public
  * `sync` method, as a peer catching up would, so it is consistent by
  * construction (blocks and commits never change once stored) and needs
- * neither the store's lock nor the node to stop. The restore appends every
- * block through the ledger, which checks its chain rules, roots and commit
- * against the set of its height: a damaged or forged backup cannot make a
- * store that audits clean.
+ * neither the store's lock nor the node to stop. A node whose rpc is
+ * tls+tcp:// is asked over TLS trusting the home's own certificate: whoever
+ * has the home needs no --ca to reach it. The restore appends every block
+ * through the ledger, which checks its chain rules, roots and commit against
+ * the set of its height: a damaged or forged backup cannot make a store
+ * that audits clean.
  *
  * File layout (integers big-endian):
  *   "NTBK" || u8 1 || u32 hlen || header JSON
@@ -41,6 +43,7 @@
 #include "node/home_state.h"
 #include "node/kv_leveldb.h"
 #include "tools/cli.h"
+#include "tools/cli_tls.h"
 
 #include <openssl/evp.h>
 
@@ -52,14 +55,16 @@
 #define SYNC_BATCH 50
 
 static const char backup_usage[] =
-    "usage: notary backup --home DIR --out FILE [--include-keys]\n"
+    "usage: notary backup --home DIR --out FILE [--include-keys] [--ca FILE | --pin SHA256]\n"
     "       notary restore FILE --home NEWDIR\n\n"
     "backup: asks the running node of DIR (its config.json's rpc) for every block\n"
     "and commit, as a peer catching up would, and writes them with DIR's\n"
     "genesis.json and config.json to FILE (written to FILE.tmp, synced, then\n"
     "renamed: FILE is whole or absent). The node keeps running. Keys are left\n"
     "out unless --include-keys (then FILE is mode 0600: keep it as you keep the\n"
-    "key). The sign-state (consensus/) is never in it: see docs/OPERATIONS.md.\n\n"
+    "key). The sign-state (consensus/) is never in it: see docs/OPERATIONS.md.\n"
+    "A node whose rpc is tls+tcp:// is asked over TLS trusting DIR's own\n"
+    "certificate (its config's tls.cert_file), unless --ca or --pin says otherwise.\n\n"
     "restore: makes NEWDIR from FILE: config.json, genesis.json, any keys, and a\n"
     "store into which every block is appended again through the ledger's\n"
     "checks. For a validator's backup it also writes NEWDIR/node_state saying\n"
@@ -71,6 +76,10 @@ static const char backup_usage[] =
     "  --home DIR        the node's home (backup: read; restore: created)\n"
     "  -o, --out FILE    the backup file to write\n"
     "  --include-keys    put validator.key (and validator.next.key) in the backup\n"
+    "  --ca FILE         backup, tls+tcp:// rpc: trust exactly the certificates in\n"
+    "                    FILE instead of DIR's tls.crt\n"
+    "  --pin SHA256      backup, tls+tcp:// rpc: trust only the certificate with\n"
+    "                    this fingerprint instead of DIR's tls.crt\n"
     "  -h, --help        show this help\n\n"
     "Examples:\n"
     "  notary backup --home /var/lib/notary --out notary-2026-12-07.ntbk\n"
@@ -259,6 +268,10 @@ static int do_backup(const char *home, const char *out, bool keys)
 	snprintf(tmp, sizeof tmp, "%s.tmp", out);
 	bk_out o = {NULL, EVP_MD_CTX_new(), false};
 	nt_rpc_status rs;
+	/* The node presents the home's certificate (unless the operator
+	 * swapped the file since it started: then --ca / --pin). */
+	if (cfg.tls_cert_file != NULL && nt_cli_exists(cfg.tls_cert_file))
+		nt_cli_tls_trust_home(cfg.tls_cert_file);
 	if (nt_cli_rpc_open(cfg.rpc, &rpc, &why) != NT_OK) {
 		rc = nt_cli_errorf(NT_EXIT_FAIL, "backup", "cannot use %s: %s", cfg.rpc, why.msg);
 		goto done;
@@ -345,6 +358,7 @@ done:
 	EVP_MD_CTX_free(o.h);
 	json_decref(st);
 	nt_cli_rpc_close(rpc);
+	nt_cli_tls_trust_home(NULL);
 	nt_config_free(&cfg);
 	return rc;
 }
@@ -652,13 +666,14 @@ out:
 }
 
 static int parse(int argc, char **argv, const char *cmd, const char **home, const char **out,
-		 bool *keys)
+		 bool *keys, bool *tls)
 {
 	static const struct option opts[] = {
 	    {"home", required_argument, NULL, 'H'},
 	    {"out", required_argument, NULL, 'o'},
 	    {"include-keys", no_argument, NULL, 'k'},
 	    {"help", no_argument, NULL, 'h'},
+	    NT_CLI_TLS_LONGOPTS,
 	    {NULL, 0, NULL, 0},
 	};
 	int c;
@@ -672,6 +687,11 @@ static int parse(int argc, char **argv, const char *cmd, const char **home, cons
 			break;
 		case 'k':
 			*keys = true;
+			break;
+		case NT_CLI_OPT_CA:
+		case NT_CLI_OPT_PIN:
+			nt_cli_tls_option(c, optarg);
+			*tls = true;
 			break;
 		case 'h':
 			fputs(backup_usage, stdout);
@@ -688,8 +708,8 @@ static int parse(int argc, char **argv, const char *cmd, const char **home, cons
 int nt_cmd_backup(int argc, char **argv)
 {
 	const char *home = NULL, *out = NULL;
-	bool keys = false;
-	int rc = parse(argc, argv, "backup", &home, &out, &keys);
+	bool keys = false, tls = false;
+	int rc = parse(argc, argv, "backup", &home, &out, &keys, &tls);
 	if (rc >= 0)
 		return rc;
 	if (optind < argc)
@@ -702,12 +722,13 @@ int nt_cmd_backup(int argc, char **argv)
 int nt_cmd_restore(int argc, char **argv)
 {
 	const char *home = NULL, *out = NULL;
-	bool keys = false;
-	int rc = parse(argc, argv, "restore", &home, &out, &keys);
+	bool keys = false, tls = false;
+	int rc = parse(argc, argv, "restore", &home, &out, &keys, &tls);
 	if (rc >= 0)
 		return rc;
-	if (out != NULL || keys)
-		return nt_cli_usage_error("restore", "--out and --include-keys belong to backup");
+	if (out != NULL || keys || tls)
+		return nt_cli_usage_error("restore",
+					  "--out, --include-keys, --ca and --pin belong to backup");
 	if (optind + 1 != argc)
 		return nt_cli_usage_error("restore", "give one backup FILE");
 	return do_restore(argv[optind], home);

@@ -9,7 +9,10 @@
  * without waiting, then their receipts are collected with batches of
  * `receipt` calls that wait, and each batch's receipts are written together
  * (nt_cli_write_files). A node that refuses batches gets one request per
- * file, as before batches existed. */
+ * file, as before batches existed. A request the node refuses for a fair
+ * limit (-32007, -32008) is sent again after the wait the node asks for,
+ * while the total wait stays within --retry-for (tools/cli_retry.c); the
+ * requests of a batch it took are not sent again. */
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -45,7 +48,7 @@
 static const char submit_usage[] =
     "usage: notary submit [--node URL] --key KEY [--case C] [--title T] [--media-type M]\n"
     "                     [--private] [--no-file-name] [--alg ALG] [--timeout SEC]\n"
-    "                     [--out RECEIPT] [--genesis G] FILE...\n\n"
+    "                     [--retry-for SEC] [--out RECEIPT] [--genesis G] FILE...\n\n"
     "Notarizes each FILE: hashes it on this machine (the file never leaves it), signs\n"
     "a record of the digest, size, time and metadata with KEY, submits it and waits\n"
     "for the block that commits it. Writes the receipt to FILE.receipt.json (or to\n"
@@ -69,6 +72,10 @@ static const char submit_usage[] =
     "      --no-file-name     leave the file's name out of the metadata\n"
     "  -a, --alg ALG          sha256 (default), sha3-256, sm3 or sha512\n"
     "  -T, --timeout SEC      how long to wait for the commit (default 30)\n"
+    "      --retry-for SEC    when the node refuses a record for a limit (rate, its\n"
+    "                         share of the mempool), wait as long as it asks and send\n"
+    "                         it again, waiting at most SEC in all (default 60; 0:\n"
+    "                         never retry); each wait is one line on stderr\n"
     "  -o, --out RECEIPT      receipt path (only with a single FILE)\n"
     "  -g, --genesis G        also verify each receipt against this genesis file\n"
     "  -h, --help             show this help\n\n"
@@ -87,8 +94,9 @@ static const char submit_usage[] =
     "  ability to prove anything about the file; a receipt fetched again from a\n"
     "  node is not enough. Keep it safe, with a backup copy, and hand it only to\n"
     "  those who may see the metadata (a court, the other party).\n\n"
-    "Exit codes: 0 all committed, 1 failed, 2 usage error or unreadable file/key,\n"
-    "3 still pending after the timeout.\n\n"
+    "Exit codes: 0 all committed, 1 failed (also: still refused for a limit after\n"
+    "--retry-for), 2 usage error or unreadable file/key, 3 still pending after the\n"
+    "timeout.\n\n"
     "Example:\n"
     "  notary submit --key party.key --case \"(2026) Zhe 0192 Min Chu 123\" \\\n"
     "      --title \"chat export\" chat.zip\n"
@@ -127,6 +135,7 @@ typedef struct {
 	bool private_rec;  /* --private */
 	bool no_file_name; /* --no-file-name */
 	uint64_t timeout_ms;
+	uint64_t retry_for_ms; /* --retry-for */
 	nt_pubkey pk;
 	nt_genesis *genesis; /* only with --genesis */
 } submit_opts;
@@ -550,9 +559,10 @@ static void save_receipts(item **its, size_t k, mode_t mode)
 	}
 }
 
-/* Handles one submit/receipt answer. Returns false if the node is gone. */
-static bool handle(item *it, const submit_opts *o, nt_rpc_outcome oc, json_t *res,
-		   const nt_rpc_status *st)
+/* Handles one submit/receipt answer; a refusal for a limit reaches here
+ * only once retry is spent. Returns false if the node is gone. */
+static bool handle(item *it, const submit_opts *o, const nt_cli_retry *retry, nt_rpc_outcome oc,
+		   json_t *res, const nt_rpc_status *st)
 {
 	if (oc == NT_RPC_TRANSPORT) {
 		it->at_node = true; /* unknown: it may have arrived */
@@ -567,6 +577,14 @@ static bool handle(item *it, const submit_opts *o, nt_rpc_outcome oc, json_t *re
 				  msg);
 		else if (st->code == NT_RPC_E_BUSY)
 			item_fail(it, "the node is busy, try again later: %s", msg);
+		else if (nt_cli_rpc_retryable(st) && o->retry_for_ms == 0)
+			item_fail(it, "%s; not retried (--retry-for 0): %s",
+				  nt_cli_rpc_limit_name(st), msg);
+		else if (nt_cli_rpc_retryable(st))
+			item_fail(it,
+				  "%s; gave up after waiting %.1f s in all (--retry-for %llu): %s",
+				  nt_cli_rpc_limit_name(st), (double)retry->waited_ms / 1000.0,
+				  (unsigned long long)(o->retry_for_ms / 1000), msg);
 		else
 			item_fail(it, "error: %s", msg);
 		return true;
@@ -594,11 +612,12 @@ static int wait_ms_left(uint64_t deadline)
 typedef struct {
 	nt_cli_rpc *c;
 	const submit_opts *o;
-	bool alive;	   /* false once the node is gone */
-	bool batches;	   /* false once the node refused a batch as a whole */
-	bool progress;	   /* stderr is a terminal and there are many files */
-	size_t n, done;	   /* for the progress line */
-	uint64_t deadline; /* for the commit, on the monotonic clock */
+	bool alive;	    /* false once the node is gone */
+	bool batches;	    /* false once the node refused a batch as a whole */
+	bool progress;	    /* stderr is a terminal and there are many files */
+	size_t n, done;	    /* for the progress line */
+	uint64_t deadline;  /* for the commit, on the monotonic clock */
+	nt_cli_retry retry; /* the waits on the node's limits so far (--retry-for) */
 } session;
 
 static void progress_show(session *s, const char *what)
@@ -633,6 +652,47 @@ static json_t *params_for(item *it, bool submit, int wait, bool *oom)
 	return params;
 }
 
+/* Waits out a refusal for a limit before its n requests go again, within
+ * --retry-for; false: give up. The commit timeout counts from when the node
+ * takes a record, so the wait moves it on. */
+static bool retry_wait(session *s, const nt_rpc_status *st, unsigned attempt, size_t n)
+{
+	if (!nt_cli_rpc_retryable(st))
+		return false;
+	uint64_t before = s->retry.waited_ms;
+	progress_clear(s);
+	if (!nt_cli_retry_wait(&s->retry, "submit", st, attempt, n))
+		return false;
+	s->deadline += s->retry.waited_ms - before;
+	return true;
+}
+
+/* One request for it, sent again while the node refuses it for a limit.
+ * Returns false if the node is gone. */
+static bool send_one(session *s, item *it, const char *method, int wait)
+{
+	bool submit = strcmp(method, "submit") == 0;
+	for (unsigned attempt = 1;; attempt++) {
+		bool oom = false;
+		json_t *params = params_for(it, submit, wait, &oom);
+		if (oom)
+			return true;
+		it->sent = true;
+		json_t *res = NULL;
+		nt_rpc_status st;
+		nt_rpc_outcome oc =
+		    nt_cli_rpc_call(s->c, method, params, wait + NT_CLI_CONNECT_MS * 2, &res, &st);
+		if (oc == NT_RPC_ERROR && retry_wait(s, &st, attempt + 1, 1)) {
+			if (!submit)
+				wait = wait_ms_left(s->deadline);
+			continue;
+		}
+		bool alive = handle(it, s->o, &s->retry, oc, res, &st);
+		json_decref(res);
+		return alive;
+	}
+}
+
 /* One request per item, as the CLI always did: for a single file, and for
  * nodes that do not take batches. Stops at the first item the node is gone
  * for (the rest stay unsent), and receipts when the time is up. */
@@ -640,25 +700,78 @@ static void send_each(session *s, item **its, size_t k, const char *method, int 
 {
 	bool submit = strcmp(method, "submit") == 0;
 	for (size_t i = 0; i < k && s->alive; i++) {
-		item *it = its[i];
 		if (!submit && (wait = wait_ms_left(s->deadline)) == 0)
 			break;
-		bool oom = false;
-		json_t *params = params_for(it, submit, wait, &oom);
-		if (oom)
-			continue;
-		it->sent = true;
-		json_t *res = NULL;
-		nt_rpc_status st;
-		nt_rpc_outcome oc =
-		    nt_cli_rpc_call(s->c, method, params, wait + NT_CLI_CONNECT_MS * 2, &res, &st);
-		s->alive = handle(it, s->o, oc, res, &st);
-		json_decref(res);
+		s->alive = send_one(s, its[i], method, wait);
 	}
 }
 
-/* The k items as one batch of `method` requests; falls back to send_each
- * (now and for the rest of the run) when the node refuses the batch. */
+/* One round of a batch: sends go[0..n) as one message and handles the
+ * answers. Returns how many items it moved to the front of go to be sent
+ * again: those the node refused for a limit, once the wait it asked for is
+ * over (the longest of them: one wait per round, not one per request). */
+static size_t batch_round(session *s, item **go, size_t n, nt_cli_rpc_req *reqs, const char *method,
+			  int wait, unsigned attempt)
+{
+	bool submit = strcmp(method, "submit") == 0;
+	size_t m = 0;
+	for (size_t i = 0; i < n; i++) {
+		bool oom = false;
+		json_t *params = params_for(go[i], submit, wait, &oom);
+		if (oom)
+			continue;
+		go[m] = go[i]; /* compact: items that failed above are not sent */
+		reqs[m].method = method;
+		reqs[m].params = params;
+		if (submit)
+			go[m]->sent = true;
+		m++;
+	}
+	if (m == 0)
+		return 0;
+	nt_rpc_status st;
+	nt_rpc_outcome oc = nt_cli_rpc_batch(s->c, reqs, m, wait + NT_CLI_CONNECT_MS * 2, &st);
+	if (oc == NT_RPC_ERROR && !nt_cli_rpc_retryable(&st)) {
+		/* Nothing was executed (e.g. -32600 from a node without batches):
+		 * one request per file from here on. */
+		s->batches = false;
+		send_each(s, go, m, method, wait);
+		return 0;
+	}
+	/* The connection's own limit answers the whole message: nothing was
+	 * executed, so all of it goes again. */
+	if (oc == NT_RPC_ERROR && retry_wait(s, &st, attempt + 1, m))
+		return m;
+	size_t limited = 0;
+	const nt_rpc_status *longest = NULL;
+	for (size_t i = 0; i < m; i++) {
+		if (oc == NT_RPC_RESULT && nt_cli_rpc_retryable(&reqs[i].st)) {
+			if (longest == NULL || reqs[i].st.retry_after_ms > longest->retry_after_ms)
+				longest = &reqs[i].st;
+			limited++;
+		} else if (!handle(go[i], s->o, &s->retry, reqs[i].st.outcome, reqs[i].result,
+				   &reqs[i].st)) {
+			s->alive = false;
+		}
+		json_decref(reqs[i].result);
+		reqs[i].result = NULL;
+	}
+	bool again = limited > 0 && s->alive && retry_wait(s, longest, attempt + 1, limited);
+	size_t k = 0;
+	for (size_t i = 0; i < m && limited > 0; i++) {
+		if (oc != NT_RPC_RESULT || !nt_cli_rpc_retryable(&reqs[i].st))
+			continue;
+		if (again)
+			go[k++] = go[i];
+		else
+			handle(go[i], s->o, &s->retry, reqs[i].st.outcome, NULL, &reqs[i].st);
+	}
+	return k;
+}
+
+/* The k items as one batch of `method` requests, in rounds while the node
+ * refuses some for a limit; falls back to send_each (now and for the rest
+ * of the run) when the node refuses the batch. its is left as it was. */
 static void send_batch(session *s, item **its, size_t k, const char *method, int wait)
 {
 	if (!s->batches || k == 1) {
@@ -667,45 +780,22 @@ static void send_batch(session *s, item **its, size_t k, const char *method, int
 	}
 	bool submit = strcmp(method, "submit") == 0;
 	nt_cli_rpc_req *reqs = calloc(k, sizeof *reqs);
-	if (reqs == NULL) {
+	item **go = malloc(k * sizeof *go);
+	if (reqs == NULL || go == NULL) {
+		free(reqs);
+		free(go);
 		send_each(s, its, k, method, wait);
 		return;
 	}
-	size_t m = 0;
-	for (size_t i = 0; i < k; i++) {
-		item *it = its[i];
-		bool oom = false;
-		json_t *params = params_for(it, submit, wait, &oom);
-		if (oom)
-			continue;
-		its[m] = it; /* compact: items that failed above are not sent */
-		reqs[m].method = method;
-		reqs[m].params = params;
-		m++;
-	}
-	if (m == 0) {
-		free(reqs);
-		return;
-	}
-	if (submit)
-		for (size_t i = 0; i < m; i++)
-			its[i]->sent = true;
-	nt_rpc_status st;
-	nt_rpc_outcome oc = nt_cli_rpc_batch(s->c, reqs, m, wait + NT_CLI_CONNECT_MS * 2, &st);
-	if (oc == NT_RPC_ERROR) {
-		/* Nothing was executed (e.g. -32600 from a node without batches):
-		 * one request per file from here on. */
-		s->batches = false;
-		free(reqs);
-		send_each(s, its, m, method, wait);
-		return;
-	}
-	for (size_t i = 0; i < m; i++) {
-		if (!handle(its[i], s->o, reqs[i].st.outcome, reqs[i].result, &reqs[i].st))
-			s->alive = false;
-		json_decref(reqs[i].result);
+	memcpy(go, its, k * sizeof *go);
+	size_t n = k;
+	for (unsigned attempt = 1; n > 0 && s->alive; attempt++) {
+		n = batch_round(s, go, n, reqs, method, wait, attempt);
+		if (!submit)
+			wait = wait_ms_left(s->deadline);
 	}
 	free(reqs);
+	free(go);
 }
 
 /* The next batch: up to SUBMIT_BATCH_MAX items from items[*from] on that
@@ -791,7 +881,8 @@ static int run_submit(const submit_opts *o, item *items, size_t n)
 		     .alive = true,
 		     .batches = true,
 		     .progress = n > SUBMIT_BATCH_MAX && isatty(STDERR_FILENO),
-		     .n = n};
+		     .n = n,
+		     .retry = {.budget_ms = o->retry_for_ms}};
 	progress_active = s.progress;
 	/* A private record's receipt holds its salt and clear metadata. */
 	mode_t mode = o->private_rec ? 0600 : 0644;
@@ -958,7 +1049,7 @@ static int submit_files(submit_opts *o, char **files, size_t n)
 }
 
 /* Long options without a short form. */
-enum { OPT_NO_FILE_NAME = 256, OPT_PASSPHRASE_FILE };
+enum { OPT_NO_FILE_NAME = 256, OPT_PASSPHRASE_FILE, OPT_RETRY_FOR };
 
 int nt_cmd_submit(int argc, char **argv)
 {
@@ -971,6 +1062,7 @@ int nt_cmd_submit(int argc, char **argv)
 	    {"media-type", required_argument, NULL, 'm'},
 	    {"alg", required_argument, NULL, 'a'},
 	    {"timeout", required_argument, NULL, 'T'},
+	    {"retry-for", required_argument, NULL, OPT_RETRY_FOR},
 	    {"out", required_argument, NULL, 'o'},
 	    {"genesis", required_argument, NULL, 'g'},
 	    {"private", no_argument, NULL, 'p'},
@@ -979,7 +1071,10 @@ int nt_cmd_submit(int argc, char **argv)
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
-	submit_opts o = {.node = nt_cli_default_node(), .alg = NT_ALG_SHA256, .timeout_ms = 30000};
+	submit_opts o = {.node = nt_cli_default_node(),
+			 .alg = NT_ALG_SHA256,
+			 .timeout_ms = 30000,
+			 .retry_for_ms = 60000};
 	uint64_t secs;
 	int c;
 	while ((c = nt_cli_getopt(argc, argv, ":n:k:c:t:m:a:T:o:g:ph", opts)) != -1) {
@@ -1019,6 +1114,12 @@ int nt_cmd_submit(int argc, char **argv)
 				return nt_cli_usage_error("submit",
 							  "--timeout takes seconds, 0-86400");
 			o.timeout_ms = secs * 1000;
+			break;
+		case OPT_RETRY_FOR:
+			if (!nt_cli_parse_u64(optarg, &secs) || secs > 86400)
+				return nt_cli_usage_error("submit",
+							  "--retry-for takes seconds, 0-86400");
+			o.retry_for_ms = secs * 1000;
 			break;
 		case 'o':
 			o.out = optarg;
