@@ -8,6 +8,7 @@
 
 #include <inttypes.h>
 #include <jansson.h>
+#include <malloc.h>
 
 nt_err nd_connwatch_start(node *n, nt_why *why)
 {
@@ -52,6 +53,13 @@ void nd_connwatch_tick(node *n)
 		       " over the caps (%u, %u an address); %u open",
 		       idle, n->cfg.http_idle_timeout_ms, hover, n->cfg.http_max_conns,
 		       n->cfg.per_address_max, s.http_open);
+	/* A burst of handshakes leaves its TLS buffers (about 50 KiB each)
+	 * free in the allocator's per-thread arenas, where they stay resident;
+	 * once the burst is over, hand them back to the system. */
+	bool cutting = late + over + idle + hover > 0;
+	if (n->watch_cutting && !cutting)
+		malloc_trim(0);
+	n->watch_cutting = cutting;
 	*was = s;
 }
 

@@ -316,6 +316,7 @@ typedef struct node {
 	uint64_t net_next_check; /* monotonic ms */
 	nt_sockwatch *watch;	       /* handshakes and HTTP connections (connwatch.c) */
 	nt_sockwatch_stats watch_logged; /* loop: the counters at the last log line */
+	bool watch_cutting;		 /* loop: the last tick saw connections cut */
 
 	/* store guard (store_guard.c) */
 	nt_home_state hs;      /* DIR/node_state as known (facts only get set) */
