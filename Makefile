@@ -115,6 +115,16 @@ $(B)/asan/tests/test_verdict: $(B)/asan/obj/tests/test_verdict.o $(B)/asan/obj/t
 	@mkdir -p $(dir $@)
 	$(CC) $(SANFLAGS) -o $@ $^ $(LIBS) -lcmocka
 
+# The client settings file (tests/test_cli_settings.c) is the CLI's parser:
+# it links tools/cli_settings.c, which libnotary.a does not hold.
+$(B)/tests/test_cli_settings: $(B)/obj/tests/test_cli_settings.o $(B)/obj/tools/cli_settings.o $(B)/obj/tests/testutil.o $(B)/obj/tests/solo.o $(B)/libnotary.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $^ $(LIBS) -lcmocka
+
+$(B)/asan/tests/test_cli_settings: $(B)/asan/obj/tests/test_cli_settings.o $(B)/asan/obj/tools/cli_settings.o $(B)/asan/obj/tests/testutil.o $(B)/asan/obj/tests/solo.o $(B)/asan/libnotary.a
+	@mkdir -p $(dir $@)
+	$(CC) $(SANFLAGS) -o $@ $^ $(LIBS) -lcmocka
+
 # The verification page (docs/VERIFY-PAGE.md): tools/web/ bundled into one
 # self-contained HTML file. npm ci installs the exact versions of
 # tools/web/package-lock.json into tools/web/node_modules (not committed).

@@ -33,6 +33,8 @@ def run(*args, timeout=60, env=None, cwd=None):
     """Runs notary with args; returns the CompletedProcess (text)."""
     e = dict(os.environ)
     e.pop("NOTARY_NODE", None)
+    e["NOTARY_CLIENT_CONFIG"] = os.path.join(tempfile.gettempdir(), "nt-no-client-settings",
+                                             "client.json")  # none: see tests/cluster.py
     # `notary verify` speaks the locale's language and shows the local
     # zone: the tests choose them (env=...), not the machine they run on.
     for k in ("LC_ALL", "LC_MESSAGES", "LANG", "LANGUAGE", "TZ"):

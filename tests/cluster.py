@@ -44,6 +44,9 @@ if not os.path.isabs(BUILD):
     BUILD = os.path.join(ROOT, BUILD)
 NOTARY = os.path.join(BUILD, "notary")
 NOTARYD = os.path.join(BUILD, "notaryd")
+# A settings file that does not exist (its directory does not either): the
+# tests must not pick up the node of whoever runs them (notary client-config).
+NO_CLIENT_CONFIG = os.path.join(tempfile.gettempdir(), "nt-no-client-settings", "client.json")
 HEX64 = re.compile(r"\b[0-9a-f]{64}\b")
 PORT_STRIDE = 10  # notary testnet: node i uses base + 10*i (rpc) and +1 (p2p)
 
@@ -90,9 +93,11 @@ def wait_until(pred, timeout, interval=0.1, what="condition"):
 
 def run_cli(*args, timeout=60, env=None, cwd=None):
     """Runs `notary ARGS`; returns the CompletedProcess (text). NOTARY_NODE
-    is removed from the environment so every node is named explicitly."""
+    is removed from the environment and the client settings file pointed
+    nowhere, so every node is named explicitly."""
     e = dict(os.environ)
     e.pop("NOTARY_NODE", None)
+    e["NOTARY_CLIENT_CONFIG"] = NO_CLIENT_CONFIG
     if env:
         e.update(env)
     return subprocess.run([NOTARY] + [str(a) for a in args], capture_output=True, text=True,

@@ -18,6 +18,12 @@
 - `notary backup` of a node whose RPC is tls+tcp:// trusts the home's own
   tls.crt by default (a wrong --pin is refused); the backup restores and
   `notary audit` passes on the restored home.
+- A clerk's client settings file (NOTARY_CLIENT_CONFIG) holding the node
+  and its pin (or a ca beside it): status and submit need no flags; a wrong
+  pin in it is refused, a flag wins over it, it is not used for another
+  node or by backup; a malformed file or an unknown member is exit 2 naming
+  the file; `notary client-config` writes a working file and writes nothing
+  when the node does not answer with the pin given.
 - Plain tcp:// on a non-loopback address is refused unless --allow-insecure
   (nothing is opened on that address: the refused node stops before it
   listens, and the allowed one only dials its own address).
@@ -449,6 +455,116 @@ class TestTlsNetwork(unittest.TestCase):
                 self.assertEqual(f.read(), g.read())
             a = run_cli("audit", "--home", new, timeout=60)
             self.assertEqual(a.returncode, 0, a.stdout + a.stderr)
+        finally:
+            c.stop(0)
+            with open(cfg_path, "w") as f:
+                f.write(good)
+        c.start(0)
+        self.submit_ok(0)
+
+    def test_g_client_settings_file(self):
+        c = self.c
+        nd = c.nodes[0]
+        c.stop(0)
+        cfg_path = os.path.join(nd.home, "config.json")
+        with open(cfg_path) as f:
+            good = f.read()
+        url = nd.rpc_url.replace("tcp://", "tls+tcp://")
+        crt = os.path.join(nd.home, "tls.crt")
+        fp = fingerprint(crt)
+        d = tempfile.mkdtemp(dir=self.tmp, prefix="clerk-")
+
+        def settings(name, content):
+            path = os.path.join(d, name)
+            with open(path, "w") as f:
+                f.write(content if isinstance(content, str) else json.dumps(content))
+            return path
+
+        def use(path):
+            # only the file says anything: the environment's trust is unset
+            return {"NOTARY_CLIENT_CONFIG": path, "NOTARY_NODE_CA": "",
+                    "NOTARY_NODE_FINGERPRINT": ""}
+
+        log0 = len(nd.log_text(10 ** 7))
+        edit_config(nd.home, lambda cfg: cfg.update(rpc=url))
+        try:
+            c.start(0, wait=False)
+            wait_until(lambda: "serving JSON-RPC on " + url in nd.log_text(10 ** 7)[log0:],
+                       20, what="node0 serving JSON-RPC over TLS")
+            pinned = settings("pinned.json", {"node": url, "pin": fp.upper()})
+            p = run_cli("status", "--json", timeout=30, env=use(pinned))
+            self.assertEqual(p.returncode, 0, p.stderr)
+            self.assertEqual(json.loads(p.stdout)["chain_id"], "tls-test")
+            path = c.write_file()
+            p = run_cli("submit", "--key", c.key, "--timeout", 20, path, timeout=60,
+                        env=use(pinned))
+            self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+            rc, out = c.verify(path + ".receipt.json", path)
+            self.assertEqual(rc, 0, out)
+            # a relative ca is beside the file, wherever notary runs
+            shutil.copy(crt, os.path.join(d, "node.crt"))
+            beside = settings("beside.json", {"node": url, "ca": "node.crt"})
+            p = run_cli("status", timeout=30, env=use(beside), cwd=self.tmp)
+            self.assertEqual(p.returncode, 0, p.stderr)
+
+            wrong = settings("wrong.json", {"node": url, "pin": "00" * 32})
+            p = run_cli("status", timeout=30, env=use(wrong))
+            self.assertEqual(p.returncode, 1, p.stdout + p.stderr)
+            self.assertIn("not the pinned", p.stderr)
+            # a flag wins over the file
+            p = run_cli("status", "--pin", fp, timeout=30, env=use(wrong))
+            self.assertEqual(p.returncode, 0, p.stderr)
+            p = run_cli("status", "--ca", crt, timeout=30, env=use(wrong))
+            self.assertEqual(p.returncode, 0, p.stderr)
+            # ...and so does the environment
+            p = run_cli("status", timeout=30, env=dict(use(wrong), NOTARY_NODE_FINGERPRINT=fp))
+            self.assertEqual(p.returncode, 0, p.stderr)
+            # the file's pin belongs to the file's node, not to another URL
+            other = url.replace("127.0.0.1", "localhost")
+            p = run_cli("status", "--node", other, timeout=30, env=use(pinned))
+            self.assertEqual(p.returncode, 1, p.stdout + p.stderr)
+            self.assertIn("--ca FILE", p.stderr)
+            # backup trusts the home's certificate, never the clerk's file
+            out = os.path.join(self.tmp, "clerk-backup.ntbk")
+            p = run_cli("backup", "--home", nd.home, "--out", out, timeout=60, env=use(wrong))
+            self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+
+            for name, text, says in (
+                    ("broken.json", '{"node": "%s", "pin": ' % url, "not valid JSON"),
+                    ("typo.json", json.dumps({"node": url, "pinn": fp}),
+                     'unknown member "pinn"'),
+                    ("short.json", json.dumps({"node": url, "pin": fp[:60]}), "64 hex digits")):
+                bad = settings(name, text)
+                for args in (("status",), ("status", "--node", url, "--pin", fp)):
+                    p = run_cli(*args, timeout=30, env=use(bad))
+                    self.assertEqual(p.returncode, 2, p.stdout + p.stderr)
+                    self.assertIn(bad, p.stderr)
+                    self.assertIn(says, p.stderr)
+                    self.assertEqual(len(p.stderr.strip().splitlines()), 1, p.stderr)
+                # --help works whatever the file holds
+                self.assertEqual(run_cli("status", "--help", env=use(bad)).returncode, 0)
+
+            # notary client-config: nothing written unless the node answers with that pin
+            made = os.path.join(d, "made", "notary", "client.json")
+            p = run_cli("client-config", "--node", url, "--pin", "00" * 32, timeout=30,
+                        env=use(made))
+            self.assertEqual(p.returncode, 1, p.stdout + p.stderr)
+            self.assertIn("not the pinned", p.stderr)
+            self.assertIn("nothing written", p.stderr)
+            self.assertFalse(os.path.exists(made))
+            p = run_cli("client-config", "--node", url, "--pin", fp, timeout=30, env=use(made))
+            self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+            self.assertIn("wrote " + made, p.stdout)
+            with open(made) as f:
+                self.assertEqual(json.load(f), {"node": url, "pin": fp.lower()})
+            p = run_cli("status", timeout=30, env=use(made))
+            self.assertEqual(p.returncode, 0, p.stderr)
+            p = run_cli("client-config", "--show", timeout=30, env=use(made))
+            self.assertEqual(p.returncode, 0, p.stderr)
+            self.assertIn(url + "  (file)", p.stdout)
+            self.assertIn(fp.lower() + "  (file)", p.stdout)
+            p = run_cli("client-config", "--show", "--node", other, timeout=30, env=use(made))
+            self.assertIn(other + "  (flag)", p.stdout)
         finally:
             c.stop(0)
             with open(cfg_path, "w") as f:

@@ -18,6 +18,7 @@
 #include "core/version.h"
 #include "crypto/keys.h"
 #include "net/rpc_codes.h"
+#include "tools/cli_settings.h"
 
 enum {
 	NT_EXIT_OK = 0,	     /* done; for verify: the receipt is valid */
@@ -61,6 +62,7 @@ int nt_cmd_restore(int argc, char **argv);
 int nt_cmd_certificate(int argc, char **argv);
 int nt_cmd_qr(int argc, char **argv);
 int nt_cmd_tls(int argc, char **argv);
+int nt_cmd_client_config(int argc, char **argv);
 
 /* ---- options ---- */
 
@@ -74,8 +76,18 @@ int nt_cli_getopt(int argc, char **argv, const char *shortopts, const struct opt
 int nt_cli_usage_error(const char *cmd, const char *fmt, ...) NT_PRINTF(2, 3);
 /* Prints "notary CMD: <message>" to stderr; returns code. */
 int nt_cli_errorf(int code, const char *cmd, const char *fmt, ...) NT_PRINTF(3, 4);
-/* The --node default: $NOTARY_NODE or tcp://127.0.0.1:7400. */
+/* The --node default: $NOTARY_NODE, else the client settings file's "node"
+ * (once nt_cli_settings_load has read it), else tcp://127.0.0.1:7400. */
 const char *nt_cli_default_node(void);
+/* Reads the clerk's client settings file (tools/cli_settings.h) once, for a
+ * command that talks to a node. Call it after the options are parsed, so
+ * that --help works whatever the file holds. A missing file is nothing; an
+ * unreadable or malformed one prints "notary CMD: client settings: FILE:
+ * what is wrong" and returns NT_EXIT_USAGE. Otherwise -1. */
+int nt_cli_settings_load(const char *cmd);
+/* What nt_cli_settings_load read: every member NULL before it, or when
+ * there was no file. */
+const nt_cli_settings *nt_cli_settings_get(void);
 /* Strict unsigned decimal (no sign, no spaces, fits in u64). */
 bool nt_cli_parse_u64(const char *s, uint64_t *out);
 

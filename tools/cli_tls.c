@@ -139,12 +139,46 @@ void nt_cli_tls_trust_home(const char *path)
 	home_cert = path;
 }
 
-static const char *setting(const char *opt, const char *env)
+static bool set(const char *s)
 {
-	if (opt != NULL && opt[0] != '\0')
-		return opt;
-	const char *v = getenv(env);
-	return v != NULL && v[0] != '\0' ? v : NULL;
+	return s != NULL && s[0] != '\0';
+}
+
+/* --ca and --pin are one trust: the first place that names either supplies
+ * both, so a --ca on the command line is not overruled by a pin from the
+ * environment or the settings file. */
+nt_cli_from nt_cli_tls_trust_for(const char *url, const char **ca, const char **pin)
+{
+	const nt_cli_settings *s = nt_cli_settings_get();
+	const char *eca = getenv("NOTARY_NODE_CA"), *epin = getenv("NOTARY_NODE_FINGERPRINT");
+	nt_cli_from from = NT_CLI_FROM_NONE;
+	*ca = *pin = NULL;
+	if (set(opt_ca) || set(opt_pin)) {
+		*ca = opt_ca;
+		*pin = opt_pin;
+		from = NT_CLI_FROM_FLAG;
+	} else if (home_cert != NULL) {
+		/* the node of a home presents the home's certificate, and the
+		 * environment names the node one usually talks to */
+		*ca = home_cert;
+		from = NT_CLI_FROM_DEFAULT;
+	} else if (set(eca) || set(epin)) {
+		*ca = eca;
+		*pin = epin;
+		from = NT_CLI_FROM_ENV;
+	} else if (s->node != NULL && strcmp(s->node, url) == 0 &&
+		   (s->ca != NULL || s->pin != NULL)) {
+		/* The file's pin is the fingerprint of the file's node: on any
+		 * other node it would only produce a false alarm. */
+		*ca = s->ca;
+		*pin = s->pin;
+		from = NT_CLI_FROM_FILE;
+	}
+	if (!set(*ca))
+		*ca = NULL;
+	if (!set(*pin))
+		*pin = NULL;
+	return from;
 }
 
 /* tls+tcp://HOST:PORT -> host, port. */
@@ -289,19 +323,13 @@ nt_err nt_cli_tls_client(const char *url, nt_tls_opts *out, char **hold, nt_why 
 	*hold = NULL;
 	if (!nt_url_is_tls(url))
 		return NT_OK;
-	const char *ca = setting(opt_ca, "NOTARY_NODE_CA");
-	const char *pin = setting(opt_pin, "NOTARY_NODE_FINGERPRINT");
-	bool given =
-	    (opt_ca != NULL && opt_ca[0] != '\0') || (opt_pin != NULL && opt_pin[0] != '\0');
-	if (home_cert != NULL && !given) {
-		ca = home_cert;
-		pin = NULL;
-	}
+	const char *ca, *pin;
+	nt_cli_tls_trust_for(url, &ca, &pin);
 	if (ca == NULL && pin == NULL)
 		return nt_fail(why, NT_ERR_ARG,
 			       "%s is TLS: say which certificate to trust with --ca FILE (the "
-			       "node's tls.crt) or --pin SHA256 (its fingerprint), or "
-			       "NOTARY_NODE_CA / NOTARY_NODE_FINGERPRINT",
+			       "node's tls.crt) or --pin SHA256 (its fingerprint), "
+			       "NOTARY_NODE_CA / NOTARY_NODE_FINGERPRINT, or notary client-config",
 			       url);
 	nt_hash want;
 	if (pin != NULL &&

@@ -7,6 +7,7 @@
 #include "base/types.h"
 #include "crypto/keys.h"
 #include "net/tls.h"
+#include "tools/cli_settings.h"
 
 #include <getopt.h>
 #include <stdbool.h>
@@ -43,15 +44,23 @@ nt_err nt_cli_tls_bind_file(const char *path, const nt_seckey *signer, nt_cli_tl
 	"      --ca FILE     for a tls+tcp:// node: trust exactly the certificates in FILE\n"      \
 	"                    (the node's tls.crt; default $NOTARY_NODE_CA)\n"                      \
 	"      --pin SHA256  for a tls+tcp:// node: trust only the certificate with this\n"        \
-	"                    fingerprint (default $NOTARY_NODE_FINGERPRINT)\n"
+	"                    fingerprint (default $NOTARY_NODE_FINGERPRINT; with neither\n"        \
+	"                    set, the client settings file's, for its node)\n"
 /* Takes --ca / --pin (c is the option's code); false for another option. */
 bool nt_cli_tls_option(int c, const char *arg);
 /* For a command that has the node's home (notary backup): trust the
  * certificate file at path (the home's tls.cert_file) unless --ca or --pin
- * is given; NOTARY_NODE_CA / NOTARY_NODE_FINGERPRINT are then not read, as
- * they name the node one usually talks to, not this one. path must outlive
- * the calls; NULL forgets it. */
+ * is given; NOTARY_NODE_CA / NOTARY_NODE_FINGERPRINT and the settings file
+ * are then not read, as they name the node one usually talks to, not this
+ * one. path must outlive the calls; NULL forgets it. */
 void nt_cli_tls_trust_home(const char *path);
+/* What a client trusts for url, and where that came from: the flags
+ * (--ca / --pin), else the home's certificate (nt_cli_tls_trust_home,
+ * NT_CLI_FROM_DEFAULT), else NOTARY_NODE_CA / NOTARY_NODE_FINGERPRINT, else
+ * the loaded settings file's "ca" / "pin" when url is the file's "node" as
+ * written. The first of these that names a CA or a pin gives both (NULL
+ * where unset); NT_CLI_FROM_NONE with both NULL when none does. */
+nt_cli_from nt_cli_tls_trust_for(const char *url, const char **ca, const char **pin);
 
 /* For a tls+tcp:// url: checks the node's certificate against --ca or
  * --pin (connecting once with OpenSSL, so that a mismatch, an expired

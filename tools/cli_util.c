@@ -64,10 +64,45 @@ int nt_cli_errorf(int code, const char *cmd, const char *fmt, ...)
 	return code;
 }
 
+/* Read once per process; freed at exit with the process. */
+static nt_cli_settings settings;
+static bool settings_loaded;
+
+int nt_cli_settings_load(const char *cmd)
+{
+	if (settings_loaded)
+		return -1;
+	char *path = nt_cli_settings_path(NULL);
+	if (path == NULL) {
+		settings_loaded = true;
+		return -1;
+	}
+	char *text = NULL;
+	size_t len = 0;
+	nt_why why = {{0}};
+	/* A settings file is a few lines; 64 KiB is generous. */
+	nt_err e = nt_cli_read_file(path, 64 * 1024, &text, &len, &why);
+	if (e == NT_OK)
+		e = nt_cli_settings_parse(path, text, len, &settings, &why);
+	free(text);
+	free(path);
+	if (e == NT_ERR_NOT_FOUND)
+		e = NT_OK; /* no file: nothing set */
+	if (e != NT_OK)
+		return nt_cli_errorf(NT_EXIT_USAGE, cmd, "client settings: %s",
+				     why.msg[0] ? why.msg : nt_strerror(e));
+	settings_loaded = true;
+	return -1;
+}
+
+const nt_cli_settings *nt_cli_settings_get(void)
+{
+	return &settings;
+}
+
 const char *nt_cli_default_node(void)
 {
-	const char *env = getenv("NOTARY_NODE");
-	return (env != NULL && env[0] != '\0') ? env : NT_CLI_DEFAULT_NODE;
+	return nt_cli_settings_pick(NULL, "NOTARY_NODE", settings.node, NT_CLI_DEFAULT_NODE, NULL);
 }
 
 bool nt_cli_parse_u64(const char *s, uint64_t *out)
@@ -649,8 +684,8 @@ int nt_cli_rpc_report(const char *cmd, const nt_rpc_status *st)
 	} else {
 		fprintf(stderr, "error: %s\n", st->message);
 		fprintf(stderr,
-			"notary %s: choose the node with --node URL or the NOTARY_NODE "
-			"environment variable.\n",
+			"notary %s: choose the node with --node URL, the NOTARY_NODE "
+			"environment variable or notary client-config.\n",
 			cmd);
 	}
 	return NT_EXIT_FAIL;

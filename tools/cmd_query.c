@@ -14,7 +14,8 @@
 #include "tools/cli_tls.h"
 
 #define NODE_HELP                                                                                  \
-	"  -n, --node URL   node to ask (default $NOTARY_NODE or " NT_CLI_DEFAULT_NODE ")\n"       \
+	"  -n, --node URL   node to ask (default $NOTARY_NODE, the client settings\n"              \
+	"                   file's node: notary client-config, or " NT_CLI_DEFAULT_NODE ")\n"      \
 	"  -j, --json       print the node's JSON result\n"                                        \
 	"  -k, --key FILE   sign the request with this client key (a node with\n"                  \
 	"                   access.public 0 answers only listed keys; docs/RPC.md)\n"              \
@@ -95,7 +96,7 @@ static int parse_common(int argc, char **argv, const char *usage, const char *ex
 	snprintf(shortopts, sizeof shortopts, ":n:jhk:P:%s", extra_short);
 	const char *key = NULL, *pass = NULL;
 
-	q->node = nt_cli_default_node();
+	q->node = NULL;
 	q->json = false;
 	int c;
 	while ((c = nt_cli_getopt(argc, argv, shortopts, opts)) != -1) {
@@ -126,6 +127,11 @@ static int parse_common(int argc, char **argv, const char *usage, const char *ex
 				return NT_EXIT_USAGE;
 		}
 	}
+	int rc = nt_cli_settings_load(argv[0]);
+	if (rc >= 0)
+		return rc;
+	if (q->node == NULL)
+		q->node = nt_cli_default_node();
 	if (key != NULL) {
 		/* kept until the process exits: every request is signed */
 		static nt_seckey *client;

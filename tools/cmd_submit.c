@@ -60,8 +60,10 @@ static const char submit_usage[] =
     "new one, so the earliest attested time is kept. Many FILEs are sent to the\n"
     "node together; on a terminal, progress is shown on stderr.\n\n"
     "Options:\n"
-    "  -n, --node URL         node to submit to (default $NOTARY_NODE or " NT_CLI_DEFAULT_NODE
-    ")\n" NT_CLI_TLS_HELP "  -k, --key KEY          your key file from `notary keygen` (required)\n"
+    "  -n, --node URL         node to submit to (default $NOTARY_NODE, the client\n"
+    "                         settings file's node: notary client-config, or\n"
+    "                         " NT_CLI_DEFAULT_NODE ")\n" NT_CLI_TLS_HELP
+    "  -k, --key KEY          your key file from `notary keygen` (required)\n"
     "      --passphrase-file F  the passphrase of a protected KEY (default\n"
     "                         $NOTARY_PASSPHRASE_FILE)\n"
     "  -c, --case C           case reference, e.g. \"(2026) Zhe 0192 Min Chu 123\"\n"
@@ -1071,10 +1073,8 @@ int nt_cmd_submit(int argc, char **argv)
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
-	submit_opts o = {.node = nt_cli_default_node(),
-			 .alg = NT_ALG_SHA256,
-			 .timeout_ms = 30000,
-			 .retry_for_ms = 60000};
+	submit_opts o = {
+	    .node = NULL, .alg = NT_ALG_SHA256, .timeout_ms = 30000, .retry_for_ms = 60000};
 	uint64_t secs;
 	int c;
 	while ((c = nt_cli_getopt(argc, argv, ":n:k:c:t:m:a:T:o:g:ph", opts)) != -1) {
@@ -1149,7 +1149,11 @@ int nt_cmd_submit(int argc, char **argv)
 	if (o.out != NULL && n != 1)
 		return nt_cli_usage_error("submit", "--out works with a single FILE only");
 
-	int rc;
+	int rc = nt_cli_settings_load("submit");
+	if (rc >= 0)
+		return rc;
+	if (o.node == NULL)
+		o.node = nt_cli_default_node();
 	if (o.genesis_path != NULL) {
 		nt_why why = {{0}};
 		o.genesis = malloc(sizeof *o.genesis);

@@ -49,7 +49,8 @@ static const char valset_usage[] =
     "  --home DIR          the office's node home: its config.json names the node\n"
     "                      (rpc) and the validator key (key_file)\n"
     "  -n, --node URL      node to ask (pending, show; default from --home, else\n"
-    "                      $NOTARY_NODE or " NT_CLI_DEFAULT_NODE ")\n" NT_CLI_TLS_HELP
+    "                      $NOTARY_NODE, the client settings file's node, or\n"
+    "                      " NT_CLI_DEFAULT_NODE ")\n" NT_CLI_TLS_HELP
     "  --add NAME=PUBKEY   a new office: its name (as judges will read it) and\n"
     "                      the public key its operator got from notary keygen\n"
     "  --remove PUBKEY     the office with this key leaves the set\n"
@@ -676,6 +677,8 @@ int nt_cmd_valset(int argc, char **argv)
 		id = argv[optind++];
 	if (optind < argc)
 		return nt_cli_usage_error("valset", "unexpected argument '%s'", argv[optind]);
+	if ((rc = nt_cli_settings_load("valset")) >= 0)
+		return rc;
 	if (strcmp(sub, "propose") == 0)
 		rc = cmd_propose(&o);
 	else if (strcmp(sub, "approve") == 0)

@@ -28,6 +28,8 @@ static const nt_cli_cmd commands[] = {
     {"restore", nt_cmd_restore, "make a new node home from a backup, every block checked again"},
     {"audit", nt_cmd_audit, "re-check a stopped node's whole store offline"},
     {"tls-cert", nt_cmd_tls, "a node's TLS certificate fingerprint and binding, for peers"},
+    {"client-config", nt_cmd_client_config,
+     "write or show the clerk's settings: default node, its pin or CA"},
 };
 
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
@@ -39,11 +41,12 @@ static void usage(FILE *f)
 		   "       notary --version\n\n"
 		   "Evidence notarization ledger client.\n\nCommands:\n");
 	for (size_t i = 0; i < NCOMMANDS; i++)
-		fprintf(f, "  %-11s %s\n", commands[i].name, commands[i].summary);
+		fprintf(f, "  %-13s %s\n", commands[i].name, commands[i].summary);
 	fprintf(f,
 		"\nExit codes: 0 ok (valid), 1 failed / invalid / not found, 2 usage error or\n"
 		"unreadable input, 3 submitted but still pending.\n"
-		"Node commands use --node URL (default $NOTARY_NODE or %s).\n\n"
+		"Node commands use --node URL (default $NOTARY_NODE, then the client settings\n"
+		"file that notary client-config writes, then %s).\n\n"
 		"Example:\n"
 		"  notary keygen --out party.key\n"
 		"  notary submit --key party.key contract.pdf\n"
