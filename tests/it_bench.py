@@ -38,6 +38,8 @@ def notaryd_children_of(tmpdir_prefix):
 
 @unittest.skipUnless(os.path.exists(BENCH), "notary-bench not built (make bench)")
 class TestBench(unittest.TestCase):
+    ARGS = ("--quick", "--json")
+
     @classmethod
     def setUpClass(cls):
         # A private TMPDIR: the bench makes its folder there, so the leftover
@@ -45,7 +47,7 @@ class TestBench(unittest.TestCase):
         # that may run on the same machine.
         cls.tmp = tempfile.mkdtemp(prefix="nt-it-bench-")
         env = dict(os.environ, TMPDIR=cls.tmp)
-        cls.p = subprocess.run([BENCH, "--quick", "--json"], cwd=ROOT, capture_output=True,
+        cls.p = subprocess.run([BENCH, *cls.ARGS], cwd=ROOT, capture_output=True,
                                text=True, timeout=120, env=env)
         cls.out = None
         if cls.p.returncode == 0:
@@ -108,6 +110,16 @@ class TestBench(unittest.TestCase):
 
     def test_nothing_left_behind(self):
         self.assertEqual(notaryd_children_of(self.tmp.encode()), [])
+
+
+class TestBenchTls(TestBench):
+    """The same with every link over TLS: peers mutual, clients (and the
+    observer's catch-up) pinned to their node's certificate."""
+    ARGS = ("--quick", "--json", "--tls", "--tls-clients")
+
+    def test_config_says_tls(self):
+        self.assertTrue(self.out["config"]["tls"])
+        self.assertTrue(self.out["config"]["tls_clients"])
 
 
 @unittest.skipUnless(os.path.exists(BENCH), "notary-bench not built (make bench)")

@@ -37,6 +37,7 @@ typedef struct {
 	bench_node nodes[BENCH_MAX_NODES];
 	bool keep;
 	bool tls; /* notary testnet --tls: mutual TLS between the nodes */
+	bool tls_clients; /* every node's rpc on tls+tcp://, clients pin its tls.crt */
 } bench_cluster;
 
 /* Monotonic milliseconds and microseconds. */
@@ -61,6 +62,11 @@ double bench_proc_cpu_s(pid_t pid);
 double bench_proc_hwm_mb(pid_t pid);
 /* Bytes on disk (st_blocks, like du) under path. */
 uint64_t bench_du(const char *path);
+
+/* Opens a JSON-RPC client to url: for a tls+tcp:// node of the cluster,
+ * trusting exactly that node's tls.crt (read by bench_cluster_setup). */
+struct nt_rpc_client;
+nt_err bench_rpc_open(const char *url, struct nt_rpc_client **out, nt_why *why) NT_MUST_CHECK;
 
 /* One JSON-RPC call on a fresh socket: status height of url, or -1. */
 int64_t bench_node_height(const char *url, int timeout_ms);

@@ -442,7 +442,7 @@ static void *submit_client(void *arg)
 	nt_rpc_client *cl = NULL;
 	nt_why why = {{0}};
 	char err[256] = "";
-	if (nt_rpc_client_open(sh->urls[ca->idx % sh->nurls], &cl, &why) != NT_OK) {
+	if (bench_rpc_open(sh->urls[ca->idx % sh->nurls], &cl, &why) != NT_OK) {
 		note_error(sh, why.msg);
 		return NULL;
 	}
@@ -587,7 +587,7 @@ static void *query_client(void *arg)
 	query_shared *sh = (query_shared *)ca->sh;
 	nt_rpc_client *cl = NULL;
 	nt_why why = {{0}};
-	if (nt_rpc_client_open(sh->urls[ca->idx % sh->nurls], &cl, &why) != NT_OK)
+	if (bench_rpc_open(sh->urls[ca->idx % sh->nurls], &cl, &why) != NT_OK)
 		return NULL;
 	char req[512], err[256], hex[65];
 	for (;;) {

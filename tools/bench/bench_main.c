@@ -23,7 +23,7 @@
 static const char usage[] =
     "usage: notary-bench [--validators N] [--records R] [--clients C] [--quick] [--json]\n"
     "                    [--keep] [--queries Q] [--rpc-contexts K] [--interval-ms MS]\n"
-    "                    [--no-observer] [--batch B] [--tls]\n\n"
+    "                    [--no-observer] [--batch B] [--tls] [--tls-clients]\n\n"
     "Starts N notaryd validators (and one observer) on loopback in a temporary folder,\n"
     "submits R pre-signed records through the JSON-RPC with C client threads that each\n"
     "wait for their receipt, then measures half load, queries, observer catch-up and\n"
@@ -41,12 +41,14 @@ static const char usage[] =
     "  -O, --no-observer    skip the observer catch-up\n"
     "  -B, --batch B        submits per JSON-RPC message (a batch), 1..256 (default 1)\n"
     "  -T, --tls            peers talk mutual TLS (notary testnet --tls; clients stay on\n"
-    "                       plain loopback)\n";
+    "                       plain loopback unless --tls-clients)\n"
+    "  -S, --tls-clients    every node's rpc on tls+tcp://; each client trusts exactly\n"
+    "                       its node's tls.crt\n";
 
 typedef struct {
 	unsigned validators, clients, rpc_contexts, interval_ms, batch;
 	size_t records, queries;
-	bool quick, json, keep, observer, tls;
+	bool quick, json, keep, observer, tls, tls_clients;
 } opts;
 
 typedef struct {
@@ -85,13 +87,14 @@ static int parse_opts(int argc, char **argv, opts *o)
 	    {"interval-ms", required_argument, NULL, 'I'}, {"no-observer", no_argument, NULL, 'O'},
 	    {"batch", required_argument, NULL, 'B'},	  {"help", no_argument, NULL, 'h'},
 	    {"tls", no_argument, NULL, 'T'},
+	    {"tls-clients", no_argument, NULL, 'S'},
 	    {NULL, 0, NULL, 0}};
 	bool set_v = false, set_r = false, set_c = false, set_q = false, set_i = false;
 	*o = (opts){.validators = 1, .clients = 64, .records = 20000, .queries = 50000,
 		    .observer = true, .batch = 1};
 	int ch;
 	unsigned long long v;
-	while ((ch = getopt_long(argc, argv, "n:r:c:qjkQ:K:I:OB:Th", lo, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "n:r:c:qjkQ:K:I:OB:TSh", lo, NULL)) != -1) {
 		const char *bad = NULL;
 		switch (ch) {
 		case 'n':
@@ -148,6 +151,9 @@ static int parse_opts(int argc, char **argv, opts *o)
 			break;
 		case 'T':
 			o->tls = true;
+			break;
+		case 'S':
+			o->tls_clients = true;
 			break;
 		case 'h':
 			fputs(usage, stdout);
@@ -245,6 +251,7 @@ static void print_json(const opts *o, const results *r)
 				(json_int_t)o->batch);
 	json_t *j = json_object();
 	json_object_set_new(cfg, "tls", json_boolean(o->tls));
+	json_object_set_new(cfg, "tls_clients", json_boolean(o->tls_clients));
 	json_object_set_new(j, "config", cfg);
 	json_object_set_new(j, "batch", json_integer((json_int_t)o->batch));
 	json_object_set_new(j, "records_per_s", json_real(r->full.records_per_s));
@@ -365,6 +372,7 @@ int main(int argc, char **argv)
 	nt_why why = {{0}};
 	c.keep = o.keep;
 	c.tls = o.tls;
+	c.tls_clients = o.tls_clients;
 	unsigned nobs = o.observer ? 1 : 0;
 	progress(&o, "%s", "writing the testnet...\n");
 	if (bench_cluster_setup(&c, o.validators, nobs, o.rpc_contexts, o.interval_ms, &why) !=

@@ -163,8 +163,43 @@ static int run_wait(char *const argv[], const char *log, unsigned wait_ms)
 	}
 }
 
+/* The certificate each tls+tcp:// node presents, for bench_rpc_open. */
+static struct {
+	char url[64];
+	char *pem;
+} trust[BENCH_MAX_NODES];
+static unsigned ntrust;
+
+nt_err bench_rpc_open(const char *url, nt_rpc_client **out, nt_why *why)
+{
+	for (unsigned i = 0; i < ntrust; i++)
+		if (strcmp(trust[i].url, url) == 0) {
+			nt_tls_opts t = {.ca_pem = trust[i].pem, .verify_peer = true};
+			return nt_rpc_client_open_ex(url, &t, out, why);
+		}
+	return nt_rpc_client_open(url, out, why);
+}
+
+static nt_err read_pem(const char *home, char **out, nt_why *why)
+{
+	char path[2100];
+	snprintf(path, sizeof path, "%s/tls.crt", home);
+	FILE *f = fopen(path, "r");
+	if (f == NULL)
+		return nt_fail(why, NT_ERR_IO, "cannot read %s: %s", path, strerror(errno));
+	char *buf = calloc(1, 16384);
+	size_t n = buf != NULL ? fread(buf, 1, 16383, f) : 0;
+	fclose(f);
+	if (n == 0) {
+		free(buf);
+		return nt_fail(why, NT_ERR_IO, "cannot read %s", path);
+	}
+	*out = buf;
+	return NT_OK;
+}
+
 static nt_err patch_config(const char *home, unsigned rpc_contexts, unsigned interval_ms,
-			   nt_why *why)
+			   const char *rpc, nt_why *why)
 {
 	char path[2100];
 	snprintf(path, sizeof path, "%s/config.json", home);
@@ -174,6 +209,19 @@ static nt_err patch_config(const char *home, unsigned rpc_contexts, unsigned int
 		return nt_fail(why, NT_ERR_JSON, "cannot read %s: %s", path, je.text);
 	if (rpc_contexts > 0)
 		json_object_set_new(cfg, "rpc_contexts", json_integer(rpc_contexts));
+	json_object_set_new(cfg, "rpc", json_string(rpc));
+	/* The catch-up client dials the peers' rpc: over TLS too, pinned to
+	 * the certificate each peers entry lists. */
+	size_t i;
+	json_t *peer;
+	json_array_foreach(json_object_get(cfg, "peers"), i, peer)
+	{
+		const char *u = json_string_value(json_object_get(peer, "rpc"));
+		char tls[80];
+		if (nt_url_is_tls(rpc) && u != NULL && strncmp(u, "tcp://", 6) == 0 &&
+		    snprintf(tls, sizeof tls, "tls+%s", u) < (int)sizeof tls)
+			json_object_set_new(peer, "rpc", json_string(tls));
+	}
 	if (interval_ms > 0) {
 		json_t *blk = json_object_get(cfg, "block");
 		if (!json_is_object(blk)) {
@@ -242,8 +290,14 @@ nt_err bench_cluster_setup(bench_cluster *c, unsigned validators, unsigned obser
 	for (unsigned i = 0; i < total; i++) {
 		bench_node *nd = &c->nodes[i];
 		snprintf(nd->home, sizeof nd->home, "%s/node%u", net, i);
-		snprintf(nd->rpc, sizeof nd->rpc, "tcp://127.0.0.1:%u", base + 10 * i);
-		nt_err e = patch_config(nd->home, rpc_contexts, interval_ms, why);
+		snprintf(nd->rpc, sizeof nd->rpc, "%stcp://127.0.0.1:%u",
+			 c->tls_clients ? "tls+" : "", base + 10 * i);
+		nt_err e = patch_config(nd->home, rpc_contexts, interval_ms, nd->rpc, why);
+		if (e == NT_OK && c->tls_clients) {
+			snprintf(trust[ntrust].url, sizeof trust[ntrust].url, "%s", nd->rpc);
+			e = read_pem(nd->home, &trust[ntrust].pem, why);
+			ntrust += e == NT_OK;
+		}
 		if (e != NT_OK)
 			return e;
 	}
@@ -411,7 +465,7 @@ int64_t bench_node_height(const char *url, int timeout_ms)
 {
 	nt_rpc_client *cl = NULL;
 	nt_why why = {{0}};
-	if (nt_rpc_client_open(url, &cl, &why) != NT_OK)
+	if (bench_rpc_open(url, &cl, &why) != NT_OK)
 		return -1;
 	static const char req[] = "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"status\"}";
 	char *resp = NULL;
