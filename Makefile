@@ -255,9 +255,9 @@ $(B)/notary-bench: $(call obj,$(BENCH_SRC)) $(B)/libnotary.a
 bench: all $(B)/notary-bench
 
 # Micro-benchmarks of hot spots (SHA-256, receipts, check_block + append of
-# a large block, the node's durable writes). Not part of make test: timings
-# are not pass/fail.
-$(B)/bench-micro: $(call obj,tests/bench_micro.c) $(B)/libnotary.a
+# a large block, the node's durable writes, tcp:// against tls+tcp://).
+# make test builds it but does not run it: timings are not pass/fail.
+$(B)/bench-micro: $(call obj,tests/bench_micro.c tests/bench_transport.c) $(B)/libnotary.a
 	$(CC) $(CFLAGS) -o $@ $^ $(LIBS)
 
 micro: $(B)/bench-micro
@@ -299,7 +299,7 @@ TEST_JOBS ?= 2
 
 WEB_TEST_DEPS = $(if $(filter yes,$(HAVE_NODE)),$(B)/.web-deps-ok)
 
-test: all unit $(B)/notary-sim $(B)/notary-bench tsan $(WEB_TEST_DEPS)
+test: all unit $(B)/notary-sim $(B)/notary-bench $(B)/bench-micro tsan $(WEB_TEST_DEPS)
 	@python3 tests/run.py --build $(B) -j$(TEST_JOBS)
 
 # The fast tier, for every edit: the layering check (tests/layers.py),

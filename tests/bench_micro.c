@@ -5,7 +5,7 @@
  * build/bench-micro, which prints ns per operation (best of several
  * rounds, so a busy shared machine shows less noise).
  *
- *   bench-micro [--only sha|receipt|block|durable] [--records N] [--rounds R] [--iters I]
+ *   bench-micro [--only sha|receipt|block|durable|transport] [--records N] [--rounds R] [--iters I]
  *
  * --only block --rounds 1 is the run to profile under callgrind. */
 #include "core/ledger.h"
@@ -15,6 +15,7 @@
 #include "crypto/keys.h"
 #include "node/privval.h"
 #include "node/wal.h"
+#include "tests/bench_transport.h"
 
 #include <malloc.h>
 #include <stdio.h>
@@ -452,7 +453,7 @@ int main(int argc, char **argv)
 			iters = atol(argv[++i]);
 		else {
 			fprintf(stderr,
-				"usage: bench-micro [--only sha|receipt|block|durable] [--records N] "
+				"usage: bench-micro [--only sha|receipt|block|durable|transport] [--records N] "
 				"[--rounds R] [--iters I]\n");
 			return 2;
 		}
@@ -465,7 +466,10 @@ int main(int argc, char **argv)
 		bench_sha();
 	if (only == NULL || strcmp(only, "durable") == 0)
 		bench_durable();
-	if (only != NULL && (strcmp(only, "sha") == 0 || strcmp(only, "durable") == 0))
+	if (only == NULL || strcmp(only, "transport") == 0)
+		bench_transport(rounds);
+	if (only != NULL && (strcmp(only, "sha") == 0 || strcmp(only, "durable") == 0 ||
+			     strcmp(only, "transport") == 0))
 		return 0;
 	/* A node's heap is warm: keep freed memory instead of returning it to
 	 * the kernel, so each round does not pay page faults afresh (on this

@@ -294,7 +294,7 @@ class TestConnFlood(unittest.TestCase):
                 return max(left) <= PER_ADDRESS
             left = []
             try:
-                wait_until(capped, 6, interval=0.3, what="the per-address cap applied")
+                wait_until(capped, 10, interval=0.3, what="the per-address cap applied")
             except TimeoutError as e:
                 raise AssertionError("%s: still open (rpc, http) %s; status %s" % (
                     e, left, json.dumps(self.status(2)))) from e

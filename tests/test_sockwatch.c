@@ -75,7 +75,7 @@ static void test_per_address(void **state)
 	uint64_t now = 100000;
 	nt_sw_conn c[] = {
 	    conn(10, 0, false, 7, now - 3000, 3000, UINT32_MAX),
-	    conn(11, 0, false, 7, now - 2000, 100, UINT32_MAX), /* it just sent data */
+	    conn(11, 0, false, 7, now - 3500, 100, UINT32_MAX), /* it just sent data */
 	    conn(12, 0, false, 7, now - 5000, 5000, UINT32_MAX),
 	    conn(13, 0, false, 7, now - 4000, 4000, UINT32_MAX),
 	    conn(14, 0, false, 7, now - 10, 10, UINT32_MAX), /* young */
