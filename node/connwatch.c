@@ -6,6 +6,7 @@
 
 #include "node/log.h"
 
+#include <dirent.h>
 #include <inttypes.h>
 #include <jansson.h>
 #include <malloc.h>
@@ -23,6 +24,12 @@ nt_err nd_connwatch_start(node *n, nt_why *why)
 	nt_rpc_server_watch(n->front.srv, n->watch);
 	nt_peer_watch(n->gossip.peer, n->watch);
 	nt_http_watch(n->http.srv, n->watch);
+	DIR *d = opendir("/proc/self/fd");
+	if (d == NULL)
+		nt_log(NT_LOG_WARN, "cannot list /proc/self/fd: handshakes and HTTP connections are "
+				    "not bounded by the node (mount /proc, or limit them in a firewall)");
+	else
+		closedir(d);
 	return nt_sockwatch_start(n->watch, why);
 }
 
