@@ -20,9 +20,14 @@
 #define SCAN_BUSY_MS 100
 #define BUSY_CONNS 64
 
+/* Pipes are matched per listener: the kernel gives one client port to
+ * connections towards different ports, so a stranger's socket to the rpc
+ * port may share its address and port with a peer's pipe on p2p. */
 typedef struct {
 	uint16_t port;
 	nt_pipeguard *guard; /* NULL: the HTTP server */
+	nt_addrkey *pipes;   /* its inbound pipes' client addresses, sorted (scan) */
+	size_t npipes, pipes_cap;
 } lst;
 
 struct nt_sockwatch {
@@ -39,8 +44,6 @@ struct nt_sockwatch {
 	pthread_mutex_t scan_mu;
 	nt_sw_conn *prev, *cur;
 	size_t nprev, ncur, cap;
-	nt_addrkey *pipes;
-	size_t npipes, pipes_cap;
 };
 
 static uint64_t mono_ms(void)
@@ -183,30 +186,28 @@ static int key_sort(const void *x, const void *y)
 	return key_cmp(x, y);
 }
 
-/* The inbound pipes of every pipe listener, sorted. */
+/* The inbound pipes of each pipe listener, sorted. */
 static void gather_pipes(nt_sockwatch *w)
 {
-	w->npipes = 0;
 	for (unsigned i = 0; i < w->nl; i++) {
-		if (w->l[i].guard == NULL)
-			continue;
-		for (;;) {
-			size_t room = w->pipes_cap - w->npipes;
-			size_t k = nt_pipeguard_inbound(w->l[i].guard, w->pipes + w->npipes, room);
-			if (k <= room) {
-				w->npipes += k;
+		lst *l = &w->l[i];
+		l->npipes = 0;
+		for (; l->guard != NULL;) {
+			size_t k = nt_pipeguard_inbound(l->guard, l->pipes, l->pipes_cap);
+			if (k <= l->pipes_cap) {
+				l->npipes = k;
 				break;
 			}
-			size_t ncap = (w->npipes + k) * 2 + 64;
-			nt_addrkey *p = realloc(w->pipes, ncap * sizeof *p);
+			size_t ncap = k * 2 + 64;
+			nt_addrkey *p = realloc(l->pipes, ncap * sizeof *p);
 			if (p == NULL)
 				break; /* unknown pipes look like handshakes only to the deadline */
-			w->pipes = p;
-			w->pipes_cap = ncap;
+			l->pipes = p;
+			l->pipes_cap = ncap;
 		}
+		if (l->npipes > 0)
+			qsort(l->pipes, l->npipes, sizeof *l->pipes, key_sort);
 	}
-	if (w->npipes > 0)
-		qsort(w->pipes, w->npipes, sizeof *w->pipes, key_sort);
 }
 
 static bool push(nt_sockwatch *w, const nt_sw_conn *c)
@@ -269,9 +270,9 @@ static void look(nt_sockwatch *w, uint64_t now)
 			continue; /* dialed by us, or another listener's */
 		c.lst = i;
 		c.http = w->l[i].guard == NULL;
-		c.pipe = !c.http && w->npipes > 0 &&
-			 bsearch(&c.peer, w->pipes, w->npipes, sizeof c.peer,
-					    key_sort) != NULL;
+		const lst *l = &w->l[i];
+		c.pipe = !c.http && l->npipes > 0 &&
+			 bsearch(&c.peer, l->pipes, l->npipes, sizeof c.peer, key_sort) != NULL;
 		struct tcp_info ti;
 		socklen_t tl = sizeof ti;
 		if (getsockopt(c.fd, IPPROTO_TCP, TCP_INFO, &ti, &tl) != 0)
@@ -388,7 +389,7 @@ nt_err nt_sockwatch_new(const nt_sockwatch_opts *o, nt_sockwatch **out, nt_why *
 void nt_sockwatch_add(nt_sockwatch *w, uint16_t port, struct nt_pipeguard *guard)
 {
 	if (port != 0 && w->nl < NT_SOCKWATCH_MAX_LST)
-		w->l[w->nl++] = (lst){port, guard};
+		w->l[w->nl++] = (lst){.port = port, .guard = guard};
 }
 
 nt_err nt_sockwatch_start(nt_sockwatch *w, nt_why *why)
@@ -426,6 +427,7 @@ void nt_sockwatch_free(nt_sockwatch *w)
 	pthread_mutex_destroy(&w->scan_mu);
 	free(w->cur);
 	free(w->prev);
-	free(w->pipes);
+	for (unsigned i = 0; i < w->nl; i++)
+		free(w->l[i].pipes);
 	free(w);
 }

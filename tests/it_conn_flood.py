@@ -189,8 +189,17 @@ class TestConnFlood(unittest.TestCase):
             opened = time.time() - t0
             self.submit_tls()  # an honest client, during the flood
             c.assert_alive()
-            closed = wait_until(lambda: all(is_closed(s) for s in socks), 15, interval=0.5,
-                                what="the node closing every flood connection")
+            try:
+                closed = wait_until(lambda: all(is_closed(s) for s in socks), 15, interval=0.5,
+                                    what="the node closing every flood connection")
+            except TimeoutError as e:
+                left = [k % 3 for k, s in enumerate(socks) if not is_closed(s)]
+                raise AssertionError("%s: still open: %d to rpc, %d to p2p, %d to https "
+                                     "(e.g. client ports %s); status %s" % (
+                                         e, left.count(0), left.count(1), left.count(2),
+                                         [s.getsockname()[1] for s in socks
+                                          if not is_closed(s)][:5],
+                                         json.dumps(self.status(0)))) from e
         finally:
             stop.set()
             th.join()

@@ -292,6 +292,95 @@ static void test_pipes_kept_handshakes_cut(void **state)
 	nt_pipeguard_free(g);
 }
 
+/* A client socket bound to local port `from` (shared: SO_REUSEADDR), dialed
+ * to port `to`. */
+static int dial_from(uint16_t from, uint16_t to)
+{
+	int s = socket(AF_INET, SOCK_STREAM, 0);
+	int one = 1;
+	assert_int_equal(setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one), 0);
+	struct sockaddr_in a = {.sin_family = AF_INET,
+				.sin_port = htons(from),
+				.sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	assert_int_equal(bind(s, (struct sockaddr *)&a, sizeof a), 0);
+	a.sin_port = htons(to);
+	assert_int_equal(connect(s, (struct sockaddr *)&a, sizeof a), 0);
+	return s;
+}
+
+static uint16_t local_port(int s)
+{
+	struct sockaddr_in a;
+	socklen_t len = sizeof a;
+	assert_int_equal(getsockname(s, (struct sockaddr *)&a, &len), 0);
+	return ntohs(a.sin_port);
+}
+
+/* The kernel gives one client port to connections towards different
+ * ports: a pipe on one listener must not hide a stranger's handshake on
+ * another that comes from the same address and port. */
+static void test_pipe_of_another_listener(void **state)
+{
+	(void)state;
+	nng_socket rep[2];
+	nng_listener l[2];
+	nt_pipeguard *g[2];
+	uint16_t port[2];
+	nt_pipeguard_opts go = {0};
+	nt_why why = {{0}};
+	for (int i = 0; i < 2; i++) {
+		assert_int_equal(nng_rep0_open(&rep[i]), 0);
+		assert_int_equal(nt_pipeguard_attach(rep[i], &go, &g[i], &why), NT_OK);
+		assert_int_equal(nng_listener_create(&l[i], rep[i], "tcp://127.0.0.1:0"), 0);
+		assert_int_equal(nng_listener_start(l[i], 0), 0);
+		port[i] = nt_listener_port(l[i]);
+	}
+	/* a REQ pipe on listener 0 from client port P (the SP header by hand) */
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	int one = 1;
+	assert_int_equal(setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one), 0);
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
+	uint16_t p = local_port(fd);
+	a.sin_port = htons(port[0]);
+	assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof a), 0);
+	static const uint8_t sp_req[8] = {0, 'S', 'P', 0, 0, 0x30, 0, 0};
+	assert_int_equal(send(fd, sp_req, sizeof sp_req, 0), (ssize_t)sizeof sp_req);
+	nt_pipeguard_stats ps = {0};
+	for (int i = 0; i < 200 && ps.open == 0; i++) {
+		usleep(10 * 1000);
+		nt_pipeguard_stats_get(g[0], &ps);
+	}
+	assert_int_equal(ps.open, 1);
+	/* a silent stranger on listener 1 from the same address and port */
+	int raw = dial_from(p, port[1]);
+	nt_sockwatch_opts o = {.handshake_ms = 300};
+	nt_sockwatch *w = NULL;
+	assert_int_equal(nt_sockwatch_new(&o, &w, &why), NT_OK);
+	nt_sockwatch_add(w, port[0], g[0]);
+	nt_sockwatch_add(w, port[1], g[1]);
+	nt_sockwatch_stats st = {0};
+	for (int i = 0; i < 200 && st.handshaking == 0; i++) {
+		usleep(10 * 1000);
+		nt_sockwatch_scan(w);
+		nt_sockwatch_stats_get(w, &st);
+	}
+	assert_int_equal(st.handshaking, 1);
+	usleep(400 * 1000);
+	nt_sockwatch_scan(w);
+	nt_sockwatch_stats_get(w, &st);
+	assert_int_equal(st.handshake_cut, 1);
+	assert_true(eof_within(raw, 1000));
+	assert_false(eof_within(fd, 100)); /* the pipe stays */
+	nt_sockwatch_free(w);
+	close(raw);
+	close(fd);
+	for (int i = 0; i < 2; i++) {
+		nng_close(rep[i]);
+		nt_pipeguard_free(g[i]);
+	}
+}
+
 /* The same on ::1 (IPv6 addresses are kept as they are, IPv4 ones as
  * v4-mapped: both must be found). */
 static void test_scan_ipv6(void **state)
@@ -346,6 +435,7 @@ int main(void)
 	    cmocka_unit_test(test_scan_real_sockets),
 	    cmocka_unit_test(test_scan_ipv6),
 	    cmocka_unit_test(test_pipes_kept_handshakes_cut),
+	    cmocka_unit_test(test_pipe_of_another_listener),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
 	nng_fini();
