@@ -30,6 +30,7 @@
 
 Every wait is bounded; the whole file runs in about a minute.
 """
+import contextlib
 import hashlib
 import json
 import os
@@ -170,6 +171,42 @@ class TestTlsNetwork(unittest.TestCase):
         self.assertEqual(rc, 0, out)
         return r
 
+    def start_tls_rpc(self, url):
+        """Starts node0 and waits until its log says it serves url."""
+        nd = self.c.nodes[0]
+        log0 = len(nd.log_text(10 ** 7))
+        self.c.start(0, wait=False)
+        wait_until(lambda: "serving JSON-RPC on " + url in nd.log_text(10 ** 7)[log0:],
+                   20, what="node0 serving JSON-RPC over TLS")
+
+    @contextlib.contextmanager
+    def node0_tls_rpc(self, https=None):
+        """node0 restarted with its rpc on tls+tcp:// (and http.listen on the
+        https URL given) for the block; yields the rpc URL. Afterwards its
+        config is restored and it serves plain again."""
+        c = self.c
+        nd = c.nodes[0]
+        c.stop(0)
+        cfg_path = os.path.join(nd.home, "config.json")
+        with open(cfg_path) as f:
+            good = f.read()
+        url = nd.rpc_url.replace("tcp://", "tls+tcp://")
+
+        def tls_rpc(cfg):
+            cfg["rpc"] = url
+            if https is not None:
+                cfg["http"]["listen"] = https
+        edit_config(nd.home, tls_rpc)
+        try:
+            self.start_tls_rpc(url)
+            yield url
+        finally:
+            c.stop(0)
+            with open(cfg_path, "w") as f:
+                f.write(good)
+        c.start(0)
+        self.submit_ok(0)
+
     def wait_mesh(self):
         c = self.c
         wait_until(lambda: all((c.status(nd) or {}).get("peers_connected", 0) >= 6
@@ -270,103 +307,85 @@ class TestTlsNetwork(unittest.TestCase):
     def test_d_clients_over_tls(self):
         c = self.c
         nd = c.nodes[0]
-        c.stop(0)
-        cfg_path = os.path.join(nd.home, "config.json")
-        with open(cfg_path) as f:
-            good = f.read()
         host, port = host_port(nd.rpc_url)
-        url = "tls+tcp://%s:%d" % (host, port)
         https = "https://%s:%d/" % (host, port + 2)
         crt = os.path.join(nd.home, "tls.crt")
         fp = fingerprint(crt)
-        log0 = len(nd.log_text(10 ** 7))
-
-        def start_tls_rpc():
-            c.start(0, wait=False)
-            wait_until(lambda: "serving JSON-RPC on " + url in nd.log_text(10 ** 7)[log0:],
-                       20, what="node0 serving JSON-RPC over TLS")
-
-        def tls_rpc(cfg):
-            cfg["rpc"] = url
-            cfg["http"]["listen"] = https
-        edit_config(nd.home, tls_rpc)
-        try:
-            start_tls_rpc()
-            p = run_cli("status", "--node", url, "--ca", crt, "--json", timeout=30)
-            self.assertEqual(p.returncode, 0, p.stderr)
-            self.assertEqual(json.loads(p.stdout)["chain_id"], "tls-test")
-            p = run_cli("status", "--node", url, "--pin", fp, timeout=30)
-            self.assertEqual(p.returncode, 0, p.stderr)
-            p = run_cli("status", "--node", url, timeout=30,
-                        env=dict(os.environ, NOTARY_NODE_FINGERPRINT=fp))
-            self.assertEqual(p.returncode, 0, p.stderr)
-            path = c.write_file()
-            p = run_cli("submit", "--node", url, "--pin", fp, "--key", c.key, "--timeout", 20,
-                        path, timeout=60)
-            self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
-            rc, out = c.verify(path + ".receipt.json", path)
-            self.assertEqual(rc, 0, out)
-
-            # what the CLI refuses, each with its reason
-            p = run_cli("status", "--node", url, "--pin", "00" * 32, timeout=30)
-            self.assertEqual(p.returncode, 1)
-            self.assertIn("not the pinned", p.stderr)
-            rogue = make_cert(self.tmp, "rogue-server")[0]
-            p = run_cli("status", "--node", url, "--ca", rogue, timeout=30)
-            self.assertEqual(p.returncode, 1)
-            self.assertIn("is not one of those in", p.stderr)
-            p = run_cli("status", "--node", url, timeout=30)
-            self.assertNotEqual(p.returncode, 0)
-            self.assertIn("--ca FILE", p.stderr)
-            # plaintext client to the TLS port: a bounded, clear failure
-            t0 = time.monotonic()
-            p = run_cli("status", "--node", nd.rpc_url, timeout=30)
-            self.assertEqual(p.returncode, 1)
-            self.assertIn("no node answered", p.stderr)
-            self.assertLess(time.monotonic() - t0, 20)
-            self.assertFalse(plain_bus(nd.rpc_url), "a plaintext client got an SP header")
-            # TLS client to a plain port (node1's RPC)
-            p = run_cli("status", "--node", c.nodes[1].rpc_url.replace("tcp://", "tls+tcp://"),
-                        "--pin", fp, timeout=30)
-            self.assertEqual(p.returncode, 1)
-            self.assertIn("no TLS handshake", p.stderr)
-
-            # HTTPS: the page's genesis with the node's certificate trusted
-            ctx = ssl.create_default_context(cafile=crt)
-            ctx.check_hostname = False
-            with urllib.request.urlopen(https + "genesis.json", context=ctx, timeout=10) as r:
-                self.assertEqual(json.loads(r.read())["chain_id"], "tls-test")
-            with self.assertRaises((urllib.error.URLError, OSError, ValueError)):
-                urllib.request.urlopen(https.replace("https:", "http:") + "genesis.json",
-                                       timeout=5).read()
-
-            # an expired server certificate
-            c.stop(0)
-            for f in ("tls.crt", "tls.key"):
-                shutil.copy(os.path.join(nd.home, f), os.path.join(self.tmp, "good-" + f))
-            ecrt, ekey = make_cert(self.tmp, "expired", cn="notary node0", expired=True)
-            shutil.copy(ecrt, os.path.join(nd.home, "tls.crt"))
-            shutil.copy(ekey, os.path.join(nd.home, "tls.key"))
-            log0 = len(nd.log_text(10 ** 7))
-            start_tls_rpc()
-            p = run_cli("status", "--node", url, "--ca", ecrt, timeout=30)
-            self.assertEqual(p.returncode, 1)
-            self.assertIn("expired", p.stderr)
-            p = run_cli("status", "--node", url, "--pin", fingerprint(ecrt), timeout=30)
-            self.assertEqual(p.returncode, 1)
-            self.assertIn("expired", p.stderr)
-        finally:
-            c.stop(0)
-            with open(cfg_path, "w") as f:
-                f.write(good)
-            for f in ("tls.crt", "tls.key"):
-                g = os.path.join(self.tmp, "good-" + f)
-                if os.path.exists(g):
-                    shutil.copy(g, os.path.join(nd.home, f))
-        c.start(0)
-        self.submit_ok(0)
+        with self.node0_tls_rpc(https=https) as url:
+            try:
+                self.clients_over_tls(url, https, crt, fp)
+            finally:  # the good certificate back before node0 restarts plain
+                for f in ("tls.crt", "tls.key"):
+                    g = os.path.join(self.tmp, "good-" + f)
+                    if os.path.exists(g):
+                        shutil.copy(g, os.path.join(nd.home, f))
         self.wait_mesh()
 
+    def clients_over_tls(self, url, https, crt, fp):
+        c = self.c
+        nd = c.nodes[0]
+        p = run_cli("status", "--node", url, "--ca", crt, "--json", timeout=30)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertEqual(json.loads(p.stdout)["chain_id"], "tls-test")
+        p = run_cli("status", "--node", url, "--pin", fp, timeout=30)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        p = run_cli("status", "--node", url, timeout=30,
+                    env=dict(os.environ, NOTARY_NODE_FINGERPRINT=fp))
+        self.assertEqual(p.returncode, 0, p.stderr)
+        path = c.write_file()
+        p = run_cli("submit", "--node", url, "--pin", fp, "--key", c.key, "--timeout", 20,
+                    path, timeout=60)
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        rc, out = c.verify(path + ".receipt.json", path)
+        self.assertEqual(rc, 0, out)
+
+        # what the CLI refuses, each with its reason
+        p = run_cli("status", "--node", url, "--pin", "00" * 32, timeout=30)
+        self.assertEqual(p.returncode, 1)
+        self.assertIn("not the pinned", p.stderr)
+        rogue = make_cert(self.tmp, "rogue-server")[0]
+        p = run_cli("status", "--node", url, "--ca", rogue, timeout=30)
+        self.assertEqual(p.returncode, 1)
+        self.assertIn("is not one of those in", p.stderr)
+        p = run_cli("status", "--node", url, timeout=30)
+        self.assertNotEqual(p.returncode, 0)
+        self.assertIn("--ca FILE", p.stderr)
+        # plaintext client to the TLS port: a bounded, clear failure
+        t0 = time.monotonic()
+        p = run_cli("status", "--node", nd.rpc_url, timeout=30)
+        self.assertEqual(p.returncode, 1)
+        self.assertIn("no node answered", p.stderr)
+        self.assertLess(time.monotonic() - t0, 20)
+        self.assertFalse(plain_bus(nd.rpc_url), "a plaintext client got an SP header")
+        # TLS client to a plain port (node1's RPC)
+        p = run_cli("status", "--node", c.nodes[1].rpc_url.replace("tcp://", "tls+tcp://"),
+                    "--pin", fp, timeout=30)
+        self.assertEqual(p.returncode, 1)
+        self.assertIn("no TLS handshake", p.stderr)
+
+        # HTTPS: the page's genesis with the node's certificate trusted
+        ctx = ssl.create_default_context(cafile=crt)
+        ctx.check_hostname = False
+        with urllib.request.urlopen(https + "genesis.json", context=ctx, timeout=10) as r:
+            self.assertEqual(json.loads(r.read())["chain_id"], "tls-test")
+        with self.assertRaises((urllib.error.URLError, OSError, ValueError)):
+            urllib.request.urlopen(https.replace("https:", "http:") + "genesis.json",
+                                   timeout=5).read()
+
+        # an expired server certificate
+        c.stop(0)
+        for f in ("tls.crt", "tls.key"):
+            shutil.copy(os.path.join(nd.home, f), os.path.join(self.tmp, "good-" + f))
+        ecrt, ekey = make_cert(self.tmp, "expired", cn="notary node0", expired=True)
+        shutil.copy(ecrt, os.path.join(nd.home, "tls.crt"))
+        shutil.copy(ekey, os.path.join(nd.home, "tls.key"))
+        self.start_tls_rpc(url)
+        p = run_cli("status", "--node", url, "--ca", ecrt, timeout=30)
+        self.assertEqual(p.returncode, 1)
+        self.assertIn("expired", p.stderr)
+        p = run_cli("status", "--node", url, "--pin", fingerprint(ecrt), timeout=30)
+        self.assertEqual(p.returncode, 1)
+        self.assertIn("expired", p.stderr)
 
     def test_e_catch_up_over_tls(self):
         """A node that was down fetches the blocks it missed from its peers'
@@ -420,18 +439,8 @@ class TestTlsNetwork(unittest.TestCase):
         c = self.c
         self.submit_ok(1)  # a block or more to back up
         nd = c.nodes[0]
-        c.stop(0)
-        cfg_path = os.path.join(nd.home, "config.json")
-        with open(cfg_path) as f:
-            good = f.read()
-        url = nd.rpc_url.replace("tcp://", "tls+tcp://")
         fp = fingerprint(os.path.join(nd.home, "tls.crt"))
-        log0 = len(nd.log_text(10 ** 7))
-        edit_config(nd.home, lambda cfg: cfg.update(rpc=url))
-        try:
-            c.start(0, wait=False)
-            wait_until(lambda: "serving JSON-RPC on " + url in nd.log_text(10 ** 7)[log0:],
-                       20, what="node0 serving JSON-RPC over TLS")
+        with self.node0_tls_rpc():
             # no --ca, no environment: the home's tls.crt is the trust
             env = {"NOTARY_NODE_CA": "", "NOTARY_NODE_FINGERPRINT": ""}  # empty: unset
             out = os.path.join(self.tmp, "tls-node0.ntbk")
@@ -455,21 +464,10 @@ class TestTlsNetwork(unittest.TestCase):
                 self.assertEqual(f.read(), g.read())
             a = run_cli("audit", "--home", new, timeout=60)
             self.assertEqual(a.returncode, 0, a.stdout + a.stderr)
-        finally:
-            c.stop(0)
-            with open(cfg_path, "w") as f:
-                f.write(good)
-        c.start(0)
-        self.submit_ok(0)
 
     def test_g_client_settings_file(self):
         c = self.c
         nd = c.nodes[0]
-        c.stop(0)
-        cfg_path = os.path.join(nd.home, "config.json")
-        with open(cfg_path) as f:
-            good = f.read()
-        url = nd.rpc_url.replace("tcp://", "tls+tcp://")
         crt = os.path.join(nd.home, "tls.crt")
         fp = fingerprint(crt)
         d = tempfile.mkdtemp(dir=self.tmp, prefix="clerk-")
@@ -485,12 +483,7 @@ class TestTlsNetwork(unittest.TestCase):
             return {"NOTARY_CLIENT_CONFIG": path, "NOTARY_NODE_CA": "",
                     "NOTARY_NODE_FINGERPRINT": ""}
 
-        log0 = len(nd.log_text(10 ** 7))
-        edit_config(nd.home, lambda cfg: cfg.update(rpc=url))
-        try:
-            c.start(0, wait=False)
-            wait_until(lambda: "serving JSON-RPC on " + url in nd.log_text(10 ** 7)[log0:],
-                       20, what="node0 serving JSON-RPC over TLS")
+        with self.node0_tls_rpc() as url:
             pinned = settings("pinned.json", {"node": url, "pin": fp.upper()})
             p = run_cli("status", "--json", timeout=30, env=use(pinned))
             self.assertEqual(p.returncode, 0, p.stderr)
@@ -565,12 +558,6 @@ class TestTlsNetwork(unittest.TestCase):
             self.assertIn(fp.lower() + "  (file)", p.stdout)
             p = run_cli("client-config", "--show", "--node", other, timeout=30, env=use(made))
             self.assertIn(other + "  (flag)", p.stdout)
-        finally:
-            c.stop(0)
-            with open(cfg_path, "w") as f:
-                f.write(good)
-        c.start(0)
-        self.submit_ok(0)
 
 
 class TestPlainBeyondLoopback(unittest.TestCase):

@@ -234,6 +234,35 @@ static void test_scan_real_sockets(void **state)
 	close(cw), close(co), close(aw), close(ao), close(lw), close(lo);
 }
 
+/* Waits (bounded) until g's socket has its one pipe. */
+static void wait_one_pipe(nt_pipeguard *g)
+{
+	nt_pipeguard_stats ps = {0};
+	for (int i = 0; i < 200 && ps.open == 0; i++) {
+		usleep(10 * 1000);
+		nt_pipeguard_stats_get(g, &ps);
+	}
+	assert_int_equal(ps.open, 1);
+}
+
+/* w (handshake_ms 300) sees exactly one handshake once nng accepted it,
+ * and cuts it after the deadline: raw, its client end, reads EOF. */
+static void cut_one_handshake(nt_sockwatch *w, int raw)
+{
+	nt_sockwatch_stats st = {0};
+	for (int i = 0; i < 200 && st.handshaking == 0; i++) {
+		usleep(10 * 1000);
+		nt_sockwatch_scan(w);
+		nt_sockwatch_stats_get(w, &st);
+	}
+	assert_int_equal(st.handshaking, 1);
+	usleep(400 * 1000);
+	nt_sockwatch_scan(w);
+	nt_sockwatch_stats_get(w, &st);
+	assert_int_equal(st.handshake_cut, 1);
+	assert_true(eof_within(raw, 1000));
+}
+
 /* On a real nng listener: a REQ client (a pipe the guard knows) is never
  * cut, however long it stays; a socket that never sends its SP header is
  * cut after the deadline. */
@@ -255,34 +284,20 @@ static void test_pipes_kept_handshakes_cut(void **state)
 	snprintf(url, sizeof url, "tcp://127.0.0.1:%u", port);
 	assert_int_equal(nng_req0_open(&req), 0);
 	assert_int_equal(nng_dial(req, url, NULL, 0), 0);
-	nt_pipeguard_stats ps = {0};
-	for (int i = 0; i < 200 && ps.open == 0; i++) {
-		usleep(10 * 1000);
-		nt_pipeguard_stats_get(g, &ps);
-	}
-	assert_int_equal(ps.open, 1);
+	wait_one_pipe(g);
 	int raw = dial(port);
 	nt_sockwatch_opts o = {.handshake_ms = 300};
 	nt_sockwatch *w = NULL;
 	assert_int_equal(nt_sockwatch_new(&o, &w, &why), NT_OK);
 	nt_sockwatch_add(w, port, g);
-	nt_sockwatch_stats st = {0};
-	for (int i = 0; i < 200 && st.handshaking == 0; i++) { /* until nng accepted it */
-		usleep(10 * 1000);
-		nt_sockwatch_scan(w);
-		nt_sockwatch_stats_get(w, &st);
-	}
-	assert_int_equal(st.handshaking, 1);
-	usleep(400 * 1000);
-	nt_sockwatch_scan(w);
-	nt_sockwatch_stats_get(w, &st);
-	assert_int_equal(st.handshake_cut, 1);
-	assert_true(eof_within(raw, 1000));
+	cut_one_handshake(w, raw);
+	nt_sockwatch_stats st;
 	usleep(400 * 1000);
 	nt_sockwatch_scan(w);
 	nt_sockwatch_stats_get(w, &st);
 	assert_int_equal(st.handshake_cut, 1);
 	assert_int_equal(st.handshaking, 0);
+	nt_pipeguard_stats ps;
 	nt_pipeguard_stats_get(g, &ps);
 	assert_int_equal(ps.open, 1); /* the REQ client's pipe */
 	nt_sockwatch_free(w);
@@ -346,12 +361,7 @@ static void test_pipe_of_another_listener(void **state)
 	assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof a), 0);
 	static const uint8_t sp_req[8] = {0, 'S', 'P', 0, 0, 0x30, 0, 0};
 	assert_int_equal(send(fd, sp_req, sizeof sp_req, 0), (ssize_t)sizeof sp_req);
-	nt_pipeguard_stats ps = {0};
-	for (int i = 0; i < 200 && ps.open == 0; i++) {
-		usleep(10 * 1000);
-		nt_pipeguard_stats_get(g[0], &ps);
-	}
-	assert_int_equal(ps.open, 1);
+	wait_one_pipe(g[0]);
 	/* a silent stranger on listener 1 from the same address and port */
 	int raw = dial_from(p, port[1]);
 	nt_sockwatch_opts o = {.handshake_ms = 300};
@@ -359,18 +369,7 @@ static void test_pipe_of_another_listener(void **state)
 	assert_int_equal(nt_sockwatch_new(&o, &w, &why), NT_OK);
 	nt_sockwatch_add(w, port[0], g[0]);
 	nt_sockwatch_add(w, port[1], g[1]);
-	nt_sockwatch_stats st = {0};
-	for (int i = 0; i < 200 && st.handshaking == 0; i++) {
-		usleep(10 * 1000);
-		nt_sockwatch_scan(w);
-		nt_sockwatch_stats_get(w, &st);
-	}
-	assert_int_equal(st.handshaking, 1);
-	usleep(400 * 1000);
-	nt_sockwatch_scan(w);
-	nt_sockwatch_stats_get(w, &st);
-	assert_int_equal(st.handshake_cut, 1);
-	assert_true(eof_within(raw, 1000));
+	cut_one_handshake(w, raw);
 	assert_false(eof_within(fd, 100)); /* the pipe stays */
 	nt_sockwatch_free(w);
 	close(raw);
